@@ -1,0 +1,1 @@
+"""Domain logic of the Cognito DR restore, shared by every phase function (the Lambda layer)."""

@@ -1,0 +1,50 @@
+"""Which backup object to restore: keys are cognito-backup/YYYY/MM/DD/<pool-id>-HHMMSS.json."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+BACKUP_PREFIX = "cognito-backup/"
+POOL_ID_PATTERN = re.compile(r"^[\w-]+_[0-9a-zA-Z]+$")
+_KEY_PATTERN = re.compile(
+    r"^cognito-backup/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/(?P<pool>[\w-]+_[0-9a-zA-Z]+)-(?P<t>\d{6})\.json$"
+)
+
+
+@dataclass(frozen=True, order=True)
+class BackupRef:
+    taken_at: datetime
+    key: str
+    pool_id: str
+
+
+def parse_backup_key(key: str) -> BackupRef | None:
+    """The pool id and time named by a backup key, or None for keys of another shape."""
+    match = _KEY_PATTERN.match(key)
+    if not match:
+        return None
+    t = match["t"]
+    try:
+        taken_at = datetime(
+            int(match["y"]), int(match["m"]), int(match["d"]), int(t[:2]), int(t[2:4]), int(t[4:]),
+            tzinfo=timezone.utc,
+        )
+    except ValueError:
+        return None
+    return BackupRef(taken_at=taken_at, key=key, pool_id=match["pool"])
+
+
+def newest_backup(keys: Iterable[str], pool_id: str) -> BackupRef | None:
+    """Newest backup of exactly this pool (by the time in the key, not LastModified)."""
+    best: BackupRef | None = None
+    for key in keys:
+        ref = parse_backup_key(key)
+        if ref is not None and ref.pool_id == pool_id and (best is None or ref > best):
+            best = ref
+    return best
+
+
+def is_valid_pool_id(pool_id: object) -> bool:
+    return isinstance(pool_id, str) and len(pool_id) <= 55 and bool(POOL_ID_PATTERN.match(pool_id))

@@ -1,0 +1,25 @@
+"""Errors raised by the phases. The class name is the Step Functions error name (Catch/Retry match it)."""
+
+
+class RestoreError(Exception):
+    """Base class: a problem the operator must see in the failure alert."""
+
+
+class BackupNotFound(RestoreError):
+    """No backup object exists for the requested source pool (or the named key is missing)."""
+
+
+class BackupInvalid(RestoreError):
+    """The backup is not JSON, is truncated, or does not have the producer's shape. Nothing was created."""
+
+
+class InvalidInput(RestoreError):
+    """The execution input is unusable (missing or malformed user_pool_id, ...)."""
+
+
+class RestoreConflict(RestoreError):
+    """The restore id is already bound to another source pool or backup."""
+
+
+class CognitoThrottled(RestoreError):
+    """Cognito kept throttling after the SDK's retries; Step Functions retries the task with jitter."""

@@ -1,0 +1,289 @@
+"""Preparation: validate the whole backup and split it into chunk files, before anything is created.
+
+Memory stays flat in the number of users: users go straight to chunk files, and the index needed to
+find duplicates and to resolve memberships lives in an SQLite file on local disk (/tmp in Lambda).
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any, Protocol
+
+from cognito_restore.backup import BackupParts, read_backup
+from cognito_restore.errors import BackupInvalid
+from cognito_restore.users import UserModel, UserPlan, UserProblem, plan_user
+
+MEMBERSHIP_CHUNK_SIZE = 1000
+PROBLEM_CHUNK_SIZE = 5000
+MEMBERSHIP_ONLY_GROUP_NOTE = "named only by memberships (the producer lists at most 60 groups): restored without description, precedence or role"
+
+
+class ChunkSink(Protocol):
+    """Where chunk files and the other prepared objects go (S3 in Lambda, a dict in unit tests)."""
+
+    def put_json(self, key: str, value: Any) -> str: ...
+
+    def key(self, name: str) -> str: ...
+
+    def chunk_key(self, name: str) -> str: ...
+
+
+@dataclass
+class _ChunkWriter:
+    sink: ChunkSink
+    kind: str
+    size: int
+    expiring: bool = True
+    buffer: list[dict[str, Any]] = field(default_factory=list)
+    manifest: list[dict[str, Any]] = field(default_factory=list)
+    total: int = 0
+
+    def add(self, item: dict[str, Any]) -> int:
+        """Buffer one item; returns the index of the chunk it lands in."""
+        self.buffer.append(item)
+        self.total += 1
+        index = len(self.manifest)
+        if len(self.buffer) >= self.size:
+            self.flush()
+        return index
+
+    def flush(self) -> None:
+        if not self.buffer:
+            return
+        index = len(self.manifest)
+        name = f"{self.kind}/chunk-{index:06d}.json"
+        key = self.sink.put_json(self.sink.chunk_key(name) if self.expiring else self.sink.key(name), self.buffer)
+        self.manifest.append({"kind": self.kind, "index": index, "key": key, "count": len(self.buffer)})
+        self.buffer = []
+
+    def finish(self) -> str:
+        self.flush()
+        return self.sink.put_json(self.sink.key(f"{self.kind}/manifest.json"), self.manifest)
+
+
+@dataclass
+class PreparedBackup:
+    """What the later phases need; only pointers and counts go into Step Functions state."""
+
+    pool_name: str
+    source_pool_id: str
+    backup_timestamp: str | None
+    username_mode: str
+    parts_key: str
+    users_manifest_key: str
+    memberships_manifest_key: str
+    problems_manifest_key: str
+    user_chunks: int
+    membership_chunks: int
+    counts: dict[str, int]
+    planned: dict[str, int]
+
+    def to_state(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class _Index:
+    """On-disk index of the users and memberships seen so far."""
+
+    def __init__(self, directory: str) -> None:
+        handle, self.path = tempfile.mkstemp(prefix="restore-index-", suffix=".sqlite", dir=directory)
+        os.close(handle)
+        self.db = sqlite3.connect(self.path)
+        self.db.executescript(
+            """
+            PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;
+            CREATE TABLE users (old_username TEXT PRIMARY KEY, sign_in TEXT, restorable INTEGER, reason TEXT);
+            CREATE TABLE sign_ins (sign_in_key TEXT PRIMARY KEY);
+            CREATE TABLE memberships (group_name TEXT, old_username TEXT, PRIMARY KEY (group_name, old_username));
+            CREATE TABLE problems (category TEXT, item TEXT, outcome TEXT, reason TEXT);
+            """
+        )
+
+    def close(self) -> None:
+        self.db.close()
+        os.unlink(self.path)
+
+
+def prepare_backup(
+    stream: IO[bytes],
+    *,
+    expected_pool_id: str,
+    sink: ChunkSink,
+    user_chunk_size: int,
+    membership_chunk_size: int = MEMBERSHIP_CHUNK_SIZE,
+    tmp_dir: str | None = None,
+) -> PreparedBackup:
+    index = _Index(tmp_dir or tempfile.gettempdir())
+    try:
+        return _prepare(stream, expected_pool_id, sink, user_chunk_size, membership_chunk_size, index)
+    finally:
+        index.close()
+
+
+def _prepare(
+    stream: IO[bytes], expected_pool_id: str, sink: ChunkSink, user_chunk_size: int,
+    membership_chunk_size: int, index: _Index,
+) -> PreparedBackup:
+    users = _ChunkWriter(sink, "users", user_chunk_size)
+    planner = _UserPlanner(index, users)
+    duplicates: list[str] = []
+
+    def on_membership(group: str, member: Any) -> None:
+        if not isinstance(member, str):
+            _problem(index, "memberships", f"{group}: <not a username>", "failed", "member is not a username")
+            return
+        cursor = index.db.execute("INSERT OR IGNORE INTO memberships VALUES (?, ?)", (group, member))
+        if cursor.rowcount == 0:
+            duplicates.append(f"{group}: {member}")
+
+    parts = read_backup(stream, planner.on_user, on_membership)
+    if parts.pool_id != expected_pool_id:
+        raise BackupInvalid(f"The backup is of pool {parts.pool_id}, but its key names {expected_pool_id}.")
+    planner.set_model(UserModel.from_pool_config(parts.config), parts.config)
+    planner.drain_spill()
+    users_manifest = users.finish()
+    for duplicate in duplicates:
+        _problem(index, "memberships", duplicate, "skipped", "listed twice in the backup")
+
+    groups_to_create = _groups_to_create(parts, index)
+    memberships = _ChunkWriter(sink, "memberships", membership_chunk_size)
+    _write_memberships(index, memberships)
+    memberships_manifest = memberships.finish()
+    problems_manifest = _write_problems(index, sink)
+
+    parts_key = sink.put_json(sink.key("backup/parts.json"), {**parts.sections, "groups_to_create": groups_to_create})
+    counts = _backup_counts(parts, groups_to_create)
+    config = parts.config
+    return PreparedBackup(
+        pool_name=config["Name"],
+        source_pool_id=parts.pool_id,
+        backup_timestamp=parts.get("timestamp"),
+        username_mode="attribute" if config.get("UsernameAttributes") else "username",
+        parts_key=parts_key,
+        users_manifest_key=users_manifest,
+        memberships_manifest_key=memberships_manifest,
+        problems_manifest_key=problems_manifest,
+        user_chunks=len(users.manifest),
+        membership_chunks=len(memberships.manifest),
+        counts=counts,
+        planned={"users": users.total, "memberships": memberships.total},
+    )
+
+
+def _problem(index: _Index, category: str, item: str, outcome: str, reason: str) -> None:
+    index.db.execute("INSERT INTO problems VALUES (?, ?, ?, ?)", (category, item, outcome, reason))
+
+
+class _UserPlanner:
+    """Plans users as they stream by; users seen before the pool config wait in a spill file."""
+
+    def __init__(self, index: _Index, writer: _ChunkWriter) -> None:
+        self.index = index
+        self.writer = writer
+        self.model: UserModel | None = None
+        self.case_sensitive = True
+        self.spill: IO[str] | None = None
+
+    def set_model(self, model: UserModel, config: dict[str, Any]) -> None:
+        self.model = model
+        self.case_sensitive = (config.get("UsernameConfiguration") or {}).get("CaseSensitive", True) is not False
+
+    def on_user(self, raw: Any) -> None:
+        if self.model is None:
+            if self.spill is None:
+                self.spill = tempfile.TemporaryFile("w+", dir=os.path.dirname(self.index.path))
+            self.spill.write(json.dumps(raw) + "\n")
+            return
+        self._plan(raw)
+
+    def drain_spill(self) -> None:
+        if self.spill is None:
+            return
+        self.spill.seek(0)
+        for line in self.spill:
+            self._plan(json.loads(line))
+        self.spill.close()
+
+    def _plan(self, raw: Any) -> None:
+        assert self.model is not None
+        plan = plan_user(raw, self.model)
+        db = self.index.db
+        if isinstance(plan, UserProblem):
+            inserted = db.execute("INSERT OR IGNORE INTO users VALUES (?, NULL, 0, ?)", (plan.username, plan.reason))
+            if inserted.rowcount == 0:
+                _problem(self.index, "users", plan.username, "skipped", "listed twice in the backup")
+            else:
+                _problem(self.index, "users", plan.username, plan.outcome, plan.reason)
+            return
+        if db.execute("SELECT 1 FROM users WHERE old_username = ?", (plan.old_username,)).fetchone():
+            _problem(self.index, "users", plan.old_username, "skipped", "listed twice in the backup")
+            return
+        sign_in_key = plan.create_username if self.case_sensitive else plan.create_username.lower()
+        if db.execute("INSERT OR IGNORE INTO sign_ins VALUES (?)", (sign_in_key,)).rowcount == 0:
+            reason = "another user of the backup has the same sign-in name"
+            db.execute("INSERT INTO users VALUES (?, NULL, 0, ?)", (plan.old_username, reason))
+            _problem(self.index, "users", plan.old_username, "failed", reason)
+            return
+        db.execute("INSERT INTO users VALUES (?, ?, 1, NULL)", (plan.old_username, plan.create_username))
+        self.writer.add(plan.to_item())
+
+
+def _groups_to_create(parts: BackupParts, index: _Index) -> list[dict[str, Any]]:
+    listed = [g for g in parts.get("groups") or [] if isinstance(g.get("GroupName"), str)]
+    names = {g["GroupName"] for g in listed}
+    extra = [
+        {"GroupName": name, "_note": MEMBERSHIP_ONLY_GROUP_NOTE}
+        for (name,) in index.db.execute("SELECT DISTINCT group_name FROM memberships ORDER BY group_name")
+        if name not in names
+    ]
+    return listed + extra
+
+
+def _write_memberships(index: _Index, writer: _ChunkWriter) -> None:
+    rows = index.db.execute(
+        """SELECT m.group_name, m.old_username, u.sign_in, u.restorable, u.reason
+           FROM memberships m LEFT JOIN users u ON u.old_username = m.old_username
+           ORDER BY m.group_name, m.old_username"""
+    )
+    problems: list[tuple[str, str, str]] = []
+    for group, old_username, sign_in, restorable, reason in rows:
+        if restorable is None:
+            problems.append((f"{group}: {old_username}", "failed", "names a user absent from the backup"))
+        elif not restorable:
+            problems.append((f"{group}: {old_username}", "skipped", f"user not restored ({reason})"))
+        else:
+            writer.add({"group": group, "username": sign_in, "old_username": old_username})
+    for item, outcome, reason in problems:
+        _problem(index, "memberships", item, outcome, reason)
+
+
+def _iter_problems(index: _Index) -> Iterator[dict[str, str]]:
+    for category, item, outcome, reason in index.db.execute("SELECT * FROM problems ORDER BY rowid"):
+        yield {"category": category, "item": item, "outcome": outcome, "reason": reason}
+
+
+def _write_problems(index: _Index, sink: ChunkSink) -> str:
+    writer = _ChunkWriter(sink, "problems", PROBLEM_CHUNK_SIZE, expiring=False)
+    for problem in _iter_problems(index):
+        writer.add(problem)
+    return writer.finish()
+
+
+def _backup_counts(parts: BackupParts, groups: list[dict[str, Any]]) -> dict[str, int]:
+    config = parts.config
+    return {
+        "users": parts.users_seen,
+        "groups": len(groups),
+        "memberships": parts.memberships_seen,
+        "app_clients": len(parts.get("app_clients") or []),
+        "identity_providers": len(parts.get("identity_providers") or []),
+        "resource_servers": len(parts.get("resource_servers") or []),
+        "domain": int(bool(config.get("Domain"))) + int(bool(config.get("CustomDomain"))),
+        "ui_customization": 1 if parts.get("ui_customization") else 0,
+        "threat_protection": 1 if parts.get("risk_configuration") else 0,
+        "waf": 1 if parts.get("waf_configuration") else 0,
+    }

@@ -1,0 +1,16 @@
+"""Removes personal data and secrets from text bound for alerts, logs and Step Functions state."""
+from __future__ import annotations
+
+import re
+
+_EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"\+\d[\d ()-]{6,}\d")
+_SECRET_ASSIGNMENT = re.compile(r"(?i)(secret|password|token)([\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+")
+MAX_LENGTH = 1500
+
+
+def scrub(text: str) -> str:
+    text = _EMAIL.sub("<email>", text)
+    text = _PHONE.sub("<phone>", text)
+    text = _SECRET_ASSIGNMENT.sub(r"\1\2<redacted>", text)
+    return text if len(text) <= MAX_LENGTH else text[:MAX_LENGTH] + " ..."

@@ -1,0 +1,68 @@
+"""UI customization, threat protection and WAF from the backup -> requests for the new pool. Pure."""
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from cognito_restore.pool_config import region_of_arn
+from cognito_restore.resources import Request
+
+POOL_LEVEL = (None, "", "ALL")
+
+
+class NotRestorable(Exception):
+    """The item cannot be restored as it is; the message says why (for the report)."""
+
+
+def new_client_id(old_client_id: str | None, client_ids: dict[str, str]) -> str | None:
+    """None for pool-level settings; raises NotRestorable for a client that was not restored."""
+    if old_client_id in POOL_LEVEL:
+        return None
+    if old_client_id not in client_ids:
+        raise NotRestorable(f"app client {old_client_id} was not restored")
+    return client_ids[old_client_id]
+
+
+def ui_customization_request(ui: dict[str, Any], pool_id: str, client_ids: dict[str, str]) -> Request:
+    request: dict[str, Any] = {"UserPoolId": pool_id}
+    client = new_client_id(ui.get("ClientId"), client_ids)
+    if client:
+        request["ClientId"] = client
+    if ui.get("CSS"):
+        request["CSS"] = ui["CSS"]
+    notes = ()
+    if ui.get("ImageUrl"):
+        notes = (f"logo not in the backup (only its URL {ui['ImageUrl']}): upload it again",)
+    return Request(request, notes)
+
+
+def risk_configuration_request(risk: dict[str, Any], pool_id: str, client_ids: dict[str, str], region: str) -> Request:
+    request: dict[str, Any] = {"UserPoolId": pool_id}
+    client = new_client_id(risk.get("ClientId"), client_ids)
+    if client:
+        request["ClientId"] = client
+    notes: list[str] = []
+    for key in ("CompromisedCredentialsRiskConfiguration", "RiskExceptionConfiguration"):
+        if risk.get(key):
+            request[key] = copy.deepcopy(risk[key])
+    takeover = copy.deepcopy(risk.get("AccountTakeoverRiskConfiguration"))
+    if takeover:
+        source = (takeover.get("NotifyConfiguration") or {}).get("SourceArn")
+        if source and region_of_arn(source) != region:
+            # The SES identity is Regional: without one here, keep the actions but stop the notifications.
+            takeover.pop("NotifyConfiguration", None)
+            for action in (takeover.get("Actions") or {}).values():
+                if isinstance(action, dict):
+                    action["Notify"] = False
+            notes.append(f"account-takeover e-mails disabled: SES identity {source} is in another Region")
+        request["AccountTakeoverRiskConfiguration"] = takeover
+    return Request(request, tuple(notes))
+
+
+def web_acl_arn(waf: dict[str, Any], region: str) -> str:
+    arn = waf.get("WebACLArn")
+    if not arn:
+        raise NotRestorable("the backup names no web ACL ARN")
+    if region_of_arn(arn) != region:
+        raise NotRestorable(f"web ACL {arn} is in another Region; create or map a regional web ACL here and associate it")
+    return arn

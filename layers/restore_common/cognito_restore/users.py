@@ -1,0 +1,167 @@
+"""How one backed-up user is recreated: pure functions, no AWS calls.
+
+Statuses (facts sheet section 2): AdminCreateUser always yields FORCE_CHANGE_PASSWORD; a permanent
+password (AdminSetUserPassword) yields CONFIRMED. Passwords cannot be exported, so restored users
+get a random password and use forgot-password (which needs the verified flags we keep).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# Attributes Cognito manages itself; AdminCreateUser rejects them.
+MANAGED_ATTRIBUTES = frozenset({"sub", "identities"})
+MANAGED_PREFIX = "cognito:"
+STANDARD_ATTRIBUTES = frozenset({
+    "address", "birthdate", "email", "email_verified", "family_name", "gender", "given_name", "locale",
+    "middle_name", "name", "nickname", "phone_number", "phone_number_verified", "picture",
+    "preferred_username", "profile", "updated_at", "website", "zoneinfo",
+})
+MAX_ATTRIBUTE_VALUE = 2048
+MAX_USERNAME = 128
+
+# What each backed-up status becomes, and why (also the report's wording).
+STATUS_OUTCOMES: dict[str, tuple[str, str]] = {
+    "CONFIRMED": ("CONFIRMED", "random permanent password; the user signs in after forgot-password"),
+    "RESET_REQUIRED": ("CONFIRMED", "random permanent password: like RESET_REQUIRED, only forgot-password lets the user in"),
+    "COMPROMISED": ("CONFIRMED", "random permanent password: only forgot-password lets the user in"),
+    "UNKNOWN": ("CONFIRMED", "random permanent password: only forgot-password lets the user in"),
+    "ARCHIVED": ("CONFIRMED", "random permanent password: only forgot-password lets the user in"),
+    "FORCE_CHANGE_PASSWORD": ("FORCE_CHANGE_PASSWORD", "new unknown temporary password; re-send the invitation (AdminCreateUser RESEND)"),
+    "UNCONFIRMED": ("FORCE_CHANGE_PASSWORD", "Cognito cannot create UNCONFIRMED users by API; re-send an invitation or let them reset"),
+}
+NEEDS_PERMANENT_PASSWORD = frozenset(s for s, (outcome, _) in STATUS_OUTCOMES.items() if outcome == "CONFIRMED")
+
+
+@dataclass(frozen=True)
+class UserModel:
+    """What the pool allows: username model and declared attributes."""
+
+    username_attributes: tuple[str, ...] = ()
+    declared_attributes: frozenset[str] = STANDARD_ATTRIBUTES
+
+    @classmethod
+    def from_pool_config(cls, config: dict[str, Any]) -> "UserModel":
+        declared = set(STANDARD_ATTRIBUTES)
+        for attribute in config.get("SchemaAttributes") or []:
+            name = attribute.get("Name") if isinstance(attribute, dict) else None
+            if isinstance(name, str):
+                declared.add(name)
+        return cls(
+            username_attributes=tuple(config.get("UsernameAttributes") or ()),
+            declared_attributes=frozenset(declared),
+        )
+
+    @property
+    def sign_in_by_attribute(self) -> bool:
+        return bool(self.username_attributes)
+
+
+@dataclass
+class UserPlan:
+    """One user as the restore will create it (stored in the chunk files)."""
+
+    old_username: str
+    create_username: str          # what AdminCreateUser gets (the email/phone in email/phone pools)
+    attributes: list[dict[str, str]]
+    status: str                   # as backed up
+    target_status: str            # what Cognito will hold
+    enabled: bool
+    set_permanent_password: bool
+    old_sub: str | None = None
+    dropped_attributes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def to_item(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> "UserPlan":
+        return cls(**item)
+
+
+@dataclass(frozen=True)
+class UserProblem:
+    """A backed-up user that will not be created, with the reason (reported by name)."""
+
+    username: str
+    reason: str
+    outcome: str = "skipped"      # "skipped" (by design) or "failed" (bad data)
+
+
+def _attribute_map(raw_attributes: Any) -> dict[str, str] | None:
+    if not isinstance(raw_attributes, list):
+        return None
+    values: dict[str, str] = {}
+    for attribute in raw_attributes:
+        if not isinstance(attribute, dict) or not isinstance(attribute.get("Name"), str):
+            return None
+        value = attribute.get("Value")
+        values[attribute["Name"]] = "" if value is None else str(value)
+    return values
+
+
+def plan_user(raw: Any, model: UserModel) -> UserPlan | UserProblem:
+    """Plan one ListUsers item of the backup."""
+    username = raw.get("Username") if isinstance(raw, dict) else None
+    if not isinstance(username, str) or not 1 <= len(username) <= MAX_USERNAME:
+        label = username if isinstance(username, str) else "<no username>"
+        return UserProblem(label[:MAX_USERNAME], "not a ListUsers item: Username missing or invalid", "failed")
+    attributes = _attribute_map(raw.get("Attributes", []))
+    if attributes is None:
+        return UserProblem(username, "Attributes is not a list of {Name, Value}", "failed")
+    status = raw.get("UserStatus")
+    if not isinstance(status, str):
+        return UserProblem(username, "UserStatus missing", "failed")
+    if status == "EXTERNAL_PROVIDER":
+        return UserProblem(username, "federated user: recreated by Cognito at the next sign-in through its identity provider")
+    if status not in STATUS_OUTCOMES:
+        return UserProblem(username, f"unknown user status {status}", "failed")
+
+    kept: list[dict[str, str]] = []
+    dropped: list[str] = []
+    notes: list[str] = []
+    for name, value in attributes.items():
+        if name in MANAGED_ATTRIBUTES or name.startswith(MANAGED_PREFIX):
+            continue
+        if name not in model.declared_attributes:
+            dropped.append(name)
+            notes.append(f"attribute {name} is not in the pool schema")
+            continue
+        if len(value) > MAX_ATTRIBUTE_VALUE:
+            dropped.append(name)
+            notes.append(f"attribute {name} is longer than {MAX_ATTRIBUTE_VALUE} characters")
+            continue
+        kept.append({"Name": name, "Value": value})
+    # A verified flag without its value is rejected by AdminCreateUser.
+    present = {a["Name"] for a in kept}
+    for flag, base in (("email_verified", "email"), ("phone_number_verified", "phone_number")):
+        if flag in present and base not in present:
+            kept = [a for a in kept if a["Name"] != flag]
+            dropped.append(flag)
+            notes.append(f"{flag} without {base}")
+
+    create_username = username
+    if model.sign_in_by_attribute:
+        values = {a["Name"]: a["Value"] for a in kept}
+        sign_in = next((values[a] for a in model.username_attributes if values.get(a)), None)
+        if sign_in is None:
+            return UserProblem(username, f"no {' or '.join(model.username_attributes)} to sign in with", "failed")
+        create_username = sign_in
+
+    target_status, why = STATUS_OUTCOMES[status]
+    if target_status != status:
+        notes.append(f"{status} restored as {target_status}: {why}")
+    enabled = raw.get("Enabled", True) is not False
+    return UserPlan(
+        old_username=username,
+        create_username=create_username,
+        attributes=kept,
+        status=status,
+        target_status=target_status,
+        enabled=enabled,
+        set_permanent_password=status in NEEDS_PERMANENT_PASSWORD,
+        old_sub=attributes.get("sub"),
+        dropped_attributes=dropped,
+        notes=notes,
+    )
