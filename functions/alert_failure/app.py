@@ -1,0 +1,55 @@
+"""Failure alert: names the phase and the cause, free of personal data and secrets."""
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+from cognito_restore import aws
+from cognito_restore.handler import phase_handler
+from cognito_restore.scrub import scrub
+
+logger, metrics, tracer = Logger(), Metrics(), Tracer()
+
+
+def _cause_text(cause: str) -> str:
+    """Lambda errors arrive as the runtime's JSON payload; keep its message only (no stack trace)."""
+    try:
+        payload = json.loads(cause)
+    except (TypeError, ValueError):
+        return cause or ""
+    if isinstance(payload, dict) and "errorMessage" in payload:
+        return str(payload["errorMessage"])
+    return cause
+
+
+@phase_handler(logger, metrics, tracer)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    state = event.get("state") or {}
+    error = state.get("error") or {}
+    restore = state.get("restore") or {}
+    phase = event.get("failed_phase") or "unknown phase"
+    error_name = error.get("Error", "Unknown")
+    cause = scrub(_cause_text(error.get("Cause", "")))
+    restore_id = restore.get("restore_id") or "(not started)"
+    source = restore.get("source_pool_id") or (state.get("user_pool_id") if isinstance(state.get("user_pool_id"), str) else "?")
+    pool = (state.get("pool") or {}).get("id")
+    lines = [
+        f"Cognito DR restore FAILED in phase '{phase}'.",
+        f"Error: {error_name}",
+        f"Cause: {cause}",
+        f"Source pool: {scrub(str(source))}   Restore id: {restore_id}",
+        f"New pool so far: {pool or 'none created'}",
+        f"Execution: {event.get('execution_arn')}",
+        "Fix the cause, then redrive the execution or start again with the same restore_id: "
+        "finished work is kept and nothing is created twice.",
+    ]
+    aws.client("sns").publish(
+        TopicArn=os.environ["ALERT_TOPIC_ARN"],
+        Subject=f"Cognito DR restore FAILED: {phase}"[:100],
+        Message="\n".join(lines),
+    )
+    logger.info("Failure alert sent", extra={"phase": phase, "error": error_name})
+    return {"error": {"Error": error_name, "Cause": f"{phase}: {cause}"}}

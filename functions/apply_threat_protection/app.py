@@ -1,0 +1,26 @@
+"""Phase: apply threat protection (risk configuration), remapped to the new client ids."""
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+from cognito_restore import aws
+from cognito_restore.client_ids import client_id_map
+from cognito_restore.handler import phase_handler
+from cognito_restore.phase import pool_id, restore_single, work_store
+from cognito_restore.security import risk_configuration_request
+
+logger, metrics, tracer = Logger(), Metrics(), Tracer()
+
+
+@phase_handler(logger, metrics, tracer)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    state = event["state"]
+    counts = restore_single(
+        state, "threat_protection", "risk_configuration",
+        build=lambda risk: risk_configuration_request(risk, pool_id(state), client_id_map(work_store(state)), state["pool"]["region"]),
+        apply=aws.client("cognito-idp").set_risk_configuration,
+        label=lambda risk: f"risk configuration ({risk.get('ClientId') or 'pool'})",
+    )
+    return {**state, "threat_protection": counts}

@@ -1,0 +1,60 @@
+"""Phase: create domain. Restores the prefix domain (a derived prefix if taken); a custom domain is a manual step."""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from botocore.exceptions import ClientError
+
+from cognito_restore import aws
+from cognito_restore.domain import derived_prefixes, hosted_ui_url
+from cognito_restore.handler import phase_handler
+from cognito_restore.outcomes import PhaseOutcome
+from cognito_restore.phase import backup_parts, describe_error, error_code, pool_id, raise_if_throttled, record_phase
+
+logger, metrics, tracer = Logger(), Metrics(), Tracer()
+
+
+def _create_prefix(new_pool: str, prefix: str, restore_id: str, outcome: PhaseOutcome) -> str | None:
+    cognito = aws.client("cognito-idp")
+    current = cognito.describe_user_pool(UserPoolId=new_pool)["UserPool"].get("Domain")
+    if current:  # created by an earlier run of this restore
+        return current
+    last_error = ""
+    for candidate in derived_prefixes(prefix, restore_id):
+        try:
+            cognito.create_user_pool_domain(UserPoolId=new_pool, Domain=candidate)
+        except ClientError as error:
+            raise_if_throttled(error)
+            if error_code(error) != "InvalidParameterException":
+                raise
+            last_error = describe_error(error)
+            continue
+        if candidate != prefix:
+            outcome.manual_steps.append(f"Prefix {prefix} was taken in this Region; the hosted UI is at {candidate}: update callback configuration")
+        return candidate
+    outcome.fail(prefix, f"no prefix could be created ({last_error})")
+    return None
+
+
+@phase_handler(logger, metrics, tracer)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    state = event["state"]
+    new_pool = pool_id(state)
+    region = state["pool"]["region"]
+    config = backup_parts(state)["user_pool_config"]
+    outcome = PhaseOutcome("domain")
+    domain: dict[str, Any] = {"name": "none", "status": "NONE", "checks": 0,
+                              "max_checks": int(os.environ.get("DOMAIN_STATUS_MAX_CHECKS", "40"))}
+    if config.get("CustomDomain"):
+        custom = config["CustomDomain"]
+        outcome.skip(custom, "a custom domain needs its ACM certificate (us-east-1) and DNS; create it by hand")
+        outcome.manual_steps.append(f"Create custom domain {custom} for pool {new_pool} with its us-east-1 certificate, then point DNS at the new CloudFront target")
+    if config.get("Domain"):
+        prefix = _create_prefix(new_pool, config["Domain"], state["restore"]["restore_id"], outcome)
+        if prefix:
+            domain.update(name=prefix, status="CREATING", url=hosted_ui_url(prefix, region))
+            outcome.restore(prefix, *( [f"derived from {config['Domain']}"] if prefix != config["Domain"] else []))
+    record_phase(state, "domain", outcome)
+    return {**state, "domain": domain}

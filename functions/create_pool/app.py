@@ -1,0 +1,82 @@
+"""Phase: create user pool. Exactly one new pool per restore id, found again on any re-run."""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from botocore.exceptions import ClientError
+
+from cognito_restore import aws
+from cognito_restore.handler import phase_handler
+from cognito_restore.ledger import Ledger
+from cognito_restore.outcomes import PhaseOutcome
+from cognito_restore.phase import backup_parts, raise_if_throttled, record_phase
+from cognito_restore.pool_config import RESTORE_ID_TAG, create_user_pool_request
+
+logger, metrics, tracer = Logger(), Metrics(), Tracer()
+
+
+def _pool_created_earlier(name: str, restore_id: str) -> str | None:
+    """A pool this restore created before its id reached the ledger (crash between the two)."""
+    cognito = aws.client("cognito-idp")
+    for page in cognito.get_paginator("list_user_pools").paginate(MaxResults=60):
+        for pool in page.get("UserPools", []):
+            if pool.get("Name") != name:
+                continue
+            tags = cognito.describe_user_pool(UserPoolId=pool["Id"])["UserPool"].get("UserPoolTags") or {}
+            if tags.get(RESTORE_ID_TAG) == restore_id:
+                return pool["Id"]
+    return None
+
+
+def _set_mfa(pool_id: str, mfa: str, config: dict[str, Any], outcome: PhaseOutcome) -> None:
+    if mfa == "OFF":
+        return
+    request: dict[str, Any] = {"UserPoolId": pool_id, "MfaConfiguration": mfa,
+                               "SoftwareTokenMfaConfiguration": {"Enabled": True}}
+    if config.get("SmsConfiguration") and config.get("SmsAuthenticationMessage"):
+        request["SmsMfaConfiguration"] = {"SmsAuthenticationMessage": config["SmsAuthenticationMessage"],
+                                          "SmsConfiguration": config["SmsConfiguration"]}
+    aws.client("cognito-idp").set_user_pool_mfa_config(**request)
+    outcome.notes.append({"item": "MFA", "note": f"MfaConfiguration {mfa}; TOTP enabled (the backup does not say which factors were on)"})
+
+
+@phase_handler(logger, metrics, tracer)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    state = event["state"]
+    restore_id = state["restore"]["restore_id"]
+    ledger = Ledger(os.environ["LEDGER_TABLE"])
+    parts = backup_parts(state)
+    config = parts["user_pool_config"]
+    region = aws.client("cognito-idp").meta.region_name
+    pool_request = create_user_pool_request(config, restore_id=restore_id, source_pool_id=state["restore"]["source_pool_id"], target_region=region)
+    outcome = PhaseOutcome("pool_configuration")
+
+    entry = ledger.get(restore_id)
+    pool_id = entry.new_pool_id if entry else None
+    created = False
+    if pool_id is None:
+        pool_id = _pool_created_earlier(config["Name"], restore_id)
+    if pool_id is None:
+        try:
+            pool_id = aws.client("cognito-idp").create_user_pool(**pool_request.request)["UserPool"]["Id"]
+        except ClientError as error:
+            raise_if_throttled(error)
+            raise
+        created = True
+    pool_id = ledger.bind_pool(restore_id, pool_id)
+    if created:
+        _set_mfa(pool_id, pool_request.mfa_configuration, config, outcome)
+    pool = aws.client("cognito-idp").describe_user_pool(UserPoolId=pool_id)["UserPool"]
+
+    outcome.restore("pool configuration")
+    for left_out in pool_request.left_out:
+        outcome.notes.append({"item": left_out["item"], "note": left_out["reason"]})
+        outcome.manual_steps.append(f"{left_out['item']}: {left_out['reason']}")
+    for trigger, arn in pool_request.lambda_config.items():
+        outcome.skip(f"Lambda trigger {trigger}", f"{arn} is in the source Region; deploy it here and attach it to the new pool")
+        outcome.manual_steps.append(f"Attach Lambda trigger {trigger} (was {arn}) to pool {pool_id}")
+    record_phase(state, "pool_configuration", outcome)
+    logger.info("User pool ready", extra={"pool_id": pool_id, "created_now": created})
+    return {**state, "pool": {"id": pool_id, "arn": pool["Arn"], "name": pool["Name"], "region": region}}

@@ -1,0 +1,42 @@
+"""Phase: validate and prepare backup. Streams the backup into chunk files; fails before any Cognito write."""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
+from cognito_restore import aws
+from cognito_restore.discovery import parse_backup_key
+from cognito_restore.handler import phase_handler
+from cognito_restore.phase import work_store
+from cognito_restore.plan import prepare_backup
+
+logger, metrics, tracer = Logger(), Metrics(), Tracer()
+
+
+@phase_handler(logger, metrics, tracer)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    state = event["state"]
+    restore = state["restore"]
+    store = work_store(state)
+    prepared_key = store.key("plan/prepared.json")
+    plan = store.get_json_or_none(prepared_key)
+    if plan is None:  # a retry or redrive reuses the first preparation
+        ref = parse_backup_key(restore["backup_key"])
+        expected_pool = ref.pool_id if ref else restore["source_pool_id"]
+        body = aws.client("s3").get_object(Bucket=restore["backup_bucket"], Key=restore["backup_key"])["Body"]
+        prepared = prepare_backup(
+            body, expected_pool_id=expected_pool, sink=store,
+            user_chunk_size=int(os.environ.get("USER_CHUNK_SIZE", "500")),
+        )
+        plan = {
+            **prepared.to_state(),
+            "work_bucket": store.bucket,
+            "map_concurrency": int(os.environ.get("USER_MAP_CONCURRENCY", "4")),
+        }
+        store.put_json(prepared_key, plan)
+    metrics.add_metric(name="BackupUsers", unit=MetricUnit.Count, value=plan["counts"]["users"])
+    logger.info("Backup prepared", extra={"counts": plan["counts"], "user_chunks": plan["user_chunks"]})
+    return {**state, "plan": plan}

@@ -1,0 +1,62 @@
+"""Phase: restore app clients. Keeps each client's secret unless the operator opted out; maps old -> new ids."""
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+from cognito_restore import aws
+from cognito_restore.client_ids import CLIENT_MAP
+from cognito_restore.handler import phase_handler
+from cognito_restore.outcomes import PhaseOutcome
+from cognito_restore.phase import backup_parts, pool_id, record_phase, restore_each, work_store
+from cognito_restore.resources import app_client_request
+
+logger, metrics, tracer = Logger(), Metrics(), Tracer()
+
+
+def _existing_clients(user_pool_id: str) -> dict[str, str]:
+    """Clients already in the new pool (a re-run), by name: CreateUserPoolClient does not refuse duplicates."""
+    found: dict[str, str] = {}
+    paginator = aws.client("cognito-idp").get_paginator("list_user_pool_clients")
+    for page in paginator.paginate(UserPoolId=user_pool_id, MaxResults=60):
+        for client in page.get("UserPoolClients", []):
+            found[client["ClientName"]] = client["ClientId"]
+    return found
+
+
+@phase_handler(logger, metrics, tracer)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    state = event["state"]
+    new_pool = pool_id(state)
+    parts = backup_parts(state)
+    clients = parts.get("app_clients") or []
+    providers = {p.get("ProviderName") for p in parts.get("identity_providers") or []}
+    restored_providers = (work_store(state).get_result("identity_providers") or {}).get("restored", [])
+    existing = _existing_clients(new_pool)
+    outcome = PhaseOutcome("app_clients")
+    to_create = [c for c in clients if c.get("ClientName") not in existing]
+    for client in clients:
+        if client.get("ClientName") in existing:
+            outcome.restore(str(client["ClientName"]))
+    responses = restore_each(
+        outcome,
+        to_create,
+        name_of=lambda client: str(client.get("ClientName")),
+        build=lambda client: app_client_request(
+            client, new_pool, available_providers=set(restored_providers) & providers,
+            keep_secret=state["restore"].get("keep_client_secrets", True),
+        ),
+        create=aws.client("cognito-idp").create_user_pool_client,
+        exists_codes=frozenset(),
+    )
+    new_ids = dict(existing)
+    new_ids.update({name: r["UserPoolClient"]["ClientId"] for name, r in responses.items() if r})
+    # Old -> new ids for the report (no secrets: they stay in the backup and the new pool only).
+    id_map = [
+        {"name": c.get("ClientName"), "old_client_id": c.get("ClientId"), "new_client_id": new_ids.get(c.get("ClientName"))}
+        for c in clients
+    ]
+    work_store(state).put_json(work_store(state).key(CLIENT_MAP), id_map)
+    counts = record_phase(state, "app_clients", outcome)
+    return {**state, "clients": {**counts, "ids": {row["name"]: row["new_client_id"] for row in id_map if row["new_client_id"]}}}

@@ -1,0 +1,34 @@
+"""Phase: restore identity providers (SAML, OIDC, social), before the app clients that name them."""
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+from cognito_restore import aws
+from cognito_restore.handler import phase_handler
+from cognito_restore.outcomes import PhaseOutcome
+from cognito_restore.phase import backup_parts, pool_id, record_phase, restore_each
+from cognito_restore.resources import identity_provider_request
+
+logger, metrics, tracer = Logger(), Metrics(), Tracer()
+
+
+@phase_handler(logger, metrics, tracer)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    state = event["state"]
+    outcome = PhaseOutcome("identity_providers")
+    providers = backup_parts(state).get("identity_providers") or []
+    restore_each(
+        outcome,
+        providers,
+        name_of=lambda provider: str(provider.get("ProviderName")),
+        build=lambda provider: identity_provider_request(provider, pool_id(state)),
+        create=aws.client("cognito-idp").create_identity_provider,
+        exists_codes=frozenset({"DuplicateProviderException"}),
+    )
+    if any(p.get("ProviderType") == "SAML" for p in providers):
+        outcome.manual_steps.append(
+            f"Give each SAML IdP the new SP entity id urn:amazon:cognito:sp:{pool_id(state)} and the new ACS URL"
+        )
+    return {**state, "identity_providers": record_phase(state, "identity_providers", outcome)}

@@ -1,0 +1,44 @@
+"""Phase: restore resource servers (before app clients, whose custom scopes need them)."""
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+from cognito_restore import aws
+from cognito_restore.handler import phase_handler
+from cognito_restore.outcomes import PhaseOutcome
+from cognito_restore.phase import backup_parts, pool_id, record_phase, restore_each
+from cognito_restore.resources import resource_server_request
+
+logger, metrics, tracer = Logger(), Metrics(), Tracer()
+
+
+def _existing_identifiers(user_pool_id: str) -> set[str]:
+    """Servers a previous run created: a duplicate create fails with a generic InvalidParameterException."""
+    paginator = aws.client("cognito-idp").get_paginator("list_resource_servers")
+    return {
+        server["Identifier"]
+        for page in paginator.paginate(UserPoolId=user_pool_id, MaxResults=50)
+        for server in page.get("ResourceServers", [])
+    }
+
+
+@phase_handler(logger, metrics, tracer)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    state = event["state"]
+    outcome = PhaseOutcome("resource_servers")
+    servers = backup_parts(state).get("resource_servers") or []
+    existing = _existing_identifiers(pool_id(state))
+    for server in servers:
+        if server.get("Identifier") in existing:
+            outcome.restore(str(server["Identifier"]))
+    restore_each(
+        outcome,
+        [s for s in servers if s.get("Identifier") not in existing],
+        name_of=lambda server: str(server.get("Identifier")),
+        build=lambda server: resource_server_request(server, pool_id(state)),
+        create=aws.client("cognito-idp").create_resource_server,
+        exists_codes=frozenset(),
+    )
+    return {**state, "resource_servers": record_phase(state, "resource_servers", outcome)}

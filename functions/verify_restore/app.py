@@ -1,0 +1,95 @@
+"""Phase: verify restored pool. Reads back the new pool, accounts for every backed-up item, writes the report."""
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+from cognito_restore import aws
+from cognito_restore.handler import phase_handler
+from cognito_restore.phase import work_store
+from cognito_restore.report import Report, render_markdown
+from cognito_restore.store import WorkStore
+from cognito_restore.verification import compare, live_counts
+
+logger, metrics, tracer = Logger(), Metrics(), Tracer()
+PHASES = ("pool_configuration", "resource_servers", "identity_providers", "app_clients", "groups", "domain",
+          "ui_customization", "threat_protection", "waf")
+
+
+def _add_results(report: Report, store: WorkStore, plan: dict[str, Any]) -> None:
+    for phase in PHASES:
+        outcome = store.get_result(phase)
+        if outcome:
+            report.add_phase(phase, outcome)
+    for kind in ("users", "memberships"):
+        for key in store.list_keys(store.key(f"results/{kind}/")):
+            report.add_chunk(kind, store.get_json(key))
+    report.maps["users"] = f"s3://{store.bucket}/{store.key('results/users/')} (ids: old/new username and sub per chunk)"
+    report.maps["app_clients"] = f"s3://{store.bucket}/{store.key('maps/app_clients.json')}"
+
+
+def _add_problems(report: Report, store: WorkStore, plan: dict[str, Any]) -> None:
+    for chunk in store.get_json(plan["problems_manifest_key"]):
+        for problem in store.get_json(chunk["key"]):
+            report.add_problem(problem)
+
+
+def _domain_outcome(report: Report, state: dict[str, Any]) -> None:
+    domain = state.get("domain") or {}
+    report.domain = domain
+    if domain.get("status") not in ("ACTIVE", "NONE"):
+        domain_report = report.categories["domain"]
+        if domain_report.restored:
+            domain_report.restored -= 1
+            reason = domain.get("outcome") or domain.get("status")
+            domain_report.failed.append({"item": domain.get("name", "?"), "reason": f"domain did not become ACTIVE ({reason})"})
+            report.manual_steps.append(f"Check domain {domain.get('name')} in the console (status {domain.get('status')})")
+
+
+def _standard_steps(report: Report, state: dict[str, Any]) -> None:
+    pool = state["pool"]
+    report.manual_steps[:0] = [
+        f"Point applications at pool {pool['id']} in {pool['region']} with the new app client ids (see app configuration)",
+        "Tell users to sign in with forgot-password (passwords cannot be restored)",
+    ]
+
+
+@phase_handler(logger, metrics, tracer)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    state = event["state"]
+    restore, plan = state["restore"], state["plan"]
+    store = work_store(state)
+    report = Report(
+        restore_id=restore["restore_id"], source_pool_id=restore["source_pool_id"], dry_run=restore["dry_run"],
+        backup={"bucket": restore["backup_bucket"], "key": restore["backup_key"], "timestamp": plan.get("backup_timestamp")},
+    )
+    for name, count in plan["counts"].items():
+        report.categories[name if name != "threat_protection" else "threat_protection"].backup = count
+    report.categories["pool_configuration"].backup = 1
+    _add_problems(report, store, plan)
+    if restore["dry_run"]:
+        report.categories["users"].restored = plan["planned"]["users"]
+        report.categories["memberships"].restored = plan["planned"]["memberships"]
+    else:
+        report.new_pool = state["pool"]
+        _add_results(report, store, plan)
+        report.categories["pool_configuration"].backup = report.categories["pool_configuration"].counts()["restored"] + len(report.categories["pool_configuration"].skipped)
+        _domain_outcome(report, state)
+        _standard_steps(report, state)
+        report.client_ids = store.get_json_or_none(store.key("maps/app_clients.json")) or []
+        groups = [g["GroupName"] for g in (store.get_json(plan["parts_key"]).get("groups_to_create") or [])]
+        expected = {name: c.restored for name, c in report.categories.items()}
+        report.verification = compare(expected, live_counts(state["pool"]["id"], expected["users"], groups))
+    for category in report.categories.values():
+        category.balance()
+    document = report.to_dict()
+    json_key = store.put_json(store.key("report.json"), document)
+    markdown_key = store.put_text(store.key("report.md"), render_markdown(document))
+    logger.info("Report written", extra={"summary": report.summary(), "throttled_calls": report.throttled_calls})
+    return {**state, "report": {
+        "json_key": json_key, "markdown_key": markdown_key,
+        "location": f"s3://{store.bucket}/{json_key}",
+        "counts": report.counts(), "summary": report.summary(),
+        "manual_steps": report.manual_steps[:8] + ([f"... {len(report.manual_steps) - 8} more in the report"] if len(report.manual_steps) > 8 else []),
+    }}
