@@ -1,0 +1,471 @@
+"""Fixture generator: build a realistic SOURCE Cognito user pool and export it like the producer.
+
+``build_source_pool`` only needs a boto3 ``cognito-idp`` client, so it works against moto
+(``mock_aws``) and against real Cognito. ``export_backup`` reproduces the primary-region backup
+Lambda (see ``docs/backup-format.md``), quirks included:
+
+* ``groups`` is the FIRST ``ListGroups`` page only (``Limit=60``), while ``group_memberships``
+  covers every group of the pool;
+* ``user_pool_domain`` is described with the pool id instead of the domain name (usually ``{}``);
+* ``ui_customization`` is ``None`` when ``GetUICustomization`` fails (moto does not implement it);
+* the document goes through ``json.dumps(default=str)``, so datetimes are strings.
+
+Everything is deterministic for a given ``SamplePoolSpec`` (``random.Random(seed)``), except
+what the service generates (pool/client ids, ``sub``, secrets, dates).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+# --- constants of the sample pool --------------------------------------------------------------
+
+RESOURCE_SERVER_ID = "https://api.example.com"
+RESOURCE_SERVER_NAME = "orders-api"
+OIDC_PROVIDER_NAME = "CorpOIDC"
+ADMIN_ROLE_ARN = "arn:aws:iam::123456789012:role/cognito-admins"
+BASE_GROUP_NAMES = ("admins", "editors", "viewers", "billing")
+CLIENT_WEB = "web-spa"
+CLIENT_BACKEND = "backend-service"
+CLIENT_MOBILE = "mobile-app"
+PRODUCER_GROUPS_LIMIT = 60  # the producer writes only the first ListGroups page
+
+CONFIRMED = "CONFIRMED"
+FORCE_CHANGE_PASSWORD = "FORCE_CHANGE_PASSWORD"
+UNCONFIRMED = "UNCONFIRMED"
+RESET_REQUIRED = "RESET_REQUIRED"
+
+_FIRST_NAMES = ("Ada", "Grace", "Alan", "Linus", "Margaret", "Ken", "Barbara", "Dennis",
+                "Frances", "Edsger", "Radia", "Tim", "Hedy", "John", "Katherine", "Guido")
+_LAST_NAMES = ("Lovelace", "Hopper", "Turing", "Torvalds", "Hamilton", "Thompson", "Liskov",
+               "Ritchie", "Allen", "Dijkstra", "Perlman", "Berners-Lee", "Lamarr", "Backus",
+               "Johnson", "van Rossum")
+_TENANTS = ("tenant-acme", "tenant-globex", "tenant-initech", "tenant-umbrella", "tenant-hooli")
+_PLANS = ("free", "pro", "enterprise")
+_LOYALTY_TIERS = ("BRONZE", "SILVER", "GOLD", "PLATINUM")
+_SIGNUP_SOURCES = ("web", "mobile", "partner-import")
+
+
+# --- public types ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SamplePoolSpec:
+    """What to build. ``groups`` > 60 makes the export show the producer's truncation quirk."""
+
+    name: str = "sample-pool"
+    users: int = 200
+    username_mode: Literal["username", "email"] = "username"  # "email" => UsernameAttributes=["email"]
+    groups: int = 4
+    seed: int = 7
+    with_domain: bool = True
+
+    def __post_init__(self) -> None:
+        if self.username_mode not in ("username", "email"):
+            raise ValueError(f"username_mode must be 'username' or 'email', not {self.username_mode!r}")
+        if self.groups < 3:
+            raise ValueError("groups must be >= 3")
+        if self.users < 1:
+            raise ValueError("users must be >= 1 (every group needs a member)")
+        if self.groups > 3 * self.users:
+            raise ValueError("groups must be <= 3 * users (users are in at most 3 groups)")
+
+
+@dataclass
+class SamplePool:
+    """Handle on a built pool."""
+
+    pool_id: str
+    spec: SamplePoolSpec
+    client_ids: dict[str, str] = field(default_factory=dict)  # client name -> client id
+    domain: str | None = None
+
+
+# --- deterministic plans (pure; usable by tests) ----------------------------------------------
+
+def intended_status_counts(users: int) -> dict[str, int]:
+    """Status mix: 15% FORCE_CHANGE_PASSWORD, 10% UNCONFIRMED, 5% RESET_REQUIRED, rest CONFIRMED.
+
+    The brief's "roughly 60% CONFIRMED" leaves 10% unassigned; CONFIRMED takes the remainder
+    (70% for round numbers). See ``intended_disabled_counts`` for disabled users.
+    """
+    fcp = users * 15 // 100
+    unconfirmed = users * 10 // 100
+    reset = users * 5 // 100
+    return {
+        CONFIRMED: users - fcp - unconfirmed - reset,
+        FORCE_CHANGE_PASSWORD: fcp,
+        UNCONFIRMED: unconfirmed,
+        RESET_REQUIRED: reset,
+    }
+
+
+def intended_disabled_counts(users: int) -> dict[str, int]:
+    """Disabled users per status: about 10% of each status, at least one where it is non-empty."""
+    return {status: max(1, round(count / 10)) if count else 0
+            for status, count in intended_status_counts(users).items()}
+
+
+def group_names(count: int) -> list[str]:
+    """``admins, editors, viewers, billing, group-005, group-006, ...``."""
+    return [BASE_GROUP_NAMES[i] if i < len(BASE_GROUP_NAMES) else f"group-{i + 1:03d}"
+            for i in range(count)]
+
+
+def domain_prefix(spec: SamplePoolSpec) -> str:
+    """Hosted-UI domain prefix ``f"{name}-{seed}"`` reduced to ``[a-z0-9-]``."""
+    prefix = re.sub(r"[^a-z0-9-]+", "-", f"{spec.name}-{spec.seed}".lower()).strip("-")
+    return prefix[:63]
+
+
+@dataclass(frozen=True)
+class _UserPlan:
+    index: int
+    login: str  # username (username mode) or email (email mode) passed to the API
+    email: str
+    status: str
+    email_verified: bool
+    disabled: bool
+    attributes: tuple[tuple[str, str], ...]
+    password: str
+    groups: tuple[str, ...]
+
+
+def _plan_users(spec: SamplePoolSpec) -> list[_UserPlan]:
+    rng = random.Random(spec.seed)
+    n = spec.users
+    statuses = [s for s, c in intended_status_counts(n).items() for _ in range(c)]
+    rng.shuffle(statuses)
+
+    # email_verified: ~70% true; RESET_REQUIRED needs it (AdminResetUserPassword requires a
+    # verified contact); UNCONFIRMED self-sign-ups never have it.
+    target_verified = round(n * 0.7)
+    verified = {i for i in range(n) if statuses[i] == RESET_REQUIRED}
+    candidates = [i for i in range(n) if statuses[i] in (CONFIRMED, FORCE_CHANGE_PASSWORD)]
+    rng.shuffle(candidates)
+    verified.update(candidates[: max(0, target_verified - len(verified))])
+
+    disabled: set[int] = set()
+    for status, count in intended_disabled_counts(n).items():
+        disabled.update(rng.sample([i for i in range(n) if statuses[i] == status], count))
+    names = group_names(spec.groups)
+    memberships = _plan_memberships(rng, n, names)
+
+    plans = []
+    for i in range(n):
+        email = f"user{i:04d}@example.com"
+        attrs: dict[str, str] = {
+            "email": email,
+            "name": f"{rng.choice(_FIRST_NAMES)} {rng.choice(_LAST_NAMES)}",
+            "custom:tenant_id": rng.choice(_TENANTS),
+            "custom:plan": rng.choice(_PLANS),
+            "custom:employee_number": str(rng.randint(1000, 99999)),
+        }
+        if statuses[i] != UNCONFIRMED:
+            attrs["email_verified"] = "true" if i in verified else "false"
+        if rng.random() < 0.5:
+            # +1555 and 7 unique digits (7919 is coprime with 10**7)
+            attrs["phone_number"] = f"+1555{(i * 7919 + spec.seed) % 10**7:07d}"
+            if statuses[i] != UNCONFIRMED:
+                attrs["phone_number_verified"] = rng.choice(("true", "false"))
+        if rng.random() < 0.4:
+            attrs["custom:loyalty_tier_code_x"] = rng.choice(_LOYALTY_TIERS)
+        if rng.random() < 0.6:
+            attrs["custom:signup_source"] = rng.choice(_SIGNUP_SOURCES)
+        if statuses[i] != UNCONFIRMED and rng.random() < 0.3:
+            attrs["dev:custom:legacy_id"] = f"L-{rng.randrange(16**8):08x}"
+        plans.append(_UserPlan(
+            index=i,
+            login=email if spec.username_mode == "email" else f"user{i:04d}",
+            email=email,
+            status=statuses[i],
+            email_verified=i in verified,
+            disabled=i in disabled,
+            attributes=tuple(attrs.items()),
+            password=f"Sample#Pass{i:04d}x",
+            groups=tuple(memberships[i]),
+        ))
+    return plans
+
+
+def _plan_memberships(rng: random.Random, n: int, names: list[str]) -> list[list[str]]:
+    """Each user in 0-3 groups; every group gets at least one member."""
+    per_user = [rng.sample(names, rng.choice((0, 1, 1, 2, 3))) for _ in range(n)]
+    covered = {g for gs in per_user for g in gs}
+    cursor = rng.randrange(n)
+    for g in names:
+        if g in covered:
+            continue
+        while len(per_user[cursor]) >= 3:  # terminates: groups <= 3 * users
+            cursor = (cursor + 1) % n
+        per_user[cursor].append(g)
+        cursor = (cursor + 1) % n
+    return per_user
+
+
+# --- building ----------------------------------------------------------------------------------
+
+def _pool_kwargs(spec: SamplePoolSpec) -> dict[str, Any]:
+    schema = [
+        {"Name": "email", "AttributeDataType": "String", "Required": True, "Mutable": True},
+        {"Name": "phone_number", "AttributeDataType": "String", "Required": False, "Mutable": True},
+        {"Name": "name", "AttributeDataType": "String", "Required": False, "Mutable": True},
+        {"Name": "tenant_id", "AttributeDataType": "String", "Mutable": True,
+         "StringAttributeConstraints": {"MinLength": "3", "MaxLength": "36"}},
+        {"Name": "plan", "AttributeDataType": "String", "Mutable": True,
+         "StringAttributeConstraints": {"MinLength": "1", "MaxLength": "32"}},
+        {"Name": "employee_number", "AttributeDataType": "Number", "Mutable": True,
+         "NumberAttributeConstraints": {"MinValue": "1", "MaxValue": "999999"}},
+        # base name 19 chars (Cognito allows 20); moto/Cognito add the "custom:" prefix
+        {"Name": "loyalty_tier_code_x", "AttributeDataType": "String", "Mutable": True},
+        {"Name": "signup_source", "AttributeDataType": "String", "Mutable": False},
+        {"Name": "legacy_id", "AttributeDataType": "String", "Mutable": True,
+         "DeveloperOnlyAttribute": True},
+    ]
+    kwargs: dict[str, Any] = {
+        "PoolName": spec.name,
+        "Policies": {"PasswordPolicy": {
+            "MinimumLength": 10, "RequireUppercase": True, "RequireLowercase": True,
+            "RequireNumbers": True, "RequireSymbols": True, "TemporaryPasswordValidityDays": 5,
+        }},
+        "Schema": schema,
+        "MfaConfiguration": "OPTIONAL",
+        "AutoVerifiedAttributes": ["email"],
+        # Real Cognito then refuses SignUp (UNCONFIRMED users); moto does not enforce it.
+        "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True},
+        "VerificationMessageTemplate": {
+            "DefaultEmailOption": "CONFIRM_WITH_CODE",
+            "EmailMessage": "Your sample-pool verification code is {####}.",
+            "EmailSubject": "Verify your sample-pool account",
+        },
+        "AccountRecoverySetting": {"RecoveryMechanisms": [{"Priority": 1, "Name": "verified_email"}]},
+        "UserAttributeUpdateSettings": {"AttributesRequireVerificationBeforeUpdate": ["email"]},
+        "UserPoolTags": {"team": "identity", "env": "test"},
+        "DeletionProtection": "ACTIVE",
+        "UsernameConfiguration": {"CaseSensitive": False},
+    }
+    if spec.username_mode == "email":
+        kwargs["UsernameAttributes"] = ["email"]
+    return kwargs
+
+
+def _create_resource_server(cognito: Any, pool_id: str) -> None:
+    cognito.create_resource_server(
+        UserPoolId=pool_id, Identifier=RESOURCE_SERVER_ID, Name=RESOURCE_SERVER_NAME,
+        Scopes=[
+            {"ScopeName": "orders.read", "ScopeDescription": "Read orders"},
+            {"ScopeName": "orders.write", "ScopeDescription": "Create and update orders"},
+        ],
+    )
+
+
+def _create_identity_provider(cognito: Any, pool_id: str, rng: random.Random) -> None:
+    issuer = "https://idp.example.com"
+    cognito.create_identity_provider(
+        UserPoolId=pool_id, ProviderName=OIDC_PROVIDER_NAME, ProviderType="OIDC",
+        ProviderDetails={
+            "client_id": "corp-oidc-client",
+            "client_secret": f"oidc-secret-{rng.randrange(16**32):032x}",
+            "authorize_scopes": "openid email",
+            "oidc_issuer": issuer,
+            "attributes_request_method": "GET",
+            # explicit endpoints so real Cognito need not run discovery on the fake issuer
+            "authorize_url": f"{issuer}/oauth2/authorize",
+            "token_url": f"{issuer}/oauth2/token",
+            "attributes_url": f"{issuer}/oauth2/userinfo",
+            "jwks_uri": f"{issuer}/.well-known/jwks.json",
+        },
+        AttributeMapping={"email": "email"},
+    )
+
+
+def _create_clients(cognito: Any, pool_id: str) -> dict[str, str]:
+    token_units = {"AccessToken": "minutes", "IdToken": "minutes", "RefreshToken": "days"}
+    specs: dict[str, dict[str, Any]] = {
+        CLIENT_WEB: {
+            "GenerateSecret": False,
+            "ExplicitAuthFlows": ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            "ReadAttributes": ["email", "email_verified", "name", "phone_number",
+                               "phone_number_verified", "custom:tenant_id", "custom:plan"],
+            "WriteAttributes": ["email", "name", "custom:plan"],
+            "AllowedOAuthFlowsUserPoolClient": True,
+            "AllowedOAuthFlows": ["code"],
+            "AllowedOAuthScopes": ["openid", "email", f"{RESOURCE_SERVER_ID}/orders.read"],
+            "CallbackURLs": ["https://app.example.com/callback", "http://localhost:3000/callback"],
+            "LogoutURLs": ["https://app.example.com/logout"],
+            "DefaultRedirectURI": "https://app.example.com/callback",
+            "SupportedIdentityProviders": ["COGNITO", OIDC_PROVIDER_NAME],
+            "AccessTokenValidity": 60, "IdTokenValidity": 60, "RefreshTokenValidity": 30,
+            "TokenValidityUnits": token_units,
+            "PreventUserExistenceErrors": "ENABLED",
+            "EnableTokenRevocation": True,
+        },
+        CLIENT_BACKEND: {
+            "GenerateSecret": True,
+            "ExplicitAuthFlows": ["ALLOW_REFRESH_TOKEN_AUTH"],
+            "AllowedOAuthFlowsUserPoolClient": True,
+            "AllowedOAuthFlows": ["client_credentials"],
+            "AllowedOAuthScopes": [f"{RESOURCE_SERVER_ID}/orders.write"],
+            "SupportedIdentityProviders": ["COGNITO"],
+            "AccessTokenValidity": 15, "TokenValidityUnits": token_units,
+            "PreventUserExistenceErrors": "ENABLED",
+            "EnableTokenRevocation": True,
+        },
+        CLIENT_MOBILE: {
+            "GenerateSecret": False,
+            "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH",
+                                  "ALLOW_REFRESH_TOKEN_AUTH"],
+            "AccessTokenValidity": 1, "IdTokenValidity": 1, "RefreshTokenValidity": 90,
+            "TokenValidityUnits": {"AccessToken": "hours", "IdToken": "hours",
+                                   "RefreshToken": "days"},
+            "PreventUserExistenceErrors": "LEGACY",
+            "EnableTokenRevocation": True,
+        },
+    }
+    ids = {}
+    for name, kwargs in specs.items():
+        resp = cognito.create_user_pool_client(UserPoolId=pool_id, ClientName=name, **kwargs)
+        ids[name] = resp["UserPoolClient"]["ClientId"]
+    return ids
+
+
+def _create_groups(cognito: Any, pool_id: str, names: list[str]) -> None:
+    for i, name in enumerate(names):
+        kwargs: dict[str, Any] = {
+            "UserPoolId": pool_id, "GroupName": name,
+            "Description": f"Sample group {name}", "Precedence": i * 10,
+        }
+        if name == "admins":
+            kwargs["RoleArn"] = ADMIN_ROLE_ARN
+        cognito.create_group(**kwargs)
+
+
+def _create_user(cognito: Any, pool_id: str, mobile_client_id: str, plan: _UserPlan,
+                 email_mode: bool) -> str:
+    """Create one user in its planned status; returns the pool's Username for it."""
+    attrs = [{"Name": k, "Value": v} for k, v in plan.attributes]
+    if plan.status == UNCONFIRMED:
+        # SignUp cannot set developer-only or verification attributes (none are planned here)
+        resp = cognito.sign_up(ClientId=mobile_client_id, Username=plan.login,
+                               Password=plan.password, UserAttributes=attrs)
+        # email mode: the generated UUID (= sub); username mode: the login
+        username = resp["UserSub"] if email_mode else plan.login
+    else:
+        resp = cognito.admin_create_user(
+            UserPoolId=pool_id, Username=plan.login, UserAttributes=attrs,
+            TemporaryPassword=plan.password, MessageAction="SUPPRESS",
+        )
+        username = resp["User"]["Username"]
+        if plan.status in (CONFIRMED, RESET_REQUIRED):
+            cognito.admin_set_user_password(UserPoolId=pool_id, Username=username,
+                                            Password=plan.password, Permanent=True)
+        if plan.status == RESET_REQUIRED:
+            cognito.admin_reset_user_password(UserPoolId=pool_id, Username=username)
+    if plan.disabled:
+        cognito.admin_disable_user(UserPoolId=pool_id, Username=username)
+    return username
+
+
+def build_source_pool(cognito: Any, spec: SamplePoolSpec) -> SamplePool:
+    """Create the sample pool (config, resource server, IdP, clients, groups, users, domain)."""
+    rng = random.Random(spec.seed)
+    pool_id = cognito.create_user_pool(**_pool_kwargs(spec))["UserPool"]["Id"]
+    _create_resource_server(cognito, pool_id)
+    _create_identity_provider(cognito, pool_id, rng)
+    client_ids = _create_clients(cognito, pool_id)
+    _create_groups(cognito, pool_id, group_names(spec.groups))
+    for plan in _plan_users(spec):
+        username = _create_user(cognito, pool_id, client_ids[CLIENT_MOBILE], plan,
+                                email_mode=spec.username_mode == "email")
+        for group in plan.groups:
+            cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=username, GroupName=group)
+    domain = None
+    if spec.with_domain:
+        domain = domain_prefix(spec)
+        cognito.create_user_pool_domain(Domain=domain, UserPoolId=pool_id)
+    return SamplePool(pool_id=pool_id, spec=spec, client_ids=client_ids, domain=domain)
+
+
+# --- export: the producer ----------------------------------------------------------------------
+
+def _pages(call: Any, items_key: str, token_in: str, token_out: str, **kwargs: Any) -> list[dict]:
+    items: list[dict] = []
+    while True:
+        resp = call(**kwargs)
+        items.extend(resp.get(items_key, []))
+        token = resp.get(token_out)
+        if not token:
+            return items
+        kwargs[token_in] = token
+
+
+def _all_group_names(cognito: Any, pool_id: str) -> list[str]:
+    groups = _pages(cognito.list_groups, "Groups", "NextToken", "NextToken",
+                    UserPoolId=pool_id, Limit=PRODUCER_GROUPS_LIMIT)
+    return [g["GroupName"] for g in groups]
+
+
+def export_backup(cognito: Any, pool_id: str, *, now: datetime | None = None) -> dict:
+    """The backup document the producer writes for ``pool_id`` (after its JSON round trip)."""
+    when = now or datetime.now(UTC)
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC).replace(tzinfo=None)
+    clients = _pages(cognito.list_user_pool_clients, "UserPoolClients", "NextToken", "NextToken",
+                     UserPoolId=pool_id, MaxResults=60)
+    providers = _pages(cognito.list_identity_providers, "Providers", "NextToken", "NextToken",
+                       UserPoolId=pool_id, MaxResults=60)
+    memberships = {
+        name: [u["Username"] for u in _pages(
+            cognito.list_users_in_group, "Users", "NextToken", "NextToken",
+            UserPoolId=pool_id, GroupName=name, Limit=60)]
+        for name in _all_group_names(cognito, pool_id)
+    }
+    try:
+        ui_customization = cognito.get_ui_customization(UserPoolId=pool_id)["UICustomization"]
+    except Exception:  # noqa: BLE001 - the producer's try/except; moto raises NotImplementedError
+        ui_customization = None
+    backup = {
+        "timestamp": when.isoformat(),
+        "user_pool_id": pool_id,
+        "user_pool_config": cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"],
+        "app_clients": [
+            cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=c["ClientId"])[
+                "UserPoolClient"]
+            for c in clients
+        ],
+        "users": _pages(cognito.list_users, "Users", "PaginationToken", "PaginationToken",
+                        UserPoolId=pool_id, Limit=60),
+        # producer quirk: first page only
+        "groups": cognito.list_groups(UserPoolId=pool_id, Limit=PRODUCER_GROUPS_LIMIT)["Groups"],
+        "group_memberships": memberships,
+        "identity_providers": [
+            cognito.describe_identity_provider(UserPoolId=pool_id, ProviderName=p["ProviderName"])[
+                "IdentityProvider"]
+            for p in providers
+        ],
+        "resource_servers": _pages(cognito.list_resource_servers, "ResourceServers", "NextToken",
+                                   "NextToken", UserPoolId=pool_id, MaxResults=50),
+        # producer quirk: asks with the pool id instead of the domain name
+        "user_pool_domain": cognito.describe_user_pool_domain(Domain=pool_id)["DomainDescription"],
+        "ui_customization": ui_customization,
+    }
+    return json.loads(json.dumps(backup, default=str))
+
+
+def backup_key(pool_id: str, when: datetime) -> str:
+    """``cognito-backup/YYYY/MM/DD/<pool_id>-HHMMSS.json`` (UTC)."""
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC)
+    return f"cognito-backup/{when:%Y/%m/%d}/{pool_id}-{when:%H%M%S}.json"
+
+
+def write_backup(s3: Any, bucket: str, backup: dict, when: datetime) -> str:
+    """Put the backup at its key (as the producer does) and return the key."""
+    key = backup_key(backup["user_pool_id"], when)
+    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(backup, default=str).encode("utf-8"),
+                  ContentType="application/json")
+    return key
