@@ -10,7 +10,9 @@ The source pool lives in an emulated us-east-1, the restore runs in an emulated 
 from __future__ import annotations
 
 import json
+import os
 import threading
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -50,13 +52,19 @@ def _upload_backup(stack: RestoreStack, path: Path) -> tuple[str, str]:
               help="Restore this backup file (producer format) instead of a sample pool.")
 @click.option("--chunk-size", default=50, show_default=True, help="Users per chunk (UserChunkSize).")
 @click.option("--dry-run", is_flag=True, help="Validate and plan only: no Cognito write.")
+@click.option("--verbose", is_flag=True, help="Show the Lambda handlers' own logs.")
 @click.option("--out", default="drill-out", show_default=True, type=click.Path(file_okay=False, path_type=Path),
               help="Where the restore report is written.")
 def main(users: int, groups: int, username_mode: str, backup_path: Path | None, chunk_size: int,
-         dry_run: bool, out: Path) -> None:
+         dry_run: bool, verbose: bool, out: Path) -> None:
     console = Console()
+    if not verbose:
+        warnings.filterwarnings("ignore", message="No application metrics")
     console.print(f"[bold]Cognito DR drill[/bold]: emulated AWS, source {SOURCE_REGION} -> DR {DR_REGION}")
     with RestoreStack(region=DR_REGION, parameters={"UserChunkSize": str(chunk_size), "Environment": "drill"}) as stack:
+        if not verbose:  # read by each handler's Logger when it is first imported
+            os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
+            os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
         if backup_path:
             pool_id, key = _upload_backup(stack, backup_path)
             console.print(f"Backup {backup_path} uploaded as s3://{stack.outputs['BackupBucketName']}/{key}")

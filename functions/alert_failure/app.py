@@ -25,17 +25,22 @@ def _cause_text(cause: str) -> str:
     return cause
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    """The state may still be the raw execution input, of any shape."""
+    return value if isinstance(value, dict) else {}
+
+
 @phase_handler(logger, metrics, tracer)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    state = event.get("state") or {}
-    error = state.get("error") or {}
-    restore = state.get("restore") or {}
-    phase = event.get("failed_phase") or "unknown phase"
-    error_name = error.get("Error", "Unknown")
-    cause = scrub(_cause_text(error.get("Cause", "")))
+    state = _mapping(event.get("state"))
+    error = _mapping(state.get("error"))
+    restore = _mapping(state.get("restore"))
+    phase = str(event.get("failed_phase") or "unknown phase")
+    error_name = str(error.get("Error", "Unknown"))
+    cause = scrub(_cause_text(str(error.get("Cause", ""))))
     restore_id = restore.get("restore_id") or "(not started)"
-    source = restore.get("source_pool_id") or (state.get("user_pool_id") if isinstance(state.get("user_pool_id"), str) else "?")
-    pool = (state.get("pool") or {}).get("id")
+    source = restore.get("source_pool_id") or state.get("user_pool_id") or "?"
+    pool = _mapping(state.get("pool")).get("id")
     lines = [
         f"Cognito DR restore FAILED in phase '{phase}'.",
         f"Error: {error_name}",

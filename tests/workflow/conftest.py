@@ -1,0 +1,50 @@
+"""Workflow-test fixtures: the SAM app deployed into the emulator, and source pools with their backups."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import boto3
+import pytest
+
+from tools.emulator import RestoreStack
+from tools.sample_pool import SamplePool, SamplePoolSpec, build_source_pool, export_backup, write_backup
+
+SOURCE_REGION = "us-east-1"
+DR_REGION = "us-west-2"
+
+
+@dataclass
+class SourceBackup:
+    pool: SamplePool
+    backup: dict[str, Any]
+    key: str
+
+    @property
+    def pool_id(self) -> str:
+        return self.pool.pool_id
+
+
+@pytest.fixture
+def stack() -> Iterator[RestoreStack]:
+    """The restore stack in the DR Region; small chunks so tests cross chunk boundaries."""
+    with RestoreStack(region=DR_REGION, parameters={"UserChunkSize": "50", "Environment": "test"}) as deployed:
+        yield deployed
+
+
+@pytest.fixture
+def source_cognito(stack: RestoreStack) -> Any:
+    return boto3.client("cognito-idp", region_name=SOURCE_REGION)
+
+
+def make_backup(stack: RestoreStack, cognito: Any, spec: SamplePoolSpec, when: datetime | None = None) -> SourceBackup:
+    pool = build_source_pool(cognito, spec)
+    backup = export_backup(cognito, pool.pool_id)
+    key = write_backup(stack.client("s3"), stack.outputs["BackupBucketName"], backup, when or datetime.now(timezone.utc))
+    return SourceBackup(pool, backup, key)
+
+
+def put_raw_backup(stack: RestoreStack, key: str, body: bytes) -> None:
+    stack.client("s3").put_object(Bucket=stack.outputs["BackupBucketName"], Key=key, Body=body)
