@@ -403,6 +403,12 @@ class RestoreStack:
             file = getattr(module, "__file__", None) or ""
             if name in self._module_names or any(file.startswith(r + os.sep) for r in roots):
                 sys.modules.pop(name, None)
+                # A parent package loaded before the stack keeps the submodule as an attribute;
+                # drop it too, or `from package import submodule` returns the stale module.
+                parent_name, _, child = name.rpartition(".")
+                parent = sys.modules.get(parent_name) if parent_name else None
+                if parent is not None and getattr(parent, child, None) is module:
+                    delattr(parent, child)
         self._modules.clear()
         self._module_names.clear()
 
