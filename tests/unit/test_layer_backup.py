@@ -346,13 +346,11 @@ def test_errors_never_quote_the_document(label, data):
     assert "margaret" not in message and "example.com" not in message
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: backup.py:112 quotes the group name (a document value) in the error")
 def test_error_for_bad_member_list_does_not_quote_the_group_name():
     message = str(invalid(encode(document(group_memberships={EMAIL: "not a list"}))))
     assert EMAIL not in message
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: backup.py:186 quotes user_pool_config.Id verbatim, whatever it holds")
 def test_error_for_config_id_mismatch_does_not_quote_arbitrary_values():
     message = str(invalid(encode(document(user_pool_config={"Id": EMAIL, "Name": "p"}))))
     assert EMAIL not in message

@@ -159,6 +159,5 @@ def test_invalid_pool_ids(pool):
     assert not is_valid_pool_id(pool)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: discovery.py:10/50 POOL_ID_PATTERN.match with '$' accepts a trailing newline")
 def test_pool_id_with_trailing_newline_is_invalid():
     assert not is_valid_pool_id("us-east-1_Abc\n")

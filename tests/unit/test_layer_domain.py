@@ -37,8 +37,6 @@ def test_restore_id_without_usable_characters_still_gives_a_third_candidate():
 
 
 @pytest.mark.parametrize("length", [60, 61, 63])
-@pytest.mark.xfail(strict=True, reason="BUG: domain.py:16 appends '-dr'/'-dr-<id>' then cuts to 63 characters, so for a "
-                                       "long original prefix the derived candidates collapse back into the original")
 def test_long_prefix_still_gets_distinct_fallbacks(length):
     prefixes = derived_prefixes("a" * length, "r-123456")
     assert len(prefixes) == 3

@@ -245,8 +245,6 @@ def test_malformed_users_are_failed_by_name():
     assert_users_add_up(sink, prepared)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: plan.py:216-218 + users.py:108: every item without a Username is labelled "
-                                       "'<no username>', so the 2nd, 3rd... are reported as skipped duplicates instead of failed")
 def test_several_users_without_username_are_all_failed():
     prepared, sink = prepare(document([{"UserStatus": "CONFIRMED"}, {"UserStatus": "UNCONFIRMED"}, 7]))
     found = problems(sink, prepared, "users")
@@ -362,8 +360,6 @@ def test_listed_group_without_members_is_created():
     assert prepared.counts["groups"] == 1
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: plan.py:236 silently drops a backed-up group without a string GroupName "
-                                       "(neither created, counted nor reported)")
 def test_group_without_name_is_not_lost_silently():
     doc = document([], {}, groups=["ok"])
     doc["groups"].append({"Description": "no name"})
@@ -472,12 +468,14 @@ def test_pool_id_mismatch_with_the_key_is_invalid_and_writes_nothing(tmp_path):
 
 
 @pytest.mark.parametrize("cut", [0.3, 0.6, 0.95])
-def test_truncated_backup_writes_nothing(tmp_path, cut):
+def test_truncated_backup_leaves_nothing_a_later_phase_could_use(tmp_path, cut):
+    """Chunk files may already be streamed out (they expire), but no manifest or parts: nothing restores from them."""
     data = json.dumps(document([user(f"u{i}") for i in range(50)], {"g": [f"u{i}" for i in range(50)]})).encode()
     sink = MemorySink()
     with pytest.raises(BackupInvalid):
         prepare(None, sink=sink, raw=data[: int(len(data) * cut)], user_chunk_size=5, tmp_dir=str(tmp_path))
-    assert sink.objects == {}
+    assert [k for k in sink.objects if k.endswith("manifest.json") or k.endswith("parts.json")] == []
+    assert all(k.startswith("expiring/") for k in sink.objects)
     assert list(tmp_path.iterdir()) == []
 
 

@@ -247,9 +247,6 @@ def test_ses_identity_in_the_target_region_is_kept():
     assert result.request["VerificationMessageTemplate"]["EmailMessage"] == "code {####}"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: pool_config.py:89-91 strips the developer-only texts of VerificationMessageTemplate "
-                                       "but not AdminCreateUserConfig.InviteMessageTemplate.EmailMessage/EmailSubject when "
-                                       "falling back to COGNITO_DEFAULT (facts 1.4: 'allowed only if EmailSendingAccount is DEVELOPER')")
 def test_invite_email_texts_removed_when_falling_back_to_cognito_default():
     config = described_pool(
         EmailConfiguration={"EmailSendingAccount": "DEVELOPER",
@@ -338,9 +335,6 @@ def test_standard_attribute_with_empty_constraints_is_omitted():
                          "StringAttributeConstraints": {}}) is None
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: pool_config.py:53-58 treats Cognito's own default constraints of standard "
-                                       "attributes (String MinLength 0/MaxLength 2048, updated_at MinValue 0) as non-default, "
-                                       "so every standard attribute of a real backup is sent (Schema max 50 items)")
 def test_standard_attributes_with_cognito_default_constraints_are_omitted():
     assert schema_entry(std("given_name")) is None
     assert schema_entry(std("updated_at", "Number", NumberAttributeConstraints={"MinValue": "0"})) is None

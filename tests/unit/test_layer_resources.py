@@ -105,14 +105,13 @@ def test_social_providers_send_only_create_keys(provider_type, create_keys):
 
 def test_apple_describe_only_keys_stripped():
     details = {"client_id": "com.example", "team_id": "T", "key_id": "K", "authorize_scopes": "email name",
-               **SOCIAL_DESCRIBE_ONLY}
+               "private_key": "-----BEGIN PRIVATE KEY-----x", **SOCIAL_DESCRIBE_ONLY}
     result = identity_provider_request(provider("SignInWithApple", "SignInWithApple", details), NEW_POOL)
     assert result.request["ProviderDetails"] == {"client_id": "com.example", "team_id": "T", "key_id": "K",
-                                                 "authorize_scopes": "email name"}
+                                                 "authorize_scopes": "email name",
+                                                 "private_key": "-----BEGIN PRIVATE KEY-----x"}
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: resources.py:40-57 builds a SignInWithApple request without private_key and "
-                                       "without saying so (facts 6: Apple IdPs can't be restored from the backup alone)")
 def test_apple_without_private_key_is_flagged():
     details = {"client_id": "com.example", "team_id": "T", "key_id": "K", "authorize_scopes": "email"}
     try:

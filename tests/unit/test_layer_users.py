@@ -258,8 +258,6 @@ def test_confirmed_user_has_no_status_note():
     assert plan_user(user(status="CONFIRMED"), MODEL).notes == []
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: users.py:153 adds the STATUS_OUTCOMES wording only when the status changes, "
-                                       "so restored FORCE_CHANGE_PASSWORD users never get the 're-send the invitation' note")
 def test_force_change_password_user_carries_the_resend_note():
     # facts 2.3: FORCE_CHANGE_PASSWORD users cannot use forgot-password; their temporary password is new
     plan = plan_user(user(status="FORCE_CHANGE_PASSWORD"), MODEL)

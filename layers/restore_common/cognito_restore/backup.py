@@ -109,7 +109,7 @@ def _stream_memberships(
         if first_event == "null":
             continue
         if first_event != "start_array":
-            raise BackupInvalid(f"group_memberships of group {group!r} is not a list of usernames.")
+            raise BackupInvalid("group_memberships has a group whose members are not a list of usernames.")
         for _, member_event, member in events:
             if member_event == "end_array":
                 break
@@ -123,8 +123,15 @@ def _json_kind(event: str) -> str:
             "boolean": "a boolean", "null": "null"}.get(event, event)
 
 
-def read_backup(stream: IO[bytes], on_user: UserCallback, on_membership: MembershipCallback) -> BackupParts:
-    """Read the whole document once; raise BackupInvalid with a clear reason for any shape problem."""
+def read_backup(
+    stream: IO[bytes], on_user: UserCallback, on_membership: MembershipCallback,
+    on_section: Callable[[str, Any], None] | None = None,
+) -> BackupParts:
+    """Read the whole document once; raise BackupInvalid with a clear reason for any shape problem.
+
+    on_section sees each small section as soon as it is read (the planner needs the pool config
+    before the users, which the producer writes after it).
+    """
     parts = BackupParts()
     events = iter(ijson.parse(stream, use_float=True))
     try:
@@ -153,6 +160,8 @@ def read_backup(stream: IO[bytes], on_user: UserCallback, on_membership: Members
                                         f"found {_json_kind(value_event)}.")
             elif key in SECTION_TYPES:
                 parts.sections[key] = _build(value_event, value, events)
+                if on_section is not None:
+                    on_section(key, parts.sections[key])
             else:
                 _skip(value_event, events)  # unknown producer additions are ignored
         else:
@@ -183,9 +192,10 @@ def validate_sections(parts: BackupParts) -> None:
     if not isinstance(config, dict) or not isinstance(config.get("Name"), str):
         raise BackupInvalid("user_pool_config is missing or has no Name: not a DescribeUserPool result.")
     if config.get("Id") not in (None, pool_id):
-        raise BackupInvalid(f"user_pool_config.Id {config.get('Id')} differs from user_pool_id {pool_id}.")
-    if "users" not in parts.present:
-        raise BackupInvalid("The backup has no users section.")
+        shown = config.get("Id") if is_valid_pool_id(config.get("Id")) else "(not a pool id)"
+        raise BackupInvalid(f"user_pool_config.Id {shown} differs from user_pool_id {pool_id}.")
+    if "users" not in parts.present or parts.sections.get("users", []) is None:
+        raise BackupInvalid("The backup has no users list: a restore without its users is refused.")
     for section in ("app_clients", "groups", "identity_providers", "resource_servers"):
         for item in parts.sections.get(section) or []:
             if not isinstance(item, dict):

@@ -22,7 +22,7 @@ class BackupRef:
 
 def parse_backup_key(key: str) -> BackupRef | None:
     """The pool id and time named by a backup key, or None for keys of another shape."""
-    match = _KEY_PATTERN.match(key)
+    match = _KEY_PATTERN.fullmatch(key)
     if not match:
         return None
     t = match["t"]
@@ -47,4 +47,4 @@ def newest_backup(keys: Iterable[str], pool_id: str) -> BackupRef | None:
 
 
 def is_valid_pool_id(pool_id: object) -> bool:
-    return isinstance(pool_id, str) and len(pool_id) <= 55 and bool(POOL_ID_PATTERN.match(pool_id))
+    return isinstance(pool_id, str) and len(pool_id) <= 55 and bool(POOL_ID_PATTERN.fullmatch(pool_id))

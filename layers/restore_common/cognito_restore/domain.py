@@ -10,10 +10,10 @@ _INVALID = re.compile(r"[^a-z0-9-]")
 def derived_prefixes(prefix: str, restore_id: str) -> list[str]:
     """Prefixes to try, in order: the original, then ones derived from it (prefixes are unique per Region)."""
     short_id = _INVALID.sub("", restore_id.lower())[-6:] or "restore"
-    candidates = [prefix, f"{prefix}-dr", f"{prefix}-dr-{short_id}"]
-    cleaned = []
-    for candidate in candidates:
-        candidate = _INVALID.sub("-", candidate.lower())[:MAX_PREFIX].strip("-")
+    base = _INVALID.sub("-", prefix.lower()).strip("-")
+    cleaned: list[str] = []
+    for suffix in ("", "-dr", f"-dr-{short_id}"):
+        candidate = (base[: MAX_PREFIX - len(suffix)].rstrip("-") + suffix).strip("-")
         if candidate and candidate not in cleaned:
             cleaned.append(candidate)
     return cleaned

@@ -21,5 +21,9 @@ class RestoreConflict(RestoreError):
     """The restore id is already bound to another source pool or backup."""
 
 
+class NotRestorable(Exception):
+    """One backed-up item cannot be restored as it is; the message says why (for the report)."""
+
+
 class CognitoThrottled(RestoreError):
     """Cognito kept throttling after the SDK's retries; Step Functions retries the task with jitter."""

@@ -8,7 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from cognito_restore import aws
-from cognito_restore.errors import CognitoThrottled
+from cognito_restore.errors import CognitoThrottled, NotRestorable
 from cognito_restore.outcomes import PhaseOutcome
 from cognito_restore.resources import Request
 from cognito_restore.store import WorkStore
@@ -60,8 +60,12 @@ def restore_each(
         name = name_of(item)
         try:
             request = build(item)
+        except NotRestorable as reason:
+            outcome.skip(name, str(reason))
+            outcome.manual_steps.append(f"{outcome.category} {name}: {reason}")
+            continue
         except (KeyError, TypeError, ValueError) as error:
-            outcome.fail(name, f"unusable backup entry ({type(error).__name__}: {error})")
+            outcome.fail(name, f"unusable backup entry ({type(error).__name__})")
             continue
         try:
             responses[name] = create(**request.request)
@@ -80,8 +84,6 @@ def restore_single(
     apply: Callable[..., Any], label: Callable[[dict[str, Any]], str],
 ) -> dict[str, Any]:
     """Restore one optional backup section (UI customization, risk configuration, WAF)."""
-    from cognito_restore.security import NotRestorable
-
     outcome = PhaseOutcome(category)
     value = backup_parts(state).get(section)
     if value:

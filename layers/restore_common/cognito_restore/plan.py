@@ -140,10 +140,15 @@ def _prepare(
         if cursor.rowcount == 0:
             duplicates.append(f"{group}: {member}")
 
-    parts = read_backup(stream, planner.on_user, on_membership)
+    def on_section(name: str, value: Any) -> None:
+        if name == "user_pool_config" and isinstance(value, dict):
+            planner.set_model(UserModel.from_pool_config(value), value)
+
+    parts = read_backup(stream, planner.on_user, on_membership, on_section)
     if parts.pool_id != expected_pool_id:
         raise BackupInvalid(f"The backup is of pool {parts.pool_id}, but its key names {expected_pool_id}.")
-    planner.set_model(UserModel.from_pool_config(parts.config), parts.config)
+    if planner.model is None:
+        planner.set_model(UserModel.from_pool_config(parts.config), parts.config)
     planner.drain_spill()
     users_manifest = users.finish()
     for duplicate in duplicates:
@@ -187,6 +192,7 @@ class _UserPlanner:
         self.model: UserModel | None = None
         self.case_sensitive = True
         self.spill: IO[str] | None = None
+        self.position = 0
 
     def set_model(self, model: UserModel, config: dict[str, Any]) -> None:
         self.model = model
@@ -210,7 +216,8 @@ class _UserPlanner:
 
     def _plan(self, raw: Any) -> None:
         assert self.model is not None
-        plan = plan_user(raw, self.model)
+        plan = plan_user(raw, self.model, self.position)
+        self.position += 1
         db = self.index.db
         if isinstance(plan, UserProblem):
             inserted = db.execute("INSERT OR IGNORE INTO users VALUES (?, NULL, 0, ?)", (plan.username, plan.reason))
@@ -233,8 +240,17 @@ class _UserPlanner:
 
 
 def _groups_to_create(parts: BackupParts, index: _Index) -> list[dict[str, Any]]:
-    listed = [g for g in parts.get("groups") or [] if isinstance(g.get("GroupName"), str)]
-    names = {g["GroupName"] for g in listed}
+    listed: list[dict[str, Any]] = []
+    names: set[str] = set()
+    for position, group in enumerate(parts.get("groups") or []):
+        name = group.get("GroupName")
+        if not isinstance(name, str) or not name:
+            _problem(index, "groups", f"<group #{position} without a GroupName>", "failed", "not a ListGroups item: GroupName missing")
+        elif name in names:
+            _problem(index, "groups", name, "skipped", "listed twice in the backup")
+        else:
+            names.add(name)
+            listed.append(group)
     extra = [
         {"GroupName": name, "_note": MEMBERSHIP_ONLY_GROUP_NOTE}
         for (name,) in index.db.execute("SELECT DISTINCT group_name FROM memberships ORDER BY group_name")
@@ -277,7 +293,7 @@ def _backup_counts(parts: BackupParts, groups: list[dict[str, Any]]) -> dict[str
     config = parts.config
     return {
         "users": parts.users_seen,
-        "groups": len(groups),
+        "groups": len(parts.get("groups") or []) + sum(1 for g in groups if g.get("_note")),
         "memberships": parts.memberships_seen,
         "app_clients": len(parts.get("app_clients") or []),
         "identity_providers": len(parts.get("identity_providers") or []),

@@ -15,8 +15,15 @@ _PASS_THROUGH = (
     "SmsConfiguration", "AdminCreateUserConfig", "UserPoolAddOns", "UsernameConfiguration",
     "AccountRecoverySetting", "UserPoolTier", "DeletionProtection",
 )
-# Standard attribute defaults: an entry equal to these need not be sent.
-_STANDARD_DEFAULT = {"Required": False, "Mutable": True}
+# Constraints DescribeUserPool reports for standard attributes left at Cognito's defaults.
+_DEFAULT_CONSTRAINTS = {
+    "StringAttributeConstraints": {"MinLength": "0", "MaxLength": "2048"},
+    "NumberAttributeConstraints": {"MinValue": "0"},
+}
+
+
+def _non_default_constraints(entry: dict[str, Any]) -> bool:
+    return any(key in entry and entry[key] != default for key, default in _DEFAULT_CONSTRAINTS.items())
 
 
 @dataclass
@@ -53,8 +60,7 @@ def schema_entry(attribute: dict[str, Any]) -> dict[str, Any] | None:
     differs = (
         attribute.get("Required", False) is not False
         or attribute.get("Mutable", True) is not True
-        or "StringAttributeConstraints" in entry
-        or "NumberAttributeConstraints" in entry
+        or _non_default_constraints(entry)
     )
     if not differs:
         return None
@@ -89,6 +95,9 @@ def create_user_pool_request(
         template = request.get("VerificationMessageTemplate") or {}
         for developer_only in ("EmailMessage", "EmailSubject", "EmailMessageByLink", "EmailSubjectByLink"):
             template.pop(developer_only, None)
+        invite = (request.get("AdminCreateUserConfig") or {}).get("InviteMessageTemplate") or {}
+        for developer_only in ("EmailMessage", "EmailSubject"):
+            invite.pop(developer_only, None)
     sms = request.get("SmsConfiguration")
     if sms and sms.get("SnsRegion") and sms["SnsRegion"] != target_region:
         left_out.append({"item": "SmsConfiguration.SnsRegion", "reason": f"SMS was sent from {sms['SnsRegion']}; the pool now uses its own Region (check the SNS role's trust policy names the new pool)"})

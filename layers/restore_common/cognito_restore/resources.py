@@ -5,6 +5,8 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
+from cognito_restore.errors import NotRestorable
+
 # ProviderDetails keys that DescribeIdentityProvider adds and Create does not take (facts section 6).
 _DESCRIBE_ONLY_PROVIDER_DETAILS = {
     "SAML": {"ActiveEncryptionCertificate", "SLORedirectBindingURI", "SSORedirectBindingURI"},
@@ -39,6 +41,8 @@ def resource_server_request(server: dict[str, Any], pool_id: str) -> Request:
 
 def identity_provider_request(provider: dict[str, Any], pool_id: str) -> Request:
     provider_type = provider["ProviderType"]
+    if provider_type == "SignInWithApple" and not (provider.get("ProviderDetails") or {}).get("private_key"):
+        raise NotRestorable("Sign in with Apple needs its private_key, which DescribeIdentityProvider never returns: recreate it with the key")
     drop = _DESCRIBE_ONLY_PROVIDER_DETAILS.get(provider_type, set())
     details = {k: v for k, v in (provider.get("ProviderDetails") or {}).items() if k not in drop}
     notes: tuple[str, ...] = ()

@@ -5,12 +5,15 @@ import re
 
 _EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"\+\d[\d ()-]{6,}\d")
-_SECRET_ASSIGNMENT = re.compile(r"(?i)(secret|password|token)([\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+")
+# key, separator, then a quoted value up to its closing quote or a bare value; quotes may be JSON-escaped.
+_SECRET_ASSIGNMENT = re.compile(
+    r"""(?i)(secret|password|token)((?:\\?["'])?\s*[:=]\s*)(?:(\\?["'])(?:(?!\3).)*\3|[^\s"',}\\]+)"""
+)
 MAX_LENGTH = 1500
 
 
 def scrub(text: str) -> str:
     text = _EMAIL.sub("<email>", text)
     text = _PHONE.sub("<phone>", text)
-    text = _SECRET_ASSIGNMENT.sub(r"\1\2<redacted>", text)
+    text = _SECRET_ASSIGNMENT.sub(lambda m: f"{m[1]}{m[2]}{m[3] or ''}<redacted>{m[3] or ''}", text)
     return text if len(text) <= MAX_LENGTH else text[:MAX_LENGTH] + " ..."

@@ -10,8 +10,7 @@ from cognito_restore.resources import Request
 POOL_LEVEL = (None, "", "ALL")
 
 
-class NotRestorable(Exception):
-    """The item cannot be restored as it is; the message says why (for the report)."""
+from cognito_restore.errors import NotRestorable  # noqa: E402  (re-exported for the phases)
 
 
 def new_client_id(old_client_id: str | None, client_ids: dict[str, str]) -> str | None:

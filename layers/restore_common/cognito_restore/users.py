@@ -101,12 +101,12 @@ def _attribute_map(raw_attributes: Any) -> dict[str, str] | None:
     return values
 
 
-def plan_user(raw: Any, model: UserModel) -> UserPlan | UserProblem:
-    """Plan one ListUsers item of the backup."""
+def plan_user(raw: Any, model: UserModel, position: int = 0) -> UserPlan | UserProblem:
+    """Plan one ListUsers item of the backup (position: its index in the backup, to name bad items)."""
     username = raw.get("Username") if isinstance(raw, dict) else None
     if not isinstance(username, str) or not 1 <= len(username) <= MAX_USERNAME:
-        label = username if isinstance(username, str) else "<no username>"
-        return UserProblem(label[:MAX_USERNAME], "not a ListUsers item: Username missing or invalid", "failed")
+        label = username[:MAX_USERNAME] if isinstance(username, str) and username else f"<user #{position} without a valid Username>"
+        return UserProblem(label, "not a ListUsers item: Username missing or invalid", "failed")
     attributes = _attribute_map(raw.get("Attributes", []))
     if attributes is None:
         return UserProblem(username, "Attributes is not a list of {Name, Value}", "failed")
@@ -152,6 +152,8 @@ def plan_user(raw: Any, model: UserModel) -> UserPlan | UserProblem:
     target_status, why = STATUS_OUTCOMES[status]
     if target_status != status:
         notes.append(f"{status} restored as {target_status}: {why}")
+    elif target_status == "FORCE_CHANGE_PASSWORD":
+        notes.append(f"FORCE_CHANGE_PASSWORD: {why}")
     enabled = raw.get("Enabled", True) is not False
     return UserPlan(
         old_username=username,
