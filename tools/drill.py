@@ -57,7 +57,7 @@ def _upload_backup(stack: RestoreStack, path: Path) -> tuple[str, str]:
               help="Where the restore report is written.")
 def main(users: int, groups: int, username_mode: str, backup_path: Path | None, chunk_size: int,
          dry_run: bool, verbose: bool, out: Path) -> None:
-    console = Console()
+    console = Console(soft_wrap=True)  # never break ids an operator copies
     if not verbose:
         warnings.filterwarnings("ignore", message="No application metrics")
     console.print(f"[bold]Cognito DR drill[/bold]: emulated AWS, source {SOURCE_REGION} -> DR {DR_REGION}")
