@@ -6,6 +6,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 from cognito_restore import aws
+from cognito_restore.arn_map import ArnMapper
 from cognito_restore.client_ids import client_id_map
 from cognito_restore.handler import phase_handler
 from cognito_restore.phase import pool_id, restore_single, work_store
@@ -19,7 +20,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     state = event["state"]
     counts = restore_single(
         state, "threat_protection", "risk_configuration",
-        build=lambda risk: risk_configuration_request(risk, pool_id(state), client_id_map(work_store(state)), state["pool"]["region"]),
+        build=lambda risk: risk_configuration_request(
+            risk, pool_id(state), client_id_map(work_store(state)), ArnMapper.for_restore(state["restore"], state["pool"]["region"])),
         apply=aws.client("cognito-idp").set_risk_configuration,
         label=lambda risk: f"risk configuration ({risk.get('ClientId') or 'pool'})",
     )

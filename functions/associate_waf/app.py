@@ -6,6 +6,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 from cognito_restore import aws
+from cognito_restore.arn_map import ArnMapper
 from cognito_restore.handler import phase_handler
 from cognito_restore.phase import restore_single
 from cognito_restore.resources import Request
@@ -19,7 +20,9 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     state = event["state"]
     counts = restore_single(
         state, "waf", "waf_configuration",
-        build=lambda waf: Request({"WebACLArn": web_acl_arn(waf, state["pool"]["region"]), "ResourceArn": state["pool"]["arn"]}),
+        build=lambda waf: Request({
+            "WebACLArn": web_acl_arn(waf, ArnMapper.for_restore(state["restore"], state["pool"]["region"])),
+            "ResourceArn": state["pool"]["arn"]}),
         apply=aws.client("wafv2").associate_web_acl,
         label=lambda waf: f"web ACL {waf.get('WebACLName') or waf.get('WebACLArn')}",
     )

@@ -8,6 +8,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from botocore.exceptions import ClientError
 
 from cognito_restore import aws
+from cognito_restore.arn_map import ArnMapper
 from cognito_restore.handler import phase_handler
 from cognito_restore.ledger import Ledger
 from cognito_restore.outcomes import PhaseOutcome
@@ -50,7 +51,11 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     parts = backup_parts(state)
     config = parts["user_pool_config"]
     region = aws.client("cognito-idp").meta.region_name
-    pool_request = create_user_pool_request(config, restore_id=restore_id, source_pool_id=state["restore"]["source_pool_id"], target_region=region)
+    pool_request = create_user_pool_request(
+        config, restore_id=restore_id, source_pool_id=state["restore"]["source_pool_id"], target_region=region,
+        mapper=ArnMapper.for_restore(state["restore"], region),
+        preserve_old_sub=state["restore"].get("preserve_old_sub", False),
+    )
     outcome = PhaseOutcome("pool_configuration")
 
     entry = ledger.get(restore_id)
@@ -74,9 +79,6 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     for left_out in pool_request.left_out:
         outcome.notes.append({"item": left_out["item"], "note": left_out["reason"]})
         outcome.manual_steps.append(f"{left_out['item']}: {left_out['reason']}")
-    for trigger, arn in pool_request.lambda_config.items():
-        outcome.skip(f"Lambda trigger {trigger}", f"{arn} is in the source Region; deploy it here and attach it to the new pool")
-        outcome.manual_steps.append(f"Attach Lambda trigger {trigger} (was {arn}) to pool {pool_id}")
     record_phase(state, "pool_configuration", outcome)
     logger.info("User pool ready", extra={"pool_id": pool_id, "created_now": created})
     return {**state, "pool": {"id": pool_id, "arn": pool["Arn"], "name": pool["Name"], "region": region}}

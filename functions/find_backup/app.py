@@ -9,6 +9,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from botocore.exceptions import ClientError
 
 from cognito_restore import aws
+from cognito_restore.arn_map import validate_mapping
 from cognito_restore.discovery import BACKUP_PREFIX, is_valid_pool_id, newest_backup, parse_backup_key
 from cognito_restore.errors import BackupNotFound, InvalidInput, RestoreConflict
 from cognito_restore.handler import phase_handler
@@ -68,6 +69,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             "source_pool_id": pool_id,
             "dry_run": request.get("dry_run") is True,
             "keep_client_secrets": request.get("keep_client_secrets", True) is not False,
+            "preserve_old_sub": request.get("preserve_old_sub") is True,
+            "arn_map": validate_mapping(request.get("arn_map")),
             "backup_bucket": entry.backup_bucket,
             "backup_key": entry.backup_key,
         }

@@ -12,6 +12,7 @@ from cognito_restore.discovery import parse_backup_key
 from cognito_restore.handler import phase_handler
 from cognito_restore.phase import work_store
 from cognito_restore.plan import prepare_backup
+from cognito_restore.pool_config import OLD_SUB_ATTRIBUTE
 
 logger, metrics, tracer = Logger(), Metrics(), Tracer()
 
@@ -30,6 +31,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         prepared = prepare_backup(
             body, expected_pool_id=expected_pool, sink=store,
             user_chunk_size=int(os.environ.get("USER_CHUNK_SIZE", "500")),
+            old_sub_attribute=f"custom:{OLD_SUB_ATTRIBUTE}" if restore.get("preserve_old_sub") else None,
         )
         plan = {
             **prepared.to_state(),

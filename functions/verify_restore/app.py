@@ -14,7 +14,7 @@ from cognito_restore.verification import compare, live_counts
 
 logger, metrics, tracer = Logger(), Metrics(), Tracer()
 PHASES = ("pool_configuration", "resource_servers", "identity_providers", "app_clients", "groups", "domain",
-          "ui_customization", "threat_protection", "waf")
+          "lambda_triggers", "ui_customization", "threat_protection", "waf")
 
 
 def _add_results(report: Report, store: WorkStore, plan: dict[str, Any]) -> None:

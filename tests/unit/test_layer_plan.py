@@ -415,7 +415,7 @@ def test_other_category_counts():
     )
     prepared, _ = prepare(doc)
     assert prepared.counts == {"users": 0, "groups": 0, "memberships": 0, "app_clients": 2, "identity_providers": 1,
-                               "resource_servers": 3, "domain": 2, "ui_customization": 1, "threat_protection": 1,
+                               "resource_servers": 3, "domain": 2, "lambda_triggers": 0, "ui_customization": 1, "threat_protection": 1,
                                "waf": 1}
 
 

@@ -5,6 +5,8 @@ import copy
 
 import pytest
 
+from cognito_restore.arn_map import ArnMapper
+
 from cognito_restore.security import (
     NotRestorable,
     new_client_id,
@@ -15,6 +17,7 @@ from cognito_restore.security import (
 
 NEW_POOL = "us-west-2_NewPool99"
 REGION = "us-west-2"
+MAPPER = ArnMapper(REGION)
 CLIENTS = {"old-web": "new-web", "old-mobile": "new-mobile"}
 
 
@@ -83,7 +86,7 @@ def risk(source_region="us-east-1", client=None) -> dict:
 def test_takeover_notifications_from_another_region_are_disabled_actions_kept():
     raw = risk("us-east-1")
     before = copy.deepcopy(raw)
-    result = risk_configuration_request(raw, NEW_POOL, CLIENTS, REGION)
+    result = risk_configuration_request(raw, NEW_POOL, CLIENTS, MAPPER)
     account = result.request["AccountTakeoverRiskConfiguration"]
     assert "NotifyConfiguration" not in account
     assert {a["Notify"] for a in account["Actions"].values()} == {False}
@@ -94,13 +97,13 @@ def test_takeover_notifications_from_another_region_are_disabled_actions_kept():
 
 
 def test_takeover_notifications_in_the_target_region_are_kept():
-    result = risk_configuration_request(risk(REGION), NEW_POOL, CLIENTS, REGION)
+    result = risk_configuration_request(risk(REGION), NEW_POOL, CLIENTS, MAPPER)
     assert result.request["AccountTakeoverRiskConfiguration"] == takeover(REGION)
     assert result.notes == ()
 
 
 def test_risk_request_drops_describe_only_fields_and_keeps_the_rest():
-    result = risk_configuration_request(risk(REGION), NEW_POOL, CLIENTS, REGION)
+    result = risk_configuration_request(risk(REGION), NEW_POOL, CLIENTS, MAPPER)
     assert result.request["UserPoolId"] == NEW_POOL
     assert "ClientId" not in result.request and "LastModifiedDate" not in result.request
     assert result.request["CompromisedCredentialsRiskConfiguration"] == risk()["CompromisedCredentialsRiskConfiguration"]
@@ -108,21 +111,21 @@ def test_risk_request_drops_describe_only_fields_and_keeps_the_rest():
 
 
 def test_client_risk_configuration_uses_the_new_client_id():
-    result = risk_configuration_request(risk(REGION, client="old-web"), NEW_POOL, CLIENTS, REGION)
+    result = risk_configuration_request(risk(REGION, client="old-web"), NEW_POOL, CLIENTS, MAPPER)
     assert result.request["ClientId"] == "new-web"
-    result = risk_configuration_request(risk(REGION, client="ALL"), NEW_POOL, CLIENTS, REGION)
+    result = risk_configuration_request(risk(REGION, client="ALL"), NEW_POOL, CLIENTS, MAPPER)
     assert "ClientId" not in result.request
 
 
 def test_risk_configuration_of_an_unrestored_client_is_not_restorable():
     with pytest.raises(NotRestorable):
-        risk_configuration_request(risk(REGION, client="gone"), NEW_POOL, CLIENTS, REGION)
+        risk_configuration_request(risk(REGION, client="gone"), NEW_POOL, CLIENTS, MAPPER)
 
 
 def test_risk_configuration_without_takeover():
     raw = risk(REGION)
     del raw["AccountTakeoverRiskConfiguration"]
-    result = risk_configuration_request(raw, NEW_POOL, CLIENTS, REGION)
+    result = risk_configuration_request(raw, NEW_POOL, CLIENTS, MAPPER)
     assert "AccountTakeoverRiskConfiguration" not in result.request
 
 
@@ -130,23 +133,38 @@ def test_risk_configuration_without_takeover():
 
 def test_web_acl_in_the_target_region_is_used():
     arn = f"arn:aws:wafv2:{REGION}:123456789012:regional/webacl/cognito/abcd"
-    assert web_acl_arn({"WebACLArn": arn, "WebACLName": "cognito"}, REGION) == arn
+    assert web_acl_arn({"WebACLArn": arn, "WebACLName": "cognito"}, MAPPER) == arn
 
 
 def test_web_acl_in_another_region_is_not_restorable():
     arn = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/cognito/abcd"
     with pytest.raises(NotRestorable) as info:
-        web_acl_arn({"WebACLArn": arn}, REGION)
+        web_acl_arn({"WebACLArn": arn}, MAPPER)
     assert arn in str(info.value)
 
 
 @pytest.mark.parametrize("waf", [{}, {"WebACLArn": ""}, {"WebACLArn": None, "WebACLName": "x"}])
 def test_missing_web_acl_arn_is_not_restorable(waf):
     with pytest.raises(NotRestorable):
-        web_acl_arn(waf, REGION)
+        web_acl_arn(waf, MAPPER)
 
 
 def test_cloudfront_scope_web_acl_is_not_restorable():
     # CloudFront-scope ACLs live in us-east-1 under "global"; never usable for a regional pool elsewhere
     with pytest.raises(NotRestorable):
-        web_acl_arn({"WebACLArn": "arn:aws:wafv2:us-east-1:123456789012:global/webacl/cf/1"}, REGION)
+        web_acl_arn({"WebACLArn": "arn:aws:wafv2:us-east-1:123456789012:global/webacl/cf/1"}, MAPPER)
+
+
+def test_mapped_web_acl_from_the_source_region_is_used():
+    old = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/cognito/1"
+    new = "arn:aws:wafv2:us-west-2:123456789012:regional/webacl/cognito-dr/2"
+    assert web_acl_arn({"WebACLArn": old}, ArnMapper(REGION, {old: new})) == new
+
+
+def test_mapped_ses_identity_keeps_takeover_notifications():
+    raw = risk("us-east-1")
+    source = raw["AccountTakeoverRiskConfiguration"]["NotifyConfiguration"]["SourceArn"]
+    mapped = ArnMapper(REGION, {"us-east-1": REGION})
+    result = risk_configuration_request(raw, NEW_POOL, CLIENTS, mapped)
+    assert result.request["AccountTakeoverRiskConfiguration"]["NotifyConfiguration"]["SourceArn"] == source.replace("us-east-1", REGION)
+    assert result.notes == ()

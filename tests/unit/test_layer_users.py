@@ -264,13 +264,56 @@ def test_force_change_password_user_carries_the_resend_note():
     assert any(STATUS_OUTCOMES["FORCE_CHANGE_PASSWORD"][1] in note for note in plan.notes)
 
 
-def test_federated_user_is_skipped_not_failed():
-    raw = user("Google_1234567890", status="EXTERNAL_PROVIDER",
-               identities='[{"userId":"1234567890","providerName":"Google"}]')
-    problem = plan_user(raw, MODEL)
+GOOGLE = '[{"userId":"1234567890","providerName":"Google","providerType":"Google","issuer":null,"primary":true,"dateCreated":1}]'
+
+
+def test_federated_user_becomes_a_placeholder_linked_to_its_provider():
+    plan = plan_user(user("Google_1234567890", status="EXTERNAL_PROVIDER", identities=GOOGLE), MODEL)
+    assert isinstance(plan, UserPlan)
+    assert plan.links == [{"provider_name": "Google", "provider_type": "Google", "user_id": "1234567890"}]
+    # The old name would block the next Google sign-in: a native user must not hold it.
+    assert plan.create_username == f"federated-{SUB}"
+    assert plan.target_status == "FORCE_CHANGE_PASSWORD" and not plan.set_permanent_password
+    assert "identities" not in names(plan)
+    assert any("placeholder" in note for note in plan.notes)
+
+
+def test_federated_placeholder_in_email_pool_signs_in_with_its_email():
+    plan = plan_user(user("Google_1234567890", status="EXTERNAL_PROVIDER", identities=GOOGLE), EMAIL_MODEL)
+    assert isinstance(plan, UserPlan)
+    assert plan.create_username == "alice@example.com"
+
+
+def test_federated_placeholder_drops_immutable_attributes_and_says_so():
+    model = UserModel.from_pool_config({**CONFIG, "SchemaAttributes": CONFIG["SchemaAttributes"] + [
+        {"Name": "custom:signup_source", "AttributeDataType": "String", "Mutable": False}]})
+    raw = user("Google_1", status="EXTERNAL_PROVIDER", identities=GOOGLE, **{"custom:signup_source": "ads"})
+    plan = plan_user(raw, model)
+    assert isinstance(plan, UserPlan)
+    assert "custom:signup_source" not in names(plan)
+    assert "custom:signup_source" in plan.dropped_attributes
+
+
+def test_federated_user_without_identities_is_skipped_by_name():
+    problem = plan_user(user("Google_1234567890", status="EXTERNAL_PROVIDER"), MODEL)
     assert isinstance(problem, UserProblem)
     assert problem.outcome == "skipped" and problem.username == "Google_1234567890"
     assert "federated" in problem.reason
+
+
+def test_sms_mfa_option_is_kept_when_the_user_has_a_phone():
+    options = [{"DeliveryMedium": "SMS", "AttributeName": "phone_number"}]
+    with_phone = plan_user({**user(phone_number="+15555550100"), "MFAOptions": options}, MODEL)
+    without_phone = plan_user({**user(), "MFAOptions": options}, MODEL)
+    assert with_phone.sms_mfa is True
+    assert without_phone.sms_mfa is False
+
+
+def test_old_sub_is_kept_in_the_opt_in_attribute():
+    model = UserModel.from_pool_config(CONFIG, old_sub_attribute="custom:dr_old_sub")
+    plan = plan_user(user(), model)
+    assert {"Name": "custom:dr_old_sub", "Value": SUB} in plan.attributes
+    assert not any(a["Name"] == "custom:dr_old_sub" for a in plan_user(user(), MODEL).attributes)
 
 
 def test_unknown_status_fails_naming_the_status():

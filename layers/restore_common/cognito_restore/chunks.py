@@ -23,6 +23,7 @@ class ChunkOutcome:
     ids: list[dict[str, str | None]] = field(default_factory=list)
     calls: dict[str, int] = field(default_factory=dict)
     throttled: int = 0
+    unlinked: list[dict[str, str]] = field(default_factory=list)   # federated placeholders left unlinked
 
     def call(self, operation: str) -> None:
         self.calls[operation] = self.calls.get(operation, 0) + 1
@@ -66,6 +67,9 @@ def restore_user(pool_id: str, plan: UserPlan, password_policy: dict[str, Any], 
         if not plan.enabled and enabled:
             outcome.call("AdminDisableUser")
             cognito.admin_disable_user(UserPoolId=pool_id, Username=new_username)
+        if plan.sms_mfa:
+            _set_sms_mfa(pool_id, new_username, plan, outcome)
+        _link_identities(pool_id, new_username, plan, attributes, outcome)
     except ClientError as error:
         raise_if_throttled(error)
         outcome.failed.append({"item": plan.old_username, "reason": describe_error(error)})
@@ -75,6 +79,36 @@ def restore_user(pool_id: str, plan: UserPlan, password_policy: dict[str, Any], 
         outcome.notes.append({"item": plan.old_username, "note": note})
     outcome.ids.append({"old_username": plan.old_username, "new_username": new_username,
                         "old_sub": plan.old_sub, "new_sub": _sub_of(attributes)})
+
+
+def _set_sms_mfa(pool_id: str, username: str, plan: UserPlan, outcome: ChunkOutcome) -> None:
+    try:
+        outcome.call("AdminSetUserMFAPreference")
+        aws.client("cognito-idp").admin_set_user_mfa_preference(
+            UserPoolId=pool_id, Username=username, SMSMfaSettings={"Enabled": True, "PreferredMfa": True}
+        )
+    except ClientError as error:
+        raise_if_throttled(error)
+        outcome.notes.append({"item": plan.old_username, "note": f"SMS MFA preference not restored ({describe_error(error)})"})
+
+
+def _link_identities(pool_id: str, username: str, plan: UserPlan, attributes: list[dict[str, str]], outcome: ChunkOutcome) -> None:
+    """Link the placeholder to each identity the federated user had (skipping links made by an earlier attempt)."""
+    existing = next((a["Value"] for a in attributes if a["Name"] == "identities"), "")
+    for link in plan.links:
+        if f'"userId":"{link["user_id"]}"' in existing.replace(" ", "") and link["provider_name"] in existing:
+            continue
+        try:
+            outcome.call("AdminLinkProviderForUser")
+            aws.client("cognito-idp").admin_link_provider_for_user(
+                UserPoolId=pool_id,
+                DestinationUser={"ProviderName": "Cognito", "ProviderAttributeValue": username},
+                SourceUser={"ProviderName": link["provider_name"], "ProviderAttributeName": "Cognito_Subject",
+                            "ProviderAttributeValue": link["user_id"]},
+            )
+        except ClientError as error:
+            raise_if_throttled(error)
+            outcome.unlinked.append({"item": plan.old_username, "reason": f"not linked to {link['provider_name']}: {describe_error(error)}"})
 
 
 def restore_membership(pool_id: str, item: dict[str, str], outcome: ChunkOutcome) -> None:
@@ -97,8 +131,7 @@ def run_chunk(event: dict[str, Any], kind: str, restore_item: Callable[[dict[str
     result_key = store.chunk_result_key(kind, chunk["index"])
     done = store.get_json_or_none(result_key)
     if done is not None:
-        outcome = ChunkOutcome(kind, chunk["index"], restored=done["restored"], failed=done["failed"])
-        return outcome
+        return ChunkOutcome(kind, chunk["index"], restored=done["restored"], failed=done["failed"])
     outcome = ChunkOutcome(kind, chunk["index"])
     throttled_before = aws.throttle_count()
     for item in store.get_json(chunk["key"]):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Protocol
 
 from cognito_restore.backup import BackupParts, read_backup
-from cognito_restore.errors import BackupInvalid
+from cognito_restore.errors import BackupInvalid, InvalidInput
 from cognito_restore.users import UserModel, UserPlan, UserProblem, plan_user
 
 MEMBERSHIP_CHUNK_SIZE = 1000
@@ -116,17 +116,19 @@ def prepare_backup(
     user_chunk_size: int,
     membership_chunk_size: int = MEMBERSHIP_CHUNK_SIZE,
     tmp_dir: str | None = None,
+    old_sub_attribute: str | None = None,
 ) -> PreparedBackup:
+    """old_sub_attribute ("custom:<name>"): also store each user's old sub there (operator opt-in)."""
     index = _Index(tmp_dir or tempfile.gettempdir())
     try:
-        return _prepare(stream, expected_pool_id, sink, user_chunk_size, membership_chunk_size, index)
+        return _prepare(stream, expected_pool_id, sink, user_chunk_size, membership_chunk_size, index, old_sub_attribute)
     finally:
         index.close()
 
 
 def _prepare(
     stream: IO[bytes], expected_pool_id: str, sink: ChunkSink, user_chunk_size: int,
-    membership_chunk_size: int, index: _Index,
+    membership_chunk_size: int, index: _Index, old_sub_attribute: str | None,
 ) -> PreparedBackup:
     users = _ChunkWriter(sink, "users", user_chunk_size)
     planner = _UserPlanner(index, users)
@@ -142,13 +144,15 @@ def _prepare(
 
     def on_section(name: str, value: Any) -> None:
         if name == "user_pool_config" and isinstance(value, dict):
-            planner.set_model(UserModel.from_pool_config(value), value)
+            check_old_sub_slot(value, old_sub_attribute)
+            planner.set_model(UserModel.from_pool_config(value, old_sub_attribute), value)
 
     parts = read_backup(stream, planner.on_user, on_membership, on_section)
     if parts.pool_id != expected_pool_id:
         raise BackupInvalid(f"The backup is of pool {parts.pool_id}, but its key names {expected_pool_id}.")
     if planner.model is None:
-        planner.set_model(UserModel.from_pool_config(parts.config), parts.config)
+        check_old_sub_slot(parts.config, old_sub_attribute)
+        planner.set_model(UserModel.from_pool_config(parts.config, old_sub_attribute), parts.config)
     planner.drain_spill()
     users_manifest = users.finish()
     for duplicate in duplicates:
@@ -177,6 +181,19 @@ def _prepare(
         counts=counts,
         planned={"users": users.total, "memberships": memberships.total},
     )
+
+
+MAX_CUSTOM_ATTRIBUTES = 50
+
+
+def check_old_sub_slot(config: dict[str, Any], old_sub_attribute: str | None) -> None:
+    """Keeping old subs needs one more custom attribute; Cognito allows 50 per pool."""
+    if not old_sub_attribute:
+        return
+    names = [a.get("Name") for a in config.get("SchemaAttributes") or [] if isinstance(a, dict)]
+    customs = [n for n in names if isinstance(n, str) and (n.startswith("custom:") or n.startswith("dev:"))]
+    if old_sub_attribute not in names and len(customs) >= MAX_CUSTOM_ATTRIBUTES:
+        raise InvalidInput(f"preserve_old_sub needs a free custom attribute, but the pool already has {len(customs)}.")
 
 
 def _problem(index: _Index, category: str, item: str, outcome: str, reason: str) -> None:
@@ -299,6 +316,7 @@ def _backup_counts(parts: BackupParts, groups: list[dict[str, Any]]) -> dict[str
         "identity_providers": len(parts.get("identity_providers") or []),
         "resource_servers": len(parts.get("resource_servers") or []),
         "domain": int(bool(config.get("Domain"))) + int(bool(config.get("CustomDomain"))),
+        "lambda_triggers": sum(1 for k, v in (config.get("LambdaConfig") or {}).items() if v and k != "KMSKeyID"),
         "ui_customization": 1 if parts.get("ui_customization") else 0,
         "threat_protection": 1 if parts.get("risk_configuration") else 0,
         "waf": 1 if parts.get("waf_configuration") else 0,

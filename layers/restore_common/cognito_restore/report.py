@@ -11,7 +11,7 @@ from typing import Any
 
 CATEGORIES = (
     "pool_configuration", "resource_servers", "identity_providers", "app_clients", "groups", "domain",
-    "users", "memberships", "ui_customization", "threat_protection", "waf",
+    "users", "memberships", "lambda_triggers", "ui_customization", "threat_protection", "waf",
 )
 NOT_RESTORABLE = (
     {"item": "passwords", "why": "Cognito never exports password hashes; restored users get a random password and sign in after forgot-password (their verified e-mail/phone is kept)"},

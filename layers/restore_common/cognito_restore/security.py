@@ -4,7 +4,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from cognito_restore.pool_config import region_of_arn
+from cognito_restore.arn_map import ArnMapper
 from cognito_restore.resources import Request
 
 POOL_LEVEL = (None, "", "ALL")
@@ -35,7 +35,7 @@ def ui_customization_request(ui: dict[str, Any], pool_id: str, client_ids: dict[
     return Request(request, notes)
 
 
-def risk_configuration_request(risk: dict[str, Any], pool_id: str, client_ids: dict[str, str], region: str) -> Request:
+def risk_configuration_request(risk: dict[str, Any], pool_id: str, client_ids: dict[str, str], mapper: ArnMapper) -> Request:
     request: dict[str, Any] = {"UserPoolId": pool_id}
     client = new_client_id(risk.get("ClientId"), client_ids)
     if client:
@@ -47,21 +47,25 @@ def risk_configuration_request(risk: dict[str, Any], pool_id: str, client_ids: d
     takeover = copy.deepcopy(risk.get("AccountTakeoverRiskConfiguration"))
     if takeover:
         source = (takeover.get("NotifyConfiguration") or {}).get("SourceArn")
-        if source and region_of_arn(source) != region:
+        mapped_source = mapper.map(source) if source else None
+        if source and mapped_source:
+            takeover["NotifyConfiguration"]["SourceArn"] = mapped_source
+        elif source:
             # The SES identity is Regional: without one here, keep the actions but stop the notifications.
             takeover.pop("NotifyConfiguration", None)
             for action in (takeover.get("Actions") or {}).values():
                 if isinstance(action, dict):
                     action["Notify"] = False
-            notes.append(f"account-takeover e-mails disabled: SES identity {source} is in another Region")
+            notes.append(f"account-takeover e-mails disabled: SES identity {source} is in another Region and not in arn_map")
         request["AccountTakeoverRiskConfiguration"] = takeover
     return Request(request, tuple(notes))
 
 
-def web_acl_arn(waf: dict[str, Any], region: str) -> str:
+def web_acl_arn(waf: dict[str, Any], mapper: ArnMapper) -> str:
     arn = waf.get("WebACLArn")
     if not arn:
         raise NotRestorable("the backup names no web ACL ARN")
-    if region_of_arn(arn) != region:
-        raise NotRestorable(f"web ACL {arn} is in another Region; create or map a regional web ACL here and associate it")
-    return arn
+    mapped = mapper.map(arn)
+    if mapped is None:
+        raise NotRestorable(f"web ACL {arn} is in another Region; create a regional web ACL here and map it in arn_map")
+    return mapped

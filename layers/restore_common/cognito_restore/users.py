@@ -6,6 +6,7 @@ get a random password and use forgot-password (which needs the verified flags we
 """
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -35,21 +36,30 @@ NEEDS_PERMANENT_PASSWORD = frozenset(s for s, (outcome, _) in STATUS_OUTCOMES.it
 
 @dataclass(frozen=True)
 class UserModel:
-    """What the pool allows: username model and declared attributes."""
+    """What the pool allows: username model, declared and immutable attributes, restore options."""
 
     username_attributes: tuple[str, ...] = ()
     declared_attributes: frozenset[str] = STANDARD_ATTRIBUTES
+    immutable_attributes: frozenset[str] = frozenset()
+    old_sub_attribute: str | None = None   # "custom:<name>" when the operator keeps old subs
 
     @classmethod
-    def from_pool_config(cls, config: dict[str, Any]) -> "UserModel":
+    def from_pool_config(cls, config: dict[str, Any], old_sub_attribute: str | None = None) -> "UserModel":
         declared = set(STANDARD_ATTRIBUTES)
+        immutable = set()
         for attribute in config.get("SchemaAttributes") or []:
             name = attribute.get("Name") if isinstance(attribute, dict) else None
             if isinstance(name, str):
                 declared.add(name)
+                if attribute.get("Mutable") is False and name != "sub":
+                    immutable.add(name)
+        if old_sub_attribute:
+            declared.add(old_sub_attribute)
         return cls(
             username_attributes=tuple(config.get("UsernameAttributes") or ()),
             declared_attributes=frozenset(declared),
+            immutable_attributes=frozenset(immutable),
+            old_sub_attribute=old_sub_attribute,
         )
 
     @property
@@ -71,6 +81,8 @@ class UserPlan:
     old_sub: str | None = None
     dropped_attributes: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    sms_mfa: bool = False                                          # legacy MFAOptions: SMS
+    links: list[dict[str, str]] = field(default_factory=list)      # federated identities to link
 
     def to_item(self) -> dict[str, Any]:
         return asdict(self)
@@ -113,9 +125,12 @@ def plan_user(raw: Any, model: UserModel, position: int = 0) -> UserPlan | UserP
     status = raw.get("UserStatus")
     if not isinstance(status, str):
         return UserProblem(username, "UserStatus missing", "failed")
+    links: list[dict[str, str]] = []
     if status == "EXTERNAL_PROVIDER":
-        return UserProblem(username, "federated user: recreated by Cognito at the next sign-in through its identity provider")
-    if status not in STATUS_OUTCOMES:
+        links = federated_links(attributes.get("identities"))
+        if not links:
+            return UserProblem(username, "federated user without a readable identities attribute: recreated by Cognito at the next federated sign-in", "skipped")
+    elif status not in STATUS_OUTCOMES:
         return UserProblem(username, f"unknown user status {status}", "failed")
 
     kept: list[dict[str, str]] = []
@@ -141,7 +156,19 @@ def plan_user(raw: Any, model: UserModel, position: int = 0) -> UserPlan | UserP
             dropped.append(flag)
             notes.append(f"{flag} without {base}")
 
+    if links:
+        # AdminLinkProviderForUser refuses a destination user with immutable attributes.
+        for attribute in [a for a in kept if a["Name"] in model.immutable_attributes]:
+            kept.remove(attribute)
+            dropped.append(attribute["Name"])
+            notes.append(f"immutable attribute {attribute['Name']} left out: a linked user may not have one")
+    if model.old_sub_attribute and attributes.get("sub"):
+        kept.append({"Name": model.old_sub_attribute, "Value": attributes["sub"]})
+
     create_username = username
+    if links and not model.sign_in_by_attribute:
+        # The old name (e.g. Google_1234) would block the IdP sign-in: a native user may not hold it.
+        create_username = f"federated-{attributes.get('sub') or username}"[:MAX_USERNAME]
     if model.sign_in_by_attribute:
         values = {a["Name"]: a["Value"] for a in kept}
         sign_in = next((values[a] for a in model.username_attributes if values.get(a)), None)
@@ -149,11 +176,15 @@ def plan_user(raw: Any, model: UserModel, position: int = 0) -> UserPlan | UserP
             return UserProblem(username, f"no {' or '.join(model.username_attributes)} to sign in with", "failed")
         create_username = sign_in
 
-    target_status, why = STATUS_OUTCOMES[status]
-    if target_status != status:
-        notes.append(f"{status} restored as {target_status}: {why}")
-    elif target_status == "FORCE_CHANGE_PASSWORD":
-        notes.append(f"FORCE_CHANGE_PASSWORD: {why}")
+    if links:
+        target_status = "FORCE_CHANGE_PASSWORD"  # a placeholder nobody signs in to with a password
+        notes.append("federated user: placeholder linked to its identity provider; the next federated sign-in lands on it")
+    else:
+        target_status, why = STATUS_OUTCOMES[status]
+        if target_status != status:
+            notes.append(f"{status} restored as {target_status}: {why}")
+        elif target_status == "FORCE_CHANGE_PASSWORD":
+            notes.append(f"FORCE_CHANGE_PASSWORD: {why}")
     enabled = raw.get("Enabled", True) is not False
     return UserPlan(
         old_username=username,
@@ -166,4 +197,29 @@ def plan_user(raw: Any, model: UserModel, position: int = 0) -> UserPlan | UserP
         old_sub=attributes.get("sub"),
         dropped_attributes=dropped,
         notes=notes,
+        sms_mfa=_has_sms_mfa(raw.get("MFAOptions"), kept),
+        links=links,
     )
+
+
+def federated_links(identities: str | None) -> list[dict[str, str]]:
+    """The `identities` attribute (a JSON list) -> the provider links to recreate."""
+    if not identities:
+        return []
+    try:
+        entries = json.loads(identities)
+    except ValueError:
+        return []
+    links = []
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, dict) and entry.get("providerName") and entry.get("userId"):
+            links.append({"provider_name": str(entry["providerName"]), "provider_type": str(entry.get("providerType") or ""),
+                          "user_id": str(entry["userId"])})
+    return links
+
+
+def _has_sms_mfa(mfa_options: Any, kept: list[dict[str, str]]) -> bool:
+    if not isinstance(mfa_options, list):
+        return False
+    has_phone = any(a["Name"] == "phone_number" and a["Value"] for a in kept)
+    return has_phone and any(isinstance(o, dict) and o.get("DeliveryMedium") == "SMS" for o in mfa_options)

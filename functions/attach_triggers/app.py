@@ -1,0 +1,65 @@
+"""Phase: attach Lambda triggers, after the users exist so bulk creation fires none of them."""
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from botocore.exceptions import ClientError
+
+from cognito_restore import aws
+from cognito_restore.arn_map import ArnMapper
+from cognito_restore.handler import phase_handler
+from cognito_restore.outcomes import PhaseOutcome
+from cognito_restore.phase import backup_parts, describe_error, error_code, pool_id, raise_if_throttled, record_phase
+from cognito_restore.pool_config import map_lambda_config, update_user_pool_request
+
+logger, metrics, tracer = Logger(), Metrics(), Tracer()
+
+
+def _allow_cognito(function_arn: str, pool_arn: str, new_pool: str) -> str | None:
+    """Let the new pool invoke the function; returns a reason when it cannot."""
+    try:
+        aws.client("lambda").add_permission(
+            FunctionName=function_arn, StatementId=f"cognito-dr-{new_pool}", Action="lambda:InvokeFunction",
+            Principal="cognito-idp.amazonaws.com", SourceArn=pool_arn,
+        )
+    except ClientError as error:
+        if error_code(error) == "ResourceConflictException":  # granted by an earlier run
+            return None
+        return describe_error(error)
+    return None
+
+
+@phase_handler(logger, metrics, tracer)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    state = event["state"]
+    new_pool, pool_arn = pool_id(state), state["pool"]["arn"]
+    outcome = PhaseOutcome("lambda_triggers")
+    backed_up = {k: v for k, v in (backup_parts(state)["user_pool_config"].get("LambdaConfig") or {}).items() if v}
+    plan = map_lambda_config(backed_up, ArnMapper.for_restore(state["restore"], state["pool"]["region"]))
+    for item in plan.unmapped:
+        if item["item"].startswith("Lambda trigger"):
+            outcome.skip(item["item"], item["reason"])
+        outcome.manual_steps.append(f"{item['item']}: {item['reason']}; attach it to pool {new_pool} by hand")
+    refused = {arn: reason for arn in plan.functions if (reason := _allow_cognito(arn, pool_arn, new_pool))}
+    config = {}
+    for trigger, value in plan.lambda_config.items():
+        arn = value.get("LambdaArn") if isinstance(value, dict) else value
+        if arn in refused:
+            outcome.fail(f"Lambda trigger {trigger}", f"cannot allow Cognito to invoke {arn}: {refused[arn]}")
+        else:
+            config[trigger] = value
+    if config:
+        cognito = aws.client("cognito-idp")
+        try:
+            current = cognito.describe_user_pool(UserPoolId=new_pool)["UserPool"]
+            cognito.update_user_pool(**update_user_pool_request(current, config))
+        except ClientError as error:
+            raise_if_throttled(error)
+            for trigger in config:
+                outcome.fail(f"Lambda trigger {trigger}", describe_error(error))
+        else:
+            for trigger in config:
+                if trigger != "KMSKeyID":
+                    outcome.restore(f"Lambda trigger {trigger}")
+    return {**state, "lambda_triggers": record_phase(state, "lambda_triggers", outcome)}
