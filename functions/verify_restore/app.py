@@ -8,7 +8,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from cognito_restore import aws
 from cognito_restore.handler import phase_handler
 from cognito_restore.phase import work_store
-from cognito_restore.report import Report, render_markdown
+from cognito_restore.report import Report, identity_provider_steps, render_markdown, user_steps
 from cognito_restore.store import WorkStore
 from cognito_restore.verification import compare, live_counts
 
@@ -47,11 +47,15 @@ def _domain_outcome(report: Report, state: dict[str, Any]) -> None:
             report.manual_steps.append(f"Check domain {domain.get('name')} in the console (status {domain.get('status')})")
 
 
-def _standard_steps(report: Report, state: dict[str, Any]) -> None:
+def _standard_steps(report: Report, state: dict[str, Any], parts: dict[str, Any], status_counts: dict[str, int]) -> None:
     pool = state["pool"]
+    domain = state.get("domain") or {}
+    host = domain.get("url", "").removeprefix("https://") or None
     report.manual_steps[:0] = [
         f"Point applications at pool {pool['id']} in {pool['region']} with the new app client ids (see app configuration)",
         "Tell users to sign in with forgot-password (passwords cannot be restored)",
+        *identity_provider_steps(parts.get("identity_providers") or [], pool["id"], host),
+        *user_steps(status_counts, report.unlinked_users, parts["user_pool_config"].get("MfaConfiguration")),
     ]
 
 
@@ -76,9 +80,10 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         _add_results(report, store, plan)
         report.categories["pool_configuration"].backup = report.categories["pool_configuration"].counts()["restored"] + len(report.categories["pool_configuration"].skipped)
         _domain_outcome(report, state)
-        _standard_steps(report, state)
+        parts = store.get_json(plan["parts_key"])
+        _standard_steps(report, state, parts, plan.get("status_counts") or {})
         report.client_ids = store.get_json_or_none(store.key("maps/app_clients.json")) or []
-        groups = [g["GroupName"] for g in (store.get_json(plan["parts_key"]).get("groups_to_create") or [])]
+        groups = [g["GroupName"] for g in (parts.get("groups_to_create") or [])]
         expected = {name: c.restored for name, c in report.categories.items()}
         report.verification = compare(expected, live_counts(state["pool"]["id"], expected["users"], groups))
     for category in report.categories.values():

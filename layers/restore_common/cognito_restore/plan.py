@@ -81,6 +81,7 @@ class PreparedBackup:
     membership_chunks: int
     counts: dict[str, int]
     planned: dict[str, int]
+    status_counts: dict[str, int]
 
     def to_state(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -180,6 +181,7 @@ def _prepare(
         membership_chunks=len(memberships.manifest),
         counts=counts,
         planned={"users": users.total, "memberships": memberships.total},
+        status_counts=planner.status_counts,
     )
 
 
@@ -210,6 +212,7 @@ class _UserPlanner:
         self.case_sensitive = True
         self.spill: IO[str] | None = None
         self.position = 0
+        self.status_counts: dict[str, int] = {}
 
     def set_model(self, model: UserModel, config: dict[str, Any]) -> None:
         self.model = model
@@ -253,6 +256,7 @@ class _UserPlanner:
             _problem(self.index, "users", plan.old_username, "failed", reason)
             return
         db.execute("INSERT INTO users VALUES (?, ?, 1, NULL)", (plan.old_username, plan.create_username))
+        self.status_counts[plan.status] = self.status_counts.get(plan.status, 0) + 1
         self.writer.add(plan.to_item())
 
 

@@ -54,6 +54,7 @@ class Report:
     client_ids: list[dict[str, Any]] = field(default_factory=list)
     domain: dict[str, Any] | None = None
     throttled_calls: int = 0
+    unlinked_users: int = 0
     api_calls: dict[str, int] = field(default_factory=dict)
     maps: dict[str, Any] = field(default_factory=dict)
 
@@ -72,6 +73,8 @@ class Report:
         report.restored += chunk.get("restored", 0)
         report.failed.extend(chunk.get("failed", []))
         report.notes.extend(chunk.get("notes", []))
+        report.notes.extend({"item": u["item"], "note": u["reason"]} for u in chunk.get("unlinked", []))
+        self.unlinked_users += len(chunk.get("unlinked", []))
         self.throttled_calls += chunk.get("throttled", 0)
         for operation, count in (chunk.get("calls") or {}).items():
             self.api_calls[operation] = self.api_calls.get(operation, 0) + count
@@ -134,6 +137,34 @@ class Report:
                     "PoolId": pool_id, "AppClientId": client["new_client_id"], "Region": region}}}}}},
             }
         return configs
+
+
+def identity_provider_steps(providers: list[dict[str, Any]], pool_id: str, domain_host: str | None) -> list[str]:
+    """What each external IdP must be told about the new pool (facts sheet section 6)."""
+    steps: list[str] = []
+    host = domain_host or "<the new pool's domain>"
+    for provider in providers:
+        name, kind = provider.get("ProviderName"), provider.get("ProviderType")
+        if kind == "SAML":
+            steps.append(f"SAML IdP {name}: set the SP entity id (audience) to urn:amazon:cognito:sp:{pool_id} "
+                         f"and the ACS URL to https://{host}/saml2/idpresponse")
+        elif kind:
+            steps.append(f"{kind} IdP {name}: add the redirect URI https://{host}/oauth2/idpresponse at the provider")
+    return steps
+
+
+def user_steps(status_counts: dict[str, int], unlinked: int, mfa: str | None) -> list[str]:
+    steps: list[str] = []
+    waiting = status_counts.get("FORCE_CHANGE_PASSWORD", 0) + status_counts.get("UNCONFIRMED", 0)
+    if waiting:
+        steps.append(f"{waiting} users hold no usable temporary password (backed up as FORCE_CHANGE_PASSWORD or "
+                     "UNCONFIRMED): re-send their invitation (AdminCreateUser MessageAction=RESEND); the report lists them")
+    if unlinked:
+        steps.append(f"{unlinked} federated users could not be linked to their identity provider: see the users notes")
+    if mfa in ("ON", "OPTIONAL"):
+        steps.append(f"MFA is {mfa}: TOTP authenticators cannot be restored and the backup does not say who had one; "
+                     "users set up TOTP again at their next sign-in")
+    return steps
 
 
 def render_markdown(report: dict[str, Any]) -> str:
