@@ -61,7 +61,10 @@ def main(users: int, groups: int, username_mode: str, backup_path: Path | None, 
     if not verbose:
         warnings.filterwarnings("ignore", message="No application metrics")
     console.print(f"[bold]Cognito DR drill[/bold]: emulated AWS, source {SOURCE_REGION} -> DR {DR_REGION}")
-    with RestoreStack(region=DR_REGION, parameters={"UserChunkSize": str(chunk_size), "Environment": "drill"}) as stack:
+    # The emulation has no quotas to protect: pace at 10x Cognito's defaults so the drill stays short.
+    quotas = {"QuotaUserCreation": "500", "QuotaUserAccountRecovery": "300", "QuotaUserUpdate": "250",
+              "QuotaUserResourceUpdate": "250"}
+    with RestoreStack(region=DR_REGION, parameters={"UserChunkSize": str(chunk_size), "Environment": "drill", **quotas}) as stack:
         if not verbose:  # read by each handler's Logger when it is first imported
             os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
             os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"

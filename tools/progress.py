@@ -8,7 +8,6 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-MAP_STATES = ("Restore users", "Restore group memberships")
 
 
 class PhaseWatcher:

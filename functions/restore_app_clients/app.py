@@ -1,15 +1,17 @@
 """Phase: restore app clients. Keeps each client's secret unless the operator opted out; maps old -> new ids."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from botocore.exceptions import ClientError
 
 from cognito_restore import aws
 from cognito_restore.client_ids import CLIENT_MAP
 from cognito_restore.handler import phase_handler
 from cognito_restore.outcomes import PhaseOutcome
-from cognito_restore.phase import backup_parts, pool_id, record_phase, restore_each, work_store
+from cognito_restore.phase import backup_parts, describe_error, pool_id, record_phase, restore_each, work_store
 from cognito_restore.resources import app_client_request
 
 logger, metrics, tracer = Logger(), Metrics(), Tracer()
@@ -25,6 +27,24 @@ def _existing_clients(user_pool_id: str) -> dict[str, str]:
     return found
 
 
+def _client_creator(regenerated: list[str]) -> Callable[..., dict[str, Any]]:
+    """Creates a client with its backed-up secret; if Cognito refuses that secret, with a new one (noted)."""
+
+    def create(**request: Any) -> dict[str, Any]:
+        cognito = aws.client("cognito-idp")
+        try:
+            return cognito.create_user_pool_client(**request)
+        except ClientError as error:
+            if "ClientSecret" not in request or "clientsecret" not in describe_error(error).lower():
+                raise
+        response = cognito.create_user_pool_client(
+            **{k: v for k, v in request.items() if k != "ClientSecret"}, GenerateSecret=True)
+        regenerated.append(request["ClientName"])
+        return response
+
+    return create
+
+
 @phase_handler(logger, metrics, tracer)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     state = event["state"]
@@ -34,6 +54,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     providers = {p.get("ProviderName") for p in parts.get("identity_providers") or []}
     restored_providers = (work_store(state).get_result("identity_providers") or {}).get("restored", [])
     existing = _existing_clients(new_pool)
+    regenerated: list[str] = []
     outcome = PhaseOutcome("app_clients")
     to_create = [c for c in clients if c.get("ClientName") not in existing]
     for client in clients:
@@ -47,7 +68,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             client, new_pool, available_providers=set(restored_providers) & providers,
             keep_secret=state["restore"].get("keep_client_secrets", True),
         ),
-        create=aws.client("cognito-idp").create_user_pool_client,
+        create=_client_creator(regenerated),
         exists_codes=frozenset(),
     )
     new_ids = dict(existing)
@@ -58,5 +79,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         for c in clients
     ]
     work_store(state).put_json(work_store(state).key(CLIENT_MAP), id_map)
+    for name in regenerated:
+        outcome.notes.append({"item": name, "note": "Cognito refused the backed-up client secret: a new one was generated"})
+        outcome.manual_steps.append(f"App client {name} has a NEW client secret: give it to the applications that use this client")
     counts = record_phase(state, "app_clients", outcome)
     return {**state, "clients": {**counts, "ids": {row["name"]: row["new_client_id"] for row in id_map if row["new_client_id"]}}}

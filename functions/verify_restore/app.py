@@ -22,9 +22,9 @@ def _add_results(report: Report, store: WorkStore, plan: dict[str, Any]) -> None
         outcome = store.get_result(phase)
         if outcome:
             report.add_phase(phase, outcome)
-    for kind in ("users", "memberships"):
-        for key in store.list_keys(store.key(f"results/{kind}/")):
-            report.add_chunk(kind, store.get_json(key))
+    for key in store.list_keys(store.key("results/users/")):
+        if not key.endswith(".progress.json"):
+            report.add_chunk(store.get_json(key))
     report.maps["users"] = f"s3://{store.bucket}/{store.key('results/users/')} (ids: old/new username and sub per chunk)"
     report.maps["app_clients"] = f"s3://{store.bucket}/{store.key('maps/app_clients.json')}"
 

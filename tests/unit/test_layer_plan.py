@@ -63,12 +63,12 @@ def document(users=(), memberships=None, groups=None, config=None, **extra) -> d
     return doc
 
 
-def prepare(doc, *, sink=None, expected=POOL, user_chunk_size=1000, membership_chunk_size=1000, tmp_dir=None,
+def prepare(doc, *, sink=None, expected=POOL, user_chunk_size=1000, tmp_dir=None,
             raw: bytes | None = None) -> tuple[PreparedBackup, MemorySink]:
     sink = sink or MemorySink()
     data = raw if raw is not None else json.dumps(doc).encode()
     prepared = prepare_backup(io.BytesIO(data), expected_pool_id=expected, sink=sink, user_chunk_size=user_chunk_size,
-                              membership_chunk_size=membership_chunk_size, tmp_dir=tmp_dir)
+                              tmp_dir=tmp_dir)
     return prepared, sink
 
 
@@ -86,7 +86,9 @@ def planned_users(sink, prepared):
 
 
 def planned_memberships(sink, prepared):
-    return manifest_items(sink, prepared.memberships_manifest_key)
+    """Memberships travel with their user: (group, sign-in name, old username) per group of each planned user."""
+    return [{"group": g, "username": u["create_username"], "old_username": u["old_username"]}
+            for u in planned_users(sink, prepared) for g in u["groups"]]
 
 
 def problems(sink, prepared, category=None):
@@ -132,24 +134,19 @@ def test_exact_multiple_of_chunk_size_leaves_no_empty_chunk():
 def test_no_users_gives_empty_manifests():
     prepared, sink = prepare(document())
     assert sink.objects[prepared.users_manifest_key] == []
-    assert sink.objects[prepared.memberships_manifest_key] == []
     assert sink.objects[prepared.problems_manifest_key] == []
-    assert prepared.user_chunks == 0 and prepared.membership_chunks == 0
+    assert prepared.user_chunks == 0
     assert prepared.planned == {"users": 0, "memberships": 0}
 
 
-def test_memberships_are_chunked_separately():
+def test_each_user_carries_its_groups():
     users = [user(f"u{i}") for i in range(3)]
-    memberships = {"a": ["u0", "u1", "u2"], "b": ["u0", "u2"]}
-    prepared, sink = prepare(document(users, memberships), user_chunk_size=10, membership_chunk_size=2)
-    manifest = sink.objects[prepared.memberships_manifest_key]
-    assert [m["count"] for m in manifest] == [2, 2, 1]
-    assert prepared.membership_chunks == 3
-    assert all(m["kind"] == "memberships" and m["key"].startswith(sink.chunk_key("memberships/")) for m in manifest)
-    items = planned_memberships(sink, prepared)
-    assert sorted((m["group"], m["old_username"]) for m in items) == sorted(
-        (g, u) for g, us in memberships.items() for u in us)
-    assert all(m["username"] == m["old_username"] for m in items)
+    memberships = {"b": ["u0", "u2"], "a": ["u0", "u1", "u2"]}
+    prepared, sink = prepare(document(users, memberships), user_chunk_size=2)
+    planned = {u["old_username"]: u["groups"] for u in planned_users(sink, prepared)}
+    assert planned == {"u0": ["a", "b"], "u1": ["a"], "u2": ["a", "b"]}
+    assert [u["old_username"] for u in planned_users(sink, prepared)] == ["u0", "u1", "u2"]  # backup order
+    assert prepared.planned["memberships"] == 5
 
 
 def test_problem_lists_are_chunked_and_do_not_expire(monkeypatch):
@@ -166,9 +163,9 @@ def test_problem_lists_are_chunked_and_do_not_expire(monkeypatch):
 def test_manifest_counts_match_planned_totals():
     users = [user(f"u{i}") for i in range(7)]
     memberships = {"g": [f"u{i}" for i in range(7)]}
-    prepared, sink = prepare(document(users, memberships), user_chunk_size=3, membership_chunk_size=4)
+    prepared, sink = prepare(document(users, memberships), user_chunk_size=3)
     assert sum(m["count"] for m in sink.objects[prepared.users_manifest_key]) == prepared.planned["users"] == 7
-    assert sum(m["count"] for m in sink.objects[prepared.memberships_manifest_key]) == prepared.planned["memberships"] == 7
+    assert len(planned_memberships(sink, prepared)) == prepared.planned["memberships"] == 7
 
 
 def test_chunk_items_are_user_plans():
@@ -387,8 +384,7 @@ def test_counts_add_up_with_every_kind_of_problem():
         "garbage",
     ]
     memberships = {"a": ["u1", "u2", "u3", "u4", "Google_9", "nobody", "u1", 3], "b": ["u2", "u5"], "c": None}
-    prepared, sink = prepare(document(users, memberships, groups=["a"], config=config), user_chunk_size=1,
-                             membership_chunk_size=1)
+    prepared, sink = prepare(document(users, memberships, groups=["a"], config=config), user_chunk_size=1)
     assert prepared.counts["users"] == len(users)
     assert prepared.counts["memberships"] == 10
     assert_users_add_up(sink, prepared)
@@ -437,7 +433,7 @@ def test_prepared_state_is_pointers_and_counts_only():
     assert state["pool_name"] == "prod-pool" and state["source_pool_id"] == POOL
     assert state["backup_timestamp"] == "2026-11-02T10:14:07"
     assert state["username_mode"] == "username"
-    for key in ("parts_key", "users_manifest_key", "memberships_manifest_key", "problems_manifest_key"):
+    for key in ("parts_key", "users_manifest_key", "problems_manifest_key"):
         assert state[key] in sink.objects
 
 
@@ -500,7 +496,7 @@ def producer_backups():
 def test_producer_backup_with_65_groups(producer_backups):
     backup, _ = producer_backups
     assert len(backup["groups"]) == 60  # the producer's quirk
-    prepared, sink = prepare(backup, expected=backup["user_pool_id"], user_chunk_size=7, membership_chunk_size=10)
+    prepared, sink = prepare(backup, expected=backup["user_pool_id"], user_chunk_size=7)
     to_create = parts(sink, prepared)["groups_to_create"]
     assert sorted(g["GroupName"] for g in to_create) == sorted(group_names(65))
     extra = [g for g in to_create if g.get("_note") == MEMBERSHIP_ONLY_GROUP_NOTE]

@@ -31,10 +31,11 @@ def filled_report() -> Report:
     report.add_problem({"category": "users", "item": EMAIL, "outcome": "failed", "reason": f"no email for {EMAIL}"})
     report.add_problem({"category": "users", "item": "Google_123", "outcome": "skipped",
                         "reason": "federated user: recreated by Cognito at the next sign-in"})
-    report.add_chunk("users", {"restored": 2, "failed": [{"item": PHONE, "reason": "InvalidParameterException: bad"}],
-                               "notes": [{"item": "grace", "note": "UNCONFIRMED restored as FORCE_CHANGE_PASSWORD"}],
-                               "throttled": 4, "calls": {"AdminCreateUser": 3, "AdminSetUserPassword": 2}})
-    report.add_chunk("memberships", {"restored": 3, "failed": [], "throttled": 1, "calls": {"AdminAddUserToGroup": 3}})
+    report.add_chunk({"restored": 2, "failed": [{"item": PHONE, "reason": "InvalidParameterException: bad"}],
+                      "notes": [{"item": "grace", "note": "UNCONFIRMED restored as FORCE_CHANGE_PASSWORD"}],
+                      "throttled": 4, "calls": {"AdminCreateUser": 3, "AdminSetUserPassword": 2}})
+    report.add_chunk({"restored": 0, "failed": [], "memberships_restored": 3, "memberships_failed": [],
+                      "throttled": 1, "calls": {"AdminAddUserToGroup": 3}})
     groups = PhaseOutcome("groups")
     groups.restore("admins")
     groups.restore("group-061", "named only by memberships")

@@ -14,6 +14,9 @@ from tools.sample_pool import SamplePool, SamplePoolSpec, build_source_pool, exp
 
 SOURCE_REGION = "us-east-1"
 DR_REGION = "us-west-2"
+# Workflow tests check behaviour, not pacing (bench/ measures that): quotas high enough not to wait.
+UNPACED = {name: "100000" for name in ("QuotaUserCreation", "QuotaUserAccountRecovery", "QuotaUserUpdate",
+                                       "QuotaUserResourceUpdate")}
 
 
 @dataclass
@@ -30,7 +33,7 @@ class SourceBackup:
 @pytest.fixture
 def stack() -> Iterator[RestoreStack]:
     """The restore stack in the DR Region; small chunks so tests cross chunk boundaries."""
-    with RestoreStack(region=DR_REGION, parameters={"UserChunkSize": "50", "Environment": "test"}) as deployed:
+    with RestoreStack(region=DR_REGION, parameters={"UserChunkSize": "50", "Environment": "test", **UNPACED}) as deployed:
         yield deployed
 
 

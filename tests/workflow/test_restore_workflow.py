@@ -105,13 +105,13 @@ def test_users_run_as_several_map_iterations(stack: RestoreStack, source_cognito
 
     assert result.status == "SUCCEEDED", (result.error, result.cause)
     map_runs = [e["mapRunStartedEventDetails"]["mapRunArn"] for e in result.events("MapRunStarted")]
-    assert len(map_runs) == 2  # users, then memberships
+    assert len(map_runs) == 1  # users with their memberships
     users_run = stack.client("stepfunctions").describe_map_run(mapRunArn=map_runs[0])
     assert users_run["itemCounts"]["total"] == 3 and users_run["itemCounts"]["succeeded"] == 3  # 130 users / 50
     user_chunk_calls = [name for name, _ in stack.invocations if name == "RestoreUsersFunction"]
     assert len(user_chunk_calls) == 3
     entered = result.states_entered()
-    assert entered.index("Restore users") < entered.index("Restore group memberships") < entered.index("Verify restored pool")
+    assert entered.index("Restore users and memberships") < entered.index("Attach Lambda triggers") < entered.index("Verify restored pool")
 
 
 def test_alerts_announce_start_pool_and_completion(stack: RestoreStack, source_cognito: Any) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from cognito_restore import aws
+from cognito_restore.pacing import Pacer
 from cognito_restore.passwords import random_password
 from cognito_restore.phase import describe_error, error_code, raise_if_throttled, work_store
 from cognito_restore.users import UserPlan
@@ -15,24 +16,40 @@ from cognito_restore.users import UserPlan
 
 @dataclass
 class ChunkOutcome:
-    kind: str
+    """What one chunk task did; saved as the chunk's result (the report reads these)."""
+
     index: int
     restored: int = 0
     failed: list[dict[str, str]] = field(default_factory=list)
+    memberships_restored: int = 0
+    memberships_failed: list[dict[str, str]] = field(default_factory=list)
     notes: list[dict[str, str]] = field(default_factory=list)
     ids: list[dict[str, str | None]] = field(default_factory=list)
     calls: dict[str, int] = field(default_factory=dict)
     throttled: int = 0
     unlinked: list[dict[str, str]] = field(default_factory=list)   # federated placeholders left unlinked
+    offset: int = 0                                                 # users of the chunk handled so far
+    done: bool = False
+    pacer: Pacer | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ChunkOutcome":
+        known = {f for f in cls.__dataclass_fields__ if f != "pacer"}
+        return cls(**{k: v for k, v in data.items() if k in known})
 
     def call(self, operation: str) -> None:
+        """Count the call and wait for its quota share."""
         self.calls[operation] = self.calls.get(operation, 0) + 1
+        if self.pacer is not None:
+            self.pacer.before(operation)
 
     def summary(self) -> dict[str, int]:
-        return {"chunk": self.index, "restored": self.restored, "failed": len(self.failed)}
+        return {"chunk": self.index, "done": self.done, "offset": self.offset, "restored": self.restored,
+                "failed": len(self.failed), "memberships_restored": self.memberships_restored,
+                "memberships_failed": len(self.memberships_failed)}
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {k: v for k, v in self.__dict__.items() if k != "pacer"}
 
 
 def _sub_of(attributes: list[dict[str, str]]) -> str | None:
@@ -70,6 +87,7 @@ def restore_user(pool_id: str, plan: UserPlan, password_policy: dict[str, Any], 
         if plan.sms_mfa:
             _set_sms_mfa(pool_id, new_username, plan, outcome)
         _link_identities(pool_id, new_username, plan, attributes, outcome)
+        _add_to_groups(pool_id, new_username, plan, outcome)
     except ClientError as error:
         raise_if_throttled(error)
         outcome.failed.append({"item": plan.old_username, "reason": describe_error(error)})
@@ -111,31 +129,54 @@ def _link_identities(pool_id: str, username: str, plan: UserPlan, attributes: li
             outcome.unlinked.append({"item": plan.old_username, "reason": f"not linked to {link['provider_name']}: {describe_error(error)}"})
 
 
-def restore_membership(pool_id: str, item: dict[str, str], outcome: ChunkOutcome) -> None:
-    try:
-        outcome.call("AdminAddUserToGroup")
-        aws.client("cognito-idp").admin_add_user_to_group(
-            UserPoolId=pool_id, Username=item["username"], GroupName=item["group"]
-        )
-    except ClientError as error:
-        raise_if_throttled(error)
-        outcome.failed.append({"item": f"{item['group']}: {item['old_username']}", "reason": describe_error(error)})
-        return
-    outcome.restored += 1
+def _add_to_groups(pool_id: str, username: str, plan: UserPlan, outcome: ChunkOutcome) -> None:
+    for group in plan.groups:
+        try:
+            outcome.call("AdminAddUserToGroup")
+            aws.client("cognito-idp").admin_add_user_to_group(UserPoolId=pool_id, Username=username, GroupName=group)
+        except ClientError as error:
+            raise_if_throttled(error)
+            outcome.memberships_failed.append({"item": f"{group}: {plan.old_username}", "reason": describe_error(error)})
+            continue
+        outcome.memberships_restored += 1
 
 
-def run_chunk(event: dict[str, Any], kind: str, restore_item: Callable[[dict[str, Any], ChunkOutcome], None]) -> ChunkOutcome:
-    """Restore every item of the chunk named by the Map item; a chunk finished before is not redone."""
+CHECKPOINT_EVERY = 100      # users between saved progress points (bounds the redo after a crash)
+TIME_RESERVE_MS = 60_000    # stop and hand back a continuation with this much Lambda time left
+
+
+def run_user_chunk(event: dict[str, Any], context: Any, restore_item: Callable[[dict[str, Any], ChunkOutcome], None],
+                   pacer: Pacer | None = None) -> ChunkOutcome:
+    """Restore the users of the chunk named by the Map item, resuming from saved progress.
+
+    Returns with done=False (a continuation) when the Lambda time runs low; the state machine then
+    calls again and the work goes on from the saved offset. A finished chunk is never redone.
+    """
     chunk = event["chunk"]
     store = work_store(event)
-    result_key = store.chunk_result_key(kind, chunk["index"])
-    done = store.get_json_or_none(result_key)
-    if done is not None:
-        return ChunkOutcome(kind, chunk["index"], restored=done["restored"], failed=done["failed"])
-    outcome = ChunkOutcome(kind, chunk["index"])
+    result_key = store.chunk_result_key("users", chunk["index"])
+    progress_key = result_key.removesuffix(".json") + ".progress.json"
+    finished = store.get_json_or_none(result_key)
+    if finished is not None:
+        return ChunkOutcome.from_dict(finished)
+    saved = store.get_json_or_none(progress_key)
+    outcome = ChunkOutcome.from_dict(saved) if saved else ChunkOutcome(chunk["index"])
+    outcome.pacer = pacer
+    items = store.get_json(chunk["key"])
     throttled_before = aws.throttle_count()
-    for item in store.get_json(chunk["key"]):
-        restore_item(item, outcome)
-    outcome.throttled = aws.throttle_count() - throttled_before
+    for position in range(outcome.offset, len(items)):
+        restore_item(items[position], outcome)
+        outcome.offset = position + 1
+        if outcome.offset == len(items):
+            break
+        out_of_time = context.get_remaining_time_in_millis() < TIME_RESERVE_MS
+        if out_of_time or outcome.offset % CHECKPOINT_EVERY == 0:
+            outcome.throttled += aws.throttle_count() - throttled_before
+            throttled_before = aws.throttle_count()
+            store.put_json(progress_key, outcome.to_dict())
+            if out_of_time:
+                return outcome
+    outcome.throttled += aws.throttle_count() - throttled_before
+    outcome.done = True
     store.put_json(result_key, outcome.to_dict())
     return outcome

@@ -1,7 +1,10 @@
 """Preparation: validate the whole backup and split it into chunk files, before anything is created.
 
-Memory stays flat in the number of users: users go straight to chunk files, and the index needed to
-find duplicates and to resolve memberships lives in an SQLite file on local disk (/tmp in Lambda).
+Memory stays flat in the number of users: planned users, memberships and problems wait in an SQLite
+file on local disk (/tmp in Lambda) until the whole document has been read; then each user is
+written to a chunk file together with its groups, so one task creates a user and adds it to its
+groups right away (the quota categories of the two then overlap instead of running one after the
+other).
 """
 from __future__ import annotations
 
@@ -17,7 +20,6 @@ from cognito_restore.backup import BackupParts, read_backup
 from cognito_restore.errors import BackupInvalid, InvalidInput
 from cognito_restore.users import UserModel, UserPlan, UserProblem, plan_user
 
-MEMBERSHIP_CHUNK_SIZE = 1000
 PROBLEM_CHUNK_SIZE = 5000
 MEMBERSHIP_ONLY_GROUP_NOTE = "named only by memberships (the producer lists at most 60 groups): restored without description, precedence or role"
 
@@ -75,10 +77,8 @@ class PreparedBackup:
     username_mode: str
     parts_key: str
     users_manifest_key: str
-    memberships_manifest_key: str
     problems_manifest_key: str
     user_chunks: int
-    membership_chunks: int
     counts: dict[str, int]
     planned: dict[str, int]
     status_counts: dict[str, int]
@@ -97,9 +97,11 @@ class _Index:
         self.db.executescript(
             """
             PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;
-            CREATE TABLE users (old_username TEXT PRIMARY KEY, sign_in TEXT, restorable INTEGER, reason TEXT);
+            CREATE TABLE users (old_username TEXT PRIMARY KEY, sign_in TEXT, restorable INTEGER, reason TEXT,
+                                seq INTEGER, item TEXT);
             CREATE TABLE sign_ins (sign_in_key TEXT PRIMARY KEY);
             CREATE TABLE memberships (group_name TEXT, old_username TEXT, PRIMARY KEY (group_name, old_username));
+            CREATE INDEX memberships_by_user ON memberships (old_username, group_name);
             CREATE TABLE problems (category TEXT, item TEXT, outcome TEXT, reason TEXT);
             """
         )
@@ -115,24 +117,22 @@ def prepare_backup(
     expected_pool_id: str,
     sink: ChunkSink,
     user_chunk_size: int,
-    membership_chunk_size: int = MEMBERSHIP_CHUNK_SIZE,
     tmp_dir: str | None = None,
     old_sub_attribute: str | None = None,
 ) -> PreparedBackup:
     """old_sub_attribute ("custom:<name>"): also store each user's old sub there (operator opt-in)."""
     index = _Index(tmp_dir or tempfile.gettempdir())
     try:
-        return _prepare(stream, expected_pool_id, sink, user_chunk_size, membership_chunk_size, index, old_sub_attribute)
+        return _prepare(stream, expected_pool_id, sink, user_chunk_size, index, old_sub_attribute)
     finally:
         index.close()
 
 
 def _prepare(
     stream: IO[bytes], expected_pool_id: str, sink: ChunkSink, user_chunk_size: int,
-    membership_chunk_size: int, index: _Index, old_sub_attribute: str | None,
+    index: _Index, old_sub_attribute: str | None,
 ) -> PreparedBackup:
-    users = _ChunkWriter(sink, "users", user_chunk_size)
-    planner = _UserPlanner(index, users)
+    planner = _UserPlanner(index)
     duplicates: list[str] = []
 
     def on_membership(group: str, member: Any) -> None:
@@ -155,14 +155,14 @@ def _prepare(
         check_old_sub_slot(parts.config, old_sub_attribute)
         planner.set_model(UserModel.from_pool_config(parts.config, old_sub_attribute), parts.config)
     planner.drain_spill()
-    users_manifest = users.finish()
     for duplicate in duplicates:
         _problem(index, "memberships", duplicate, "skipped", "listed twice in the backup")
 
     groups_to_create = _groups_to_create(parts, index)
-    memberships = _ChunkWriter(sink, "memberships", membership_chunk_size)
-    _write_memberships(index, memberships)
-    memberships_manifest = memberships.finish()
+    _membership_problems(index)
+    users = _ChunkWriter(sink, "users", user_chunk_size)
+    planned_memberships = _write_users(index, users)
+    users_manifest = users.finish()
     problems_manifest = _write_problems(index, sink)
 
     parts_key = sink.put_json(sink.key("backup/parts.json"), {**parts.sections, "groups_to_create": groups_to_create})
@@ -175,12 +175,10 @@ def _prepare(
         username_mode="attribute" if config.get("UsernameAttributes") else "username",
         parts_key=parts_key,
         users_manifest_key=users_manifest,
-        memberships_manifest_key=memberships_manifest,
         problems_manifest_key=problems_manifest,
         user_chunks=len(users.manifest),
-        membership_chunks=len(memberships.manifest),
         counts=counts,
-        planned={"users": users.total, "memberships": memberships.total},
+        planned={"users": users.total, "memberships": planned_memberships},
         status_counts=planner.status_counts,
     )
 
@@ -205,9 +203,8 @@ def _problem(index: _Index, category: str, item: str, outcome: str, reason: str)
 class _UserPlanner:
     """Plans users as they stream by; users seen before the pool config wait in a spill file."""
 
-    def __init__(self, index: _Index, writer: _ChunkWriter) -> None:
+    def __init__(self, index: _Index) -> None:
         self.index = index
-        self.writer = writer
         self.model: UserModel | None = None
         self.case_sensitive = True
         self.spill: IO[str] | None = None
@@ -240,7 +237,7 @@ class _UserPlanner:
         self.position += 1
         db = self.index.db
         if isinstance(plan, UserProblem):
-            inserted = db.execute("INSERT OR IGNORE INTO users VALUES (?, NULL, 0, ?)", (plan.username, plan.reason))
+            inserted = db.execute("INSERT OR IGNORE INTO users VALUES (?, NULL, 0, ?, NULL, NULL)", (plan.username, plan.reason))
             if inserted.rowcount == 0:
                 _problem(self.index, "users", plan.username, "skipped", "listed twice in the backup")
             else:
@@ -252,12 +249,12 @@ class _UserPlanner:
         sign_in_key = plan.create_username if self.case_sensitive else plan.create_username.lower()
         if db.execute("INSERT OR IGNORE INTO sign_ins VALUES (?)", (sign_in_key,)).rowcount == 0:
             reason = "another user of the backup has the same sign-in name"
-            db.execute("INSERT INTO users VALUES (?, NULL, 0, ?)", (plan.old_username, reason))
+            db.execute("INSERT INTO users VALUES (?, NULL, 0, ?, NULL, NULL)", (plan.old_username, reason))
             _problem(self.index, "users", plan.old_username, "failed", reason)
             return
-        db.execute("INSERT INTO users VALUES (?, ?, 1, NULL)", (plan.old_username, plan.create_username))
+        db.execute("INSERT INTO users VALUES (?, ?, 1, NULL, ?, ?)",
+                   (plan.old_username, plan.create_username, self.position, json.dumps(plan.to_item())))
         self.status_counts[plan.status] = self.status_counts.get(plan.status, 0) + 1
-        self.writer.add(plan.to_item())
 
 
 def _groups_to_create(parts: BackupParts, index: _Index) -> list[dict[str, Any]]:
@@ -280,22 +277,35 @@ def _groups_to_create(parts: BackupParts, index: _Index) -> list[dict[str, Any]]
     return listed + extra
 
 
-def _write_memberships(index: _Index, writer: _ChunkWriter) -> None:
+def _membership_problems(index: _Index) -> None:
+    """Memberships that no restored user can take, each reported by name."""
     rows = index.db.execute(
-        """SELECT m.group_name, m.old_username, u.sign_in, u.restorable, u.reason
+        """SELECT m.group_name, m.old_username, u.restorable, u.reason
            FROM memberships m LEFT JOIN users u ON u.old_username = m.old_username
+           WHERE u.restorable IS NULL OR u.restorable = 0
            ORDER BY m.group_name, m.old_username"""
-    )
-    problems: list[tuple[str, str, str]] = []
-    for group, old_username, sign_in, restorable, reason in rows:
+    ).fetchall()
+    for group, old_username, restorable, reason in rows:
         if restorable is None:
-            problems.append((f"{group}: {old_username}", "failed", "names a user absent from the backup"))
-        elif not restorable:
-            problems.append((f"{group}: {old_username}", "skipped", f"user not restored ({reason})"))
+            _problem(index, "memberships", f"{group}: {old_username}", "failed", "names a user absent from the backup")
         else:
-            writer.add({"group": group, "username": sign_in, "old_username": old_username})
-    for item, outcome, reason in problems:
-        _problem(index, "memberships", item, outcome, reason)
+            _problem(index, "memberships", f"{group}: {old_username}", "skipped", f"user not restored ({reason})")
+
+
+def _write_users(index: _Index, writer: _ChunkWriter) -> int:
+    """Each planned user, in backup order, with the groups it belongs to; returns the memberships planned."""
+    planned = 0
+    rows = index.db.execute(
+        """SELECT u.item, json_group_array(m.group_name) FILTER (WHERE m.group_name IS NOT NULL)
+           FROM users u LEFT JOIN memberships m ON m.old_username = u.old_username
+           WHERE u.restorable = 1 GROUP BY u.old_username ORDER BY u.seq"""
+    )
+    for item, groups in rows:
+        user = json.loads(item)
+        user["groups"] = sorted(json.loads(groups))
+        planned += len(user["groups"])
+        writer.add(user)
+    return planned
 
 
 def _iter_problems(index: _Index) -> Iterator[dict[str, str]]:

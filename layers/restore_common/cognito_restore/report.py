@@ -68,10 +68,13 @@ class Report:
             if step not in self.manual_steps:
                 self.manual_steps.append(step)
 
-    def add_chunk(self, category: str, chunk: dict[str, Any]) -> None:
-        report = self.categories[category]
+    def add_chunk(self, chunk: dict[str, Any]) -> None:
+        """One user chunk's result: its users, and the memberships added with them."""
+        report = self.categories["users"]
         report.restored += chunk.get("restored", 0)
         report.failed.extend(chunk.get("failed", []))
+        self.categories["memberships"].restored += chunk.get("memberships_restored", 0)
+        self.categories["memberships"].failed.extend(chunk.get("memberships_failed", []))
         report.notes.extend(chunk.get("notes", []))
         report.notes.extend({"item": u["item"], "note": u["reason"]} for u in chunk.get("unlinked", []))
         self.unlinked_users += len(chunk.get("unlinked", []))

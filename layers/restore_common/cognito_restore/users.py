@@ -83,6 +83,7 @@ class UserPlan:
     notes: list[str] = field(default_factory=list)
     sms_mfa: bool = False                                          # legacy MFAOptions: SMS
     links: list[dict[str, str]] = field(default_factory=list)      # federated identities to link
+    groups: list[str] = field(default_factory=list)                # added right after the user is created
 
     def to_item(self) -> dict[str, Any]:
         return asdict(self)
