@@ -6,6 +6,7 @@ Keys may come in any order. Error messages never quote the document (it holds pe
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -133,6 +134,7 @@ def read_backup(
     before the users, which the producer writes after it).
     """
     parts = BackupParts()
+    stream = CountingStream(stream)
     events = iter(ijson.parse(stream, use_float=True))
     try:
         try:
@@ -168,16 +170,41 @@ def read_backup(
             raise BackupInvalid("The backup is truncated: the top-level object is not closed.")
         for _ in events:
             raise BackupInvalid("The backup has data after its top-level object.")
-    except ijson.IncompleteJSONError:
-        raise BackupInvalid("The backup is truncated or not JSON (the parser reached the end early).") from None
     except ijson.JSONError as error:
-        # Only the first line: later lines of the parser's message quote the document.
-        reason = str(error).splitlines()[0] if str(error) else "parse error"
-        raise BackupInvalid(f"The backup is not valid JSON ({reason}).") from None
+        raise BackupInvalid(_parse_error_reason(error, stream)) from None
     except StopIteration:
         raise BackupInvalid("The backup is truncated.") from None
     validate_sections(parts)
     return parts
+
+
+_TRUNCATION_MARKERS = ("premature eof", "incomplete json content", "unexpected end")
+_PARSER_PHRASE = re.compile(r"^(?:lexical|parse) error: [a-z0-9 ]{1,60}")
+
+
+def _parse_error_reason(error: Exception, stream: IO[bytes]) -> str:
+    """A clear reason from the parser's error, never quoting the document (later lines of it do)."""
+    first_line = (str(error).splitlines() or ["parse error"])[0].strip()
+    if getattr(stream, "bytes_read", None) == 0:
+        return "The backup is empty."
+    if any(marker in first_line.lower() for marker in _TRUNCATION_MARKERS):
+        return "The backup is truncated: the document ends before it is complete."
+    # Keep only the parser's own words ("lexical error: invalid char in json text"): it may quote data after them.
+    phrase = _PARSER_PHRASE.match(first_line)
+    return f"The backup is not valid JSON ({phrase.group(0).strip() if phrase else 'syntax error'})."
+
+
+class CountingStream:
+    """Counts the bytes read, so an empty object can be told from a truncated one."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+        self.bytes_read = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        self.bytes_read += len(data)
+        return data
 
 
 def validate_sections(parts: BackupParts) -> None:

@@ -1,0 +1,111 @@
+"""Hostile and broken backups: fatal problems fail before any Cognito write; item problems are reported by name."""
+from __future__ import annotations
+
+import copy
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+
+from tests.workflow.conftest import make_backup, put_raw_backup
+from tools.emulator import RestoreStack
+from tools.sample_pool import SamplePoolSpec, backup_key
+
+POOL = "us-east-1_BadInput1"
+WHEN = datetime(2026, 11, 2, 10, 14, 7, tzinfo=timezone.utc)
+
+
+def _pools(stack: RestoreStack) -> list[dict[str, Any]]:
+    return stack.client("cognito-idp").list_user_pools(MaxResults=60)["UserPools"]
+
+
+def _report(stack: RestoreStack, result: Any) -> dict[str, Any]:
+    bucket, _, key = result.output["report"].removeprefix("s3://").partition("/")
+    return json.loads(stack.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+def _good_backup(stack: RestoreStack, source_cognito: Any) -> dict[str, Any]:
+    return make_backup(stack, source_cognito, SamplePoolSpec(users=12, groups=3)).backup
+
+
+@pytest.mark.parametrize(("body", "reason"), [
+    (b"this is not json", "not valid JSON"),
+    (b'{"timestamp": "2026-11-02T10:14:07", "user_pool_id": "us-east-1_BadInput1", "users": [{"Username": "a"', "truncated"),
+    (b"[1, 2, 3]", "must be a JSON object"),
+    (b'{"user_pool_id": "us-east-1_BadInput1", "user_pool_config": {"Name": "p"}, "users": {"a": 1}}', "users must be a list"),
+    (b'{"user_pool_id": "us-east-1_BadInput1", "users": []}', "user_pool_config is missing"),
+    (b"", "empty"),
+])
+def test_fatal_backup_problems_fail_before_any_cognito_write(stack: RestoreStack, body: bytes, reason: str) -> None:
+    put_raw_backup(stack, backup_key(POOL, WHEN), body)
+
+    result = stack.run({"user_pool_id": POOL})
+
+    assert result.status == "FAILED"
+    assert result.error == "BackupInvalid"
+    [alert] = stack.alerts()
+    assert alert["subject"] == "Cognito DR restore FAILED: Validate and prepare backup"
+    assert reason in alert["message"]
+    assert _pools(stack) == []
+    assert "Create user pool" not in result.states_entered()
+
+
+def test_a_backup_of_another_pool_than_its_key_names_is_refused(stack: RestoreStack, source_cognito: Any) -> None:
+    backup = _good_backup(stack, source_cognito)
+    put_raw_backup(stack, backup_key(POOL, WHEN), json.dumps(backup).encode())
+
+    result = stack.run({"user_pool_id": POOL})
+
+    assert result.status == "FAILED" and result.error == "BackupInvalid"
+    assert f"its key names {POOL}" in stack.alerts()[0]["message"]
+    assert _pools(stack) == []
+
+
+def test_item_problems_restore_the_rest_and_are_reported_by_name(stack: RestoreStack, source_cognito: Any) -> None:
+    backup = copy.deepcopy(_good_backup(stack, source_cognito))
+    pool_id = backup["user_pool_id"]
+    users = backup["users"]
+    users.append(copy.deepcopy(users[0]))                                      # duplicate user
+    users[1]["Attributes"].append({"Name": "custom:not_in_schema", "Value": "x"})  # undeclared attribute
+    users[2]["Attributes"].append({"Name": "name", "Value": "n" * 3000})         # oversized value
+    users.append({"Username": "broken-user", "Attributes": "not a list", "UserStatus": "CONFIRMED", "Enabled": True})
+    first_group = next(iter(backup["group_memberships"]))
+    backup["group_memberships"][first_group].append("ghost-user")               # unknown user
+    backup["group_memberships"]["ghost-group"] = [users[3]["Username"]]         # group absent from `groups`
+    put_raw_backup(stack, backup_key(pool_id, WHEN), json.dumps(backup).encode())
+
+    result = stack.run({"user_pool_id": pool_id, "backup_key": backup_key(pool_id, WHEN)})  # not the newest
+
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    report = _report(stack, result)
+    for category, counts in report["counts"].items():
+        assert counts["restored"] + counts["skipped"] + counts["failed"] == counts["backup"], category
+    users_report = report["categories"]["users"]
+    assert users_report["backup"] == 14 and users_report["restored"] == 12
+    assert {"item": users[0]["Username"], "reason": "listed twice in the backup"} in users_report["skipped_items"]
+    assert any(i["item"] == "broken-user" for i in users_report["failed_items"])
+    notes = {(n["item"], n["note"]) for n in users_report["notes"]}
+    assert (users[1]["Username"], "attribute custom:not_in_schema is not in the pool schema") in notes
+    assert (users[2]["Username"], "attribute name is longer than 2048 characters") in notes
+    memberships = report["categories"]["memberships"]
+    assert {"item": f"{first_group}: ghost-user", "reason": "names a user absent from the backup"} in memberships["failed_items"]
+    groups = stack.client("cognito-idp").list_groups(UserPoolId=result.output["new_user_pool_id"])["Groups"]
+    assert "ghost-group" in {g["GroupName"] for g in groups}
+
+
+def test_dry_run_writes_the_plan_and_report_and_creates_nothing(stack: RestoreStack, source_cognito: Any) -> None:
+    source = make_backup(stack, source_cognito, SamplePoolSpec(users=25, groups=3))
+
+    result = stack.run({"user_pool_id": source.pool_id, "dry_run": True})
+
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert result.output["dry_run"] is True
+    assert _pools(stack) == [p for p in _pools(stack) if p["Id"] == source.pool_id]  # only the source (us-east-1 is elsewhere)
+    assert stack.client("cognito-idp").list_user_pools(MaxResults=60)["UserPools"] == []
+    writes = [name for name, _ in stack.invocations if name in ("CreatePoolFunction", "RestoreUsersFunction")]
+    assert writes == []
+    report = _report(stack, result)
+    assert report["dry_run"] is True
+    assert report["counts"]["users"] == {"backup": 25, "restored": 25, "skipped": 0, "failed": 0}
+    assert [a["subject"] for a in stack.alerts()] == [f"Cognito DR dry run {source.pool_id} complete"]
