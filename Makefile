@@ -20,7 +20,7 @@ NPM_FLAGS := --no-audit --no-fund $(if $(CI),--no-progress)
 # (a pyenv shim may not), else the newest pyenv-installed 3.13.
 PYTHON ?=
 
-.PHONY: help venv node test drill build lint clean
+.PHONY: help venv node checkov test drill build lint clean
 
 help:
 	@echo "make test    - every test, the tool gates included (creates .venv and .ci/node_modules)"
@@ -58,7 +58,19 @@ node: .ci/node_modules/.installed
 	npm ci --prefix .ci $(NPM_FLAGS)
 	@touch $@
 
-test: venv node
+# checkov pins an old boto3: a venv of its own, never the project's.
+CHECKOV_VENV := .ci/checkov-venv
+CHECKOV_VERSION := 3.3.30
+
+checkov: $(CHECKOV_VENV)/.installed
+
+$(CHECKOV_VENV)/.installed: Makefile
+	rm -rf $(CHECKOV_VENV)
+	python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install $(PIP_FLAGS) --quiet "checkov==$(CHECKOV_VERSION)"
+	@touch $@
+
+test: venv node checkov
 	$(WITH_VENV) $(PY) -m pytest $(PYTEST_ARGS)
 
 drill: venv
@@ -67,7 +79,7 @@ drill: venv
 build: venv
 	$(WITH_VENV) sam build $(SAM_BUILD_ARGS)
 
-lint: venv node
+lint: venv node checkov
 	$(WITH_VENV) $(PY) -m pytest tests/gates $(PYTEST_ARGS)
 
 clean:
