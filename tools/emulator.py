@@ -249,7 +249,9 @@ class RestoreStack:
     AllowedPattern/AllowedValues/MinValue/MaxValue); ``template`` is relative to ``root``;
     ``stack_name`` feeds ``AWS::StackName`` and the generated physical names
     (``<stack>-<LogicalId>-<SUFFIX>``, deterministic); ``moto_logs=True`` keeps moto's
-    interpreter logs. Attributes once entered:
+    interpreter logs; ``strict_cognito=False`` leaves moto's Cognito as lenient as it is
+    (default: ``tools/strict_cognito.py`` is installed while the stack is active). Attributes
+    once entered:
     ``outputs`` (template Outputs resolved), ``resources`` (logical id -> physical id, as
     ``Ref`` would give), ``region``, ``account_id``, ``invocations`` ((function logical id,
     seconds) in call order), ``waits`` (seconds requested by Wait states) and
@@ -265,6 +267,7 @@ class RestoreStack:
         template: str = "template.yaml",
         stack_name: str = "cognito-dr-restore-emulator",
         moto_logs: bool = False,
+        strict_cognito: bool = True,
     ):
         self.root = Path(root).resolve()
         self.template_path = self.root / template
@@ -274,6 +277,7 @@ class RestoreStack:
         self.partition = "aws"
         self.stack_name = stack_name
         self.moto_logs = moto_logs
+        self.strict_cognito = strict_cognito  # tools/strict_cognito.py: Cognito's real refusals
         self.parameter_overrides = {k: _scalar_str(v) for k, v in (parameters or {}).items()}
 
         self.outputs: dict[str, str] = {}
@@ -737,6 +741,10 @@ class RestoreStack:
         for p in patches:
             p.start()
             self._exit_stack.append(p.stop)
+        if self.strict_cognito:
+            from tools.strict_cognito import strict_cognito
+
+            self._exit_stack.append(strict_cognito().start().stop)
         self._exit_stack.append(_prune_dead_threads)
         self._exit_stack.append(self._stop_running_executions)
 
