@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+import boto3
+
 # --- constants of the sample pool --------------------------------------------------------------
 
 RESOURCE_SERVER_ID = "https://api.example.com"
@@ -63,6 +65,8 @@ class SamplePoolSpec:
     groups: int = 4
     seed: int = 7
     with_domain: bool = True
+    # Everything a PLUS pool can carry: hosted UI CSS, threat protection, Lambda triggers, a WAF web ACL.
+    rich: bool = False
 
     def __post_init__(self) -> None:
         if self.username_mode not in ("username", "email"):
@@ -209,7 +213,7 @@ def _plan_memberships(rng: random.Random, n: int, names: list[str]) -> list[list
 
 # --- building ----------------------------------------------------------------------------------
 
-def _pool_kwargs(spec: SamplePoolSpec) -> dict[str, Any]:
+def _pool_kwargs(spec: SamplePoolSpec, region: str) -> dict[str, Any]:
     schema = [
         {"Name": "email", "AttributeDataType": "String", "Required": True, "Mutable": True},
         {"Name": "phone_number", "AttributeDataType": "String", "Required": False, "Mutable": True},
@@ -250,7 +254,48 @@ def _pool_kwargs(spec: SamplePoolSpec) -> dict[str, Any]:
     }
     if spec.username_mode == "email":
         kwargs["UsernameAttributes"] = ["email"]
+    if spec.rich:
+        kwargs["UserPoolTier"] = "PLUS"
+        kwargs["UserPoolAddOns"] = {"AdvancedSecurityMode": "ENFORCED"}
+        kwargs["LambdaConfig"] = {trigger: trigger_arn(region, trigger) for trigger in TRIGGERS}
     return kwargs
+
+
+TRIGGERS = ("PreSignUp", "PostConfirmation", "PreTokenGeneration")
+
+
+def trigger_arn(region: str, trigger: str) -> str:
+    return f"arn:aws:lambda:{region}:123456789012:function:sample-{trigger.lower()}"
+
+
+def ses_identity_arn(region: str) -> str:
+    return f"arn:aws:ses:{region}:123456789012:identity/example.com"
+
+
+UI_CSS = ".banner-customizable { background-color: #1f2937; } .submitButton-customizable { background-color: #2563eb; }"
+
+
+def _add_rich_settings(cognito: Any, pool_id: str, region: str) -> None:
+    """Hosted UI CSS, threat protection and a regional web ACL, as a production PLUS pool has."""
+    cognito.set_ui_customization(UserPoolId=pool_id, ClientId="ALL", CSS=UI_CSS)
+    cognito.set_risk_configuration(
+        UserPoolId=pool_id,
+        CompromisedCredentialsRiskConfiguration={"EventFilter": ["SIGN_IN", "PASSWORD_CHANGE"], "Actions": {"EventAction": "BLOCK"}},
+        AccountTakeoverRiskConfiguration={
+            "NotifyConfiguration": {"From": "security@example.com", "SourceArn": ses_identity_arn(region),
+                                    "BlockEmail": {"Subject": "Blocked sign-in", "TextBody": "We blocked a sign-in."}},
+            "Actions": {"LowAction": {"Notify": False, "EventAction": "NO_ACTION"},
+                        "MediumAction": {"Notify": True, "EventAction": "MFA_IF_CONFIGURED"},
+                        "HighAction": {"Notify": True, "EventAction": "BLOCK"}},
+        },
+        RiskExceptionConfiguration={"BlockedIPRangeList": ["192.0.2.0/24"], "SkippedIPRangeList": ["198.51.100.0/24"]},
+    )
+    waf = boto3.client("wafv2", region_name=region)
+    acl = waf.create_web_acl(Name="sample-cognito-acl", Scope="REGIONAL", DefaultAction={"Allow": {}},
+                             VisibilityConfig={"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False,
+                                               "MetricName": "sample-cognito-acl"})["Summary"]
+    pool_arn = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]["Arn"]
+    waf.associate_web_acl(WebACLArn=acl["ARN"], ResourceArn=pool_arn)
 
 
 def _create_resource_server(cognito: Any, pool_id: str) -> None:
@@ -373,7 +418,8 @@ def _create_user(cognito: Any, pool_id: str, mobile_client_id: str, plan: _UserP
 def build_source_pool(cognito: Any, spec: SamplePoolSpec) -> SamplePool:
     """Create the sample pool (config, resource server, IdP, clients, groups, users, domain)."""
     rng = random.Random(spec.seed)
-    pool_id = cognito.create_user_pool(**_pool_kwargs(spec))["UserPool"]["Id"]
+    region = cognito.meta.region_name
+    pool_id = cognito.create_user_pool(**_pool_kwargs(spec, region))["UserPool"]["Id"]
     _create_resource_server(cognito, pool_id)
     _create_identity_provider(cognito, pool_id, rng)
     client_ids = _create_clients(cognito, pool_id)
@@ -387,6 +433,8 @@ def build_source_pool(cognito: Any, spec: SamplePoolSpec) -> SamplePool:
     if spec.with_domain:
         domain = domain_prefix(spec)
         cognito.create_user_pool_domain(Domain=domain, UserPoolId=pool_id)
+    if spec.rich:
+        _add_rich_settings(cognito, pool_id, region)
     return SamplePool(pool_id=pool_id, spec=spec, client_ids=client_ids, domain=domain)
 
 
@@ -428,6 +476,7 @@ def export_backup(cognito: Any, pool_id: str, *, now: datetime | None = None) ->
         ui_customization = cognito.get_ui_customization(UserPoolId=pool_id)["UICustomization"]
     except Exception:  # noqa: BLE001 - the producer's try/except; moto raises NotImplementedError
         ui_customization = None
+    optional = _optional_sections(cognito, pool_id)
     backup = {
         "timestamp": when.isoformat(),
         "user_pool_id": pool_id,
@@ -452,8 +501,63 @@ def export_backup(cognito: Any, pool_id: str, *, now: datetime | None = None) ->
         # producer quirk: asks with the pool id instead of the domain name
         "user_pool_domain": cognito.describe_user_pool_domain(Domain=pool_id)["DomainDescription"],
         "ui_customization": ui_customization,
+        **optional,
     }
     return json.loads(json.dumps(backup, default=str))
+
+
+def _optional_sections(cognito: Any, pool_id: str) -> dict[str, Any]:
+    """risk_configuration and waf_configuration: written by the producer only when the pool has them."""
+    sections: dict[str, Any] = {}
+    try:
+        risk = cognito.describe_risk_configuration(UserPoolId=pool_id)["RiskConfiguration"]
+        if set(risk) - {"UserPoolId", "ClientId"}:
+            sections["risk_configuration"] = risk
+    except Exception:  # noqa: BLE001 - the producer's try/except
+        pass
+    try:
+        pool_arn = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]["Arn"]
+        acl = boto3.client("wafv2", region_name=cognito.meta.region_name).get_web_acl_for_resource(ResourceArn=pool_arn)
+        if acl.get("WebACL"):
+            sections["waf_configuration"] = {"WebACLArn": acl["WebACL"]["ARN"], "WebACLName": acl["WebACL"]["Name"],
+                                             "WebACLId": acl["WebACL"]["Id"]}
+    except Exception:  # noqa: BLE001
+        pass
+    return sections
+
+
+def add_federated_users(backup: dict, provider_name: str, count: int, group: str | None = None) -> list[str]:
+    """Users who only ever signed in through an IdP, as ListUsers reports them (moto cannot create them)."""
+    usernames = []
+    for index in range(count):
+        user_id = f"{9000 + index:08d}"
+        username = f"{provider_name}_{user_id}"
+        sub = f"f3d0{index:04d}-0000-4000-8000-{index:012d}"
+        identities = json.dumps([{"userId": user_id, "providerName": provider_name, "providerType": "OIDC",
+                                  "issuer": None, "primary": True, "dateCreated": 1730000000000}], separators=(",", ":"))
+        backup["users"].append({
+            "Username": sub if backup["user_pool_config"].get("UsernameAttributes") else username,
+            "Attributes": [{"Name": "sub", "Value": sub}, {"Name": "email", "Value": f"partner{index:04d}@partner.example"},
+                           {"Name": "email_verified", "Value": "false"}, {"Name": "name", "Value": f"Partner User {index}"},
+                           {"Name": "identities", "Value": identities}],
+            "UserCreateDate": "2026-10-01 08:00:00.000000+00:00", "UserLastModifiedDate": "2026-10-01 08:00:00.000000+00:00",
+            "Enabled": True, "UserStatus": "EXTERNAL_PROVIDER",
+        })
+        usernames.append(backup["users"][-1]["Username"])
+        if group:
+            backup["group_memberships"].setdefault(group, []).append(usernames[-1])
+    return usernames
+
+
+def add_sms_mfa_options(backup: dict, every: int = 5) -> int:
+    """Legacy SMS MFAOptions on some users with a phone (moto's ListUsers always reports [])."""
+    marked = 0
+    for index, user in enumerate(backup["users"]):
+        has_phone = any(a["Name"] == "phone_number" for a in user["Attributes"])
+        if has_phone and index % every == 0 and user["UserStatus"] == "CONFIRMED":
+            user["MFAOptions"] = [{"DeliveryMedium": "SMS", "AttributeName": "phone_number"}]
+            marked += 1
+    return marked
 
 
 def backup_key(pool_id: str, when: datetime) -> str:

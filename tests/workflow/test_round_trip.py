@@ -1,0 +1,202 @@
+"""Round trip: a rich source pool -> the producer's backup -> the restore -> the new pool, category by category.
+
+Only what AWS generates may differ (ids, subs, dates) plus the documented transformations (Region
+of mapped ARNs, the restore's own tags, status changes Cognito forces). A failure prints a diff per
+category.
+"""
+from __future__ import annotations
+
+import copy
+import difflib
+import io
+import json
+import zipfile
+from datetime import datetime, timezone
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.workflow.conftest import DR_REGION, SOURCE_REGION, put_raw_backup
+from tools.emulator import RestoreStack
+from tools.sample_pool import (
+    OIDC_PROVIDER_NAME,
+    TRIGGERS,
+    SamplePoolSpec,
+    add_federated_users,
+    add_sms_mfa_options,
+    backup_key,
+    build_source_pool,
+    export_backup,
+    trigger_arn,
+)
+
+GENERATED_POOL_FIELDS = {"Id", "Arn", "CreationDate", "LastModifiedDate", "EstimatedNumberOfUsers", "Status",
+                         "SchemaAttributes", "Domain", "CustomDomain"}
+GENERATED_CLIENT_FIELDS = {"ClientId", "UserPoolId", "CreationDate", "LastModifiedDate"}
+STATUS_AFTER_RESTORE = {"CONFIRMED": "CONFIRMED", "RESET_REQUIRED": "CONFIRMED", "FORCE_CHANGE_PASSWORD": "FORCE_CHANGE_PASSWORD",
+                        "UNCONFIRMED": "FORCE_CHANGE_PASSWORD", "EXTERNAL_PROVIDER": "FORCE_CHANGE_PASSWORD"}
+
+
+def _all(client: Any, operation: str, key: str, **kwargs: Any) -> list[dict[str, Any]]:
+    return [item for page in client.get_paginator(operation).paginate(**kwargs) for item in page[key]]
+
+
+def _regionless(value: Any) -> Any:
+    """ARNs compared without their Region: mapped ARNs keep account and name."""
+    text = json.dumps(value, sort_keys=True, default=str)
+    return json.loads(text.replace(f":{SOURCE_REGION}:", ":<region>:").replace(f":{DR_REGION}:", ":<region>:"))
+
+
+def config_views(cognito: Any, pool_id: str) -> dict[str, Any]:
+    """Every category of a pool except users and memberships, without AWS-generated values."""
+    pool = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+    config = {k: v for k, v in pool.items() if k not in GENERATED_POOL_FIELDS}
+    config["UserPoolTags"] = {k: v for k, v in (config.get("UserPoolTags") or {}).items() if not k.startswith("cognito-dr:")}
+    clients = {}
+    for summary in _all(cognito, "list_user_pool_clients", "UserPoolClients", UserPoolId=pool_id, MaxResults=60):
+        described = cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=summary["ClientId"])["UserPoolClient"]
+        clients[described["ClientName"]] = {k: v for k, v in described.items() if k not in GENERATED_CLIENT_FIELDS}
+    providers = {}
+    for summary in _all(cognito, "list_identity_providers", "Providers", UserPoolId=pool_id, MaxResults=60):
+        described = cognito.describe_identity_provider(UserPoolId=pool_id, ProviderName=summary["ProviderName"])["IdentityProvider"]
+        providers[described["ProviderName"]] = {k: v for k, v in described.items() if k not in ("UserPoolId", "CreationDate", "LastModifiedDate")}
+    ui = cognito.get_ui_customization(UserPoolId=pool_id)["UICustomization"]
+    risk = cognito.describe_risk_configuration(UserPoolId=pool_id)["RiskConfiguration"]
+    region = pool["Arn"].split(":")[3]
+    acl = boto3.client("wafv2", region_name=region).get_web_acl_for_resource(ResourceArn=pool["Arn"]).get("WebACL") or {}
+    return {
+        "config": _regionless(config),
+        "schema": sorted(pool["SchemaAttributes"], key=lambda a: a["Name"]),
+        "clients": clients,
+        "groups": {g["GroupName"]: {k: g.get(k) for k in ("Description", "Precedence", "RoleArn")}
+                   for g in _all(cognito, "list_groups", "Groups", UserPoolId=pool_id)},
+        "identity_providers": providers,
+        "resource_servers": {s["Identifier"]: {"Name": s["Name"], "Scopes": s["Scopes"]}
+                             for s in _all(cognito, "list_resource_servers", "ResourceServers", UserPoolId=pool_id, MaxResults=50)},
+        "domain": pool.get("Domain"),
+        "branding": {"CSS": ui.get("CSS"), "ClientId": ui.get("ClientId")},
+        "threat_protection": _regionless({k: v for k, v in risk.items() if k not in ("UserPoolId", "ClientId", "LastModifiedDate")}),
+        "waf": {"Name": acl.get("Name")},
+    }
+
+
+def _attributes(items: list[dict[str, str]]) -> dict[str, str]:
+    return {a["Name"]: a["Value"] for a in items if a["Name"] not in ("sub", "identities")}
+
+
+def expected_users(backup: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """What each backed-up user must look like in the new pool, keyed as the new pool will key it."""
+    email_mode = bool(backup["user_pool_config"].get("UsernameAttributes"))
+    users, new_key_of = {}, {}
+    for user in backup["users"]:
+        attributes = _attributes(user["Attributes"])
+        sub = next(a["Value"] for a in user["Attributes"] if a["Name"] == "sub")
+        federated = user["UserStatus"] == "EXTERNAL_PROVIDER"
+        key = attributes["email"] if email_mode else (f"federated-{sub}" if federated else user["Username"])
+        new_key_of[user["Username"]] = key
+        identities = json.loads(next(a["Value"] for a in user["Attributes"] if a["Name"] == "identities")) if federated else []
+        users[key] = {"attributes": attributes, "status": STATUS_AFTER_RESTORE[user["UserStatus"]], "enabled": user["Enabled"],
+                      "sms_mfa": bool(user.get("MFAOptions")),
+                      "linked": sorted((i["providerName"], i["userId"]) for i in identities)}
+    return users, new_key_of
+
+
+def actual_users(cognito: Any, pool_id: str, email_mode: bool) -> tuple[dict[str, Any], dict[str, str]]:
+    users, key_of_username = {}, {}
+    for user in _all(cognito, "list_users", "Users", UserPoolId=pool_id):
+        attributes = _attributes(user["Attributes"])
+        key = attributes["email"] if email_mode else user["Username"]
+        key_of_username[user["Username"]] = key
+        identities = json.loads(next((a["Value"] for a in user["Attributes"] if a["Name"] == "identities"), "[]"))
+        detail = cognito.admin_get_user(UserPoolId=pool_id, Username=user["Username"])
+        users[key] = {"attributes": attributes, "status": user["UserStatus"], "enabled": user["Enabled"],
+                      "sms_mfa": "SMS_MFA" in (detail.get("UserMFASettingList") or []),
+                      "linked": sorted((i["providerName"], i["userId"]) for i in identities)}
+    return users, key_of_username
+
+
+def memberships(cognito: Any, pool_id: str, key_of_username: dict[str, str]) -> dict[str, list[str]]:
+    return {g["GroupName"]: sorted(key_of_username[u["Username"]] for u in _all(
+                cognito, "list_users_in_group", "Users", UserPoolId=pool_id, GroupName=g["GroupName"]))
+            for g in _all(cognito, "list_groups", "Groups", UserPoolId=pool_id)}
+
+
+def category_diff(expected: dict[str, Any], actual: dict[str, Any]) -> str:
+    """A unified diff for every category that differs (empty when all match)."""
+    out = []
+    for category in expected:
+        want = json.dumps(expected[category], indent=1, sort_keys=True, default=str).splitlines()
+        got = json.dumps(actual.get(category), indent=1, sort_keys=True, default=str).splitlines()
+        if want != got:
+            out.append(f"=== {category} ===")
+            out.extend(difflib.unified_diff(want, got, "source", "restored", lineterm="", n=2))
+    return "\n".join(out)
+
+
+def _dr_dependencies(stack: RestoreStack, backup: dict[str, Any]) -> dict[str, str]:
+    """The DR Region's copies of the triggers and the web ACL, and the arn_map pointing at them."""
+    iam = stack.client("iam")
+    role = iam.create_role(RoleName="sample-triggers", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))["Role"]["Arn"]
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("index.py", "def handler(event, context):\n    return event\n")
+    for trigger in TRIGGERS:
+        stack.client("lambda").create_function(
+            FunctionName=trigger_arn(DR_REGION, trigger).rsplit(":", 1)[-1], Runtime="python3.13", Role=role,
+            Handler="index.handler", Code={"ZipFile": archive.getvalue()})
+    acl = stack.client("wafv2").create_web_acl(
+        Name="sample-cognito-acl", Scope="REGIONAL", DefaultAction={"Allow": {}},
+        VisibilityConfig={"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False, "MetricName": "dr"})["Summary"]
+    return {SOURCE_REGION: DR_REGION, backup["waf_configuration"]["WebACLArn"]: acl["ARN"]}
+
+
+@pytest.mark.parametrize("username_mode", ["username", "email"])
+def test_round_trip_restores_every_category(stack: RestoreStack, username_mode: str) -> None:
+    source_cognito = boto3.client("cognito-idp", region_name=SOURCE_REGION)
+    pool = build_source_pool(source_cognito, SamplePoolSpec(users=60, groups=4, username_mode=username_mode, rich=True))
+    backup = export_backup(source_cognito, pool.pool_id)
+    federated = add_federated_users(backup, OIDC_PROVIDER_NAME, 3, group="editors")
+    assert add_sms_mfa_options(backup) > 0
+    when = datetime.now(timezone.utc)
+    put_raw_backup(stack, backup_key(pool.pool_id, when), json.dumps(backup).encode())
+    arn_map = _dr_dependencies(stack, backup)
+
+    result = stack.run({"user_pool_id": pool.pool_id, "arn_map": arn_map})
+
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    new_pool = result.output["new_user_pool_id"]
+    cognito = stack.client("cognito-idp")
+    expected = config_views(source_cognito, pool.pool_id)
+    actual = config_views(cognito, new_pool)
+    want_users, new_key_of = expected_users(backup)
+    got_users, key_of_username = actual_users(cognito, new_pool, username_mode == "email")
+    expected["users"], actual["users"] = want_users, got_users
+    expected["memberships"] = {g: sorted(new_key_of[u] for u in members) for g, members in backup["group_memberships"].items()}
+    actual["memberships"] = memberships(cognito, new_pool, key_of_username)
+    diff = category_diff(expected, actual)
+    assert not diff, "the restored pool differs from the source:\n" + diff
+    assert len(federated) == 3 and all(u["linked"] for u in got_users.values() if u["linked"])
+
+    # Every backed-up item is accounted for, and what can never come back is named.
+    bucket, _, key = result.output["report"].removeprefix("s3://").partition("/")
+    report = json.loads(stack.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+    for category, counts in report["counts"].items():
+        assert counts["restored"] + counts["skipped"] + counts["failed"] == counts["backup"], category
+        assert counts["failed"] == 0, (category, report["categories"][category]["failed_items"])
+    assert report["counts"]["lambda_triggers"]["restored"] == len(TRIGGERS)
+    named = " ".join(entry["item"] for entry in report["not_restorable"])
+    for item in ("passwords", "TOTP", "sub"):
+        assert item in named
+
+
+def test_category_diff_names_the_category_and_the_difference() -> None:
+    expected = {"groups": {"admins": {"Precedence": 1}}, "domain": "pool-7"}
+    actual = copy.deepcopy(expected)
+    actual["groups"]["admins"]["Precedence"] = 2
+
+    diff = category_diff(expected, actual)
+
+    assert diff.startswith("=== groups ===")
+    assert '-  "Precedence": 1' in diff and '+  "Precedence": 2' in diff
+    assert "domain" not in diff
