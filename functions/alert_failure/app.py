@@ -10,6 +10,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from cognito_restore import aws
 from cognito_restore.handler import phase_handler
 from cognito_restore.scrub import scrub
+from cognito_restore.store import WorkStore
 
 logger, metrics, tracer = Logger(), Metrics(), Tracer()
 
@@ -23,6 +24,20 @@ def _cause_text(cause: str) -> str:
     if isinstance(payload, dict) and "errorMessage" in payload:
         return str(payload["errorMessage"])
     return cause
+
+
+def _chunk_errors(restore_id: str, limit: int = 3) -> list[str]:
+    """What the failed chunks of a Distributed Map recorded (its own error only says a threshold was passed)."""
+    if restore_id == "(not started)":
+        return []
+    store = WorkStore(os.environ["WORK_BUCKET"], restore_id)
+    lines = []
+    for key in sorted(store.list_keys(store.key("results/users/")))[:50]:
+        if key.endswith(".error.json") and len(lines) < limit:
+            error = _mapping(store.get_json_or_none(key))
+            chunk = key.rsplit("chunk-", 1)[-1].removesuffix(".error.json")
+            lines.append(f"Chunk {chunk} failed: {error.get('Error')}: {scrub(_cause_text(str(error.get('Cause', ''))))}")
+    return lines
 
 
 def _mapping(value: Any) -> dict[str, Any]:
@@ -45,6 +60,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         f"Cognito DR restore FAILED in phase '{phase}'.",
         f"Error: {error_name}",
         f"Cause: {cause}",
+        *_chunk_errors(restore_id),
         f"Source pool: {scrub(str(source))}   Restore id: {restore_id}",
         f"New pool so far: {pool or 'none created'}",
         f"Execution: {event.get('execution_arn')}",

@@ -1,6 +1,7 @@
 """Phase: verify restored pool. Reads back the new pool, accounts for every backed-up item, writes the report."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -13,6 +14,7 @@ from cognito_restore.store import WorkStore
 from cognito_restore.verification import compare, live_counts
 
 logger, metrics, tracer = Logger(), Metrics(), Tracer()
+CHUNK_RESULT = re.compile(r"/chunk-\d+\.json$")  # not the .progress / .error files
 PHASES = ("pool_configuration", "resource_servers", "identity_providers", "app_clients", "groups", "domain",
           "lambda_triggers", "ui_customization", "threat_protection", "waf")
 
@@ -23,7 +25,7 @@ def _add_results(report: Report, store: WorkStore, plan: dict[str, Any]) -> None
         if outcome:
             report.add_phase(phase, outcome)
     for key in store.list_keys(store.key("results/users/")):
-        if not key.endswith(".progress.json"):
+        if CHUNK_RESULT.search(key):
             report.add_chunk(store.get_json(key))
     report.maps["users"] = f"s3://{store.bucket}/{store.key('results/users/')} (ids: old/new username and sub per chunk)"
     report.maps["app_clients"] = f"s3://{store.bucket}/{store.key('maps/app_clients.json')}"

@@ -43,6 +43,12 @@ def is_throttling(error: BaseException) -> bool:
 @functools.cache
 def client(service: str) -> Any:
     """One client per service per process (boto3 clients are thread-safe)."""
-    new_client = boto3.client(service, config=_CONFIG)
-    new_client.meta.events.register("needs-retry", _count_throttle)
-    return new_client
+    return new_client(service)
+
+
+def new_client(service: str) -> Any:
+    """A client of its own. Standard retries keep a retry quota per client that only successes
+    refill: a throttling storm drains it, so a chunk task starts each invocation with a full one."""
+    fresh = boto3.client(service, config=_CONFIG)
+    fresh.meta.events.register("needs-retry", _count_throttle)
+    return fresh

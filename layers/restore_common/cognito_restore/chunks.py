@@ -8,10 +8,14 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from cognito_restore import aws
+from cognito_restore.errors import CognitoThrottled
 from cognito_restore.pacing import Pacer
 from cognito_restore.passwords import random_password
 from cognito_restore.phase import describe_error, error_code, raise_if_throttled, work_store
 from cognito_restore.users import UserPlan
+
+
+_RUNTIME_FIELDS = ("pacer", "cognito")
 
 
 @dataclass
@@ -31,10 +35,11 @@ class ChunkOutcome:
     offset: int = 0                                                 # users of the chunk handled so far
     done: bool = False
     pacer: Pacer | None = field(default=None, repr=False, compare=False)
+    cognito: Any = field(default=None, repr=False, compare=False)   # this invocation's client
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ChunkOutcome":
-        known = {f for f in cls.__dataclass_fields__ if f != "pacer"}
+        known = {f for f in cls.__dataclass_fields__ if f not in _RUNTIME_FIELDS}
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def call(self, operation: str) -> None:
@@ -49,7 +54,10 @@ class ChunkOutcome:
                 "memberships_failed": len(self.memberships_failed)}
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "pacer"}
+        return {k: v for k, v in self.__dict__.items() if k not in _RUNTIME_FIELDS}
+
+    def client(self) -> Any:
+        return self.cognito if self.cognito is not None else aws.client("cognito-idp")
 
 
 def _sub_of(attributes: list[dict[str, str]]) -> str | None:
@@ -58,7 +66,7 @@ def _sub_of(attributes: list[dict[str, str]]) -> str | None:
 
 def restore_user(pool_id: str, plan: UserPlan, password_policy: dict[str, Any], outcome: ChunkOutcome) -> None:
     """AdminCreateUser (all attributes, no invitation) -> permanent password if it was usable -> disable."""
-    cognito = aws.client("cognito-idp")
+    cognito = outcome.client()
     try:
         try:
             outcome.call("AdminCreateUser")
@@ -102,7 +110,7 @@ def restore_user(pool_id: str, plan: UserPlan, password_policy: dict[str, Any], 
 def _set_sms_mfa(pool_id: str, username: str, plan: UserPlan, outcome: ChunkOutcome) -> None:
     try:
         outcome.call("AdminSetUserMFAPreference")
-        aws.client("cognito-idp").admin_set_user_mfa_preference(
+        outcome.client().admin_set_user_mfa_preference(
             UserPoolId=pool_id, Username=username, SMSMfaSettings={"Enabled": True, "PreferredMfa": True}
         )
     except ClientError as error:
@@ -118,7 +126,7 @@ def _link_identities(pool_id: str, username: str, plan: UserPlan, attributes: li
             continue
         try:
             outcome.call("AdminLinkProviderForUser")
-            aws.client("cognito-idp").admin_link_provider_for_user(
+            outcome.client().admin_link_provider_for_user(
                 UserPoolId=pool_id,
                 DestinationUser={"ProviderName": "Cognito", "ProviderAttributeValue": username},
                 SourceUser={"ProviderName": link["provider_name"], "ProviderAttributeName": "Cognito_Subject",
@@ -133,7 +141,7 @@ def _add_to_groups(pool_id: str, username: str, plan: UserPlan, outcome: ChunkOu
     for group in plan.groups:
         try:
             outcome.call("AdminAddUserToGroup")
-            aws.client("cognito-idp").admin_add_user_to_group(UserPoolId=pool_id, Username=username, GroupName=group)
+            outcome.client().admin_add_user_to_group(UserPoolId=pool_id, Username=username, GroupName=group)
         except ClientError as error:
             raise_if_throttled(error)
             outcome.memberships_failed.append({"item": f"{group}: {plan.old_username}", "reason": describe_error(error)})
@@ -162,10 +170,17 @@ def run_user_chunk(event: dict[str, Any], context: Any, restore_item: Callable[[
     saved = store.get_json_or_none(progress_key)
     outcome = ChunkOutcome.from_dict(saved) if saved else ChunkOutcome(chunk["index"])
     outcome.pacer = pacer
+    outcome.cognito = aws.new_client("cognito-idp")
     items = store.get_json(chunk["key"])
     throttled_before = aws.throttle_count()
     for position in range(outcome.offset, len(items)):
-        restore_item(items[position], outcome)
+        try:
+            restore_item(items[position], outcome)
+        except CognitoThrottled:
+            # Keep what is done; the state machine retries this chunk later, with jitter.
+            outcome.throttled += aws.throttle_count() - throttled_before
+            store.put_json(progress_key, outcome.to_dict())
+            raise
         outcome.offset = position + 1
         if outcome.offset == len(items):
             break
