@@ -94,12 +94,18 @@ def test_cfn_lint(capsys):
     report(capsys, f"cfn-lint: clean ({took:.1f}s)")
 
 
+def require_tool(path: Path, make_target: str) -> None:
+    """A gate tool installed by make: skipped when missing locally, but in CI the gate must run."""
+    if path.exists():
+        return
+    msg = f"{path.relative_to(ROOT)} is missing: run `make {make_target}`"
+    if IN_CI:
+        pytest.fail(msg + " - in CI this gate must run")
+    pytest.skip(msg)
+
+
 def test_asl_validator(capsys):
-    if not ASL_VALIDATOR.exists():
-        msg = f"{ASL_VALIDATOR.relative_to(ROOT)} is missing: run `make node` (npm ci --prefix .ci)"
-        if IN_CI:
-            pytest.fail(msg + " - in CI this gate must run")
-        pytest.skip(msg)
+    require_tool(ASL_VALIDATOR, "node")
     proc, took = run([str(ASL_VALIDATOR), "--json-path", str(ASL.relative_to(ROOT))], timeout=300)
     assert_ok(proc, "asl-validator")
     report(capsys, f"asl-validator: {proc.stdout.strip()} ({took:.1f}s)")
@@ -107,11 +113,7 @@ def test_asl_validator(capsys):
 
 def test_checkov(capsys):
     """Zero failed checks; every skip is justified in template.yaml's Metadata."""
-    if not CHECKOV.exists():
-        msg = f"{CHECKOV.relative_to(ROOT)} is missing: run `make checkov`"
-        if IN_CI:
-            pytest.fail(msg + " - in CI this gate must run")
-        pytest.skip(msg)
+    require_tool(CHECKOV, "checkov")
     proc, took = run([str(CHECKOV), "-f", str(TEMPLATE.relative_to(ROOT)), "--framework", "cloudformation",
                       "--compact", "--skip-download", "--quiet"], timeout=600)
     assert_ok(proc, "checkov")
