@@ -8,6 +8,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from botocore.exceptions import ClientError
 
 from cognito_restore import aws
+from cognito_restore.arn_map import ArnMapper
 from cognito_restore.client_ids import CLIENT_MAP
 from cognito_restore.handler import phase_handler
 from cognito_restore.outcomes import PhaseOutcome
@@ -67,6 +68,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         build=lambda client: app_client_request(
             client, new_pool, available_providers=set(restored_providers) & providers,
             keep_secret=state["restore"].get("keep_client_secrets", True),
+            mapper=ArnMapper.for_restore(state["restore"], aws.client("cognito-idp").meta.region_name),
         ),
         create=_client_creator(regenerated),
         exists_codes=frozenset(),

@@ -275,3 +275,17 @@ def test_request_type_is_immutable_value():
     assert r.notes == ()
     with pytest.raises(AttributeError):
         r.notes = ("x",)
+
+
+def test_client_analytics_follow_the_arn_map():
+    from cognito_restore.arn_map import ArnMapper
+
+    old = "arn:aws:mobiletargeting:us-east-1:123456789012:apps/abc"
+    client = {"ClientName": "web", "AnalyticsConfiguration": {"ApplicationArn": old, "ApplicationId": "abc",
+                                                              "RoleArn": "arn:aws:iam::123456789012:role/pinpoint", "UserDataShared": True}}
+    mapped = app_client_request(client, NEW_POOL, available_providers=set(), mapper=ArnMapper("us-west-2", {"us-east-1": "us-west-2"}))
+    unmapped = app_client_request(client, NEW_POOL, available_providers=set(), mapper=ArnMapper("us-west-2"))
+    assert mapped.request["AnalyticsConfiguration"] == {"ApplicationArn": old.replace("us-east-1", "us-west-2"),
+                                                        "RoleArn": "arn:aws:iam::123456789012:role/pinpoint", "UserDataShared": True}
+    assert "AnalyticsConfiguration" not in unmapped.request
+    assert any("arn_map" in note for note in unmapped.notes)

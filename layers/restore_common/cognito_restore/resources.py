@@ -5,6 +5,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
+from cognito_restore.arn_map import ArnMapper
 from cognito_restore.errors import NotRestorable
 
 # ProviderDetails keys that DescribeIdentityProvider adds and Create does not take (facts section 6).
@@ -62,7 +63,7 @@ def identity_provider_request(provider: dict[str, Any], pool_id: str) -> Request
 
 
 def app_client_request(client: dict[str, Any], pool_id: str, *, available_providers: set[str],
-                       keep_secret: bool = True) -> Request:
+                       keep_secret: bool = True, mapper: ArnMapper | None = None) -> Request:
     request: dict[str, Any] = {"UserPoolId": pool_id}
     notes: list[str] = []
     for key in _CLIENT_FIELDS:
@@ -81,8 +82,14 @@ def app_client_request(client: dict[str, Any], pool_id: str, *, available_provid
         if missing:
             notes.append(f"identity providers not restored, removed from the client: {', '.join(missing)}")
         request["SupportedIdentityProviders"] = kept
-    if client.get("AnalyticsConfiguration"):
-        notes.append("analytics (Pinpoint) configuration is Region-bound and was left out")
+    analytics = client.get("AnalyticsConfiguration")
+    if analytics:
+        mapped = mapper.map(analytics["ApplicationArn"]) if mapper and analytics.get("ApplicationArn") else None
+        if mapped:
+            request["AnalyticsConfiguration"] = {**{k: v for k, v in analytics.items() if k != "ApplicationId"},
+                                                 "ApplicationArn": mapped}
+        else:
+            notes.append("analytics (Pinpoint) project is Region-bound and not in arn_map: left out")
     return Request(request, tuple(notes))
 
 
