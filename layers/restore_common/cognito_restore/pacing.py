@@ -30,6 +30,11 @@ def quotas_from_env() -> dict[str, float]:
     return {category: float(os.environ.get(_ENV[category], default)) for category, default in DEFAULT_QUOTAS.items()}
 
 
+def concurrent_chunks(map_concurrency: int, chunks: int) -> int:
+    """Chunks that can run at once: fewer chunks than the Map allows each get a larger share."""
+    return max(1, min(int(map_concurrency), int(chunks)))
+
+
 def per_task_interval_ms(quota: float, concurrency: int) -> int:
     """One call per interval per task: concurrency tasks together make `quota` calls per second."""
     return max(1, round(1000 * max(concurrency, 1) / quota))
