@@ -305,6 +305,7 @@ class RestoreStack:
         self._active = False
         self._exit_stack: list[Callable[[], None]] = []
         self._threads: list[tuple[str, threading.Thread]] = []
+        self._redrive_counts: dict[str, int] = {}  # execution name -> Execution.RedriveCount
 
         self._resolve_parameters()
 
@@ -440,6 +441,41 @@ class RestoreStack:
             input=json.dumps(input),
         )
         return resp["executionArn"]
+
+    def redrive(self, execution_arn: str) -> str:
+        """Step Functions' RedriveExecution, which moto lacks: continue a failed execution from its
+        unsuccessful state, with that state's input, and Execution.RedriveCount one higher.
+
+        AWS continues under the same execution ARN; here it is a new execution of the same
+        definition starting at that state (named ``<name>-redrive-<n>``). Returns its ARN.
+        """
+        sfn = self.client("stepfunctions")
+        described = sfn.describe_execution(executionArn=execution_arn)
+        if described["status"] == "SUCCEEDED" or described["status"] == "RUNNING":
+            raise EmulatorError(f"Execution is {described['status']} and cannot be redriven.")
+        history = self.wait(execution_arn).history
+        open_states: dict[str, dict] = {}
+        for event in history:
+            if event["type"].endswith("StateEntered"):
+                open_states[event["stateEnteredEventDetails"]["name"]] = event["stateEnteredEventDetails"]
+            elif event["type"].endswith("StateExited"):
+                open_states.pop(event["stateExitedEventDetails"]["name"], None)
+        if not open_states:
+            raise EmulatorError("no unsuccessful state in the history to redrive from")
+        failed = list(open_states.values())[-1]
+        machine = sfn.describe_state_machine(stateMachineArn=described["stateMachineArn"])
+        definition = json.loads(machine["definition"])
+        definition["StartAt"] = failed["name"]
+        name = described["name"].split("-redrive-")[0]
+        count = self._redrive_counts.get(described["name"], 0) + 1
+        redrive_name = f"{name}-redrive-{count}"
+        self._redrive_counts[redrive_name] = count
+        redriven = sfn.create_state_machine(
+            name=f"{machine['name']}-redrive-{count}-{uuid.uuid4().hex[:6]}",
+            definition=json.dumps(definition),
+            roleArn=machine["roleArn"], type=machine.get("type", "STANDARD"))
+        return sfn.start_execution(stateMachineArn=redriven["stateMachineArn"], name=redrive_name,
+                                   input=failed.get("input") or "{}")["executionArn"]
 
     def wait(self, execution_arn: str, timeout: float = 600) -> ExecutionResult:
         """Block until the execution is no longer RUNNING.
@@ -720,6 +756,15 @@ class RestoreStack:
             with boto_lock:
                 return original_resource(s, *args, **kwargs)
 
+        original_environment = execution_worker.ExecutionWorker._get_evaluation_environment
+
+        def evaluation_environment(worker: Any) -> Any:
+            # moto's context object lacks Execution.RedriveCount; redriven executions carry theirs.
+            env = original_environment(worker)
+            name = worker._evaluation_details.execution_details.name
+            env.states.context_object.context_object_data["Execution"]["RedriveCount"] = stack._redrive_counts.get(name, 0)
+            return env
+
         original_variable_sample = StringVariableSample._eval_body
 
         def variable_sample(sample: Any, env: Any) -> None:
@@ -734,6 +779,7 @@ class RestoreStack:
             mock.patch.object(wait_function.WaitFunction, "_wait_interval", wait_interval),
             mock.patch.object(retrier_decl, "time", types.SimpleNamespace(sleep=sleep)),
             mock.patch.object(execution_worker.ExecutionWorker, "start", worker_start),
+            mock.patch.object(execution_worker.ExecutionWorker, "_get_evaluation_environment", evaluation_environment),
             mock.patch.object(dic.DistributedIterationComponent, "_map_run", map_run),
             mock.patch.object(session_cls, "client", locked_client),
             mock.patch.object(session_cls, "resource", locked_resource),

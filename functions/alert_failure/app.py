@@ -9,21 +9,10 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 
 from cognito_restore import aws
 from cognito_restore.handler import phase_handler
-from cognito_restore.scrub import scrub
+from cognito_restore.scrub import failure_summary, scrub
 from cognito_restore.store import WorkStore
 
 logger, metrics, tracer = Logger(), Metrics(), Tracer()
-
-
-def _cause_text(cause: str) -> str:
-    """Lambda errors arrive as the runtime's JSON payload; keep its message only (no stack trace)."""
-    try:
-        payload = json.loads(cause)
-    except (TypeError, ValueError):
-        return cause or ""
-    if isinstance(payload, dict) and "errorMessage" in payload:
-        return str(payload["errorMessage"])
-    return cause
 
 
 def _chunk_errors(restore_id: str, limit: int = 3) -> list[str]:
@@ -36,7 +25,8 @@ def _chunk_errors(restore_id: str, limit: int = 3) -> list[str]:
         if key.endswith(".error.json") and len(lines) < limit:
             error = _mapping(store.get_json_or_none(key))
             chunk = key.rsplit("chunk-", 1)[-1].removesuffix(".error.json")
-            lines.append(f"Chunk {chunk} failed: {error.get('Error')}: {scrub(_cause_text(str(error.get('Cause', ''))))}")
+            name, cause = failure_summary(error)
+            lines.append(f"Chunk {chunk} failed: {name}: {cause}")
     return lines
 
 
@@ -51,8 +41,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     error = _mapping(state.get("error"))
     restore = _mapping(state.get("restore"))
     phase = str(event.get("failed_phase") or "unknown phase")
-    error_name = str(error.get("Error", "Unknown"))
-    cause = scrub(_cause_text(str(error.get("Cause", ""))))
+    error_name, cause = failure_summary(error)
     restore_id = restore.get("restore_id") or "(not started)"
     source = restore.get("source_pool_id") or state.get("user_pool_id") or "?"
     pool = _mapping(state.get("pool")).get("id")
@@ -64,8 +53,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         f"Source pool: {scrub(str(source))}   Restore id: {restore_id}",
         f"New pool so far: {pool or 'none created'}",
         f"Execution: {event.get('execution_arn')}",
-        "Fix the cause, then redrive the execution or start again with the same restore_id: "
-        "finished work is kept and nothing is created twice.",
+        "Fix the cause, then redrive this execution (it resumes at this phase) or start again with the "
+        "same restore_id: finished work is kept and nothing is created twice.",
     ]
     aws.client("sns").publish(
         TopicArn=os.environ["ALERT_TOPIC_ARN"],
@@ -73,4 +62,4 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         Message="\n".join(lines),
     )
     logger.info("Failure alert sent", extra={"phase": phase, "error": error_name})
-    return {"error": {"Error": error_name, "Cause": f"{phase}: {cause}"}}
+    return {"alerted": True}

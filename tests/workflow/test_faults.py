@@ -214,3 +214,42 @@ def test_an_unreadable_chunk_fails_cleanly_and_starting_again_completes(stack: R
     assert "AccessDenied" in stack.alerts()[-1]["message"]
     second = stack.run(request)
     _restored_exactly_once(stack, source, second)
+
+
+def test_redrive_resumes_at_the_failed_phase_without_redoing_the_rest(stack: RestoreStack, source_cognito: Any) -> None:
+    source = make_backup(stack, source_cognito, SamplePoolSpec(users=60, groups=3))
+
+    def crash_on_users(name: str, event: dict) -> None:
+        if name == "RestoreUsersFunction" and event["chunk"]["index"] == 1:
+            raise LambdaCrash()
+
+    stack.on_invoke(crash_on_users)
+    failed = stack.run({"user_pool_id": source.pool_id})
+    stack.on_invoke(None)
+    assert failed.status == "FAILED" and failed.error == "RestoreFailed"
+    assert "States.ExceedToleratedFailureThreshold" in failed.cause
+    before = [name for name, _ in stack.invocations]
+
+    redriven = stack.wait(stack.redrive(failed.arn))
+
+    _restored_exactly_once(stack, source, redriven)
+    again = [name for name, _ in stack.invocations][len(before):]
+    assert redriven.states_entered()[:3] == ["Restore failed", "Resume at the failed phase", "Restore users and memberships"]
+    for done_before in ("FindBackupFunction", "PrepareBackupFunction", "CreatePoolFunction", "RestoreAppClientsFunction"):
+        assert done_before not in again
+    assert again.count("RestoreUsersFunction") == 2  # chunk 0 finds its result at once, chunk 1 is restored
+    assert any(a["subject"] == "Cognito DR restore resumed: Restore users and memberships" for a in stack.alerts())
+
+
+def test_redrive_after_a_failure_before_the_pool_exists(stack: RestoreStack, source_cognito: Any) -> None:
+    spec = SamplePoolSpec(users=10, groups=3)
+    failed = stack.run({"user_pool_id": "us-east-1_NotYetReplicated"})
+    assert failed.status == "FAILED" and failed.error == "BackupNotFound"
+    source = make_backup(stack, source_cognito, spec)
+    assert source.pool_id != "us-east-1_NotYetReplicated"
+
+    redriven = stack.wait(stack.redrive(failed.arn))
+
+    # Redrive keeps the original input: it looks for that pool again and fails the same way, cleanly.
+    assert redriven.status == "FAILED" and redriven.error == "BackupNotFound"
+    assert redriven.states_entered()[:3] == ["Restore failed", "Resume at the failed phase", "Find latest backup"]

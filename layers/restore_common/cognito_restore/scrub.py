@@ -1,6 +1,7 @@
 """Removes personal data and secrets from text bound for alerts, logs and Step Functions state."""
 from __future__ import annotations
 
+import json
 import re
 
 _EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
@@ -17,3 +18,19 @@ def scrub(text: str) -> str:
     text = _PHONE.sub("<phone>", text)
     text = _SECRET_ASSIGNMENT.sub(lambda m: f"{m[1]}{m[2]}{m[3] or ''}<redacted>{m[3] or ''}", text)
     return text if len(text) <= MAX_LENGTH else text[:MAX_LENGTH] + " ..."
+
+
+def cause_text(cause: str) -> str:
+    """Lambda errors arrive as the runtime's JSON payload: keep its message only (no stack trace)."""
+    try:
+        payload = json.loads(cause)
+    except (TypeError, ValueError):
+        return cause or ""
+    if isinstance(payload, dict) and "errorMessage" in payload:
+        return str(payload["errorMessage"])
+    return cause
+
+
+def failure_summary(error: dict) -> tuple[str, str]:
+    """(error name, scrubbed cause) of a Step Functions error object {Error, Cause}."""
+    return str(error.get("Error", "Unknown")), scrub(cause_text(str(error.get("Cause", ""))))

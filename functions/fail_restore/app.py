@@ -1,0 +1,49 @@
+"""Restore failed: ends the execution FAILED with the original error; after a redrive, resumes instead.
+
+Step Functions redrives from the unsuccessful state. The failure path ends here rather than in a
+Fail state, so a redrive runs this task again: Execution.RedriveCount is then higher than when the
+failure was recorded, and the state machine resumes at the failed phase (every phase is idempotent).
+"""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+from cognito_restore import aws
+from cognito_restore.errors import RestoreError
+from cognito_restore.handler import phase_handler
+from cognito_restore.scrub import failure_summary
+
+logger, metrics, tracer = Logger(), Metrics(), Tracer()
+
+
+def original_error(name: str, message: str) -> RestoreError:
+    """An exception whose type name is the original error name, which Step Functions reports.
+
+    Names in the reserved States. namespace (a failed Map run, a timeout) cannot be raised by a
+    task: they become RestoreFailed, with the original name at the start of the cause.
+    """
+    if name.startswith("States."):
+        return type("RestoreFailed", (RestoreError,), {})(f"{name}: {message}")
+    return type(name, (RestoreError,), {})(message)
+
+
+@phase_handler(logger, metrics, tracer)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    failure = event["failure"]
+    phase = failure.get("phase", "unknown phase")
+    redrive_count = int(event.get("redrive_count") or 0)
+    if redrive_count > int(failure.get("at_redrive") or 0):
+        restore = (event.get("state") or {}).get("restore")
+        restore_id = restore.get("restore_id", "?") if isinstance(restore, dict) else "?"
+        aws.client("sns").publish(
+            TopicArn=os.environ["ALERT_TOPIC_ARN"], Subject=f"Cognito DR restore resumed: {phase}"[:100],
+            Message=f"Restore {restore_id} was redriven (redrive {redrive_count}): resuming at phase '{phase}'. "
+                    f"Execution: {event.get('execution_arn')}",
+        )
+        logger.info("Redriven: resuming", extra={"phase": phase, "redrive_count": redrive_count})
+        return {"resume_at": phase}
+    name, cause = failure_summary(failure.get("error") or {})
+    raise original_error(name, f"{phase}: {cause}")
