@@ -6,10 +6,19 @@ import pytest
 from cognito_restore.pacing import CATEGORY_OF, DEFAULT_QUOTAS, concurrent_chunks, per_task_interval_ms, quotas_from_env
 
 
-@pytest.mark.parametrize(("quota", "concurrency", "interval"), [(50, 10, 200), (30, 10, 333), (25, 10, 400), (25, 1, 40)])
+@pytest.mark.parametrize(("quota", "concurrency", "interval"), [(50, 10, 200), (30, 10, 334), (25, 10, 400), (25, 1, 40)])
 def test_each_chunk_gets_its_share_of_the_quota(quota: float, concurrency: int, interval: int) -> None:
     assert per_task_interval_ms(quota, concurrency) == interval
-    assert concurrency * 1000 / per_task_interval_ms(quota, concurrency) == pytest.approx(quota, rel=0.01)
+    total = concurrency * 1000 / per_task_interval_ms(quota, concurrency)
+    assert total <= quota and total == pytest.approx(quota, rel=0.01)  # never above, barely below
+
+
+def test_the_limiter_adds_no_buffer_to_the_interval() -> None:
+    """pyrate-limiter's default buffer_ms (50) would make a 400 ms pace 450 ms: 0.89 of the quota."""
+    from cognito_restore.pacing import Pacer
+
+    pacer = Pacer(concurrency=10, quotas=dict(DEFAULT_QUOTAS))
+    assert all(limiter.buffer_ms == 0 for limiter in pacer._limiters.values())
 
 
 def test_fewer_chunks_than_the_map_allows_share_the_whole_quota() -> None:

@@ -48,7 +48,22 @@ def client(service: str) -> Any:
 
 def new_client(service: str) -> Any:
     """A client of its own. Standard retries keep a retry quota per client that only successes
-    refill: a throttling storm drains it, so a chunk task starts each invocation with a full one."""
+    refill: a throttling storm drains it, so a chunk task starts each invocation with a full one.
+    Its throttles are also counted on their own (client_throttles)."""
     fresh = boto3.client(service, config=_CONFIG)
     fresh.meta.events.register("needs-retry", _count_throttle)
+    own = {"count": 0}
+
+    def count_own(response: Any = None, **_: Any) -> None:
+        parsed = response[1] if isinstance(response, tuple) and len(response) > 1 else {}
+        if (parsed or {}).get("Error", {}).get("Code") in THROTTLING_CODES:
+            own["count"] += 1
+
+    fresh.meta.events.register("needs-retry", count_own)
+    fresh.dr_throttles = own
     return fresh
+
+
+def client_throttles(client_: Any) -> int:
+    """Throttled calls of a client made by new_client (exact even when chunks share a process)."""
+    return getattr(client_, "dr_throttles", {"count": 0})["count"]

@@ -172,13 +172,13 @@ def run_user_chunk(event: dict[str, Any], context: Any, restore_item: Callable[[
     outcome.pacer = pacer
     outcome.cognito = aws.new_client("cognito-idp")
     items = store.get_json(chunk["key"])
-    throttled_before = aws.throttle_count()
+    throttled_before = 0
     for position in range(outcome.offset, len(items)):
         try:
             restore_item(items[position], outcome)
         except CognitoThrottled:
             # Keep what is done; the state machine retries this chunk later, with jitter.
-            outcome.throttled += aws.throttle_count() - throttled_before
+            outcome.throttled += aws.client_throttles(outcome.cognito) - throttled_before
             store.put_json(progress_key, outcome.to_dict())
             raise
         outcome.offset = position + 1
@@ -186,12 +186,12 @@ def run_user_chunk(event: dict[str, Any], context: Any, restore_item: Callable[[
             break
         out_of_time = context.get_remaining_time_in_millis() < TIME_RESERVE_MS
         if out_of_time or outcome.offset % CHECKPOINT_EVERY == 0:
-            outcome.throttled += aws.throttle_count() - throttled_before
-            throttled_before = aws.throttle_count()
+            outcome.throttled += aws.client_throttles(outcome.cognito) - throttled_before
+            throttled_before = aws.client_throttles(outcome.cognito)
             store.put_json(progress_key, outcome.to_dict())
             if out_of_time:
                 return outcome
-    outcome.throttled += aws.throttle_count() - throttled_before
+    outcome.throttled += aws.client_throttles(outcome.cognito) - throttled_before
     outcome.done = True
     store.put_json(result_key, outcome.to_dict())
     return outcome

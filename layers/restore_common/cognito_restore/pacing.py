@@ -7,6 +7,7 @@ the state machine's Retry with full jitter.
 """
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 
@@ -36,8 +37,8 @@ def concurrent_chunks(map_concurrency: int, chunks: int) -> int:
 
 
 def per_task_interval_ms(quota: float, concurrency: int) -> int:
-    """One call per interval per task: concurrency tasks together make `quota` calls per second."""
-    return max(1, round(1000 * max(concurrency, 1) / quota))
+    """One call per interval per task: concurrency tasks together make at most `quota` calls per second."""
+    return max(1, math.ceil(1000 * max(concurrency, 1) / quota))
 
 
 @dataclass
@@ -50,7 +51,8 @@ class Pacer:
 
     def __post_init__(self) -> None:
         for category, quota in self.quotas.items():
-            self._limiters[category] = Limiter(Rate(1, per_task_interval_ms(quota, self.concurrency)))
+            # buffer_ms=0: pyrate-limiter would otherwise add 50 ms to every wait (bench/README.md, b).
+            self._limiters[category] = Limiter(Rate(1, per_task_interval_ms(quota, self.concurrency)), buffer_ms=0)
 
     def before(self, operation: str) -> None:
         category = CATEGORY_OF.get(operation)
