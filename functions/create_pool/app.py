@@ -71,8 +71,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             raise
         created = True
     pool_id = ledger.bind_pool(restore_id, pool_id)
-    if created:
-        _set_mfa(pool_id, pool_request.mfa_configuration, config, outcome)
+    # Every run, not only the creating one: a crash between the two must not leave MFA off.
+    _set_mfa(pool_id, pool_request.mfa_configuration, config, outcome)
     pool = aws.client("cognito-idp").describe_user_pool(UserPoolId=pool_id)["UserPool"]
 
     outcome.restore("pool configuration")

@@ -9,7 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from cognito_restore.chunks import restore_user, run_user_chunk
 from cognito_restore.handler import phase_handler
 from cognito_restore.pacing import Pacer, concurrent_chunks
-from cognito_restore.phase import backup_parts, pool_id
+from cognito_restore.phase import pool_id
 from cognito_restore.users import UserPlan
 
 logger, metrics, tracer = Logger(), Metrics(), Tracer()
@@ -17,7 +17,7 @@ logger, metrics, tracer = Logger(), Metrics(), Tracer()
 
 @phase_handler(logger, metrics, tracer)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    policy = (backup_parts(event)["user_pool_config"].get("Policies") or {}).get("PasswordPolicy") or {}
+    policy = event["plan"]["password_policy"]
     pacer = Pacer(concurrency=concurrent_chunks(event["plan"]["map_concurrency"], event["plan"]["user_chunks"]))
     outcome = run_user_chunk(
         event, context,

@@ -71,7 +71,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         backup={"bucket": restore["backup_bucket"], "key": restore["backup_key"], "timestamp": plan.get("backup_timestamp")},
     )
     for name, count in plan["counts"].items():
-        report.categories[name if name != "threat_protection" else "threat_protection"].backup = count
+        report.categories[name].backup = count
     report.categories["pool_configuration"].backup = 1
     _add_problems(report, store, plan)
     if restore["dry_run"]:
@@ -80,7 +80,6 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     else:
         report.new_pool = state["pool"]
         _add_results(report, store, plan)
-        report.categories["pool_configuration"].backup = report.categories["pool_configuration"].counts()["restored"] + len(report.categories["pool_configuration"].skipped)
         _domain_outcome(report, state)
         parts = store.get_json(plan["parts_key"])
         _standard_steps(report, state, parts, plan.get("status_counts") or {})

@@ -537,3 +537,13 @@ def test_producer_email_pool_plans_by_email(producer_backups):
     text = json.dumps(prepared.to_state())
     assert not any(e in text for e in emails.values())
     assert not any(c.get("ClientSecret", "\0") in text for c in backup["app_clients"])
+
+
+def test_the_password_policy_travels_in_the_plan():
+    """User chunks make random passwords from it without reading the backup parts (which hold secrets)."""
+    policy = {"MinimumLength": 40, "RequireSymbols": True}
+    doc = document([user("u0")])
+    doc["user_pool_config"]["Policies"] = {"PasswordPolicy": policy}
+    prepared, _ = prepare(doc)
+    assert prepared.password_policy == policy
+    assert prepared.to_state()["password_policy"] == policy

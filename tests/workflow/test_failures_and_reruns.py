@@ -104,3 +104,6 @@ def test_a_crash_between_create_and_ledger_finds_the_pool_again(stack: RestoreSt
 
     assert second.status == "SUCCEEDED", (second.error, second.cause)
     assert len(_pools(stack)) == 1
+    # The run that found the pool again still set the MFA configuration the crash skipped.
+    mfa = stack.client("cognito-idp").get_user_pool_mfa_config(UserPoolId=second.output["new_user_pool_id"])
+    assert mfa["MfaConfiguration"] == source.backup["user_pool_config"]["MfaConfiguration"] == "OPTIONAL"

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import functools
-import threading
 from typing import Any
 
 import boto3
@@ -15,24 +14,10 @@ THROTTLING_CODES = frozenset(
 # Standard mode retries throttling with exponential backoff and full jitter (botocore's own).
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=5, read_timeout=30)
 
-_counter_lock = threading.Lock()
-_throttle_count = 0
-
-
-def _count_throttle(response: Any = None, **_: Any) -> None:
-    global _throttle_count
-    if not response:
-        return
+def _is_throttled_response(response: Any) -> bool:
+    """A needs-retry event's (http response, parsed) pair that Cognito throttled."""
     parsed = response[1] if isinstance(response, tuple) and len(response) > 1 else {}
-    code = (parsed or {}).get("Error", {}).get("Code")
-    if code in THROTTLING_CODES:
-        with _counter_lock:
-            _throttle_count += 1
-
-
-def throttle_count() -> int:
-    """Throttled calls (each later retried by the SDK) seen by this process so far."""
-    return _throttle_count
+    return (parsed or {}).get("Error", {}).get("Code") in THROTTLING_CODES
 
 
 def is_throttling(error: BaseException) -> bool:
@@ -43,7 +28,7 @@ def is_throttling(error: BaseException) -> bool:
 @functools.cache
 def client(service: str) -> Any:
     """One client per service per process (boto3 clients are thread-safe)."""
-    return new_client(service)
+    return boto3.client(service, config=_CONFIG)
 
 
 def new_client(service: str) -> Any:
@@ -51,12 +36,10 @@ def new_client(service: str) -> Any:
     refill: a throttling storm drains it, so a chunk task starts each invocation with a full one.
     Its throttles are also counted on their own (client_throttles)."""
     fresh = boto3.client(service, config=_CONFIG)
-    fresh.meta.events.register("needs-retry", _count_throttle)
     own = {"count": 0}
 
     def count_own(response: Any = None, **_: Any) -> None:
-        parsed = response[1] if isinstance(response, tuple) and len(response) > 1 else {}
-        if (parsed or {}).get("Error", {}).get("Code") in THROTTLING_CODES:
+        if _is_throttled_response(response):
             own["count"] += 1
 
     fresh.meta.events.register("needs-retry", count_own)

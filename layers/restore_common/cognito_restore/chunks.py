@@ -12,7 +12,7 @@ from cognito_restore.errors import CognitoThrottled
 from cognito_restore.pacing import Pacer
 from cognito_restore.passwords import random_password
 from cognito_restore.phase import describe_error, error_code, raise_if_throttled, work_store
-from cognito_restore.users import UserPlan
+from cognito_restore.users import UserPlan, federated_links
 
 
 _RUNTIME_FIELDS = ("pacer", "cognito")
@@ -120,9 +120,10 @@ def _set_sms_mfa(pool_id: str, username: str, plan: UserPlan, outcome: ChunkOutc
 
 def _link_identities(pool_id: str, username: str, plan: UserPlan, attributes: list[dict[str, str]], outcome: ChunkOutcome) -> None:
     """Link the placeholder to each identity the federated user had (skipping links made by an earlier attempt)."""
-    existing = next((a["Value"] for a in attributes if a["Name"] == "identities"), "")
+    identities = next((a["Value"] for a in attributes if a["Name"] == "identities"), None)
+    linked = {(link["provider_name"], link["user_id"]) for link in federated_links(identities)}
     for link in plan.links:
-        if f'"userId":"{link["user_id"]}"' in existing.replace(" ", "") and link["provider_name"] in existing:
+        if (link["provider_name"], link["user_id"]) in linked:
             continue
         try:
             outcome.call("AdminLinkProviderForUser")

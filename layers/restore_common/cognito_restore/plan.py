@@ -82,6 +82,7 @@ class PreparedBackup:
     counts: dict[str, int]
     planned: dict[str, int]
     status_counts: dict[str, int]
+    password_policy: dict[str, Any]   # for the random passwords of the user chunks (no secret)
 
     def to_state(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -180,6 +181,7 @@ def _prepare(
         counts=counts,
         planned={"users": users.total, "memberships": planned_memberships},
         status_counts=planner.status_counts,
+        password_policy=(config.get("Policies") or {}).get("PasswordPolicy") or {},
     )
 
 

@@ -53,9 +53,6 @@ class WorkStore:
             raise
 
     # Well-known objects of a restore.
-    def backup_parts_key(self) -> str:
-        return self.key("backup/parts.json")
-
     def result_key(self, phase: str) -> str:
         return self.key(f"results/{phase}.json")
 
