@@ -1,4 +1,5 @@
 """Shared by the workflow benches: a synthetic backup restored by the real state machine in the emulator."""
+
 from __future__ import annotations
 
 import contextlib
@@ -15,8 +16,12 @@ from bench.synthetic import SyntheticBackup, upload_backup
 from tools.emulator import ExecutionResult, RestoreStack
 
 DR_REGION = "us-west-2"
-QUOTA_PARAMETERS = {"UserCreation": "QuotaUserCreation", "UserAccountRecovery": "QuotaUserAccountRecovery",
-                    "UserUpdate": "QuotaUserUpdate", "UserResourceUpdate": "QuotaUserResourceUpdate"}
+QUOTA_PARAMETERS = {
+    "UserCreation": "QuotaUserCreation",
+    "UserAccountRecovery": "QuotaUserAccountRecovery",
+    "UserUpdate": "QuotaUserUpdate",
+    "UserResourceUpdate": "QuotaUserResourceUpdate",
+}
 UNPACED = {name: "100000" for name in QUOTA_PARAMETERS.values()}
 USERS_MAP = "Restore users and memberships"
 OUT_DIR = Path(__file__).resolve().parent / "out"
@@ -41,10 +46,16 @@ class Restore:
 
 def state_span(history: list[dict[str, Any]], name: str) -> tuple[datetime, datetime]:
     """Timestamps of the state's first Entered and last Exited events."""
-    entered = [e["timestamp"] for e in history
-               if e["type"].endswith("StateEntered") and e.get("stateEnteredEventDetails", {}).get("name") == name]
-    exited = [e["timestamp"] for e in history
-              if e["type"].endswith("StateExited") and e.get("stateExitedEventDetails", {}).get("name") == name]
+    entered = [
+        e["timestamp"]
+        for e in history
+        if e["type"].endswith("StateEntered") and e.get("stateEnteredEventDetails", {}).get("name") == name
+    ]
+    exited = [
+        e["timestamp"]
+        for e in history
+        if e["type"].endswith("StateExited") and e.get("stateExitedEventDetails", {}).get("name") == name
+    ]
     if not entered or not exited:
         raise LookupError(f"state {name!r} did not run to its end")
     return entered[0], exited[-1]
@@ -79,8 +90,9 @@ def restore(stack: RestoreStack, backup: SyntheticBackup, timeout: float = 3600,
         try:
             return call_handler(fn, event, context)
         except Exception as error:
-            errors.append(f"{fn.logical_id}: {type(error).__name__}: {error}\n"
-                          + "".join(traceback.format_exception(error)[-3:]))
+            errors.append(
+                f"{fn.logical_id}: {type(error).__name__}: {error}\n" + "".join(traceback.format_exception(error)[-3:])
+            )
             raise
 
     stack._call_handler = recording  # type: ignore[method-assign]  # to say why a run failed
@@ -90,8 +102,10 @@ def restore(stack: RestoreStack, backup: SyntheticBackup, timeout: float = 3600,
     finally:
         del stack._call_handler
     if result.status != "SUCCEEDED":
-        raise RuntimeError(f"restore {result.status}: {result.error} {result.cause}\nhandler errors "
-                           f"({len(errors)}):\n" + "\n".join(errors[:3]))
+        raise RuntimeError(
+            f"restore {result.status}: {result.error} {result.cause}\nhandler errors "
+            f"({len(errors)}):\n" + "\n".join(errors[:3])
+        )
     return Restore(result, read_report(stack, result))
 
 
@@ -104,8 +118,12 @@ def calls_table(calls: dict[str, int], minimum: dict[str, int], users: int) -> t
         got, least = calls.get(op, 0), minimum.get(op, 0)
         ok = got == least
         match &= ok
-        lines.append(f"{op:<26} {got:>8,} {got / users:>9.3f} {least:>8,} {least / users:>9.3f}  {'yes' if ok else 'NO'}")
+        lines.append(
+            f"{op:<26} {got:>8,} {got / users:>9.3f} {least:>8,} {least / users:>9.3f}  {'yes' if ok else 'NO'}"
+        )
     total, least_total = sum(calls.values()), sum(minimum.values())
-    lines.append(f"{'total':<26} {total:>8,} {total / users:>9.3f} {least_total:>8,} {least_total / users:>9.3f}  "
-                 f"{'yes' if total == least_total else 'NO'}")
+    lines.append(
+        f"{'total':<26} {total:>8,} {total / users:>9.3f} {least_total:>8,} {least_total / users:>9.3f}  "
+        f"{'yes' if total == least_total else 'NO'}"
+    )
     return lines, match

@@ -12,6 +12,7 @@ user chunk) with the fewest calls that can do the job:
     .venv/bin/python -m bench.api_calls
     .venv/bin/python -m bench.api_calls --users 5000 --groups-per-user 3 --email-username
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,23 +34,34 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--chunk-size", type=int, default=500)
     args = parser.parse_args(argv)
 
-    spec = SyntheticSpec(users=args.users, groups=args.groups, groups_per_user=args.groups_per_user,
-                         status_mix=args.status_mix, disabled=args.disabled, email_username=args.email_username,
-                         pool_id="us-east-1_ApiCalls1")
+    spec = SyntheticSpec(
+        users=args.users,
+        groups=args.groups,
+        groups_per_user=args.groups_per_user,
+        status_mix=args.status_mix,
+        disabled=args.disabled,
+        email_username=args.email_username,
+        pool_id="us-east-1_ApiCalls1",
+    )
     backup = cached_backup(spec, OUT_DIR)
-    with RestoreStack(region=DR_REGION, parameters={"Environment": "bench", "UserChunkSize": str(args.chunk_size),
-                                                    **UNPACED}) as stack:
+    with RestoreStack(
+        region=DR_REGION, parameters={"Environment": "bench", "UserChunkSize": str(args.chunk_size), **UNPACED}
+    ) as stack:
         started = time.monotonic()
         run = restore(stack, backup)
         seconds = time.monotonic() - started
 
     counts = run.report["counts"]
-    print(f"users {args.users:,}: {backup.status_counts}, {backup.disabled} disabled; {args.groups} groups, "
-          f"{args.groups_per_user} per user ({backup.memberships:,} memberships); "
-          f"username {'= sub (email sign-in)' if args.email_username else 'as backed up'}")
-    print(f"restore SUCCEEDED in {seconds:.0f} s: users {counts['users']['restored']:,}/{counts['users']['backup']:,}, "
-          f"memberships {counts['memberships']['restored']:,}/{counts['memberships']['backup']:,}, "
-          f"throttled {run.report['throttled_calls']}")
+    print(
+        f"users {args.users:,}: {backup.status_counts}, {backup.disabled} disabled; {args.groups} groups, "
+        f"{args.groups_per_user} per user ({backup.memberships:,} memberships); "
+        f"username {'= sub (email sign-in)' if args.email_username else 'as backed up'}"
+    )
+    print(
+        f"restore SUCCEEDED in {seconds:.0f} s: users {counts['users']['restored']:,}/{counts['users']['backup']:,}, "
+        f"memberships {counts['memberships']['restored']:,}/{counts['memberships']['backup']:,}, "
+        f"throttled {run.report['throttled_calls']}"
+    )
     print()
     lines, match = calls_table(run.report["api_calls"], backup.minimum_calls(), counts["users"]["restored"])
     print("\n".join(lines))

@@ -17,6 +17,7 @@ Extrapolation to 10^6 users: children = ceil(users / UserChunkSize); events per 
     .venv/bin/python -m bench.history_events
     .venv/bin/python -m bench.history_events --sizes 1000,5000 --chunk-size 500
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,8 +47,9 @@ def item_processor_definition(function_arn: str) -> str:
 
 
 def map_input(history: list[dict[str, Any]]) -> dict[str, Any]:
-    entered = next(e for e in history if e["type"] == "MapStateEntered"
-                   and e["stateEnteredEventDetails"]["name"] == USERS_MAP)
+    entered = next(
+        e for e in history if e["type"] == "MapStateEntered" and e["stateEnteredEventDetails"]["name"] == USERS_MAP
+    )
     return json.loads(entered["stateEnteredEventDetails"]["input"])
 
 
@@ -83,22 +85,34 @@ def run_child(stack: RestoreStack, state: dict[str, Any], continuation: bool) ->
     prefix = f"restores/{state['restore']['restore_id']}/results/users/chunk-{chunk['index']:06d}"
     for key in (f"{prefix}.json", f"{prefix}.progress.json"):
         s3.delete_object(Bucket=plan["work_bucket"], Key=key)
-    function_arn = stack.client("lambda").get_function(
-        FunctionName=stack.function_name("RestoreUsersFunction"))["Configuration"]["FunctionArn"]
+    function_arn = stack.client("lambda").get_function(FunctionName=stack.function_name("RestoreUsersFunction"))[
+        "Configuration"
+    ]["FunctionArn"]
     machine = sfn.create_state_machine(
-        name=f"bench-item-processor-{uuid.uuid4().hex[:8]}", definition=item_processor_definition(function_arn),
-        roleArn=f"arn:aws:iam::{stack.account_id}:role/bench-item-processor")["stateMachineArn"]
+        name=f"bench-item-processor-{uuid.uuid4().hex[:8]}",
+        definition=item_processor_definition(function_arn),
+        roleArn=f"arn:aws:iam::{stack.account_id}:role/bench-item-processor",
+    )["stateMachineArn"]
     child_input = {"chunk": chunk, "restore": state["restore"], "pool": state["pool"], "plan": plan}
-    with mock.patch.object(LambdaContext, "get_remaining_time_in_millis",
-                           HalfTime(chunk["count"]).remaining(LambdaContext.get_remaining_time_in_millis)) \
-            if continuation else contextlib.nullcontext():
+    with (
+        mock.patch.object(
+            LambdaContext,
+            "get_remaining_time_in_millis",
+            HalfTime(chunk["count"]).remaining(LambdaContext.get_remaining_time_in_millis),
+        )
+        if continuation
+        else contextlib.nullcontext()
+    ):
         with quiet():
             arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps(child_input))["executionArn"]
             result = stack.wait(arn)
     if result.status != "SUCCEEDED":
         raise RuntimeError(f"child {result.status}: {result.error} {result.cause}")
-    outputs = [json.loads(e["taskSucceededEventDetails"]["output"])["Payload"]
-               for e in result.history if e["type"] == "TaskSucceeded"]
+    outputs = [
+        json.loads(e["taskSucceededEventDetails"]["output"])["Payload"]
+        for e in result.history
+        if e["type"] == "TaskSucceeded"
+    ]
     return result.history, outputs
 
 
@@ -114,22 +128,37 @@ def main(argv: list[str] | None = None) -> None:
     for users in [int(s) for s in args.sizes.split(",") if s]:
         spec = SyntheticSpec(users=users, groups=10, pool_id="us-east-1_HistEvents1", domain="synthetic-history-bench")
         backup = cached_backup(spec, OUT_DIR)
-        parameters = {"Environment": "bench", "UserChunkSize": str(args.chunk_size),
-                      "DomainStatusMaxChecks": str(args.domain_max_checks), **UNPACED}
+        parameters = {
+            "Environment": "bench",
+            "UserChunkSize": str(args.chunk_size),
+            "DomainStatusMaxChecks": str(args.domain_max_checks),
+            **UNPACED,
+        }
         with RestoreStack(region=DR_REGION, parameters=parameters) as stack:
             run = restore(stack, backup)
             history = run.result.history
             types = Counter(e["type"] for e in history)
             entered = run.result.states_entered()
-            rows.append({"users": users, "chunks": run.users_map_run["itemCounts"]["total"], "events": len(history),
-                         "map_events": sum(n for t, n in types.items() if t.startswith("Map")),
-                         "domain_checks": entered.count("Check domain status")})
+            rows.append(
+                {
+                    "users": users,
+                    "chunks": run.users_map_run["itemCounts"]["total"],
+                    "events": len(history),
+                    "map_events": sum(n for t, n in types.items() if t.startswith("Map")),
+                    "domain_checks": entered.count("Check domain status"),
+                }
+            )
             if not child:  # the child's events do not depend on the pool size: measure once
                 state = map_input(history)
                 one, one_out = run_child(stack, state, continuation=False)
                 two, two_out = run_child(stack, state, continuation=True)
-                child = {"one": len(one), "two": len(two), "rounds_two": len(two_out),
-                         "done_two": [o["done"] for o in two_out], "types": Counter(e["type"] for e in one)}
+                child = {
+                    "one": len(one),
+                    "two": len(two),
+                    "rounds_two": len(two_out),
+                    "done_two": [o["done"] for o in two_out],
+                    "types": Counter(e["type"] for e in one),
+                }
         print(f"{users:>7,} users: parent {rows[-1]['events']} events, {rows[-1]['chunks']} chunks", flush=True)
 
     print()
@@ -143,8 +172,10 @@ def main(argv: list[str] | None = None) -> None:
     per_round = child["two"] - child["one"]
     print()
     print(f"child execution, one round: {child['one']} events ({dict(child['types'])})")
-    print(f"child execution with one continuation (done={child['done_two']}): {child['two']} events "
-          f"-> +{per_round} per extra round")
+    print(
+        f"child execution with one continuation (done={child['done_two']}): {child['two']} events "
+        f"-> +{per_round} per extra round"
+    )
 
     children = math.ceil(TARGET_USERS / args.chunk_size)
     parent = max(r["events"] for r in rows)
@@ -155,13 +186,19 @@ def main(argv: list[str] | None = None) -> None:
     rounds_to_limit = (EVENT_LIMIT - child["one"]) // per_round + 1 if per_round else None
     print()
     print(f"extrapolation to {TARGET_USERS:,} users (UserChunkSize {args.chunk_size}):")
-    print(f"  parent events: {parent} (constant in users); worst case with all {args.domain_max_checks} domain "
-          f"checks ~{parent_worst} -> {'under' if parent_worst < EVENT_LIMIT else 'OVER'} {EVENT_LIMIT:,}")
-    print(f"  children: {children:,} (one per chunk), each {child['one']} events in one round "
-          f"(+{per_round} per continuation; {rounds_to_limit:,} rounds would reach {EVENT_LIMIT:,}) -> "
-          f"{'under' if child['two'] < EVENT_LIMIT else 'OVER'} {EVENT_LIMIT:,}")
-    print(f"  a chunk of {args.chunk_size} users paced at 25/s over 10 tasks (2.5 users/s each) takes "
-          f"~{args.chunk_size / 2.5:.0f} s of a 900 s Lambda: one round (continuations only after throttling waits)")
+    print(
+        f"  parent events: {parent} (constant in users); worst case with all {args.domain_max_checks} domain "
+        f"checks ~{parent_worst} -> {'under' if parent_worst < EVENT_LIMIT else 'OVER'} {EVENT_LIMIT:,}"
+    )
+    print(
+        f"  children: {children:,} (one per chunk), each {child['one']} events in one round "
+        f"(+{per_round} per continuation; {rounds_to_limit:,} rounds would reach {EVENT_LIMIT:,}) -> "
+        f"{'under' if child['two'] < EVENT_LIMIT else 'OVER'} {EVENT_LIMIT:,}"
+    )
+    print(
+        f"  a chunk of {args.chunk_size} users paced at 25/s over 10 tasks (2.5 users/s each) takes "
+        f"~{args.chunk_size / 2.5:.0f} s of a 900 s Lambda: one round (continuations only after throttling waits)"
+    )
 
 
 STATE_EVENTS = {"Task": 5, "Choice": 2, "Wait": 2, "Pass": 2}  # Entered/Exited (+ Scheduled/Started/Succeeded)

@@ -13,6 +13,7 @@ call (imports and interpreter), so the growth caused by the preparation itself i
 ``--tracemalloc`` runs the children again under tracemalloc and prints the traced peak and the
 biggest allocation sites at the end (slow: use it to find a culprit, not for the timings).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -82,13 +83,19 @@ def child(path: str, pool_id: str, chunk_size: int, trace: bool) -> dict[str, An
         before = _current_rss_mb()
         started = time.perf_counter()
         with open(path, "rb") as stream:
-            prepared = prepare_backup(stream, expected_pool_id=pool_id, sink=sink, user_chunk_size=chunk_size,
-                                      tmp_dir=work)
+            prepared = prepare_backup(
+                stream, expected_pool_id=pool_id, sink=sink, user_chunk_size=chunk_size, tmp_dir=work
+            )
         seconds = time.perf_counter() - started
         result: dict[str, Any] = {
-            "seconds": seconds, "peak_rss_mb": _rss_mb(), "rss_before_mb": before,
-            "users": prepared.planned["users"], "memberships": prepared.planned["memberships"],
-            "chunks": prepared.user_chunks, "files": sink.files, "out_mb": sink.bytes / 1e6,
+            "seconds": seconds,
+            "peak_rss_mb": _rss_mb(),
+            "rss_before_mb": before,
+            "users": prepared.planned["users"],
+            "memberships": prepared.planned["memberships"],
+            "chunks": prepared.user_chunks,
+            "files": sink.files,
+            "out_mb": sink.bytes / 1e6,
         }
         if trace:
             import tracemalloc
@@ -105,8 +112,17 @@ def child(path: str, pool_id: str, chunk_size: int, trace: bool) -> dict[str, An
 
 def run_child(path: str, pool_id: str, chunk_size: int, trace: bool = False) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "layers/restore_common")])}
-    command = [sys.executable, "-m", "bench.prepare_memory", "--child", path, "--pool-id", pool_id,
-               "--chunk-size", str(chunk_size)] + (["--trace"] if trace else [])
+    command = [
+        sys.executable,
+        "-m",
+        "bench.prepare_memory",
+        "--child",
+        path,
+        "--pool-id",
+        pool_id,
+        "--chunk-size",
+        str(chunk_size),
+    ] + (["--trace"] if trace else [])
     done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=3600, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"child failed ({done.returncode}):\n{done.stderr[-3000:]}")
@@ -142,28 +158,38 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  prepared in {result['seconds']:.1f} s, peak RSS {result['peak_rss_mb']:.0f} MB", flush=True)
 
     print()
-    print(f"prepare_backup, UserChunkSize {args.chunk_size}, {args.groups} groups, 1 group per user "
-          f"(python {sys.version.split()[0]}, {os.cpu_count()} cpus)")
-    header = (f"{'users':>10} {'backup MB':>10} {'chunks':>7} {'wall s':>8} {'users/s':>9} "
-              f"{'RSS before MB':>14} {'peak RSS MB':>12}" + (f" {'traced peak MB':>15}" if args.tracemalloc else ""))
+    print(
+        f"prepare_backup, UserChunkSize {args.chunk_size}, {args.groups} groups, 1 group per user "
+        f"(python {sys.version.split()[0]}, {os.cpu_count()} cpus)"
+    )
+    header = (
+        f"{'users':>10} {'backup MB':>10} {'chunks':>7} {'wall s':>8} {'users/s':>9} "
+        f"{'RSS before MB':>14} {'peak RSS MB':>12}" + (f" {'traced peak MB':>15}" if args.tracemalloc else "")
+    )
     print(header)
     print("-" * len(header))
     for r in rows:
-        line = (f"{r['size']:>10,} {r['mb']:>10,.0f} {r['chunks']:>7,} {r['seconds']:>8.1f} "
-                f"{r['users'] / r['seconds']:>9,.0f} {r['rss_before_mb']:>14.0f} {r['peak_rss_mb']:>12.0f}")
+        line = (
+            f"{r['size']:>10,} {r['mb']:>10,.0f} {r['chunks']:>7,} {r['seconds']:>8.1f} "
+            f"{r['users'] / r['seconds']:>9,.0f} {r['rss_before_mb']:>14.0f} {r['peak_rss_mb']:>12.0f}"
+        )
         if args.tracemalloc:
             line += f" {r['traced_peak_mb']:>15.1f}"
         print(line)
     peaks = {r["size"]: r["peak_rss_mb"] for r in rows}
     largest = max(peaks)
     print()
-    print(f"peak RSS at {largest:,} users: {peaks[largest]:.0f} MB "
-          f"({'under' if peaks[largest] < RSS_LIMIT_MB else 'OVER'} the {RSS_LIMIT_MB} MB target)")
+    print(
+        f"peak RSS at {largest:,} users: {peaks[largest]:.0f} MB "
+        f"({'under' if peaks[largest] < RSS_LIMIT_MB else 'OVER'} the {RSS_LIMIT_MB} MB target)"
+    )
     if 100_000 in peaks and largest > 100_000:
         growth = peaks[largest] - peaks[100_000]
         per_100k = growth / ((largest - 100_000) / 100_000)
-        print(f"growth from 100,000 to {largest:,} users: {growth:+.0f} MB ({per_100k:+.1f} MB per 100k more users; "
-              f"{growth / RSS_LIMIT_MB:+.0%} of the {RSS_LIMIT_MB} MB budget)")
+        print(
+            f"growth from 100,000 to {largest:,} users: {growth:+.0f} MB ({per_100k:+.1f} MB per 100k more users; "
+            f"{growth / RSS_LIMIT_MB:+.0%} of the {RSS_LIMIT_MB} MB budget)"
+        )
     if args.tracemalloc:
         for r in rows:
             print(f"\nlargest live allocations at the end, {r['size']:,} users:")

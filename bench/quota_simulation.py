@@ -28,6 +28,7 @@ machine, so the scaled bound (50 users/s) needs ~12% of one core (~28% for the w
 the unscaled rate is within 0.5% of K = 1. Larger K still runs but reads low: per-cycle overheads
 that do not scale (~1 ms: sleep wake-up, GIL hand-offs) count K times (K = 5: -2%; bench/README.md).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,12 +60,17 @@ CATEGORY_OF = {  # backend method -> quota category (facts sheet section 4)
     "admin_link_provider_for_user": "UserUpdate",
     "admin_set_user_mfa_preference": "UserResourceUpdate",
 }
-OPERATION_CATEGORY = {"AdminCreateUser": "UserCreation", "AdminSetUserPassword": "UserAccountRecovery",
-                      "AdminAddUserToGroup": "UserUpdate", "AdminDisableUser": "UserUpdate",
-                      "AdminLinkProviderForUser": "UserUpdate", "AdminSetUserMFAPreference": "UserResourceUpdate"}
-PYRATE_BUFFER_MS = 50          # pyrate_limiter.Limiter's default buffer_ms
-K_CHOICES = (1, 2, 5, 10)      # divisors of 50: the scaled pyrate-limiter buffer stays a whole ms (it asserts an int)
-CPU_SHARE_LIMIT = 0.15         # moto + client cost at the scaled bound, share of one core (GIL)
+OPERATION_CATEGORY = {
+    "AdminCreateUser": "UserCreation",
+    "AdminSetUserPassword": "UserAccountRecovery",
+    "AdminAddUserToGroup": "UserUpdate",
+    "AdminDisableUser": "UserUpdate",
+    "AdminLinkProviderForUser": "UserUpdate",
+    "AdminSetUserMFAPreference": "UserResourceUpdate",
+}
+PYRATE_BUFFER_MS = 50  # pyrate_limiter.Limiter's default buffer_ms
+K_CHOICES = (1, 2, 5, 10)  # divisors of 50: the scaled pyrate-limiter buffer stays a whole ms (it asserts an int)
+CPU_SHARE_LIMIT = 0.15  # moto + client cost at the scaled bound, share of one core (GIL)
 PROJECTED_USERS = 100_000
 PROJECTION_TARGET_MIN = 75.0
 RATIO_TARGET = 0.9
@@ -97,7 +103,7 @@ class Throttler:
     region: str
     k: float
     burst_seconds: float = 1.0
-    latency_s: float = 0.0                      # slept after each admitted call (already scaled)
+    latency_s: float = 0.0  # slept after each admitted call (already scaled)
     _due: threading.local = field(default_factory=threading.local)
     buckets: dict[str, TokenBucket] = field(default_factory=dict)
     admitted: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -149,8 +155,11 @@ class Throttler:
                 if original is not None:
                     stack.enter_context(mock.patch.object(CognitoIdpBackend, method, self._wrap(method, original)))
             if self.latency_s:
-                stack.enter_context(mock.patch.object(
-                    CognitoIdpResponse, "call_action", self._with_latency(CognitoIdpResponse.call_action)))
+                stack.enter_context(
+                    mock.patch.object(
+                        CognitoIdpResponse, "call_action", self._with_latency(CognitoIdpResponse.call_action)
+                    )
+                )
             yield self
 
 
@@ -162,9 +171,9 @@ class PacerProbe:
     """
 
     k: int
-    override_ms: float | None = None            # unscaled buffer_ms to use instead of the pacer's own
-    requested: set[float] = field(default_factory=set)   # buffer_ms the pacer asked for (unscaled)
-    used: set[int] = field(default_factory=set)          # buffer_ms given to pyrate-limiter (scaled)
+    override_ms: float | None = None  # unscaled buffer_ms to use instead of the pacer's own
+    requested: set[float] = field(default_factory=set)  # buffer_ms the pacer asked for (unscaled)
+    used: set[int] = field(default_factory=set)  # buffer_ms given to pyrate-limiter (scaled)
     intervals: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))  # category -> Rate ms (scaled)
     waits: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
 
@@ -198,17 +207,26 @@ class PacerProbe:
 
 def measure_call_cost(samples: int = 300) -> dict[str, float]:
     """ms of CPU per call (boto3 client + moto, in-process) for the three calls of a CONFIRMED user."""
-    cognito = boto3.client("cognito-idp", region_name="eu-west-1")   # not the restore Region
-    pool = cognito.create_user_pool(PoolName="calibration", Schema=[
-        {"Name": "tenant_id", "AttributeDataType": "String", "Mutable": True}])["UserPool"]["Id"]
+    cognito = boto3.client("cognito-idp", region_name="eu-west-1")  # not the restore Region
+    pool = cognito.create_user_pool(
+        PoolName="calibration", Schema=[{"Name": "tenant_id", "AttributeDataType": "String", "Mutable": True}]
+    )["UserPool"]["Id"]
     cognito.create_group(UserPoolId=pool, GroupName="g")
     spent = defaultdict(float)
     for i in range(samples):
         name = f"calibration{i:05d}"
         t0 = time.process_time()
-        cognito.admin_create_user(UserPoolId=pool, Username=name, MessageAction="SUPPRESS", UserAttributes=[
-            {"Name": "email", "Value": f"{name}@example.com"}, {"Name": "email_verified", "Value": "true"},
-            {"Name": "name", "Value": "Cali Bration"}, {"Name": "custom:tenant_id", "Value": "tenant-acme"}])
+        cognito.admin_create_user(
+            UserPoolId=pool,
+            Username=name,
+            MessageAction="SUPPRESS",
+            UserAttributes=[
+                {"Name": "email", "Value": f"{name}@example.com"},
+                {"Name": "email_verified", "Value": "true"},
+                {"Name": "name", "Value": "Cali Bration"},
+                {"Name": "custom:tenant_id", "Value": "tenant-acme"},
+            ],
+        )
         t1 = time.process_time()
         cognito.admin_set_user_password(UserPoolId=pool, Username=name, Password="Calibr@tion-1x", Permanent=True)
         t2 = time.process_time()
@@ -253,19 +271,28 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Paced restore against emulated Cognito quotas (time-scaled by K)")
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--groups", type=int, default=10, help="groups in the pool (each user is in one)")
-    parser.add_argument("--k", default="2", help="time scale factor (an integer; divisors of 50 scale the pacer's "
-                                                    "buffer exactly), or 'auto' (from the measured moto cost)")
+    parser.add_argument(
+        "--k",
+        default="2",
+        help="time scale factor (an integer; divisors of 50 scale the pacer's "
+        "buffer exactly), or 'auto' (from the measured moto cost)",
+    )
     parser.add_argument("--chunk-size", type=int, default=500, help="UserChunkSize (template default 500)")
     parser.add_argument("--concurrency", type=int, default=10, help="UserMapConcurrency (template default 10)")
     parser.add_argument("--burst-seconds", type=float, default=1.0, help="bucket capacity, in seconds of quota")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="emulated Cognito latency per call (unscaled)")
-    parser.add_argument("--pyrate-buffer-ms", type=float, default=None,
-                        help="replace the pacer's pyrate-limiter buffer_ms (unscaled; library default 50); "
-                             "default: the pacer's own, divided by K")
+    parser.add_argument(
+        "--pyrate-buffer-ms",
+        type=float,
+        default=None,
+        help="replace the pacer's pyrate-limiter buffer_ms (unscaled; library default 50); "
+        "default: the pacer's own, divided by K",
+    )
     args = parser.parse_args(argv)
 
-    spec = SyntheticSpec(users=args.users, groups=args.groups, status_mix={"CONFIRMED": 1.0}, disabled=0.0,
-                         pool_id="us-east-1_QuotaSim1")
+    spec = SyntheticSpec(
+        users=args.users, groups=args.groups, status_mix={"CONFIRMED": 1.0}, disabled=0.0, pool_id="us-east-1_QuotaSim1"
+    )
     backup = cached_backup(spec, OUT_DIR)
     minimum = backup.minimum_calls()
     bound, bound_category = quota_bound(minimum, args.users)
@@ -275,30 +302,48 @@ def main(argv: list[str] | None = None) -> None:
         cost = measure_call_cost()
     cost_per_user = sum(cost.get(op, 0.0) * n for op, n in minimum.items()) / args.users
     k = choose_k(cost_per_user, bound) if args.k == "auto" else int(args.k)
-    parameters = {"Environment": "bench", "UserChunkSize": str(args.chunk_size),
-                  "UserMapConcurrency": str(args.concurrency),
-                  **{QUOTA_PARAMETERS[c]: f"{q * k:g}" for c, q in DEFAULT_QUOTAS.items()}}
+    parameters = {
+        "Environment": "bench",
+        "UserChunkSize": str(args.chunk_size),
+        "UserMapConcurrency": str(args.concurrency),
+        **{QUOTA_PARAMETERS[c]: f"{q * k:g}" for c, q in DEFAULT_QUOTAS.items()},
+    }
     chunks = -(-args.users // args.chunk_size)
-    tasks = max(1, min(args.concurrency, chunks))   # each task's share: quota / tasks (pacing.concurrent_chunks)
+    tasks = max(1, min(args.concurrency, chunks))  # each task's share: quota / tasks (pacing.concurrent_chunks)
 
-    print(f"users {args.users:,} (all CONFIRMED, 1 group each: {calls_per_user:.0f} calls/user), "
-          f"UserChunkSize {args.chunk_size} -> {chunks} chunks, UserMapConcurrency {args.concurrency} "
-          f"-> {chunks / args.concurrency:.1f} waves; each chunk task paced at 1/{tasks} of each quota")
-    print("moto cost per call (CPU, boto3 client + moto in-process): "
-          + ", ".join(f"{op} {ms:.2f} ms" for op, ms in cost.items()) + f"; {cost_per_user:.2f} ms per user")
-    why = (f" (auto: the largest of {K_CHOICES} keeping moto under {CPU_SHARE_LIMIT:.0%} of one core at the "
-           f"scaled bound)" if args.k == "auto" else "")
+    print(
+        f"users {args.users:,} (all CONFIRMED, 1 group each: {calls_per_user:.0f} calls/user), "
+        f"UserChunkSize {args.chunk_size} -> {chunks} chunks, UserMapConcurrency {args.concurrency} "
+        f"-> {chunks / args.concurrency:.1f} waves; each chunk task paced at 1/{tasks} of each quota"
+    )
+    print(
+        "moto cost per call (CPU, boto3 client + moto in-process): "
+        + ", ".join(f"{op} {ms:.2f} ms" for op, ms in cost.items())
+        + f"; {cost_per_user:.2f} ms per user"
+    )
+    why = (
+        f" (auto: the largest of {K_CHOICES} keeping moto under {CPU_SHARE_LIMIT:.0%} of one core at the scaled bound)"
+        if args.k == "auto"
+        else ""
+    )
     share = bound * k * cost_per_user / 1000
-    print(f"K = {k}{why}: scaled bound {bound * k:g} users/s -> moto needs ~{share:.0%} of one core"
-          + (" (WARNING: moto may cap the throughput; lower K)" if share > 0.5 else ""))
-    print(f"stack Quota* parameters: {', '.join(f'{c} {q * k:g}/s' for c, q in DEFAULT_QUOTAS.items())}; "
-          f"emulated buckets the same, capacity {args.burst_seconds:g} s of unscaled quota; "
-          f"pyrate-limiter buffer_ms {'the pacer' + chr(39) + 's own' if args.pyrate_buffer_ms is None else f'{args.pyrate_buffer_ms:g}'} / K; "
-          f"emulated latency {args.latency_ms:g} ms/call (slept {args.latency_ms / k:.1f} ms)", flush=True)
+    print(
+        f"K = {k}{why}: scaled bound {bound * k:g} users/s -> moto needs ~{share:.0%} of one core"
+        + (" (WARNING: moto may cap the throughput; lower K)" if share > 0.5 else "")
+    )
+    print(
+        f"stack Quota* parameters: {', '.join(f'{c} {q * k:g}/s' for c, q in DEFAULT_QUOTAS.items())}; "
+        f"emulated buckets the same, capacity {args.burst_seconds:g} s of unscaled quota; "
+        f"pyrate-limiter buffer_ms {'the pacer' + chr(39) + 's own' if args.pyrate_buffer_ms is None else f'{args.pyrate_buffer_ms:g}'} / K; "
+        f"emulated latency {args.latency_ms:g} ms/call (slept {args.latency_ms / k:.1f} ms)",
+        flush=True,
+    )
 
-    with RestoreStack(region=DR_REGION, parameters=parameters) as stack, \
-            Throttler(DR_REGION, k, args.burst_seconds, args.latency_ms / 1000 / k).installed() as throttler, \
-            PacerProbe(k, args.pyrate_buffer_ms).installed() as probe:
+    with (
+        RestoreStack(region=DR_REGION, parameters=parameters) as stack,
+        Throttler(DR_REGION, k, args.burst_seconds, args.latency_ms / 1000 / k).installed() as throttler,
+        PacerProbe(k, args.pyrate_buffer_ms).installed() as probe,
+    ):
         cpu_before, wall_before = time.process_time(), time.monotonic()
         run = restore(stack, backup, timeout=4 * 3600)
         cpu_share = (time.process_time() - cpu_before) / (time.monotonic() - wall_before)
@@ -314,18 +359,26 @@ def main(argv: list[str] | None = None) -> None:
     item_counts = run.users_map_run["itemCounts"]
 
     print()
-    print(f"restore {run.result.status}: users restored {restored:,}/{args.users:,}, memberships "
-          f"{report['counts']['memberships']['restored']:,}; chunks {item_counts['succeeded']}/{item_counts['total']}")
+    print(
+        f"restore {run.result.status}: users restored {restored:,}/{args.users:,}, memberships "
+        f"{report['counts']['memberships']['restored']:,}; chunks {item_counts['succeeded']}/{item_counts['total']}"
+    )
     rows = [
-        ("Map 'Restore users and memberships' elapsed", f"{seconds:,.1f} s scaled = {seconds * k / 60:,.1f} min unscaled"),
+        (
+            "Map 'Restore users and memberships' elapsed",
+            f"{seconds:,.1f} s scaled = {seconds * k / 60:,.1f} min unscaled",
+        ),
         ("achieved users/s (measured / unscaled)", f"{measured:,.1f} / {unscaled:,.2f}"),
         ("quota bound for this mix", f"{bound:g} users/s (set by {bound_category})"),
         ("achieved / bound", f"{ratio:.3f} (target >= {RATIO_TARGET}) {'OK' if ratio >= RATIO_TARGET else 'MISSED'}"),
         ("throttled calls (emulated refusals)", f"{refused:,} " + (str(dict(throttler.refused)) if refused else "")),
         ("throttled calls (report.throttled_calls)", f"{report['throttled_calls']:,}"),
-        (f"projected {PROJECTED_USERS:,} users at default quotas", f"{projection_min:,.1f} min (target <= "
-                                                                     f"{PROJECTION_TARGET_MIN:g}) "
-                                                                     f"{'OK' if projection_min <= PROJECTION_TARGET_MIN else 'MISSED'}"),
+        (
+            f"projected {PROJECTED_USERS:,} users at default quotas",
+            f"{projection_min:,.1f} min (target <= "
+            f"{PROJECTION_TARGET_MIN:g}) "
+            f"{'OK' if projection_min <= PROJECTION_TARGET_MIN else 'MISSED'}",
+        ),
         ("CPU of this process during the run", f"{cpu_share:.0%} of one core"),
     ]
     width = max(len(name) for name, _ in rows)
@@ -341,16 +394,22 @@ def main(argv: list[str] | None = None) -> None:
         waits = probe.waits.get(category, [])
         if not waits:
             continue
-        interval = max((i for i in probe.intervals[category] if i), default=0) * k   # the pacer's Rate
-        print(f"{category:<20} {interval:>12.0f} {statistics.median(gaps) * 1000 * k if gaps else 0:>11.0f} "
-              f"{statistics.fmean(gaps) * 1000 * k if gaps else 0:>9.0f} "
-              f"{statistics.fmean(waits) * 1000 * k:>10.0f} {len(waits):>9,}")
+        interval = max((i for i in probe.intervals[category] if i), default=0) * k  # the pacer's Rate
+        print(
+            f"{category:<20} {interval:>12.0f} {statistics.median(gaps) * 1000 * k if gaps else 0:>11.0f} "
+            f"{statistics.fmean(gaps) * 1000 * k if gaps else 0:>9.0f} "
+            f"{statistics.fmean(waits) * 1000 * k:>10.0f} {len(waits):>9,}"
+        )
     bottleneck = max((i for i in probe.intervals[bound_category] if i), default=0) * k
     buffer_ms = max(probe.used, default=0) * k
-    print(f"pacer's Limiter buffer_ms: asked {sorted(probe.requested)}, used {sorted(probe.used)} scaled "
-          f"(= {buffer_ms:g} ms unscaled)")
-    print(f"expected per-task cycle with a blocked wait: interval + buffer = {bottleneck:.0f} + {buffer_ms:g} ms "
-          f"-> at most {bottleneck / (bottleneck + buffer_ms):.3f} of the bound")
+    print(
+        f"pacer's Limiter buffer_ms: asked {sorted(probe.requested)}, used {sorted(probe.used)} scaled "
+        f"(= {buffer_ms:g} ms unscaled)"
+    )
+    print(
+        f"expected per-task cycle with a blocked wait: interval + buffer = {bottleneck:.0f} + {buffer_ms:g} ms "
+        f"-> at most {bottleneck / (bottleneck + buffer_ms):.3f} of the bound"
+    )
     print(f"report api_calls: {report['api_calls']}")
 
 

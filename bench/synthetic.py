@@ -16,6 +16,7 @@ over the file by low-discrepancy sequences; it belongs to ``groups_per_user`` co
 
     .venv/bin/python -m bench.synthetic --users 100000 --out bench/out/backup-100k.json
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,12 +40,52 @@ PERMANENT_PASSWORD_STATUSES = frozenset({"CONFIRMED", "RESET_REQUIRED", "COMPROM
 
 _PHI = (math.sqrt(5) - 1) / 2
 _SQRT2 = math.sqrt(2) - 1
-_FIRST = ("Ada", "Grace", "Alan", "Linus", "Margaret", "Ken", "Barbara", "Dennis", "Frances", "Edsger",
-          "Radia", "Tim", "Hedy", "John", "Katherine", "Guido")
-_LAST = ("Lovelace", "Hopper", "Turing", "Torvalds", "Hamilton", "Thompson", "Liskov", "Ritchie", "Allen",
-         "Dijkstra", "Perlman", "Berners-Lee", "Lamarr", "Backus", "Johnson", "van Rossum")
-_TENANTS = ("tenant-acme", "tenant-globex", "tenant-initech", "tenant-umbrella", "tenant-hooli",
-            "tenant-stark", "tenant-wayne", "tenant-wonka")
+_FIRST = (
+    "Ada",
+    "Grace",
+    "Alan",
+    "Linus",
+    "Margaret",
+    "Ken",
+    "Barbara",
+    "Dennis",
+    "Frances",
+    "Edsger",
+    "Radia",
+    "Tim",
+    "Hedy",
+    "John",
+    "Katherine",
+    "Guido",
+)
+_LAST = (
+    "Lovelace",
+    "Hopper",
+    "Turing",
+    "Torvalds",
+    "Hamilton",
+    "Thompson",
+    "Liskov",
+    "Ritchie",
+    "Allen",
+    "Dijkstra",
+    "Perlman",
+    "Berners-Lee",
+    "Lamarr",
+    "Backus",
+    "Johnson",
+    "van Rossum",
+)
+_TENANTS = (
+    "tenant-acme",
+    "tenant-globex",
+    "tenant-initech",
+    "tenant-umbrella",
+    "tenant-hooli",
+    "tenant-stark",
+    "tenant-wayne",
+    "tenant-wonka",
+)
 _PLANS = ("free", "pro", "enterprise")
 _LOCALES = ("en-US", "en-GB", "de-DE", "fr-FR", "es-ES", "ja-JP")
 _ZONES = ("America/New_York", "Europe/London", "Europe/Berlin", "Europe/Paris", "Asia/Tokyo", "America/Los_Angeles")
@@ -68,13 +109,13 @@ class SyntheticSpec:
     groups: int = 10
     groups_per_user: int = 1
     status_mix: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_STATUS_MIX))
-    disabled: float = 0.02               # fraction of users with Enabled=false
-    email_username: bool = False         # UsernameAttributes=["email"]: Username = sub (a UUID)
+    disabled: float = 0.02  # fraction of users with Enabled=false
+    email_username: bool = False  # UsernameAttributes=["email"]: Username = sub (a UUID)
     pool_id: str = DEFAULT_POOL_ID
     pool_name: str = "synthetic-pool"
     seed: int = 1
     timestamp: str = "2026-11-02T10:14:07.123000"
-    domain: str | None = None            # user_pool_config.Domain (hosted UI prefix), None: no domain
+    domain: str | None = None  # user_pool_config.Domain (hosted UI prefix), None: no domain
 
     def __post_init__(self) -> None:
         if self.users < 0 or self.groups < 0:
@@ -114,6 +155,7 @@ class SyntheticBackup:
 
 
 # ------------------------------------------------------------------------------------------ items
+
 
 def _date(seconds: float) -> str:
     return str(_EPOCH + timedelta(seconds=seconds))  # "2024-01-01 08:00:00.123000+00:00" like default=str
@@ -197,27 +239,70 @@ def user_item(spec: SyntheticSpec, i: int, status: str, enabled: bool) -> dict[s
 
 
 def _schema() -> list[dict[str, Any]]:
-    def string(name: str, required: bool = False, mutable: bool = True, lo: str = "0", hi: str = "2048") -> dict[str, Any]:
-        return {"Name": name, "AttributeDataType": "String", "DeveloperOnlyAttribute": False, "Mutable": mutable,
-                "Required": required, "StringAttributeConstraints": {"MinLength": lo, "MaxLength": hi}}
+    def string(
+        name: str, required: bool = False, mutable: bool = True, lo: str = "0", hi: str = "2048"
+    ) -> dict[str, Any]:
+        return {
+            "Name": name,
+            "AttributeDataType": "String",
+            "DeveloperOnlyAttribute": False,
+            "Mutable": mutable,
+            "Required": required,
+            "StringAttributeConstraints": {"MinLength": lo, "MaxLength": hi},
+        }
 
     def boolean(name: str) -> dict[str, Any]:
-        return {"Name": name, "AttributeDataType": "Boolean", "DeveloperOnlyAttribute": False, "Mutable": True,
-                "Required": False}
+        return {
+            "Name": name,
+            "AttributeDataType": "Boolean",
+            "DeveloperOnlyAttribute": False,
+            "Mutable": True,
+            "Required": False,
+        }
 
     return [
         string("sub", required=True, mutable=False, lo="1"),
-        *(string(n) for n in ("name", "given_name", "family_name", "middle_name", "nickname", "preferred_username",
-                              "profile", "picture", "website")),
-        string("email", required=True), boolean("email_verified"), string("gender"),
-        string("birthdate", lo="10", hi="10"), string("zoneinfo"), string("locale"), string("phone_number"),
-        boolean("phone_number_verified"), string("address"),
-        {"Name": "updated_at", "AttributeDataType": "Number", "DeveloperOnlyAttribute": False, "Mutable": True,
-         "Required": False, "NumberAttributeConstraints": {"MinValue": "0"}},
+        *(
+            string(n)
+            for n in (
+                "name",
+                "given_name",
+                "family_name",
+                "middle_name",
+                "nickname",
+                "preferred_username",
+                "profile",
+                "picture",
+                "website",
+            )
+        ),
+        string("email", required=True),
+        boolean("email_verified"),
+        string("gender"),
+        string("birthdate", lo="10", hi="10"),
+        string("zoneinfo"),
+        string("locale"),
+        string("phone_number"),
+        boolean("phone_number_verified"),
+        string("address"),
+        {
+            "Name": "updated_at",
+            "AttributeDataType": "Number",
+            "DeveloperOnlyAttribute": False,
+            "Mutable": True,
+            "Required": False,
+            "NumberAttributeConstraints": {"MinValue": "0"},
+        },
         string("custom:tenant_id", lo="3", hi="36"),
         string("custom:plan", lo="1", hi="32"),
-        {"Name": "custom:employee_number", "AttributeDataType": "Number", "DeveloperOnlyAttribute": False,
-         "Mutable": True, "Required": False, "NumberAttributeConstraints": {"MinValue": "1", "MaxValue": "999999"}},
+        {
+            "Name": "custom:employee_number",
+            "AttributeDataType": "Number",
+            "DeveloperOnlyAttribute": False,
+            "Mutable": True,
+            "Required": False,
+            "NumberAttributeConstraints": {"MinValue": "1", "MaxValue": "999999"},
+        },
     ]
 
 
@@ -227,9 +312,16 @@ def pool_config(spec: SyntheticSpec) -> dict[str, Any]:
     config: dict[str, Any] = {
         "Id": spec.pool_id,
         "Name": spec.pool_name,
-        "Policies": {"PasswordPolicy": {"MinimumLength": 10, "RequireUppercase": True, "RequireLowercase": True,
-                                        "RequireNumbers": True, "RequireSymbols": True,
-                                        "TemporaryPasswordValidityDays": 7}},
+        "Policies": {
+            "PasswordPolicy": {
+                "MinimumLength": 10,
+                "RequireUppercase": True,
+                "RequireLowercase": True,
+                "RequireNumbers": True,
+                "RequireSymbols": True,
+                "TemporaryPasswordValidityDays": 7,
+            }
+        },
         "DeletionProtection": "INACTIVE",
         "LambdaConfig": {},
         "LastModifiedDate": _date(0),
@@ -257,31 +349,62 @@ def pool_config(spec: SyntheticSpec) -> dict[str, Any]:
 
 def app_clients(spec: SyntheticSpec) -> list[dict[str, Any]]:
     units = {"AccessToken": "minutes", "IdToken": "minutes", "RefreshToken": "days"}
-    base = {"UserPoolId": spec.pool_id, "RefreshTokenValidity": 30, "AccessTokenValidity": 60, "IdTokenValidity": 60,
-            "TokenValidityUnits": units, "PreventUserExistenceErrors": "ENABLED", "EnableTokenRevocation": True,
-            "EnablePropagateAdditionalUserContextData": False, "AuthSessionValidity": 3,
-            "LastModifiedDate": _date(0), "CreationDate": _date(0)}
+    base = {
+        "UserPoolId": spec.pool_id,
+        "RefreshTokenValidity": 30,
+        "AccessTokenValidity": 60,
+        "IdTokenValidity": 60,
+        "TokenValidityUnits": units,
+        "PreventUserExistenceErrors": "ENABLED",
+        "EnableTokenRevocation": True,
+        "EnablePropagateAdditionalUserContextData": False,
+        "AuthSessionValidity": 3,
+        "LastModifiedDate": _date(0),
+        "CreationDate": _date(0),
+    }
     return [
-        {**base, "ClientName": "web-spa", "ClientId": "1example23456789web0client0",
-         "ExplicitAuthFlows": ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-         "ReadAttributes": ["email", "email_verified", "name", "custom:tenant_id"], "WriteAttributes": ["email", "name"],
-         "SupportedIdentityProviders": ["COGNITO"], "AllowedOAuthFlowsUserPoolClient": True,
-         "AllowedOAuthFlows": ["code"], "AllowedOAuthScopes": ["openid", "email"],
-         "CallbackURLs": ["https://app.example.com/callback"], "LogoutURLs": ["https://app.example.com/logout"]},
-        {**base, "ClientName": "backend-service", "ClientId": "2example23456789backend00",
-         "ClientSecret": "synthetic0secret0not0real0000000000000000000000000",
-         "ExplicitAuthFlows": ["ALLOW_REFRESH_TOKEN_AUTH"], "SupportedIdentityProviders": ["COGNITO"]},
+        {
+            **base,
+            "ClientName": "web-spa",
+            "ClientId": "1example23456789web0client0",
+            "ExplicitAuthFlows": ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            "ReadAttributes": ["email", "email_verified", "name", "custom:tenant_id"],
+            "WriteAttributes": ["email", "name"],
+            "SupportedIdentityProviders": ["COGNITO"],
+            "AllowedOAuthFlowsUserPoolClient": True,
+            "AllowedOAuthFlows": ["code"],
+            "AllowedOAuthScopes": ["openid", "email"],
+            "CallbackURLs": ["https://app.example.com/callback"],
+            "LogoutURLs": ["https://app.example.com/logout"],
+        },
+        {
+            **base,
+            "ClientName": "backend-service",
+            "ClientId": "2example23456789backend00",
+            "ClientSecret": "synthetic0secret0not0real0000000000000000000000000",
+            "ExplicitAuthFlows": ["ALLOW_REFRESH_TOKEN_AUTH"],
+            "SupportedIdentityProviders": ["COGNITO"],
+        },
     ]
 
 
 def groups_section(spec: SyntheticSpec) -> list[dict[str, Any]]:
     """The producer's ``groups``: the first ListGroups page only (at most 60)."""
-    return [{"GroupName": group_name(g), "UserPoolId": spec.pool_id, "Description": f"Synthetic group {g + 1}",
-             "Precedence": g, "LastModifiedDate": _date(g), "CreationDate": _date(g)}
-            for g in range(min(spec.groups, PRODUCER_GROUPS_LIMIT))]
+    return [
+        {
+            "GroupName": group_name(g),
+            "UserPoolId": spec.pool_id,
+            "Description": f"Synthetic group {g + 1}",
+            "Precedence": g,
+            "LastModifiedDate": _date(g),
+            "CreationDate": _date(g),
+        }
+        for g in range(min(spec.groups, PRODUCER_GROUPS_LIMIT))
+    ]
 
 
 # ------------------------------------------------------------------------------------------ writer
+
 
 def write_backup(spec: SyntheticSpec, out: IO[str]) -> SyntheticBackup:
     """Write the document to a text stream, one piece at a time; returns what was written."""
@@ -316,9 +439,17 @@ def write_backup(spec: SyntheticSpec, out: IO[str]) -> SyntheticBackup:
         write((", " if g else "") + dumps(group_name(g)) + ": " + dumps(members))
     write("}")
     section("identity_providers", [])
-    section("resource_servers", [{"UserPoolId": spec.pool_id, "Identifier": "https://api.example.com",
-                                  "Name": "orders-api", "Scopes": [{"ScopeName": "orders.read",
-                                                                    "ScopeDescription": "Read orders"}]}])
+    section(
+        "resource_servers",
+        [
+            {
+                "UserPoolId": spec.pool_id,
+                "Identifier": "https://api.example.com",
+                "Name": "orders-api",
+                "Scopes": [{"ScopeName": "orders.read", "ScopeDescription": "Read orders"}],
+            }
+        ],
+    )
     section("user_pool_domain", {})
     section("ui_customization", None)
     write("}")
@@ -342,15 +473,21 @@ def write_backup_file(spec: SyntheticSpec, path: str | os.PathLike[str]) -> Synt
 
 def cached_backup(spec: SyntheticSpec, directory: str | os.PathLike[str]) -> SyntheticBackup:
     """The backup for ``spec`` under ``directory``, written once (a JSON sidecar keeps its counts)."""
-    fields = {k: v for k, v in asdict(spec).items() if v is not None}   # optional fields unset: same tag as before
+    fields = {k: v for k, v in asdict(spec).items() if v is not None}  # optional fields unset: same tag as before
     tag = hashlib.sha1(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:10]
     path = Path(directory) / f"backup-{spec.users}u-{tag}.json"
     meta = path.with_suffix(".meta.json")
     if path.exists() and meta.exists():
         data = json.loads(meta.read_text())
-        return SyntheticBackup(path=str(path), spec=spec, bytes=path.stat().st_size,
-                               status_counts=data["status_counts"], disabled=data["disabled"],
-                               memberships=data["memberships"], seconds=data["seconds"])
+        return SyntheticBackup(
+            path=str(path),
+            spec=spec,
+            bytes=path.stat().st_size,
+            status_counts=data["status_counts"],
+            disabled=data["disabled"],
+            memberships=data["memberships"],
+            seconds=data["seconds"],
+        )
     result = write_backup_file(spec, path)
     meta.write_text(json.dumps({k: v for k, v in asdict(result).items() if k not in ("path", "spec")}))
     return result
@@ -371,21 +508,33 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--users", type=int, default=1000)
     parser.add_argument("--groups", type=int, default=10)
     parser.add_argument("--groups-per-user", type=int, default=1)
-    parser.add_argument("--status-mix", type=parse_status_mix, default=dict(DEFAULT_STATUS_MIX),
-                        help='weights, e.g. "CONFIRMED=85,FORCE_CHANGE_PASSWORD=7,UNCONFIRMED=5,RESET_REQUIRED=3"')
+    parser.add_argument(
+        "--status-mix",
+        type=parse_status_mix,
+        default=dict(DEFAULT_STATUS_MIX),
+        help='weights, e.g. "CONFIRMED=85,FORCE_CHANGE_PASSWORD=7,UNCONFIRMED=5,RESET_REQUIRED=3"',
+    )
     parser.add_argument("--disabled", type=float, default=0.02, help="fraction of disabled users")
     parser.add_argument("--email-username", action="store_true", help="UsernameAttributes=[email] (Username = sub)")
     parser.add_argument("--pool-id", default=DEFAULT_POOL_ID)
     parser.add_argument("--out", default=None, help="file to write (default bench/out/backup-<users>.json)")
     args = parser.parse_args(argv)
-    spec = SyntheticSpec(users=args.users, groups=args.groups, groups_per_user=args.groups_per_user,
-                         status_mix=args.status_mix, disabled=args.disabled, email_username=args.email_username,
-                         pool_id=args.pool_id)
+    spec = SyntheticSpec(
+        users=args.users,
+        groups=args.groups,
+        groups_per_user=args.groups_per_user,
+        status_mix=args.status_mix,
+        disabled=args.disabled,
+        email_username=args.email_username,
+        pool_id=args.pool_id,
+    )
     out = args.out or f"bench/out/backup-{args.users}.json"
     result = write_backup_file(spec, out)
     per_user = result.bytes / max(1, spec.users)
-    print(f"wrote {result.path}: {result.bytes / 1e6:.1f} MB, {spec.users} users ({per_user:.0f} B/user), "
-          f"{spec.groups} groups, {result.memberships} memberships, {result.seconds:.1f} s")
+    print(
+        f"wrote {result.path}: {result.bytes / 1e6:.1f} MB, {spec.users} users ({per_user:.0f} B/user), "
+        f"{spec.groups} groups, {result.memberships} memberships, {result.seconds:.1f} s"
+    )
     print(f"status counts: {result.status_counts}; disabled: {result.disabled}")
     print(f"minimum restore calls: {result.minimum_calls()}")
 

@@ -7,6 +7,7 @@
 The source pool lives in an emulated us-east-1, the restore runs in an emulated DR Region
 (us-west-2) with the real ASL, the real handlers and the wiring of template.yaml (tools.emulator).
 """
+
 from __future__ import annotations
 
 import json
@@ -48,23 +49,46 @@ def _upload_backup(stack: RestoreStack, path: Path) -> tuple[str, str]:
 @click.option("--users", default=200, show_default=True, help="Users in the sample source pool.")
 @click.option("--groups", default=4, show_default=True, help="Groups in the sample source pool.")
 @click.option("--username-mode", type=click.Choice(["username", "email"]), default="username", show_default=True)
-@click.option("--backup", "backup_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Restore this backup file (producer format) instead of a sample pool.")
+@click.option(
+    "--backup",
+    "backup_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Restore this backup file (producer format) instead of a sample pool.",
+)
 @click.option("--chunk-size", default=50, show_default=True, help="Users per chunk (UserChunkSize).")
 @click.option("--dry-run", is_flag=True, help="Validate and plan only: no Cognito write.")
 @click.option("--verbose", is_flag=True, help="Show the Lambda handlers' own logs.")
-@click.option("--out", default="drill-out", show_default=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Where the restore report is written.")
-def main(users: int, groups: int, username_mode: str, backup_path: Path | None, chunk_size: int,
-         dry_run: bool, verbose: bool, out: Path) -> None:
+@click.option(
+    "--out",
+    default="drill-out",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the restore report is written.",
+)
+def main(
+    users: int,
+    groups: int,
+    username_mode: str,
+    backup_path: Path | None,
+    chunk_size: int,
+    dry_run: bool,
+    verbose: bool,
+    out: Path,
+) -> None:
     console = Console(soft_wrap=True)  # never break ids an operator copies
     if not verbose:
         warnings.filterwarnings("ignore", message="No application metrics")
     console.print(f"[bold]Cognito DR drill[/bold]: emulated AWS, source {SOURCE_REGION} -> DR {DR_REGION}")
     # The emulation has no quotas to protect: pace at 10x Cognito's defaults so the drill stays short.
-    quotas = {"QuotaUserCreation": "500", "QuotaUserAccountRecovery": "300", "QuotaUserUpdate": "250",
-              "QuotaUserResourceUpdate": "250"}
-    with RestoreStack(region=DR_REGION, parameters={"UserChunkSize": str(chunk_size), "Environment": "drill", **quotas}) as stack:
+    quotas = {
+        "QuotaUserCreation": "500",
+        "QuotaUserAccountRecovery": "300",
+        "QuotaUserUpdate": "250",
+        "QuotaUserResourceUpdate": "250",
+    }
+    with RestoreStack(
+        region=DR_REGION, parameters={"UserChunkSize": str(chunk_size), "Environment": "drill", **quotas}
+    ) as stack:
         if not verbose:  # read by each handler's Logger when it is first imported
             os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
             os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
@@ -73,11 +97,17 @@ def main(users: int, groups: int, username_mode: str, backup_path: Path | None, 
             console.print(f"Backup {backup_path} uploaded as s3://{stack.outputs['BackupBucketName']}/{key}")
         else:
             cognito_source = boto3.client("cognito-idp", region_name=SOURCE_REGION)
-            pool = build_source_pool(cognito_source, SamplePoolSpec(users=users, groups=groups, username_mode=username_mode))
+            pool = build_source_pool(
+                cognito_source, SamplePoolSpec(users=users, groups=groups, username_mode=username_mode)
+            )
             backup = export_backup(cognito_source, pool.pool_id)
-            key = write_backup(stack.client("s3"), stack.outputs["BackupBucketName"], backup, datetime.now(timezone.utc))
+            key = write_backup(
+                stack.client("s3"), stack.outputs["BackupBucketName"], backup, datetime.now(timezone.utc)
+            )
             pool_id = pool.pool_id
-            console.print(f"Source pool {pool_id}: {users} users, {groups} groups, {len(pool.client_ids)} app clients; backup at {key}")
+            console.print(
+                f"Source pool {pool_id}: {users} users, {groups} groups, {len(pool.client_ids)} app clients; backup at {key}"
+            )
         execution = stack.start({"user_pool_id": pool_id, "dry_run": dry_run})
         console.print(f"Execution {execution.rsplit(':', 1)[-1]}")
         outcome: dict = {}

@@ -111,13 +111,15 @@ class LambdaCrash(Exception):
     ``errorType`` is not a Python class name, e.g. ``Runtime.ExitError`` (process crashed)
     or ``Sandbox.Timedout``. Any other exception gives ``errorType`` = its class name."""
 
-    def __init__(self, message: str = "Runtime exited with error: signal: killed",
-                 error_type: str = "Runtime.ExitError"):
+    def __init__(
+        self, message: str = "Runtime exited with error: signal: killed", error_type: str = "Runtime.ExitError"
+    ):
         super().__init__(message)
         self.error_type = error_type
 
 
 # ============================================================================ template loading
+
 
 class _CfnLoader(yaml.SafeLoader):
     """SafeLoader that turns CloudFormation short tags into their long form."""
@@ -152,6 +154,7 @@ def load_template(path: Path) -> dict[str, Any]:
 
 
 # ============================================================================ results
+
 
 @dataclass
 class ExecutionResult:
@@ -189,9 +192,7 @@ class LambdaContext:
         self.memory_limit_in_mb = str(fn.memory)
         self.aws_request_id = str(uuid.uuid4())
         self.log_group_name = f"/aws/lambda/{fn.name}"
-        self.log_stream_name = (
-            f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
-        )
+        self.log_stream_name = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
         self.identity = None
         self.client_context = None
         self.tenant_id = None
@@ -241,6 +242,7 @@ _NAME_PROPS: dict[str, tuple[str | None, int, bool]] = {
 
 
 # ============================================================================ the stack
+
 
 class RestoreStack:
     """``template.yaml`` deployed into moto, with the real handlers and the real ASL.
@@ -331,8 +333,14 @@ class RestoreStack:
         from moto import mock_aws
 
         # a stack may be entered again: start from a clean deployment
-        for state in (self._functions, self._functions_by_name, self._alert_queues,
-                      self._alerts, self.outputs, self.resources):
+        for state in (
+            self._functions,
+            self._functions_by_name,
+            self._alert_queues,
+            self._alerts,
+            self.outputs,
+            self.resources,
+        ):
             state.clear()
         self._layer_dirs.clear()
         self._threads.clear()
@@ -432,8 +440,7 @@ class RestoreStack:
             raise EmulatorError(f"{logical_id} is not a state machine")
         return self._ref(logical_id)
 
-    def start(self, input: dict, name: str | None = None,
-              state_machine: str = "RestoreStateMachine") -> str:
+    def start(self, input: dict, name: str | None = None, state_machine: str = "RestoreStateMachine") -> str:
         """Start an execution; returns its ARN (``name`` defaults to a uuid4)."""
         resp = self.client("stepfunctions").start_execution(
             stateMachineArn=self.state_machine_arn(state_machine),
@@ -473,9 +480,12 @@ class RestoreStack:
         redriven = sfn.create_state_machine(
             name=f"{machine['name']}-redrive-{count}-{uuid.uuid4().hex[:6]}",
             definition=json.dumps(definition),
-            roleArn=machine["roleArn"], type=machine.get("type", "STANDARD"))
-        return sfn.start_execution(stateMachineArn=redriven["stateMachineArn"], name=redrive_name,
-                                   input=failed.get("input") or "{}")["executionArn"]
+            roleArn=machine["roleArn"],
+            type=machine.get("type", "STANDARD"),
+        )
+        return sfn.start_execution(
+            stateMachineArn=redriven["stateMachineArn"], name=redrive_name, input=failed.get("input") or "{}"
+        )["executionArn"]
 
     def wait(self, execution_arn: str, timeout: float = 600) -> ExecutionResult:
         """Block until the execution is no longer RUNNING.
@@ -508,13 +518,10 @@ class RestoreStack:
         if desc["status"] == "RUNNING":
             crash = getattr(worker, "_emulator_exception", None)
             raise EmulatorError(
-                f"the interpreter thread of {execution_arn} died without ending the execution"
-                f": {crash!r}"
+                f"the interpreter thread of {execution_arn} died without ending the execution: {crash!r}"
             ) from crash
         history: list[dict] = []
-        for page in sfn.get_paginator("get_execution_history").paginate(
-            executionArn=execution_arn
-        ):
+        for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
             history.extend(page["events"])
         map_runs = [
             sfn.describe_map_run(mapRunArn=m["mapRunArn"])
@@ -533,8 +540,9 @@ class RestoreStack:
             map_runs=map_runs,
         )
 
-    def run(self, input: dict, name: str | None = None,
-            state_machine: str = "RestoreStateMachine", timeout: float = 600) -> ExecutionResult:
+    def run(
+        self, input: dict, name: str | None = None, state_machine: str = "RestoreStateMachine", timeout: float = 600
+    ) -> ExecutionResult:
         """``start`` + ``wait``."""
         return self.wait(self.start(input, name=name, state_machine=state_machine), timeout)
 
@@ -550,7 +558,9 @@ class RestoreStack:
             received = self._alerts.setdefault(topic_logical_id, [])
             while True:
                 resp = sqs.receive_message(
-                    QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
+                    QueueUrl=url,
+                    MaxNumberOfMessages=10,
+                    WaitTimeSeconds=0,
                     VisibilityTimeout=30,
                 )
                 messages = resp.get("Messages", [])
@@ -590,9 +600,7 @@ class RestoreStack:
         try:
             return self._functions[logical_id]
         except KeyError:
-            raise EmulatorError(
-                f"{logical_id} is not an AWS::Serverless::Function of {self.template_path}"
-            ) from None
+            raise EmulatorError(f"{logical_id} is not an AWS::Serverless::Function of {self.template_path}") from None
 
     def _handler(self, fn: _Function) -> Callable[[Any, Any], Any]:
         with self._module_lock:
@@ -601,12 +609,10 @@ class RestoreStack:
                 return cached
             module_path, _, func_name = fn.handler.rpartition(".")
             if not module_path or not func_name:
-                raise EmulatorError(
-                    f"{fn.logical_id}: Handler {fn.handler!r} is not module.function")
+                raise EmulatorError(f"{fn.logical_id}: Handler {fn.handler!r} is not module.function")
             file = fn.code_dir / (module_path.replace(".", "/") + ".py")
             if not file.is_file():
-                raise _RuntimeError("Runtime.ImportModuleError",
-                                    f"Unable to import module '{module_path}': no {file}")
+                raise _RuntimeError("Runtime.ImportModuleError", f"Unable to import module '{module_path}': no {file}")
             mod_name = f"_emulated_lambda_{fn.logical_id}_{module_path.replace('.', '_')}"
             spec = importlib.util.spec_from_file_location(mod_name, file)
             assert spec is not None and spec.loader is not None
@@ -618,19 +624,20 @@ class RestoreStack:
                 spec.loader.exec_module(module)
             except Exception as exc:
                 sys.modules.pop(mod_name, None)
-                raise _RuntimeError("Runtime.ImportModuleError",
-                                    f"Unable to import module '{module_path}': {exc}") from exc
+                raise _RuntimeError(
+                    "Runtime.ImportModuleError", f"Unable to import module '{module_path}': {exc}"
+                ) from exc
             finally:
                 _remove_path(str(fn.code_dir))
             handler = getattr(module, func_name, None)
             if not callable(handler):
-                raise _RuntimeError("Runtime.HandlerNotFound",
-                                    f"Handler '{func_name}' missing on module '{module_path}'")
+                raise _RuntimeError(
+                    "Runtime.HandlerNotFound", f"Handler '{func_name}' missing on module '{module_path}'"
+                )
             self._modules[fn.logical_id] = handler
             return handler
 
-    def _call_handler(self, fn: _Function, event: Any,
-                      context: LambdaContext | None = None) -> Any:
+    def _call_handler(self, fn: _Function, event: Any, context: LambdaContext | None = None) -> Any:
         """Run hook + handler; exceptions propagate. Records the invocation."""
         event = json.loads(_to_json(event))
         context = context or LambdaContext(fn, self.region)
@@ -646,11 +653,15 @@ class RestoreStack:
         """moto's ``LambdaFunction._invoke_lambda`` replacement: (payload, errored, logs)."""
         logical_id = self._functions_by_name.get(function_name)
         if logical_id is None:
-            return _error_payload(
-                "Emulator.UnknownFunction",
-                f"{function_name} is not a function of {self.template_path.name}",
-                str(uuid.uuid4()),
-            ), True, ""
+            return (
+                _error_payload(
+                    "Emulator.UnknownFunction",
+                    f"{function_name} is not a function of {self.template_path.name}",
+                    str(uuid.uuid4()),
+                ),
+                True,
+                "",
+            )
         fn = self._functions[logical_id]
         if isinstance(event, (str, bytes)):
             event = json.loads(event or "{}")
@@ -660,30 +671,36 @@ class RestoreStack:
         try:
             payload = _to_json(self._call_handler(fn, event, context))
         except LambdaCrash as exc:
-            return _error_payload(exc.error_type, f"RequestId: {request_id} Error: {exc}",
-                                  request_id, exc), True, ""
+            return _error_payload(exc.error_type, f"RequestId: {request_id} Error: {exc}", request_id, exc), True, ""
         except SystemExit as exc:
-            return _error_payload(
-                "Runtime.ExitError",
-                f"RequestId: {request_id} Error: Runtime exited with error: exit status {exc.code}",
-                request_id,
-            ), True, ""
+            return (
+                _error_payload(
+                    "Runtime.ExitError",
+                    f"RequestId: {request_id} Error: Runtime exited with error: exit status {exc.code}",
+                    request_id,
+                ),
+                True,
+                "",
+            )
         except _RuntimeError as exc:
             LOG.warning("%s: %s", logical_id, exc, exc_info=exc.__cause__ is not None)
             return _error_payload(exc.error_type, str(exc), request_id), True, ""
         except _MarshalError as exc:
-            return _error_payload("Runtime.MarshalError", f"Unable to marshal response: {exc}",
-                                  request_id), True, ""
+            return _error_payload("Runtime.MarshalError", f"Unable to marshal response: {exc}", request_id), True, ""
         except Exception as exc:
             LOG.info("%s raised %s", logical_id, type(exc).__name__, exc_info=True)
             return _error_payload(type(exc).__name__, str(exc), request_id, exc), True, ""
         elapsed = time.perf_counter() - started
         if elapsed > fn.timeout:  # AWS would have stopped it and discarded the result
-            return _error_payload(
-                "Sandbox.Timedout",
-                f"RequestId: {request_id} Error: Task timed out after {fn.timeout:.2f} seconds",
-                request_id,
-            ), True, ""
+            return (
+                _error_payload(
+                    "Sandbox.Timedout",
+                    f"RequestId: {request_id} Error: Task timed out after {fn.timeout:.2f} seconds",
+                    request_id,
+                ),
+                True,
+                "",
+            )
         return payload, False, ""
 
     def _require_active(self) -> None:
@@ -732,8 +749,7 @@ class RestoreStack:
             name = worker._evaluation_details.execution_details.name
             thread = threading.Thread(target=target, daemon=True, name=f"sfn-{name}")
             worker._emulator_thread = thread
-            stack._threads.append(
-                (worker._evaluation_details.execution_details.arn, thread))
+            stack._threads.append((worker._evaluation_details.execution_details.arn, thread))
             execution_worker.TMP_THREADS.append(thread)
             thread.start()
 
@@ -762,7 +778,9 @@ class RestoreStack:
             # moto's context object lacks Execution.RedriveCount; redriven executions carry theirs.
             env = original_environment(worker)
             name = worker._evaluation_details.execution_details.name
-            env.states.context_object.context_object_data["Execution"]["RedriveCount"] = stack._redrive_counts.get(name, 0)
+            env.states.context_object.context_object_data["Execution"]["RedriveCount"] = stack._redrive_counts.get(
+                name, 0
+            )
             return env
 
         original_variable_sample = StringVariableSample._eval_body
@@ -802,7 +820,8 @@ class RestoreStack:
                 continue
             try:
                 self.client("stepfunctions").stop_execution(
-                    executionArn=arn, error="Emulator.Exit", cause="RestoreStack exited")
+                    executionArn=arn, error="Emulator.Exit", cause="RestoreStack exited"
+                )
             except Exception:  # noqa: BLE001 - best effort
                 LOG.warning("could not stop %s", arn, exc_info=True)
             thread.join(5)
@@ -813,18 +832,28 @@ class RestoreStack:
         iam = self.client("iam")
         role_arn = iam.create_role(
             RoleName=f"{self.stack_name}-emulator-role"[:64],
-            AssumeRolePolicyDocument=json.dumps({
-                "Version": "2012-10-17",
-                "Statement": [{
-                    "Effect": "Allow",
-                    "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
-                    "Action": "sts:AssumeRole",
-                }],
-            }),
+            AssumeRolePolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
         )["Role"]["Arn"]
 
-        order = ["AWS::S3::Bucket", "AWS::DynamoDB::Table", "AWS::SNS::Topic", *_LAYER_TYPES,
-                 *_SAM_FUNCTION, *_SM_TYPES]
+        order = [
+            "AWS::S3::Bucket",
+            "AWS::DynamoDB::Table",
+            "AWS::SNS::Topic",
+            *_LAYER_TYPES,
+            *_SAM_FUNCTION,
+            *_SM_TYPES,
+        ]
         for typ in order:
             for lid, res in self._active_resources():
                 if res["Type"] != typ:
@@ -864,8 +893,7 @@ class RestoreStack:
         s3.create_bucket(**kwargs)
         versioning = self._resolve(props.get("VersioningConfiguration"))
         if isinstance(versioning, dict) and versioning.get("Status"):
-            s3.put_bucket_versioning(Bucket=name,
-                                     VersioningConfiguration={"Status": versioning["Status"]})
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": versioning["Status"]})
 
     def _deploy_table(self, lid: str, props: dict) -> None:
         p = self._resolve(props)
@@ -883,8 +911,7 @@ class RestoreStack:
                 indexes = copy.deepcopy(p[key])
                 for index in indexes:
                     if billing == "PROVISIONED" and key.startswith("Global"):
-                        index["ProvisionedThroughput"] = _throughput(
-                            index.get("ProvisionedThroughput"))
+                        index["ProvisionedThroughput"] = _throughput(index.get("ProvisionedThroughput"))
                     else:
                         index.pop("ProvisionedThroughput", None)
                     index.pop("ContributorInsightsSpecification", None)
@@ -895,8 +922,10 @@ class RestoreStack:
         ddb.create_table(**kwargs)
         ttl = p.get("TimeToLiveSpecification")
         if ttl and ttl.get("Enabled"):
-            ddb.update_time_to_live(TableName=kwargs["TableName"], TimeToLiveSpecification={
-                "Enabled": True, "AttributeName": ttl["AttributeName"]})
+            ddb.update_time_to_live(
+                TableName=kwargs["TableName"],
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]},
+            )
 
     def _deploy_topic(self, lid: str, props: dict) -> None:
         name = self._name(lid)
@@ -909,10 +938,10 @@ class RestoreStack:
         if attributes:
             queue_name += ".fifo"
         sqs = self.client("sqs")
-        url = sqs.create_queue(QueueName=queue_name, Attributes=(
-            {"FifoQueue": "true"} if attributes else {}))["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
-            "Attributes"]["QueueArn"]
+        url = sqs.create_queue(QueueName=queue_name, Attributes=({"FifoQueue": "true"} if attributes else {}))[
+            "QueueUrl"
+        ]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         self.client("sns").subscribe(TopicArn=arn, Protocol="sqs", Endpoint=queue_arn)
         self._alert_queues[lid] = url
 
@@ -924,7 +953,8 @@ class RestoreStack:
         if not layer_dir.is_dir():
             raise EmulatorError(f"{lid}: ContentUri {layer_dir} is not a directory")
         arn = self.client("lambda").publish_layer_version(
-            LayerName=self._name(lid), Content={"ZipFile": _dummy_zip()},
+            LayerName=self._name(lid),
+            Content={"ZipFile": _dummy_zip()},
             CompatibleRuntimes=self._resolve(props.get("CompatibleRuntimes")) or [],
         )["LayerVersionArn"]
         _check_same(arn, self._ref(lid), lid)
@@ -964,12 +994,14 @@ class RestoreStack:
             definition = definition.replace("${" + key + "}", _scalar_str(self._resolve(value)))
         left = sorted(set(_PLACEHOLDER_RE.findall(definition)))
         if left:
-            raise EmulatorError(
-                f"{lid}: placeholders with no DefinitionSubstitutions entry: {left}")
+            raise EmulatorError(f"{lid}: placeholders with no DefinitionSubstitutions entry: {left}")
         definition = _moto_compatible_definition(definition)
         sm_type = self._resolve(props.get("Type", "STANDARD"))
         arn = self.client("stepfunctions").create_state_machine(
-            name=self._name(lid), definition=definition, roleArn=role_arn, type=sm_type,
+            name=self._name(lid),
+            definition=definition,
+            roleArn=role_arn,
+            type=sm_type,
         )["stateMachineArn"]
         _check_same(arn, self._ref(lid), lid)
 
@@ -1017,7 +1049,8 @@ class RestoreStack:
                 if key in union and union[key] != value:
                     raise EmulatorError(
                         f"environment variable {key} is {union[key]!r} in {owner[key]} but "
-                        f"{value!r} in {lid}: the in-process emulator needs one value per variable")
+                        f"{value!r} in {lid}: the in-process emulator needs one value per variable"
+                    )
                 union[key] = value
                 owner.setdefault(key, lid)
         union.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
@@ -1064,7 +1097,7 @@ class RestoreStack:
     def _eval_condition(self, expr: Any) -> bool:
         if not isinstance(expr, dict) or len(expr) != 1:
             raise EmulatorError(f"not a condition expression: {expr!r}")
-        (key, arg), = expr.items()
+        ((key, arg),) = expr.items()
         if key == "Condition":
             return self._condition(arg)
         if key == "Fn::Equals":
@@ -1085,7 +1118,7 @@ class RestoreStack:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 return self._ref(arg)
             if key.startswith("Fn::"):
@@ -1146,8 +1179,8 @@ class RestoreStack:
             "AWS::Partition": self.partition,
             "AWS::StackName": self.stack_name,
             "AWS::StackId": f"arn:{self.partition}:cloudformation:{self.region}:"
-                            f"{self.account_id}:stack/{self.stack_name}/"
-                            f"{uuid.uuid5(uuid.NAMESPACE_DNS, self.stack_name)}",
+            f"{self.account_id}:stack/{self.stack_name}/"
+            f"{uuid.uuid5(uuid.NAMESPACE_DNS, self.stack_name)}",
             "AWS::URLSuffix": "amazonaws.com",
         }
         if name in pseudo:
@@ -1163,8 +1196,7 @@ class RestoreStack:
         if typ in _SM_TYPES:
             return self._getatt(name, "Arn")
         if typ in _LAYER_TYPES:
-            return (f"arn:{self.partition}:lambda:{self.region}:{self.account_id}:layer:"
-                    f"{self._name(name)}:1")
+            return f"arn:{self.partition}:lambda:{self.region}:{self.account_id}:layer:{self._name(name)}:1"
         if typ == "AWS::SQS::Queue":
             return f"https://sqs.{self.region}.amazonaws.com/{self.account_id}/{self._name(name)}"
         return self._name(name)
@@ -1206,8 +1238,7 @@ class RestoreStack:
         if res is None:
             raise EmulatorError(f"unknown parameter or resource {lid!r}")
         if "Condition" in res and not self._condition(res["Condition"]):
-            raise EmulatorError(
-                f"{lid} is referenced but not created (Condition {res['Condition']} is false)")
+            raise EmulatorError(f"{lid} is referenced but not created (Condition {res['Condition']} is false)")
         return res
 
     def _name(self, lid: str) -> str:
@@ -1237,6 +1268,7 @@ class RestoreStack:
 
 # ============================================================================ helpers
 
+
 class _MarshalError(Exception):
     pass
 
@@ -1257,16 +1289,20 @@ def _to_json(value: Any) -> str:
         raise _MarshalError(str(exc)) from exc
 
 
-def _error_payload(error_type: str, message: str, request_id: str,
-                   exc: BaseException | None = None) -> str:
-    stack = (traceback.format_list(traceback.extract_tb(exc.__traceback__))
-             if exc is not None and exc.__traceback__ is not None else [])
-    return json.dumps({
-        "errorMessage": message,
-        "errorType": error_type,
-        "requestId": request_id,
-        "stackTrace": stack,
-    })
+def _error_payload(error_type: str, message: str, request_id: str, exc: BaseException | None = None) -> str:
+    stack = (
+        traceback.format_list(traceback.extract_tb(exc.__traceback__))
+        if exc is not None and exc.__traceback__ is not None
+        else []
+    )
+    return json.dumps(
+        {
+            "errorMessage": message,
+            "errorType": error_type,
+            "requestId": request_id,
+            "stackTrace": stack,
+        }
+    )
 
 
 def _enforce_tolerated_failures(env: Any, record: Any) -> None:
@@ -1297,15 +1333,19 @@ def _enforce_tolerated_failures(env: Any, record: Any) -> None:
     if not (any(checks) if checks else failed > 0):
         return
     error_name = StatesErrorName(typ=StatesErrorNameType.StatesExceedToleratedFailureThreshold)
-    raise FailureEventException(failure_event=FailureEvent(
-        env=env,
-        error_name=error_name,
-        event_type=HistoryEventType.TaskFailed,
-        event_details=EventDetails(mapRunFailedEventDetails=MapRunFailedEventDetails(
-            error=error_name.error_name,
-            cause="The specified tolerated failure threshold was exceeded",
-        )),
-    ))
+    raise FailureEventException(
+        failure_event=FailureEvent(
+            env=env,
+            error_name=error_name,
+            event_type=HistoryEventType.TaskFailed,
+            event_details=EventDetails(
+                mapRunFailedEventDetails=MapRunFailedEventDetails(
+                    error=error_name.error_name,
+                    cause="The specified tolerated failure threshold was exceeded",
+                )
+            ),
+        )
+    )
 
 
 _VARIABLE_REF_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)(.*)", re.S)
@@ -1369,15 +1409,19 @@ def _choice_comparison(comparison: Any, env: Any) -> None:
     operator = comparison.comparison_function.operator_type
     if isinstance(env.stack[-1], NoSuchVariable) and not operator.name.startswith("Is"):
         path = comparison.variable.string_sampler.literal_value
-        cause = (f"Invalid path '{path}': The choice state's condition path references an "
-                 "invalid value.")
-        raise FailureEventException(failure_event=FailureEvent(
-            env=env,
-            error_name=StatesErrorName(typ=StatesErrorNameType.StatesRuntime),
-            event_type=HistoryEventType.TaskFailed,
-            event_details=EventDetails(taskFailedEventDetails=TaskFailedEventDetails(
-                error=StatesErrorNameType.StatesRuntime.to_name(), cause=cause)),
-        ))
+        cause = f"Invalid path '{path}': The choice state's condition path references an invalid value."
+        raise FailureEventException(
+            failure_event=FailureEvent(
+                env=env,
+                error_name=StatesErrorName(typ=StatesErrorNameType.StatesRuntime),
+                event_type=HistoryEventType.TaskFailed,
+                event_details=EventDetails(
+                    taskFailedEventDetails=TaskFailedEventDetails(
+                        error=StatesErrorNameType.StatesRuntime.to_name(), cause=cause
+                    )
+                ),
+            )
+        )
     comparison.comparison_function.eval(env)
 
 
@@ -1413,11 +1457,14 @@ def _merge_globals(globals_fn: dict, props: dict) -> dict:
     overridden by the resource (Architectures, a list, is overridden too)."""
     merged = copy.deepcopy(globals_fn)
     for key, value in props.items():
-        if key in merged and isinstance(merged[key], dict) and isinstance(value, dict) \
-                and not any(k == "Ref" or k.startswith("Fn::") for k in value):
+        if (
+            key in merged
+            and isinstance(merged[key], dict)
+            and isinstance(value, dict)
+            and not any(k == "Ref" or k.startswith("Fn::") for k in value)
+        ):
             merged[key] = _merge_globals(merged[key], value)
-        elif key in merged and isinstance(merged[key], list) and isinstance(value, list) \
-                and key != "Architectures":
+        elif key in merged and isinstance(merged[key], list) and isinstance(value, list) and key != "Architectures":
             merged[key] = merged[key] + value
         else:
             merged[key] = copy.deepcopy(value)
@@ -1450,8 +1497,10 @@ def _scalar_str(value: Any) -> str:
 
 def _throughput(spec: dict | None) -> dict:
     spec = spec or {}
-    return {"ReadCapacityUnits": int(spec.get("ReadCapacityUnits", 5)),
-            "WriteCapacityUnits": int(spec.get("WriteCapacityUnits", 5))}
+    return {
+        "ReadCapacityUnits": int(spec.get("ReadCapacityUnits", 5)),
+        "WriteCapacityUnits": int(spec.get("WriteCapacityUnits", 5)),
+    }
 
 
 def _check_same(actual: str, expected: str, lid: str) -> None:

@@ -1,4 +1,5 @@
 """Phase-by-phase progress of a restore execution, read from its history (drill and operator CLI)."""
+
 from __future__ import annotations
 
 import time
@@ -7,7 +8,6 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
-
 
 
 class PhaseWatcher:
@@ -33,7 +33,7 @@ class PhaseWatcher:
 
     def poll(self) -> None:
         events = self._events()
-        for event in events[self.seen_events:]:
+        for event in events[self.seen_events :]:
             self._show(event)
         self.seen_events = len(events)
 
@@ -78,7 +78,14 @@ def render_summary(console: Console, output: dict[str, Any] | None, report: dict
         table.add_column(column, justify="right" if column != "category" else "left")
     for name, counts in (output.get("counts") or {}).items():
         style = "red" if counts["failed"] else None
-        table.add_row(name, str(counts["backup"]), str(counts["restored"]), str(counts["skipped"]), str(counts["failed"]), style=style)
+        table.add_row(
+            name,
+            str(counts["backup"]),
+            str(counts["restored"]),
+            str(counts["skipped"]),
+            str(counts["failed"]),
+            style=style,
+        )
     console.print(table)
     if report:
         for client in report.get("client_ids", []):

@@ -6,6 +6,7 @@
 
 Uses the AWS credentials and Region of the environment (AWS_PROFILE, AWS_REGION), like the AWS CLI.
 """
+
 from __future__ import annotations
 
 import json
@@ -48,8 +49,10 @@ def follow(execution_arn: str, poll_interval: float) -> int:
 
     PhaseWatcher(sfn, execution_arn, console).follow(done, interval=poll_interval)
     execution = sfn.describe_execution(executionArn=execution_arn)
-    console.print(f"\n[bold]{execution['status']}[/bold]"
-                  + (f": {execution.get('error')}: {execution.get('cause')}" if execution.get("error") else ""))
+    console.print(
+        f"\n[bold]{execution['status']}[/bold]"
+        + (f": {execution.get('error')}: {execution.get('cause')}" if execution.get("error") else "")
+    )
     output = json.loads(execution["output"]) if execution.get("output") else None
     render_summary(console, output, _report(output))
     return 0 if execution["status"] == "SUCCEEDED" else 1
@@ -67,21 +70,38 @@ def main() -> None:
 @click.option("--restore-id", help="Continue (or name) a restore; default: the execution name.")
 @click.option("--backup-key", help="Restore this backup object instead of the newest.")
 @click.option("--dry-run", is_flag=True, help="Validate and plan only: no Cognito write.")
-@click.option("--arn-map", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="JSON file: old ARN (or source Region) -> ARN (or Region) in this Region.")
+@click.option(
+    "--arn-map",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSON file: old ARN (or source Region) -> ARN (or Region) in this Region.",
+)
 @click.option("--new-client-secrets", is_flag=True, help="Generate new client secrets instead of keeping them.")
 @click.option("--preserve-old-sub", is_flag=True, help="Also store each user's old sub in custom:dr_old_sub.")
 @click.option("--watch/--no-watch", default=True, show_default=True, help="Follow the phases until the end.")
 @click.option("--poll-interval", default=5.0, show_default=True, help="Seconds between progress reads.")
-def start(pool_id: str, stack: str | None, state_machine_arn: str | None, restore_id: str | None, backup_key: str | None,
-          dry_run: bool, arn_map: Path | None, new_client_secrets: bool, preserve_old_sub: bool, watch: bool,
-          poll_interval: float) -> None:
+def start(
+    pool_id: str,
+    stack: str | None,
+    state_machine_arn: str | None,
+    restore_id: str | None,
+    backup_key: str | None,
+    dry_run: bool,
+    arn_map: Path | None,
+    new_client_secrets: bool,
+    preserve_old_sub: bool,
+    watch: bool,
+    poll_interval: float,
+) -> None:
     """Start a restore of POOL_ID's newest backup (or --backup-key)."""
     if not (stack or state_machine_arn):
         raise click.UsageError("give --stack or --state-machine-arn")
     arn = state_machine_arn or state_machine_of(stack or "")
-    execution_input: dict[str, Any] = {"user_pool_id": pool_id, "dry_run": dry_run,
-                                       "keep_client_secrets": not new_client_secrets, "preserve_old_sub": preserve_old_sub}
+    execution_input: dict[str, Any] = {
+        "user_pool_id": pool_id,
+        "dry_run": dry_run,
+        "keep_client_secrets": not new_client_secrets,
+        "preserve_old_sub": preserve_old_sub,
+    }
     if restore_id:
         execution_input["restore_id"] = restore_id
     if backup_key:
@@ -89,10 +109,13 @@ def start(pool_id: str, stack: str | None, state_machine_arn: str | None, restor
     if arn_map:
         execution_input["arn_map"] = json.loads(arn_map.read_text())
     name = f"restore-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-    execution = boto3.client("stepfunctions").start_execution(stateMachineArn=arn, name=name,
-                                                               input=json.dumps(execution_input))["executionArn"]
+    execution = boto3.client("stepfunctions").start_execution(
+        stateMachineArn=arn, name=name, input=json.dumps(execution_input)
+    )["executionArn"]
     console.print(f"Started {execution}")
-    console.print(f"Restore id: {restore_id or name} (start again with --restore-id {restore_id or name} to continue it)")
+    console.print(
+        f"Restore id: {restore_id or name} (start again with --restore-id {restore_id or name} to continue it)"
+    )
     if watch:
         raise SystemExit(follow(execution, poll_interval))
 

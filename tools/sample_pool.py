@@ -42,11 +42,42 @@ FORCE_CHANGE_PASSWORD = "FORCE_CHANGE_PASSWORD"
 UNCONFIRMED = "UNCONFIRMED"
 RESET_REQUIRED = "RESET_REQUIRED"
 
-_FIRST_NAMES = ("Ada", "Grace", "Alan", "Linus", "Margaret", "Ken", "Barbara", "Dennis",
-                "Frances", "Edsger", "Radia", "Tim", "Hedy", "John", "Katherine", "Guido")
-_LAST_NAMES = ("Lovelace", "Hopper", "Turing", "Torvalds", "Hamilton", "Thompson", "Liskov",
-               "Ritchie", "Allen", "Dijkstra", "Perlman", "Berners-Lee", "Lamarr", "Backus",
-               "Johnson", "van Rossum")
+_FIRST_NAMES = (
+    "Ada",
+    "Grace",
+    "Alan",
+    "Linus",
+    "Margaret",
+    "Ken",
+    "Barbara",
+    "Dennis",
+    "Frances",
+    "Edsger",
+    "Radia",
+    "Tim",
+    "Hedy",
+    "John",
+    "Katherine",
+    "Guido",
+)
+_LAST_NAMES = (
+    "Lovelace",
+    "Hopper",
+    "Turing",
+    "Torvalds",
+    "Hamilton",
+    "Thompson",
+    "Liskov",
+    "Ritchie",
+    "Allen",
+    "Dijkstra",
+    "Perlman",
+    "Berners-Lee",
+    "Lamarr",
+    "Backus",
+    "Johnson",
+    "van Rossum",
+)
 _TENANTS = ("tenant-acme", "tenant-globex", "tenant-initech", "tenant-umbrella", "tenant-hooli")
 _PLANS = ("free", "pro", "enterprise")
 _LOYALTY_TIERS = ("BRONZE", "SILVER", "GOLD", "PLATINUM")
@@ -54,6 +85,7 @@ _SIGNUP_SOURCES = ("web", "mobile", "partner-import")
 
 
 # --- public types ------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class SamplePoolSpec:
@@ -91,6 +123,7 @@ class SamplePool:
 
 # --- deterministic plans (pure; usable by tests) ----------------------------------------------
 
+
 def intended_status_counts(users: int) -> dict[str, int]:
     """Status mix: 15% FORCE_CHANGE_PASSWORD, 10% UNCONFIRMED, 5% RESET_REQUIRED, rest CONFIRMED.
 
@@ -110,14 +143,14 @@ def intended_status_counts(users: int) -> dict[str, int]:
 
 def intended_disabled_counts(users: int) -> dict[str, int]:
     """Disabled users per status: about 10% of each status, at least one where it is non-empty."""
-    return {status: max(1, round(count / 10)) if count else 0
-            for status, count in intended_status_counts(users).items()}
+    return {
+        status: max(1, round(count / 10)) if count else 0 for status, count in intended_status_counts(users).items()
+    }
 
 
 def group_names(count: int) -> list[str]:
     """``admins, editors, viewers, billing, group-005, group-006, ...``."""
-    return [BASE_GROUP_NAMES[i] if i < len(BASE_GROUP_NAMES) else f"group-{i + 1:03d}"
-            for i in range(count)]
+    return [BASE_GROUP_NAMES[i] if i < len(BASE_GROUP_NAMES) else f"group-{i + 1:03d}" for i in range(count)]
 
 
 def domain_prefix(spec: SamplePoolSpec) -> str:
@@ -182,17 +215,19 @@ def _plan_users(spec: SamplePoolSpec) -> list[_UserPlan]:
             attrs["custom:signup_source"] = rng.choice(_SIGNUP_SOURCES)
         if statuses[i] != UNCONFIRMED and rng.random() < 0.3:
             attrs["dev:custom:legacy_id"] = f"L-{rng.randrange(16**8):08x}"
-        plans.append(_UserPlan(
-            index=i,
-            login=email if spec.username_mode == "email" else f"user{i:04d}",
-            email=email,
-            status=statuses[i],
-            email_verified=i in verified,
-            disabled=i in disabled,
-            attributes=tuple(attrs.items()),
-            password=f"Sample#Pass{i:04d}x",
-            groups=tuple(memberships[i]),
-        ))
+        plans.append(
+            _UserPlan(
+                index=i,
+                login=email if spec.username_mode == "email" else f"user{i:04d}",
+                email=email,
+                status=statuses[i],
+                email_verified=i in verified,
+                disabled=i in disabled,
+                attributes=tuple(attrs.items()),
+                password=f"Sample#Pass{i:04d}x",
+                groups=tuple(memberships[i]),
+            )
+        )
     return plans
 
 
@@ -213,29 +248,47 @@ def _plan_memberships(rng: random.Random, n: int, names: list[str]) -> list[list
 
 # --- building ----------------------------------------------------------------------------------
 
+
 def _pool_kwargs(spec: SamplePoolSpec, region: str) -> dict[str, Any]:
     schema = [
         {"Name": "email", "AttributeDataType": "String", "Required": True, "Mutable": True},
         {"Name": "phone_number", "AttributeDataType": "String", "Required": False, "Mutable": True},
         {"Name": "name", "AttributeDataType": "String", "Required": False, "Mutable": True},
-        {"Name": "tenant_id", "AttributeDataType": "String", "Mutable": True,
-         "StringAttributeConstraints": {"MinLength": "3", "MaxLength": "36"}},
-        {"Name": "plan", "AttributeDataType": "String", "Mutable": True,
-         "StringAttributeConstraints": {"MinLength": "1", "MaxLength": "32"}},
-        {"Name": "employee_number", "AttributeDataType": "Number", "Mutable": True,
-         "NumberAttributeConstraints": {"MinValue": "1", "MaxValue": "999999"}},
+        {
+            "Name": "tenant_id",
+            "AttributeDataType": "String",
+            "Mutable": True,
+            "StringAttributeConstraints": {"MinLength": "3", "MaxLength": "36"},
+        },
+        {
+            "Name": "plan",
+            "AttributeDataType": "String",
+            "Mutable": True,
+            "StringAttributeConstraints": {"MinLength": "1", "MaxLength": "32"},
+        },
+        {
+            "Name": "employee_number",
+            "AttributeDataType": "Number",
+            "Mutable": True,
+            "NumberAttributeConstraints": {"MinValue": "1", "MaxValue": "999999"},
+        },
         # base name 19 chars (Cognito allows 20); moto/Cognito add the "custom:" prefix
         {"Name": "loyalty_tier_code_x", "AttributeDataType": "String", "Mutable": True},
         {"Name": "signup_source", "AttributeDataType": "String", "Mutable": False},
-        {"Name": "legacy_id", "AttributeDataType": "String", "Mutable": True,
-         "DeveloperOnlyAttribute": True},
+        {"Name": "legacy_id", "AttributeDataType": "String", "Mutable": True, "DeveloperOnlyAttribute": True},
     ]
     kwargs: dict[str, Any] = {
         "PoolName": spec.name,
-        "Policies": {"PasswordPolicy": {
-            "MinimumLength": 10, "RequireUppercase": True, "RequireLowercase": True,
-            "RequireNumbers": True, "RequireSymbols": True, "TemporaryPasswordValidityDays": 5,
-        }},
+        "Policies": {
+            "PasswordPolicy": {
+                "MinimumLength": 10,
+                "RequireUppercase": True,
+                "RequireLowercase": True,
+                "RequireNumbers": True,
+                "RequireSymbols": True,
+                "TemporaryPasswordValidityDays": 5,
+            }
+        },
         "Schema": schema,
         "MfaConfiguration": "OPTIONAL",
         "AutoVerifiedAttributes": ["email"],
@@ -280,27 +333,44 @@ def _add_rich_settings(cognito: Any, pool_id: str, region: str) -> None:
     cognito.set_ui_customization(UserPoolId=pool_id, ClientId="ALL", CSS=UI_CSS)
     cognito.set_risk_configuration(
         UserPoolId=pool_id,
-        CompromisedCredentialsRiskConfiguration={"EventFilter": ["SIGN_IN", "PASSWORD_CHANGE"], "Actions": {"EventAction": "BLOCK"}},
+        CompromisedCredentialsRiskConfiguration={
+            "EventFilter": ["SIGN_IN", "PASSWORD_CHANGE"],
+            "Actions": {"EventAction": "BLOCK"},
+        },
         AccountTakeoverRiskConfiguration={
-            "NotifyConfiguration": {"From": "security@example.com", "SourceArn": ses_identity_arn(region),
-                                    "BlockEmail": {"Subject": "Blocked sign-in", "TextBody": "We blocked a sign-in."}},
-            "Actions": {"LowAction": {"Notify": False, "EventAction": "NO_ACTION"},
-                        "MediumAction": {"Notify": True, "EventAction": "MFA_IF_CONFIGURED"},
-                        "HighAction": {"Notify": True, "EventAction": "BLOCK"}},
+            "NotifyConfiguration": {
+                "From": "security@example.com",
+                "SourceArn": ses_identity_arn(region),
+                "BlockEmail": {"Subject": "Blocked sign-in", "TextBody": "We blocked a sign-in."},
+            },
+            "Actions": {
+                "LowAction": {"Notify": False, "EventAction": "NO_ACTION"},
+                "MediumAction": {"Notify": True, "EventAction": "MFA_IF_CONFIGURED"},
+                "HighAction": {"Notify": True, "EventAction": "BLOCK"},
+            },
         },
         RiskExceptionConfiguration={"BlockedIPRangeList": ["192.0.2.0/24"], "SkippedIPRangeList": ["198.51.100.0/24"]},
     )
     waf = boto3.client("wafv2", region_name=region)
-    acl = waf.create_web_acl(Name="sample-cognito-acl", Scope="REGIONAL", DefaultAction={"Allow": {}},
-                             VisibilityConfig={"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False,
-                                               "MetricName": "sample-cognito-acl"})["Summary"]
+    acl = waf.create_web_acl(
+        Name="sample-cognito-acl",
+        Scope="REGIONAL",
+        DefaultAction={"Allow": {}},
+        VisibilityConfig={
+            "SampledRequestsEnabled": False,
+            "CloudWatchMetricsEnabled": False,
+            "MetricName": "sample-cognito-acl",
+        },
+    )["Summary"]
     pool_arn = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]["Arn"]
     waf.associate_web_acl(WebACLArn=acl["ARN"], ResourceArn=pool_arn)
 
 
 def _create_resource_server(cognito: Any, pool_id: str) -> None:
     cognito.create_resource_server(
-        UserPoolId=pool_id, Identifier=RESOURCE_SERVER_ID, Name=RESOURCE_SERVER_NAME,
+        UserPoolId=pool_id,
+        Identifier=RESOURCE_SERVER_ID,
+        Name=RESOURCE_SERVER_NAME,
         Scopes=[
             {"ScopeName": "orders.read", "ScopeDescription": "Read orders"},
             {"ScopeName": "orders.write", "ScopeDescription": "Create and update orders"},
@@ -311,7 +381,9 @@ def _create_resource_server(cognito: Any, pool_id: str) -> None:
 def _create_identity_provider(cognito: Any, pool_id: str, rng: random.Random) -> None:
     issuer = "https://idp.example.com"
     cognito.create_identity_provider(
-        UserPoolId=pool_id, ProviderName=OIDC_PROVIDER_NAME, ProviderType="OIDC",
+        UserPoolId=pool_id,
+        ProviderName=OIDC_PROVIDER_NAME,
+        ProviderType="OIDC",
         ProviderDetails={
             "client_id": "corp-oidc-client",
             "client_secret": f"oidc-secret-{rng.randrange(16**32):032x}",
@@ -334,8 +406,15 @@ def _create_clients(cognito: Any, pool_id: str) -> dict[str, str]:
         CLIENT_WEB: {
             "GenerateSecret": False,
             "ExplicitAuthFlows": ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-            "ReadAttributes": ["email", "email_verified", "name", "phone_number",
-                               "phone_number_verified", "custom:tenant_id", "custom:plan"],
+            "ReadAttributes": [
+                "email",
+                "email_verified",
+                "name",
+                "phone_number",
+                "phone_number_verified",
+                "custom:tenant_id",
+                "custom:plan",
+            ],
             "WriteAttributes": ["email", "name", "custom:plan"],
             "AllowedOAuthFlowsUserPoolClient": True,
             "AllowedOAuthFlows": ["code"],
@@ -344,7 +423,9 @@ def _create_clients(cognito: Any, pool_id: str) -> dict[str, str]:
             "LogoutURLs": ["https://app.example.com/logout"],
             "DefaultRedirectURI": "https://app.example.com/callback",
             "SupportedIdentityProviders": ["COGNITO", OIDC_PROVIDER_NAME],
-            "AccessTokenValidity": 60, "IdTokenValidity": 60, "RefreshTokenValidity": 30,
+            "AccessTokenValidity": 60,
+            "IdTokenValidity": 60,
+            "RefreshTokenValidity": 30,
             "TokenValidityUnits": token_units,
             "PreventUserExistenceErrors": "ENABLED",
             "EnableTokenRevocation": True,
@@ -356,17 +437,18 @@ def _create_clients(cognito: Any, pool_id: str) -> dict[str, str]:
             "AllowedOAuthFlows": ["client_credentials"],
             "AllowedOAuthScopes": [f"{RESOURCE_SERVER_ID}/orders.write"],
             "SupportedIdentityProviders": ["COGNITO"],
-            "AccessTokenValidity": 15, "TokenValidityUnits": token_units,
+            "AccessTokenValidity": 15,
+            "TokenValidityUnits": token_units,
             "PreventUserExistenceErrors": "ENABLED",
             "EnableTokenRevocation": True,
         },
         CLIENT_MOBILE: {
             "GenerateSecret": False,
-            "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH",
-                                  "ALLOW_REFRESH_TOKEN_AUTH"],
-            "AccessTokenValidity": 1, "IdTokenValidity": 1, "RefreshTokenValidity": 90,
-            "TokenValidityUnits": {"AccessToken": "hours", "IdToken": "hours",
-                                   "RefreshToken": "days"},
+            "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            "AccessTokenValidity": 1,
+            "IdTokenValidity": 1,
+            "RefreshTokenValidity": 90,
+            "TokenValidityUnits": {"AccessToken": "hours", "IdToken": "hours", "RefreshToken": "days"},
             "PreventUserExistenceErrors": "LEGACY",
             "EnableTokenRevocation": True,
         },
@@ -381,33 +463,39 @@ def _create_clients(cognito: Any, pool_id: str) -> dict[str, str]:
 def _create_groups(cognito: Any, pool_id: str, names: list[str]) -> None:
     for i, name in enumerate(names):
         kwargs: dict[str, Any] = {
-            "UserPoolId": pool_id, "GroupName": name,
-            "Description": f"Sample group {name}", "Precedence": i * 10,
+            "UserPoolId": pool_id,
+            "GroupName": name,
+            "Description": f"Sample group {name}",
+            "Precedence": i * 10,
         }
         if name == "admins":
             kwargs["RoleArn"] = ADMIN_ROLE_ARN
         cognito.create_group(**kwargs)
 
 
-def _create_user(cognito: Any, pool_id: str, mobile_client_id: str, plan: _UserPlan,
-                 email_mode: bool) -> str:
+def _create_user(cognito: Any, pool_id: str, mobile_client_id: str, plan: _UserPlan, email_mode: bool) -> str:
     """Create one user in its planned status; returns the pool's Username for it."""
     attrs = [{"Name": k, "Value": v} for k, v in plan.attributes]
     if plan.status == UNCONFIRMED:
         # SignUp cannot set developer-only or verification attributes (none are planned here)
-        resp = cognito.sign_up(ClientId=mobile_client_id, Username=plan.login,
-                               Password=plan.password, UserAttributes=attrs)
+        resp = cognito.sign_up(
+            ClientId=mobile_client_id, Username=plan.login, Password=plan.password, UserAttributes=attrs
+        )
         # email mode: the generated UUID (= sub); username mode: the login
         username = resp["UserSub"] if email_mode else plan.login
     else:
         resp = cognito.admin_create_user(
-            UserPoolId=pool_id, Username=plan.login, UserAttributes=attrs,
-            TemporaryPassword=plan.password, MessageAction="SUPPRESS",
+            UserPoolId=pool_id,
+            Username=plan.login,
+            UserAttributes=attrs,
+            TemporaryPassword=plan.password,
+            MessageAction="SUPPRESS",
         )
         username = resp["User"]["Username"]
         if plan.status in (CONFIRMED, RESET_REQUIRED):
-            cognito.admin_set_user_password(UserPoolId=pool_id, Username=username,
-                                            Password=plan.password, Permanent=True)
+            cognito.admin_set_user_password(
+                UserPoolId=pool_id, Username=username, Password=plan.password, Permanent=True
+            )
         if plan.status == RESET_REQUIRED:
             cognito.admin_reset_user_password(UserPoolId=pool_id, Username=username)
     if plan.disabled:
@@ -425,8 +513,9 @@ def build_source_pool(cognito: Any, spec: SamplePoolSpec) -> SamplePool:
     client_ids = _create_clients(cognito, pool_id)
     _create_groups(cognito, pool_id, group_names(spec.groups))
     for plan in _plan_users(spec):
-        username = _create_user(cognito, pool_id, client_ids[CLIENT_MOBILE], plan,
-                                email_mode=spec.username_mode == "email")
+        username = _create_user(
+            cognito, pool_id, client_ids[CLIENT_MOBILE], plan, email_mode=spec.username_mode == "email"
+        )
         for group in plan.groups:
             cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=username, GroupName=group)
     domain = None
@@ -440,6 +529,7 @@ def build_source_pool(cognito: Any, spec: SamplePoolSpec) -> SamplePool:
 
 # --- export: the producer ----------------------------------------------------------------------
 
+
 def _pages(call: Any, items_key: str, token_in: str, token_out: str, **kwargs: Any) -> list[dict]:
     items: list[dict] = []
     while True:
@@ -452,8 +542,9 @@ def _pages(call: Any, items_key: str, token_in: str, token_out: str, **kwargs: A
 
 
 def _all_group_names(cognito: Any, pool_id: str) -> list[str]:
-    groups = _pages(cognito.list_groups, "Groups", "NextToken", "NextToken",
-                    UserPoolId=pool_id, Limit=PRODUCER_GROUPS_LIMIT)
+    groups = _pages(
+        cognito.list_groups, "Groups", "NextToken", "NextToken", UserPoolId=pool_id, Limit=PRODUCER_GROUPS_LIMIT
+    )
     return [g["GroupName"] for g in groups]
 
 
@@ -462,14 +553,25 @@ def export_backup(cognito: Any, pool_id: str, *, now: datetime | None = None) ->
     when = now or datetime.now(UTC)
     if when.tzinfo is not None:
         when = when.astimezone(UTC).replace(tzinfo=None)
-    clients = _pages(cognito.list_user_pool_clients, "UserPoolClients", "NextToken", "NextToken",
-                     UserPoolId=pool_id, MaxResults=60)
-    providers = _pages(cognito.list_identity_providers, "Providers", "NextToken", "NextToken",
-                       UserPoolId=pool_id, MaxResults=60)
+    clients = _pages(
+        cognito.list_user_pool_clients, "UserPoolClients", "NextToken", "NextToken", UserPoolId=pool_id, MaxResults=60
+    )
+    providers = _pages(
+        cognito.list_identity_providers, "Providers", "NextToken", "NextToken", UserPoolId=pool_id, MaxResults=60
+    )
     memberships = {
-        name: [u["Username"] for u in _pages(
-            cognito.list_users_in_group, "Users", "NextToken", "NextToken",
-            UserPoolId=pool_id, GroupName=name, Limit=60)]
+        name: [
+            u["Username"]
+            for u in _pages(
+                cognito.list_users_in_group,
+                "Users",
+                "NextToken",
+                "NextToken",
+                UserPoolId=pool_id,
+                GroupName=name,
+                Limit=60,
+            )
+        ]
         for name in _all_group_names(cognito, pool_id)
     }
     try:
@@ -482,22 +584,27 @@ def export_backup(cognito: Any, pool_id: str, *, now: datetime | None = None) ->
         "user_pool_id": pool_id,
         "user_pool_config": cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"],
         "app_clients": [
-            cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=c["ClientId"])[
-                "UserPoolClient"]
+            cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=c["ClientId"])["UserPoolClient"]
             for c in clients
         ],
-        "users": _pages(cognito.list_users, "Users", "PaginationToken", "PaginationToken",
-                        UserPoolId=pool_id, Limit=60),
+        "users": _pages(
+            cognito.list_users, "Users", "PaginationToken", "PaginationToken", UserPoolId=pool_id, Limit=60
+        ),
         # producer quirk: first page only
         "groups": cognito.list_groups(UserPoolId=pool_id, Limit=PRODUCER_GROUPS_LIMIT)["Groups"],
         "group_memberships": memberships,
         "identity_providers": [
-            cognito.describe_identity_provider(UserPoolId=pool_id, ProviderName=p["ProviderName"])[
-                "IdentityProvider"]
+            cognito.describe_identity_provider(UserPoolId=pool_id, ProviderName=p["ProviderName"])["IdentityProvider"]
             for p in providers
         ],
-        "resource_servers": _pages(cognito.list_resource_servers, "ResourceServers", "NextToken",
-                                   "NextToken", UserPoolId=pool_id, MaxResults=50),
+        "resource_servers": _pages(
+            cognito.list_resource_servers,
+            "ResourceServers",
+            "NextToken",
+            "NextToken",
+            UserPoolId=pool_id,
+            MaxResults=50,
+        ),
         # producer quirk: asks with the pool id instead of the domain name
         "user_pool_domain": cognito.describe_user_pool_domain(Domain=pool_id)["DomainDescription"],
         "ui_customization": ui_customization,
@@ -519,8 +626,11 @@ def _optional_sections(cognito: Any, pool_id: str) -> dict[str, Any]:
         pool_arn = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]["Arn"]
         acl = boto3.client("wafv2", region_name=cognito.meta.region_name).get_web_acl_for_resource(ResourceArn=pool_arn)
         if acl.get("WebACL"):
-            sections["waf_configuration"] = {"WebACLArn": acl["WebACL"]["ARN"], "WebACLName": acl["WebACL"]["Name"],
-                                             "WebACLId": acl["WebACL"]["Id"]}
+            sections["waf_configuration"] = {
+                "WebACLArn": acl["WebACL"]["ARN"],
+                "WebACLName": acl["WebACL"]["Name"],
+                "WebACLId": acl["WebACL"]["Id"],
+            }
     except Exception:  # noqa: BLE001
         pass
     return sections
@@ -533,16 +643,35 @@ def add_federated_users(backup: dict, provider_name: str, count: int, group: str
         user_id = f"{9000 + index:08d}"
         username = f"{provider_name}_{user_id}"
         sub = f"f3d0{index:04d}-0000-4000-8000-{index:012d}"
-        identities = json.dumps([{"userId": user_id, "providerName": provider_name, "providerType": "OIDC",
-                                  "issuer": None, "primary": True, "dateCreated": 1730000000000}], separators=(",", ":"))
-        backup["users"].append({
-            "Username": sub if backup["user_pool_config"].get("UsernameAttributes") else username,
-            "Attributes": [{"Name": "sub", "Value": sub}, {"Name": "email", "Value": f"partner{index:04d}@partner.example"},
-                           {"Name": "email_verified", "Value": "false"}, {"Name": "name", "Value": f"Partner User {index}"},
-                           {"Name": "identities", "Value": identities}],
-            "UserCreateDate": "2026-10-01 08:00:00.000000+00:00", "UserLastModifiedDate": "2026-10-01 08:00:00.000000+00:00",
-            "Enabled": True, "UserStatus": "EXTERNAL_PROVIDER",
-        })
+        identities = json.dumps(
+            [
+                {
+                    "userId": user_id,
+                    "providerName": provider_name,
+                    "providerType": "OIDC",
+                    "issuer": None,
+                    "primary": True,
+                    "dateCreated": 1730000000000,
+                }
+            ],
+            separators=(",", ":"),
+        )
+        backup["users"].append(
+            {
+                "Username": sub if backup["user_pool_config"].get("UsernameAttributes") else username,
+                "Attributes": [
+                    {"Name": "sub", "Value": sub},
+                    {"Name": "email", "Value": f"partner{index:04d}@partner.example"},
+                    {"Name": "email_verified", "Value": "false"},
+                    {"Name": "name", "Value": f"Partner User {index}"},
+                    {"Name": "identities", "Value": identities},
+                ],
+                "UserCreateDate": "2026-10-01 08:00:00.000000+00:00",
+                "UserLastModifiedDate": "2026-10-01 08:00:00.000000+00:00",
+                "Enabled": True,
+                "UserStatus": "EXTERNAL_PROVIDER",
+            }
+        )
         usernames.append(backup["users"][-1]["Username"])
         if group:
             backup["group_memberships"].setdefault(group, []).append(usernames[-1])
@@ -570,6 +699,7 @@ def backup_key(pool_id: str, when: datetime) -> str:
 def write_backup(s3: Any, bucket: str, backup: dict, when: datetime) -> str:
     """Put the backup at its key (as the producer does) and return the key."""
     key = backup_key(backup["user_pool_id"], when)
-    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(backup, default=str).encode("utf-8"),
-                  ContentType="application/json")
+    s3.put_object(
+        Bucket=bucket, Key=key, Body=json.dumps(backup, default=str).encode("utf-8"), ContentType="application/json"
+    )
     return key

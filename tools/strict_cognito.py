@@ -98,23 +98,33 @@ MSG_CANNOT_CONFIRM = "User cannot be confirmed. Current status is {status}"
 # (max 20) and the quotas page; the text "Value '...' at 'schema.1.member.name' failed to satisfy
 # constraint: Member must have length less than or equal to 20" is quoted by a public CDK preflight
 # rule for a failed pool create.
-MSG_VALIDATION_LENGTH = ("1 validation error detected: Value '{value}' at '{path}' failed to satisfy "
-                         "constraint: Member must have length less than or equal to {limit}")
-MSG_VALIDATION_PATTERN = ("1 validation error detected: Value '{value}' at '{path}' failed to satisfy "
-                          "constraint: Member must satisfy regular expression pattern: {pattern}")
+MSG_VALIDATION_LENGTH = (
+    "1 validation error detected: Value '{value}' at '{path}' failed to satisfy "
+    "constraint: Member must have length less than or equal to {limit}"
+)
+MSG_VALIDATION_PATTERN = (
+    "1 validation error detected: Value '{value}' at '{path}' failed to satisfy "
+    "constraint: Member must satisfy regular expression pattern: {pattern}"
+)
 # Sensitive members (ClientSecret, CSS/ImageFile bodies) are named without their value, as in
 # Cognito's well-known "Value at 'password' failed to satisfy constraint: ..." [REPORTED].
-MSG_VALIDATION_LENGTH_HIDDEN = ("1 validation error detected: Value at '{path}' failed to satisfy "
-                                "constraint: Member must have length less than or equal to {limit}")
-MSG_VALIDATION_PATTERN_HIDDEN = ("1 validation error detected: Value at '{path}' failed to satisfy "
-                                 "constraint: Member must satisfy regular expression pattern: {pattern}")
+MSG_VALIDATION_LENGTH_HIDDEN = (
+    "1 validation error detected: Value at '{path}' failed to satisfy "
+    "constraint: Member must have length less than or equal to {limit}"
+)
+MSG_VALIDATION_PATTERN_HIDDEN = (
+    "1 validation error detected: Value at '{path}' failed to satisfy "
+    "constraint: Member must satisfy regular expression pattern: {pattern}"
+)
 # [INFERRED] the limit is [BC]/quotas ("Custom attributes per user pool: 50 (not adjustable)"); no
 # public copy of Cognito's text was found.
 MSG_TOO_MANY_CUSTOM = "Too many custom attributes: a user pool can have at most 50 custom attributes."
 # [REPORTED] docs §1.3 (emulators/preflight rules copying the real message).
 MSG_ALIAS_AND_USERNAME = "Only one of the aliasAttributes or usernameAttributes can be set in a User Pool."
 # [REPORTED] aws/aws-sdk-js#3817 (docs §1.4).
-MSG_UNUSED_ACCOUNT_DAYS = "Please use TemporaryPasswordValidityDays in PasswordPolicy instead of UnusedAccountValidityDays"
+MSG_UNUSED_ACCOUNT_DAYS = (
+    "Please use TemporaryPasswordValidityDays in PasswordPolicy instead of UnusedAccountValidityDays"
+)
 # [REPORTED] for `sub`: public restore code quoting AdminCreateUser's rejection ("We cannot just
 # spread the sourceUser as it causes an exception: `Cannot modify the non-mutable attribute sub`").
 # `sub` IS in the schema (so the schema message would be wrong for it); `identities` and
@@ -147,8 +157,10 @@ MSG_POOL_HAS_DOMAIN = "User pool already has a domain configured."
 # [REPORTED] aws-solutions/content-analysis-on-aws#8 (docs §7).
 MSG_RESERVED_WORD = "Domain cannot contain reserved word: {word}"
 # [REPORTED] exact AWS text matched by aws-nuke's Cognito handler.
-MSG_DELETION_PROTECTION = ("The user pool cannot be deleted because deletion protection is activated. "
-                           "Deletion protection must be inactivated first.")
+MSG_DELETION_PROTECTION = (
+    "The user pool cannot be deleted because deletion protection is activated. "
+    "Deletion protection must be inactivated first."
+)
 # [REPORTED] docs §2.8 (emulator test reproducing the AWS text); EMAIL_OTP by analogy [INFERRED].
 MSG_NO_DELIVERY = "User does not have delivery config set to turn on {factor}"
 # [INFERRED] the requirement is [BC] SetUICustomization ("Your user pool must have a domain"); the
@@ -156,15 +168,21 @@ MSG_NO_DELIVERY = "User does not have delivery config set to turn on {factor}"
 MSG_NO_DOMAIN_FOR_UI = "There has to be an existing domain associated with this user pool"
 # [INFERRED] code from [BC] SetRiskConfiguration errors ("To activate this setting, your user pool
 # must be on the Plus tier"); text not found publicly.
-MSG_ADDON_NOT_ENABLED = ("Threat protection (advanced security) is not enabled for this user pool: "
-                         "it needs UserPoolTier PLUS or UserPoolAddOns.AdvancedSecurityMode AUDIT/ENFORCED.")
+MSG_ADDON_NOT_ENABLED = (
+    "Threat protection (advanced security) is not enabled for this user pool: "
+    "it needs UserPoolTier PLUS or UserPoolAddOns.AdvancedSecurityMode AUDIT/ENFORCED."
+)
 # [INFERRED] texts for AdminLinkProviderForUser; rules from [BC] (see _admin_link_provider_for_user).
 MSG_LINK_SOURCE_COGNITO = "The SourceUser must be a user of an external identity provider, not Cognito."
 MSG_LINK_SOCIAL_ATTRIBUTE = "ProviderAttributeName must be Cognito_Subject for the {type} provider {name}."
-MSG_LINK_ATTRIBUTE_NOT_MAPPED = ("ProviderAttributeName {attribute} is neither Cognito_Subject nor a user pool "
-                                 "attribute mapped by the provider {name}.")
-MSG_LINK_IMMUTABLE = ("The destination user cannot be linked: it has a value for the immutable attribute "
-                      "{attribute} (all attributes of the DestinationUser must be mutable).")
+MSG_LINK_ATTRIBUTE_NOT_MAPPED = (
+    "ProviderAttributeName {attribute} is neither Cognito_Subject nor a user pool "
+    "attribute mapped by the provider {name}."
+)
+MSG_LINK_IMMUTABLE = (
+    "The destination user cannot be linked: it has a value for the immutable attribute "
+    "{attribute} (all attributes of the DestinationUser must be mutable)."
+)
 MSG_LINK_LIMIT = "A user can have at most 5 linked identities."
 MSG_LINK_EXISTS = "The external identity {provider}:{value} is already linked to another user."
 # [INFERRED] modelled on moto's/Cognito's "User pool X does not exist." texts.
@@ -235,6 +253,7 @@ def _forget_pool(backend: Any, pool_id: str) -> None:
 
 # ----------------------------------------------------------------------------------- helpers
 
+
 def _is_standard(name: str) -> bool:
     return name in Attribute.STANDARD_SCHEMA
 
@@ -271,8 +290,9 @@ def _check_schema_names(entries: list[dict[str, Any]], path: str) -> None:
     for index, entry in enumerate(entries, start=1):
         name = str(entry.get("Name", ""))
         if len(name) > MAX_ATTRIBUTE_NAME:
-            raise InvalidParameterException(MSG_VALIDATION_LENGTH.format(
-                value=name, path=f"{path}.{index}.member.name", limit=MAX_ATTRIBUTE_NAME))
+            raise InvalidParameterException(
+                MSG_VALIDATION_LENGTH.format(value=name, path=f"{path}.{index}.member.name", limit=MAX_ATTRIBUTE_NAME)
+            )
 
 
 def _custom_count(pool: Any) -> int:
@@ -306,6 +326,7 @@ def _complete_schema(pool: Any) -> None:
 
 # ----------------------------------------------------------------------------------- 1. confirm
 
+
 def _make_admin_confirm_sign_up(original: Callable) -> Callable:
     def admin_confirm_sign_up(self: Any, user_pool_id: str, username: str) -> str:
         user = self.admin_get_user(user_pool_id, username)
@@ -313,10 +334,12 @@ def _make_admin_confirm_sign_up(original: Callable) -> Callable:
         if status != "UNCONFIRMED":
             raise NotAuthorizedError(MSG_CANNOT_CONFIRM.format(status=status))
         return original(self, user_pool_id, username)
+
     return admin_confirm_sign_up
 
 
 # ----------------------------------------------------------------------------------- 2./5. pools
+
 
 def _make_create_user_pool(original: Callable) -> Callable:
     def create_user_pool(self: Any, name: str, extended_config: dict[str, Any]) -> Any:
@@ -333,6 +356,7 @@ def _make_create_user_pool(original: Callable) -> Callable:
         pool.extended_config.setdefault("UserPoolTier", "ESSENTIALS")  # [BC] "Defaults to ESSENTIALS"
         pool.extended_config.setdefault("DeletionProtection", "INACTIVE")
         return pool
+
     return create_user_pool
 
 
@@ -343,6 +367,7 @@ def _make_add_custom_attributes(original: Callable) -> Callable:
         if _custom_count(pool) + len(custom_attributes or []) > MAX_CUSTOM_ATTRIBUTES:
             raise InvalidParameterException(MSG_TOO_MANY_CUSTOM)
         return original(self, user_pool_id, custom_attributes)
+
     return add_custom_attributes
 
 
@@ -362,6 +387,7 @@ def _make_update_user_pool(original: Callable) -> Callable:
         pool.extended_config.setdefault("DeletionProtection", "INACTIVE")
         pool.mfa_config = config.get("MfaConfiguration") or "OFF"
         pool.last_modified_date = utcnow()
+
     return update_user_pool
 
 
@@ -372,6 +398,7 @@ def _make_delete_user_pool(original: Callable) -> Callable:
             raise InvalidParameterException(MSG_DELETION_PROTECTION)
         original(self, user_pool_id)
         _forget_pool(self, user_pool_id)
+
     return delete_user_pool
 
 
@@ -383,10 +410,12 @@ def _make_pool_to_json(original: Callable) -> Callable:
         for domain in _domains_of(self.id, self.backend):
             result["CustomDomain" if _is_custom_domain(domain) else "Domain"] = domain.domain
         return result
+
     return to_json
 
 
 # ----------------------------------------------------------------------------------- 3. users
+
 
 def _declared(pool: Any) -> set[str]:
     """Schema attribute names; standard ones always (a pool made before install lacks them)."""
@@ -407,8 +436,14 @@ def _check_new_user_attributes(pool: Any, attributes: list[dict[str, Any]]) -> N
 
 
 def _make_admin_create_user(original: Callable) -> Callable:
-    def admin_create_user(self: Any, user_pool_id: str, username: str, message_action: str,
-                          temporary_password: str, attributes: list[dict[str, str]]) -> Any:
+    def admin_create_user(
+        self: Any,
+        user_pool_id: str,
+        username: str,
+        message_action: str,
+        temporary_password: str,
+        attributes: list[dict[str, str]],
+    ) -> Any:
         pool = self.describe_user_pool(user_pool_id)
         if temporary_password is not None:
             problem = _password_problem(pool, temporary_password)
@@ -432,10 +467,12 @@ def _make_admin_create_user(original: Callable) -> Callable:
             if _flag_true(flat.get(flag)) and not flat.get(attribute):
                 raise InvalidParameterException(MSG_VERIFIED_WITHOUT_VALUE.format(flag=flag, attribute=attribute))
         return original(self, user_pool_id, username, message_action, temporary_password, attributes)
+
     return admin_create_user
 
 
 # ----------------------------------------------------------------------------------- 4. clients
+
 
 def _generated_secret() -> str:
     """A secret shaped like Cognito's (51 lower-case letters and digits). moto's is a hyphenated
@@ -453,8 +490,9 @@ def _check_client(backend: Any, pool: Any, config: dict[str, Any], action: str) 
     write = config.get("WriteAttributes") or []
     if write:  # an empty list is treated as "not given" (defaults), like an omitted member
         required = [n for n, a in pool.schema_attributes.items() if a.required and n not in UNWRITABLE_BY_CLIENTS]
-        if (any(name not in known or name in UNWRITABLE_BY_CLIENTS for name in write)
-                or any(name not in write for name in required)):
+        if any(name not in known or name in UNWRITABLE_BY_CLIENTS for name in write) or any(
+            name not in write for name in required
+        ):
             raise InvalidParameterException(MSG_INVALID_WRITE.format(action=action))
     for provider in config.get("SupportedIdentityProviders") or []:
         if provider != "COGNITO" and provider not in pool.identity_providers:
@@ -464,7 +502,7 @@ def _check_client(backend: Any, pool: Any, config: dict[str, Any], action: str) 
             continue
         found = any(
             scope.startswith(server.identifier + "/")
-            and scope[len(server.identifier) + 1:] in {s.get("ScopeName") for s in server.scopes or []}
+            and scope[len(server.identifier) + 1 :] in {s.get("ScopeName") for s in server.scopes or []}
             for server in pool.resource_servers.values()
         )
         if not found:
@@ -472,8 +510,9 @@ def _check_client(backend: Any, pool: Any, config: dict[str, Any], action: str) 
 
 
 def _make_create_user_pool_client(original: Callable) -> Callable:
-    def create_user_pool_client(self: Any, user_pool_id: str, generate_secret: bool,
-                                extended_config: dict[str, Any]) -> Any:
+    def create_user_pool_client(
+        self: Any, user_pool_id: str, generate_secret: bool, extended_config: dict[str, Any]
+    ) -> Any:
         pool = self.describe_user_pool(user_pool_id)
         config = dict(extended_config or {})
         secret = config.pop("ClientSecret", None)
@@ -483,8 +522,9 @@ def _make_create_user_pool_client(original: Callable) -> Callable:
             if len(secret) > 64:  # botocore checks the minimum (24) only
                 raise InvalidParameterException(MSG_VALIDATION_LENGTH_HIDDEN.format(path="clientSecret", limit=64))
             if not re.fullmatch(CLIENT_SECRET_PATTERN, secret):
-                raise InvalidParameterException(MSG_VALIDATION_PATTERN_HIDDEN.format(
-                    path="clientSecret", pattern=CLIENT_SECRET_PATTERN))
+                raise InvalidParameterException(
+                    MSG_VALIDATION_PATTERN_HIDDEN.format(path="clientSecret", pattern=CLIENT_SECRET_PATTERN)
+                )
         _check_client(self, pool, config, "creating")
         client = original(self, user_pool_id, generate_secret, config)
         if secret is not None:
@@ -493,21 +533,23 @@ def _make_create_user_pool_client(original: Callable) -> Callable:
         elif generate_secret:
             client.secret = _generated_secret()
         return client
+
     return create_user_pool_client
 
 
 def _make_update_user_pool_client(original: Callable) -> Callable:
-    def update_user_pool_client(self: Any, user_pool_id: str, client_id: str,
-                                extended_config: dict[str, Any]) -> Any:
+    def update_user_pool_client(self: Any, user_pool_id: str, client_id: str, extended_config: dict[str, Any]) -> Any:
         pool = self.describe_user_pool(user_pool_id)
         if client_id not in pool.clients:
             raise ResourceNotFoundError(client_id)
         _check_client(self, pool, extended_config or {}, "updating")
         return original(self, user_pool_id, client_id, extended_config)
+
     return update_user_pool_client
 
 
 # ----------------------------------------------------------------------------------- 6. domains
+
 
 def _all_domains(region: str | None) -> list[Any]:
     """Domains of every account (prefix domains: one Region; custom domains: every Region)."""
@@ -520,16 +562,18 @@ def _all_domains(region: str | None) -> list[Any]:
 
 
 def _make_create_user_pool_domain(original: Callable) -> Callable:
-    def create_user_pool_domain(self: Any, user_pool_id: str, domain: str,
-                                custom_domain_config: dict[str, str] | None = None) -> Any:
+    def create_user_pool_domain(
+        self: Any, user_pool_id: str, domain: str, custom_domain_config: dict[str, str] | None = None
+    ) -> Any:
         self.describe_user_pool(user_pool_id)
         custom = bool(custom_domain_config) or "." in (domain or "")
         if not custom:
             if len(domain) > 63:
                 raise InvalidParameterException(MSG_VALIDATION_LENGTH.format(value=domain, path="domain", limit=63))
             if not re.match(PREFIX_DOMAIN_PATTERN, domain):
-                raise InvalidParameterException(MSG_VALIDATION_PATTERN.format(
-                    value=domain, path="domain", pattern=PREFIX_DOMAIN_PATTERN))
+                raise InvalidParameterException(
+                    MSG_VALIDATION_PATTERN.format(value=domain, path="domain", pattern=PREFIX_DOMAIN_PATTERN)
+                )
             for word in RESERVED_DOMAIN_WORDS:
                 if word in domain:
                     raise InvalidParameterException(MSG_RESERVED_WORD.format(word=word))
@@ -542,6 +586,7 @@ def _make_create_user_pool_domain(original: Callable) -> Callable:
         with state.lock:
             state.domain_describes[domain] = 0
         return created
+
     return create_user_pool_domain
 
 
@@ -552,6 +597,7 @@ def _make_delete_user_pool_domain(original: Callable) -> Callable:
         with state.lock:
             state.domain_describes.pop(domain, None)
             state.managed_login.pop(domain, None)
+
     return delete_user_pool_domain
 
 
@@ -559,7 +605,8 @@ def _response_create_user_pool_domain(self: Any) -> ActionResult:
     domain = self._get_param("Domain")
     version = self._get_param("ManagedLoginVersion")
     created = self.backend.create_user_pool_domain(
-        self._get_param("UserPoolId"), domain, self._get_param("CustomDomainConfig"))
+        self._get_param("UserPoolId"), domain, self._get_param("CustomDomainConfig")
+    )
     result: dict[str, Any] = {}
     if _is_custom_domain(created):  # a prefix domain has no CloudFront alias target to return
         result.update(created.to_json(extended=False))
@@ -592,6 +639,7 @@ def _response_describe_user_pool_domain(self: Any) -> ActionResult:
 
 
 # ----------------------------------------------------------------------------------- 8. MFA
+
 
 def _response_admin_set_user_mfa_preference(self: Any) -> ActionResult:
     pool_id = self._get_param("UserPoolId")
@@ -639,10 +687,12 @@ def _make_response_admin_get_user(original: Callable) -> Callable:
         if email and isinstance(getattr(result, "result", None), dict):
             result.result.setdefault("UserMFASettingList", []).append("EMAIL_OTP")
         return result
+
     return admin_get_user
 
 
 # ----------------------------------------------------------------------------------- 9. UI
+
 
 def _client_key(pool: Any, client_id: str | None) -> str:
     if client_id in (None, "ALL"):
@@ -683,8 +733,11 @@ def _response_set_ui_customization(self: Any) -> ActionResult:
         entry = {
             "UserPoolId": pool.id,
             "ClientId": key,
-            "ImageUrl": (f"https://d{host}.cloudfront.net/{pool.id}/{key}/{version}/assets/images/image.jpg"
-                         if image_bytes else None),
+            "ImageUrl": (
+                f"https://d{host}.cloudfront.net/{pool.id}/{key}/{version}/assets/images/image.jpg"
+                if image_bytes
+                else None
+            ),
             "ImageBytes": image_bytes,
             "CSS": css,
             "CSSVersion": version,
@@ -708,8 +761,11 @@ def _response_get_ui_customization(self: Any) -> ActionResult:
 
 # ----------------------------------------------------------------------------------- 9. risk
 
-RISK_MEMBERS = ("CompromisedCredentialsRiskConfiguration", "AccountTakeoverRiskConfiguration",
-                "RiskExceptionConfiguration")
+RISK_MEMBERS = (
+    "CompromisedCredentialsRiskConfiguration",
+    "AccountTakeoverRiskConfiguration",
+    "RiskExceptionConfiguration",
+)
 
 
 def _risk_client(pool: Any, client_id: str | None) -> str | None:
@@ -754,6 +810,7 @@ def _response_describe_risk_configuration(self: Any) -> ActionResult:
 
 
 # ----------------------------------------------------------------------------------- 9. links
+
 
 def _identities(user: Any) -> list[dict[str, Any]]:
     raw = user.attribute_lookup.get("identities")
@@ -828,8 +885,16 @@ def _response_admin_link_provider_for_user(self: Any) -> ActionResult:
         created = int(time.time() * 1000)
         state.links[key] = {"user_id": user.id, "attribute": attribute, "created": created}
         identities = _identities(user)
-        identities.append({"userId": value, "providerName": provider_name, "providerType": provider_type,
-                           "issuer": None, "primary": False, "dateCreated": created})
+        identities.append(
+            {
+                "userId": value,
+                "providerName": provider_name,
+                "providerType": provider_type,
+                "issuer": None,
+                "primary": False,
+                "dateCreated": created,
+            }
+        )
         _set_identities(user, identities)
     return EmptyResult()
 
@@ -854,12 +919,19 @@ def _response_admin_disable_provider_for_user(self: Any) -> ActionResult:
             raise UserNotFoundError("User does not exist.")
         user = _user_by_sub(pool, link["user_id"])
         if user is not None:
-            _set_identities(user, [i for i in _identities(user)
-                                   if not (i.get("providerName") == provider_name and str(i.get("userId")) == value)])
+            _set_identities(
+                user,
+                [
+                    i
+                    for i in _identities(user)
+                    if not (i.get("providerName") == provider_name and str(i.get("userId")) == value)
+                ],
+            )
     return EmptyResult()
 
 
 # ----------------------------------------------------------------------------------- 9. tags
+
 
 def _pool_by_arn(backend: Any, arn: str) -> Any:
     for pool in backend.user_pools.values():
@@ -900,13 +972,16 @@ def _make_call_action(original: Callable) -> Callable:
     emulator runs handlers in threads, and moto iterates ``pool.users`` (e.g. the
     UsernameAttributes lookup of AdminCreateUser/AdminGetUser) while another thread inserts a
     user -> ``RuntimeError: OrderedDict mutated during iteration`` (seen without this layer)."""
+
     def call_action(self: Any) -> Any:
         with _CALL_LOCK:
             return original(self)
+
     return call_action
 
 
 # ----------------------------------------------------------------------------------- installer
+
 
 def _patches() -> list[Any]:
     def wrap(cls: type, name: str, factory: Callable[[Callable], Callable]) -> Any:

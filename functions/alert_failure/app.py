@@ -1,4 +1,5 @@
 """Failure alert: names the phase and the cause, free of personal data and secrets."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Phase: apply threat protection (risk configuration), remapped to the new client ids."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -19,9 +20,15 @@ logger, metrics, tracer = Logger(), Metrics(), Tracer()
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     state = event["state"]
     counts = restore_single(
-        state, "threat_protection", "risk_configuration",
+        state,
+        "threat_protection",
+        "risk_configuration",
         build=lambda risk: risk_configuration_request(
-            risk, pool_id(state), client_id_map(work_store(state)), ArnMapper.for_restore(state["restore"], state["pool"]["region"])),
+            risk,
+            pool_id(state),
+            client_id_map(work_store(state)),
+            ArnMapper.for_restore(state["restore"], state["pool"]["region"]),
+        ),
         apply=aws.client("cognito-idp").set_risk_configuration,
         label=lambda risk: f"risk configuration ({risk.get('ClientId') or 'pool'})",
     )

@@ -1,4 +1,5 @@
 """Phase: apply UI customization (hosted UI CSS; pool level or per client with the new client id)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -18,7 +19,9 @@ logger, metrics, tracer = Logger(), Metrics(), Tracer()
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     state = event["state"]
     counts = restore_single(
-        state, "ui_customization", "ui_customization",
+        state,
+        "ui_customization",
+        "ui_customization",
         build=lambda ui: ui_customization_request(ui, pool_id(state), client_id_map(work_store(state))),
         apply=aws.client("cognito-idp").set_ui_customization,
         label=lambda ui: f"UI customization ({ui.get('ClientId') or 'ALL'})",

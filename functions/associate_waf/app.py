@@ -1,4 +1,5 @@
 """Phase: associate WAF web ACL (only a regional web ACL of this Region can protect the new pool)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -19,10 +20,15 @@ logger, metrics, tracer = Logger(), Metrics(), Tracer()
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     state = event["state"]
     counts = restore_single(
-        state, "waf", "waf_configuration",
-        build=lambda waf: Request({
-            "WebACLArn": web_acl_arn(waf, ArnMapper.for_restore(state["restore"], state["pool"]["region"])),
-            "ResourceArn": state["pool"]["arn"]}),
+        state,
+        "waf",
+        "waf_configuration",
+        build=lambda waf: Request(
+            {
+                "WebACLArn": web_acl_arn(waf, ArnMapper.for_restore(state["restore"], state["pool"]["region"])),
+                "ResourceArn": state["pool"]["arn"],
+            }
+        ),
         apply=aws.client("wafv2").associate_web_acl,
         label=lambda waf: f"web ACL {waf.get('WebACLName') or waf.get('WebACLArn')}",
     )

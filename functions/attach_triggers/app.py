@@ -1,4 +1,5 @@
 """Phase: attach Lambda triggers, after the users exist so bulk creation fires none of them."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -20,8 +21,11 @@ def _allow_cognito(function_arn: str, pool_arn: str, new_pool: str) -> str | Non
     """Let the new pool invoke the function; returns a reason when it cannot."""
     try:
         aws.client("lambda").add_permission(
-            FunctionName=function_arn, StatementId=f"cognito-dr-{new_pool}", Action="lambda:InvokeFunction",
-            Principal="cognito-idp.amazonaws.com", SourceArn=pool_arn,
+            FunctionName=function_arn,
+            StatementId=f"cognito-dr-{new_pool}",
+            Action="lambda:InvokeFunction",
+            Principal="cognito-idp.amazonaws.com",
+            SourceArn=pool_arn,
         )
     except ClientError as error:
         if error_code(error) == "ResourceConflictException":  # granted by an earlier run

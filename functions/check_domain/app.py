@@ -1,4 +1,5 @@
 """Phase: check domain status (one turn of the status-check loop)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -19,5 +20,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     # Empty until the new domain becomes visible: still creating.
     domain["status"] = description.get("Status") or "CREATING"
     domain["checks"] = int(domain.get("checks", 0)) + 1
-    logger.info("Domain status", extra={"domain": domain["name"], "status": domain["status"], "checks": domain["checks"]})
+    logger.info(
+        "Domain status", extra={"domain": domain["name"], "status": domain["status"], "checks": domain["checks"]}
+    )
     return {**state, "domain": domain}

@@ -1,4 +1,5 @@
 """Phase: create domain. Restores the prefix domain (a derived prefix if taken); a custom domain is a manual step."""
+
 from __future__ import annotations
 
 import os
@@ -32,7 +33,9 @@ def _create_prefix(new_pool: str, prefix: str, restore_id: str, outcome: PhaseOu
             last_error = describe_error(error)
             continue
         if candidate != prefix:
-            outcome.manual_steps.append(f"Prefix {prefix} was taken in this Region; the hosted UI is at {candidate}: update callback configuration")
+            outcome.manual_steps.append(
+                f"Prefix {prefix} was taken in this Region; the hosted UI is at {candidate}: update callback configuration"
+            )
         return candidate
     outcome.fail(prefix, f"no prefix could be created ({last_error})")
     return None
@@ -45,16 +48,22 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     region = state["pool"]["region"]
     config = backup_parts(state)["user_pool_config"]
     outcome = PhaseOutcome("domain")
-    domain: dict[str, Any] = {"name": "none", "status": "NONE", "checks": 0,
-                              "max_checks": int(os.environ.get("DOMAIN_STATUS_MAX_CHECKS", "40"))}
+    domain: dict[str, Any] = {
+        "name": "none",
+        "status": "NONE",
+        "checks": 0,
+        "max_checks": int(os.environ.get("DOMAIN_STATUS_MAX_CHECKS", "40")),
+    }
     if config.get("CustomDomain"):
         custom = config["CustomDomain"]
         outcome.skip(custom, "a custom domain needs its ACM certificate (us-east-1) and DNS; create it by hand")
-        outcome.manual_steps.append(f"Create custom domain {custom} for pool {new_pool} with its us-east-1 certificate, then point DNS at the new CloudFront target")
+        outcome.manual_steps.append(
+            f"Create custom domain {custom} for pool {new_pool} with its us-east-1 certificate, then point DNS at the new CloudFront target"
+        )
     if config.get("Domain"):
         prefix = _create_prefix(new_pool, config["Domain"], state["restore"]["restore_id"], outcome)
         if prefix:
             domain.update(name=prefix, status="CREATING", url=hosted_ui_url(prefix, region))
-            outcome.restore(prefix, *( [f"derived from {config['Domain']}"] if prefix != config["Domain"] else []))
+            outcome.restore(prefix, *([f"derived from {config['Domain']}"] if prefix != config["Domain"] else []))
     record_phase(state, "domain", outcome)
     return {**state, "domain": domain}

@@ -1,4 +1,5 @@
 """Phase: create user pool. Exactly one new pool per restore id, found again on any re-run."""
+
 from __future__ import annotations
 
 import os
@@ -34,13 +35,20 @@ def _pool_created_earlier(name: str, restore_id: str) -> str | None:
 def _set_mfa(pool_id: str, mfa: str, config: dict[str, Any], outcome: PhaseOutcome) -> None:
     if mfa == "OFF":
         return
-    request: dict[str, Any] = {"UserPoolId": pool_id, "MfaConfiguration": mfa,
-                               "SoftwareTokenMfaConfiguration": {"Enabled": True}}
+    request: dict[str, Any] = {
+        "UserPoolId": pool_id,
+        "MfaConfiguration": mfa,
+        "SoftwareTokenMfaConfiguration": {"Enabled": True},
+    }
     if config.get("SmsConfiguration") and config.get("SmsAuthenticationMessage"):
-        request["SmsMfaConfiguration"] = {"SmsAuthenticationMessage": config["SmsAuthenticationMessage"],
-                                          "SmsConfiguration": config["SmsConfiguration"]}
+        request["SmsMfaConfiguration"] = {
+            "SmsAuthenticationMessage": config["SmsAuthenticationMessage"],
+            "SmsConfiguration": config["SmsConfiguration"],
+        }
     aws.client("cognito-idp").set_user_pool_mfa_config(**request)
-    outcome.notes.append({"item": "MFA", "note": f"MfaConfiguration {mfa}; TOTP enabled (the backup does not say which factors were on)"})
+    outcome.notes.append(
+        {"item": "MFA", "note": f"MfaConfiguration {mfa}; TOTP enabled (the backup does not say which factors were on)"}
+    )
 
 
 @phase_handler(logger, metrics, tracer)
@@ -52,7 +60,10 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     config = parts["user_pool_config"]
     region = aws.client("cognito-idp").meta.region_name
     pool_request = create_user_pool_request(
-        config, restore_id=restore_id, source_pool_id=state["restore"]["source_pool_id"], target_region=region,
+        config,
+        restore_id=restore_id,
+        source_pool_id=state["restore"]["source_pool_id"],
+        target_region=region,
         mapper=ArnMapper.for_restore(state["restore"], region),
         preserve_old_sub=state["restore"].get("preserve_old_sub", False),
     )

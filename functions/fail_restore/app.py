@@ -4,6 +4,7 @@ Step Functions redrives from the unsuccessful state. The failure path ends here 
 Fail state, so a redrive runs this task again: Execution.RedriveCount is then higher than when the
 failure was recorded, and the state machine resumes at the failed phase (every phase is idempotent).
 """
+
 from __future__ import annotations
 
 import os
@@ -39,9 +40,10 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         restore = (event.get("state") or {}).get("restore")
         restore_id = restore.get("restore_id", "?") if isinstance(restore, dict) else "?"
         aws.client("sns").publish(
-            TopicArn=os.environ["ALERT_TOPIC_ARN"], Subject=f"Cognito DR restore resumed: {phase}"[:100],
+            TopicArn=os.environ["ALERT_TOPIC_ARN"],
+            Subject=f"Cognito DR restore resumed: {phase}"[:100],
             Message=f"Restore {restore_id} was redriven (redrive {redrive_count}): resuming at phase '{phase}'. "
-                    f"Execution: {event.get('execution_arn')}",
+            f"Execution: {event.get('execution_arn')}",
         )
         logger.info("Redriven: resuming", extra={"phase": phase, "redrive_count": redrive_count})
         return {"resume_at": phase}

@@ -1,4 +1,5 @@
 """Phase: find latest backup. Picks the backup to restore and binds it to the restore id."""
+
 from __future__ import annotations
 
 import os
@@ -62,7 +63,10 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         entry = ledger.open(restore_id, pool_id, bucket, key)
     elif entry.source_pool_id != pool_id or (named and named != entry.backup_key):
         raise RestoreConflict(f"Restore id {restore_id} already restores {entry.backup_key}; use another restore id.")
-    logger.info("Backup chosen", extra={"restore_id": restore_id, "backup_key": entry.backup_key, "continuing": entry.new_pool_id is not None})
+    logger.info(
+        "Backup chosen",
+        extra={"restore_id": restore_id, "backup_key": entry.backup_key, "continuing": entry.new_pool_id is not None},
+    )
     return {
         "restore": {
             "restore_id": restore_id,

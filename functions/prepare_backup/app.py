@@ -1,4 +1,5 @@
 """Phase: validate and prepare backup. Streams the backup into chunk files; fails before any Cognito write."""
+
 from __future__ import annotations
 
 import os
@@ -29,7 +30,9 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         expected_pool = ref.pool_id if ref else restore["source_pool_id"]
         body = aws.client("s3").get_object(Bucket=restore["backup_bucket"], Key=restore["backup_key"])["Body"]
         prepared = prepare_backup(
-            body, expected_pool_id=expected_pool, sink=store,
+            body,
+            expected_pool_id=expected_pool,
+            sink=store,
             user_chunk_size=int(os.environ.get("USER_CHUNK_SIZE", "500")),
             old_sub_attribute=f"custom:{OLD_SUB_ATTRIBUTE}" if restore.get("preserve_old_sub") else None,
         )

@@ -1,4 +1,5 @@
 """Phase: restore app clients. Keeps each client's secret unless the operator opted out; maps old -> new ids."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -39,7 +40,8 @@ def _client_creator(regenerated: list[str]) -> Callable[..., dict[str, Any]]:
             if "ClientSecret" not in request or "clientsecret" not in describe_error(error).lower():
                 raise
         response = cognito.create_user_pool_client(
-            **{k: v for k, v in request.items() if k != "ClientSecret"}, GenerateSecret=True)
+            **{k: v for k, v in request.items() if k != "ClientSecret"}, GenerateSecret=True
+        )
         regenerated.append(request["ClientName"])
         return response
 
@@ -66,7 +68,9 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         to_create,
         name_of=lambda client: str(client.get("ClientName")),
         build=lambda client: app_client_request(
-            client, new_pool, available_providers=set(restored_providers) & providers,
+            client,
+            new_pool,
+            available_providers=set(restored_providers) & providers,
             keep_secret=state["restore"].get("keep_client_secrets", True),
             mapper=ArnMapper.for_restore(state["restore"], aws.client("cognito-idp").meta.region_name),
         ),
@@ -77,12 +81,23 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     new_ids.update({name: r["UserPoolClient"]["ClientId"] for name, r in responses.items() if r})
     # Old -> new ids for the report (no secrets: they stay in the backup and the new pool only).
     id_map = [
-        {"name": c.get("ClientName"), "old_client_id": c.get("ClientId"), "new_client_id": new_ids.get(c.get("ClientName"))}
+        {
+            "name": c.get("ClientName"),
+            "old_client_id": c.get("ClientId"),
+            "new_client_id": new_ids.get(c.get("ClientName")),
+        }
         for c in clients
     ]
     work_store(state).put_json(work_store(state).key(CLIENT_MAP), id_map)
     for name in regenerated:
-        outcome.notes.append({"item": name, "note": "Cognito refused the backed-up client secret: a new one was generated"})
-        outcome.manual_steps.append(f"App client {name} has a NEW client secret: give it to the applications that use this client")
+        outcome.notes.append(
+            {"item": name, "note": "Cognito refused the backed-up client secret: a new one was generated"}
+        )
+        outcome.manual_steps.append(
+            f"App client {name} has a NEW client secret: give it to the applications that use this client"
+        )
     counts = record_phase(state, "app_clients", outcome)
-    return {**state, "clients": {**counts, "ids": {row["name"]: row["new_client_id"] for row in id_map if row["new_client_id"]}}}
+    return {
+        **state,
+        "clients": {**counts, "ids": {row["name"]: row["new_client_id"] for row in id_map if row["new_client_id"]}},
+    }

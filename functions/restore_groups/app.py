@@ -1,4 +1,5 @@
 """Phase: restore groups, including groups that only the memberships name."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """Phase: restore identity providers (SAML, OIDC, social), before the app clients that name them."""
+
 from __future__ import annotations
 
 from typing import Any

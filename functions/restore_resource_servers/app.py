@@ -1,4 +1,5 @@
 """Phase: restore resource servers (before app clients, whose custom scopes need them)."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """Phase: restore users, one chunk file per Map iteration: create, confirm, disable, link, add to groups."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -20,7 +21,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     policy = event["plan"]["password_policy"]
     pacer = Pacer(concurrency=concurrent_chunks(event["plan"]["map_concurrency"], event["plan"]["user_chunks"]))
     outcome = run_user_chunk(
-        event, context,
+        event,
+        context,
         lambda item, chunk_outcome: restore_user(pool_id(event), UserPlan.from_item(item), policy, chunk_outcome),
         pacer,
     )

@@ -1,4 +1,5 @@
 """Manual DR trigger: {"user_pool_id": ...} -> a new restore execution (unique name); returns its ARN."""
+
 from __future__ import annotations
 
 import json
@@ -36,5 +37,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         stateMachineArn=os.environ["STATE_MACHINE_ARN"], name=name, input=json.dumps(execution_input)
     )
     logger.info("Restore started", extra={"execution_arn": response["executionArn"]})
-    return {"execution_arn": response["executionArn"], "execution_name": name,
-            "restore_id": event.get("restore_id") or name}
+    return {
+        "execution_arn": response["executionArn"],
+        "execution_name": name,
+        "restore_id": event.get("restore_id") or name,
+    }

@@ -1,4 +1,5 @@
 """Phase: verify restored pool. Reads back the new pool, accounts for every backed-up item, writes the report."""
+
 from __future__ import annotations
 
 import re
@@ -15,8 +16,18 @@ from cognito_restore.verification import compare, live_counts
 
 logger, metrics, tracer = Logger(), Metrics(), Tracer()
 CHUNK_RESULT = re.compile(r"/chunk-\d+\.json$")  # not the .progress / .error files
-PHASES = ("pool_configuration", "resource_servers", "identity_providers", "app_clients", "groups", "domain",
-          "lambda_triggers", "ui_customization", "threat_protection", "waf")
+PHASES = (
+    "pool_configuration",
+    "resource_servers",
+    "identity_providers",
+    "app_clients",
+    "groups",
+    "domain",
+    "lambda_triggers",
+    "ui_customization",
+    "threat_protection",
+    "waf",
+)
 
 
 def _add_results(report: Report, store: WorkStore, plan: dict[str, Any]) -> None:
@@ -27,7 +38,9 @@ def _add_results(report: Report, store: WorkStore, plan: dict[str, Any]) -> None
     for key in store.list_keys(store.key("results/users/")):
         if CHUNK_RESULT.search(key):
             report.add_chunk(store.get_json(key))
-    report.maps["users"] = f"s3://{store.bucket}/{store.key('results/users/')} (ids: old/new username and sub per chunk)"
+    report.maps["users"] = (
+        f"s3://{store.bucket}/{store.key('results/users/')} (ids: old/new username and sub per chunk)"
+    )
     report.maps["app_clients"] = f"s3://{store.bucket}/{store.key('maps/app_clients.json')}"
 
 
@@ -45,11 +58,17 @@ def _domain_outcome(report: Report, state: dict[str, Any]) -> None:
         if domain_report.restored:
             domain_report.restored -= 1
             reason = domain.get("outcome") or domain.get("status")
-            domain_report.failed.append({"item": domain.get("name", "?"), "reason": f"domain did not become ACTIVE ({reason})"})
-            report.manual_steps.append(f"Check domain {domain.get('name')} in the console (status {domain.get('status')})")
+            domain_report.failed.append(
+                {"item": domain.get("name", "?"), "reason": f"domain did not become ACTIVE ({reason})"}
+            )
+            report.manual_steps.append(
+                f"Check domain {domain.get('name')} in the console (status {domain.get('status')})"
+            )
 
 
-def _standard_steps(report: Report, state: dict[str, Any], parts: dict[str, Any], status_counts: dict[str, int]) -> None:
+def _standard_steps(
+    report: Report, state: dict[str, Any], parts: dict[str, Any], status_counts: dict[str, int]
+) -> None:
     pool = state["pool"]
     domain = state.get("domain") or {}
     host = domain.get("url", "").removeprefix("https://") or None
@@ -67,8 +86,14 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     restore, plan = state["restore"], state["plan"]
     store = work_store(state)
     report = Report(
-        restore_id=restore["restore_id"], source_pool_id=restore["source_pool_id"], dry_run=restore["dry_run"],
-        backup={"bucket": restore["backup_bucket"], "key": restore["backup_key"], "timestamp": plan.get("backup_timestamp")},
+        restore_id=restore["restore_id"],
+        source_pool_id=restore["source_pool_id"],
+        dry_run=restore["dry_run"],
+        backup={
+            "bucket": restore["backup_bucket"],
+            "key": restore["backup_key"],
+            "timestamp": plan.get("backup_timestamp"),
+        },
     )
     for name, count in plan["counts"].items():
         report.categories[name].backup = count
@@ -93,9 +118,15 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     json_key = store.put_json(store.key("report.json"), document)
     markdown_key = store.put_text(store.key("report.md"), render_markdown(document))
     logger.info("Report written", extra={"summary": report.summary(), "throttled_calls": report.throttled_calls})
-    return {**state, "report": {
-        "json_key": json_key, "markdown_key": markdown_key,
-        "location": f"s3://{store.bucket}/{json_key}",
-        "counts": report.counts(), "summary": report.summary(),
-        "manual_steps": report.manual_steps[:8] + ([f"... {len(report.manual_steps) - 8} more in the report"] if len(report.manual_steps) > 8 else []),
-    }}
+    return {
+        **state,
+        "report": {
+            "json_key": json_key,
+            "markdown_key": markdown_key,
+            "location": f"s3://{store.bucket}/{json_key}",
+            "counts": report.counts(),
+            "summary": report.summary(),
+            "manual_steps": report.manual_steps[:8]
+            + ([f"... {len(report.manual_steps) - 8} more in the report"] if len(report.manual_steps) > 8 else []),
+        },
+    }

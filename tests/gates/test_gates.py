@@ -114,8 +114,19 @@ def test_asl_validator(capsys):
 def test_checkov(capsys):
     """Zero failed checks; every skip is justified in template.yaml's Metadata."""
     require_tool(CHECKOV, "checkov")
-    proc, took = run([str(CHECKOV), "-f", str(TEMPLATE.relative_to(ROOT)), "--framework", "cloudformation",
-                      "--compact", "--skip-download", "--quiet"], timeout=600)
+    proc, took = run(
+        [
+            str(CHECKOV),
+            "-f",
+            str(TEMPLATE.relative_to(ROOT)),
+            "--framework",
+            "cloudformation",
+            "--compact",
+            "--skip-download",
+            "--quiet",
+        ],
+        timeout=600,
+    )
     assert_ok(proc, "checkov")
     skips = TEMPLATE.read_text().count("- id: CKV_")
     report(capsys, f"checkov: no failed checks, {skips} skip ids each with a comment in the template ({took:.1f}s)")

@@ -3,6 +3,7 @@
 backup-format.md: untrusted input; a truncated/corrupt object, a pool-id mismatch or an unexpected
 shape must fail with a clear reason; error messages never quote the document (personal data).
 """
+
 from __future__ import annotations
 
 import io
@@ -22,11 +23,21 @@ def document(**overrides) -> dict:
     doc = {
         "timestamp": "2026-11-02T10:14:07",
         "user_pool_id": POOL,
-        "user_pool_config": {"Id": POOL, "Name": "prod-pool", "Arn": f"arn:aws:cognito-idp:us-east-1:123456789012:userpool/{POOL}",
-                             "CreationDate": "2026-01-01 00:00:00+00:00", "EstimatedNumberOfUsers": 2},
+        "user_pool_config": {
+            "Id": POOL,
+            "Name": "prod-pool",
+            "Arn": f"arn:aws:cognito-idp:us-east-1:123456789012:userpool/{POOL}",
+            "CreationDate": "2026-01-01 00:00:00+00:00",
+            "EstimatedNumberOfUsers": 2,
+        },
         "app_clients": [{"ClientId": "c1", "ClientName": "web", "ClientSecret": "s3cr3t"}],
         "users": [
-            {"Username": "ada", "Attributes": [{"Name": "email", "Value": EMAIL}], "Enabled": True, "UserStatus": "CONFIRMED"},
+            {
+                "Username": "ada",
+                "Attributes": [{"Name": "email", "Value": EMAIL}],
+                "Enabled": True,
+                "UserStatus": "CONFIRMED",
+            },
             {"Username": "grace", "Attributes": [], "Enabled": False, "UserStatus": "UNCONFIRMED"},
         ],
         "groups": [{"GroupName": "admins", "Precedence": 1}],
@@ -71,6 +82,7 @@ def invalid(data: bytes) -> BackupInvalid:
 
 # --- a valid document ---------------------------------------------------------------------------
 
+
 def test_valid_document_streams_users_and_memberships_and_keeps_small_sections():
     doc = document()
     parts, users, memberships = read(encode(doc))
@@ -96,15 +108,24 @@ def test_whitespace_around_the_document_is_fine():
 
 
 def test_pretty_printed_and_unicode_document_is_fine():
-    doc = document(users=[{"Username": "zoë", "Attributes": [{"Name": "name", "Value": "Zoë Ünïcödé 山田"}],
-                           "UserStatus": "CONFIRMED"}])
+    doc = document(
+        users=[
+            {
+                "Username": "zoë",
+                "Attributes": [{"Name": "name", "Value": "Zoë Ünïcödé 山田"}],
+                "UserStatus": "CONFIRMED",
+            }
+        ]
+    )
     _, users, _ = read(json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8"))
     assert users[0]["Attributes"][0]["Value"] == "Zoë Ünïcödé 山田"
 
 
 def test_numbers_are_plain_python_numbers_not_decimals():
-    doc = document(groups=[{"GroupName": "g", "Precedence": 3}],
-                   user_pool_config={"Id": POOL, "Name": "p", "Policies": {"PasswordPolicy": {"MinimumLength": 10}}})
+    doc = document(
+        groups=[{"GroupName": "g", "Precedence": 3}],
+        user_pool_config={"Id": POOL, "Name": "p", "Policies": {"PasswordPolicy": {"MinimumLength": 10}}},
+    )
     parts, _, _ = read(encode(doc))
     assert type(parts.get("groups")[0]["Precedence"]) is int
     json.dumps(parts.sections)  # serialisable as-is (goes to S3 as JSON)
@@ -112,33 +133,64 @@ def test_numbers_are_plain_python_numbers_not_decimals():
 
 def test_unknown_extra_keys_are_ignored_wherever_they_are():
     doc = document()
-    doc = {"producer_version": {"nested": [1, {"deep": [EMAIL]}]}, **doc, "future_section": [[], {}, "x"],
-           "another": None, "scalar": 5}
+    doc = {
+        "producer_version": {"nested": [1, {"deep": [EMAIL]}]},
+        **doc,
+        "future_section": [[], {}, "x"],
+        "another": None,
+        "scalar": 5,
+    }
     parts, users, memberships = read(encode(doc))
     assert len(users) == 2 and len(memberships) == 3
     assert "future_section" not in parts.sections and "producer_version" not in parts.sections
 
 
-@pytest.mark.parametrize("section", ["app_clients", "groups", "identity_providers", "resource_servers",
-                                     "user_pool_domain", "ui_customization", "risk_configuration",
-                                     "waf_configuration", "group_memberships", "timestamp"])
+@pytest.mark.parametrize(
+    "section",
+    [
+        "app_clients",
+        "groups",
+        "identity_providers",
+        "resource_servers",
+        "user_pool_domain",
+        "ui_customization",
+        "risk_configuration",
+        "waf_configuration",
+        "group_memberships",
+        "timestamp",
+    ],
+)
 def test_null_sections_mean_not_backed_up(section):
     parts, users, memberships = read(encode(document(**{section: None})))
     assert parts.get(section) is None
     assert len(users) == 2
 
 
-@pytest.mark.parametrize("section", ["app_clients", "groups", "identity_providers", "resource_servers",
-                                     "user_pool_domain", "ui_customization", "risk_configuration",
-                                     "waf_configuration", "group_memberships", "timestamp"])
+@pytest.mark.parametrize(
+    "section",
+    [
+        "app_clients",
+        "groups",
+        "identity_providers",
+        "resource_servers",
+        "user_pool_domain",
+        "ui_customization",
+        "risk_configuration",
+        "waf_configuration",
+        "group_memberships",
+        "timestamp",
+    ],
+)
 def test_absent_optional_sections_mean_not_backed_up(section):
     parts, _, _ = read(encode(document(**{section: ...})))
     assert parts.get(section) is None
 
 
 def test_optional_security_sections_are_kept():
-    doc = document(risk_configuration={"UserPoolId": POOL, "CompromisedCredentialsRiskConfiguration": {}},
-                   waf_configuration={"WebACLArn": "arn:aws:wafv2:us-east-1:1:regional/webacl/x/1", "WebACLName": "x"})
+    doc = document(
+        risk_configuration={"UserPoolId": POOL, "CompromisedCredentialsRiskConfiguration": {}},
+        waf_configuration={"WebACLArn": "arn:aws:wafv2:us-east-1:1:regional/webacl/x/1", "WebACLName": "x"},
+    )
     parts, _, _ = read(encode(doc))
     assert parts.get("waf_configuration")["WebACLName"] == "x"
     assert parts.get("risk_configuration")["UserPoolId"] == POOL
@@ -170,6 +222,7 @@ def test_users_that_are_not_objects_are_handed_over_not_fatal():
 
 # --- key order ----------------------------------------------------------------------------------
 
+
 def test_users_and_memberships_before_the_config():
     doc = document()
     reordered = {k: doc[k] for k in ("group_memberships", "users")}
@@ -192,10 +245,21 @@ def test_any_key_order_gives_the_same_result(seed):
 
 # --- not JSON, truncated, garbage ---------------------------------------------------------------
 
-@pytest.mark.parametrize("data", [
-    b"", b"   \n", b"not json", b"<html><body>Access Denied</body></html>", b"\x00\x01\x02",
-    b"\xff\xfe{\x00}\x00", b"{'user_pool_id': 'x'}", b"{user_pool_id: 1}", b"PK\x03\x04zipped",
-])
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"   \n",
+        b"not json",
+        b"<html><body>Access Denied</body></html>",
+        b"\x00\x01\x02",
+        b"\xff\xfe{\x00}\x00",
+        b"{'user_pool_id': 'x'}",
+        b"{user_pool_id: 1}",
+        b"PK\x03\x04zipped",
+    ],
+)
 def test_not_json_is_invalid(data):
     invalid(data)
 
@@ -203,8 +267,20 @@ def test_not_json_is_invalid(data):
 def test_truncated_at_ten_offsets_is_invalid():
     data = encode(document())
     length = len(data)
-    offsets = sorted({1, 2, length // 10, length // 4, length // 3, length // 2, 2 * length // 3,
-                      3 * length // 4, length - 2, length - 1})
+    offsets = sorted(
+        {
+            1,
+            2,
+            length // 10,
+            length // 4,
+            length // 3,
+            length // 2,
+            2 * length // 3,
+            3 * length // 4,
+            length - 2,
+            length - 1,
+        }
+    )
     assert len(offsets) == 10
     for offset in offsets:
         with pytest.raises(BackupInvalid):
@@ -234,7 +310,7 @@ def test_trailing_garbage_is_invalid(tail):
     invalid(encode(document()) + tail)
 
 
-@pytest.mark.parametrize("data", [b"[]", b"[{\"user_pool_id\": \"us-east-1_AbCdEf123\"}]", b"\"x\"", b"42", b"null", b"true"])
+@pytest.mark.parametrize("data", [b"[]", b'[{"user_pool_id": "us-east-1_AbCdEf123"}]', b'"x"', b"42", b"null", b"true"])
 def test_top_level_must_be_an_object(data):
     error = invalid(data)
     assert "object" in str(error)
@@ -246,30 +322,34 @@ def test_top_level_array_of_a_valid_document_is_invalid():
 
 # --- shape --------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("section,value", [
-    ("users", {"ada": {"Username": "ada"}}),
-    ("users", "ada"),
-    ("users", 3),
-    ("group_memberships", [["admins", "ada"]]),
-    ("group_memberships", "admins"),
-    ("groups", "admins"),
-    ("groups", {"GroupName": "admins"}),
-    ("groups", ["admins"]),
-    ("app_clients", {"ClientId": "c"}),
-    ("app_clients", ["c"]),
-    ("identity_providers", "Google"),
-    ("identity_providers", [1]),
-    ("resource_servers", {"Identifier": "x"}),
-    ("resource_servers", [None]),
-    ("user_pool_config", ["Name", "p"]),
-    ("user_pool_config", "prod-pool"),
-    ("user_pool_domain", "auth.example.com"),
-    ("ui_customization", []),
-    ("risk_configuration", "on"),
-    ("waf_configuration", ["arn"]),
-    ("timestamp", 1730542447),
-    ("user_pool_id", 5),
-])
+
+@pytest.mark.parametrize(
+    "section,value",
+    [
+        ("users", {"ada": {"Username": "ada"}}),
+        ("users", "ada"),
+        ("users", 3),
+        ("group_memberships", [["admins", "ada"]]),
+        ("group_memberships", "admins"),
+        ("groups", "admins"),
+        ("groups", {"GroupName": "admins"}),
+        ("groups", ["admins"]),
+        ("app_clients", {"ClientId": "c"}),
+        ("app_clients", ["c"]),
+        ("identity_providers", "Google"),
+        ("identity_providers", [1]),
+        ("resource_servers", {"Identifier": "x"}),
+        ("resource_servers", [None]),
+        ("user_pool_config", ["Name", "p"]),
+        ("user_pool_config", "prod-pool"),
+        ("user_pool_domain", "auth.example.com"),
+        ("ui_customization", []),
+        ("risk_configuration", "on"),
+        ("waf_configuration", ["arn"]),
+        ("timestamp", 1730542447),
+        ("user_pool_id", 5),
+    ],
+)
 def test_wrong_section_types_are_invalid_and_named(section, value):
     error = invalid(encode(document(**{section: value})))
     assert section in str(error)
@@ -318,6 +398,7 @@ def test_error_names_a_clear_reason_for_truncation():
 
 # --- no personal data in errors -----------------------------------------------------------------
 
+
 def _broken_documents_with_email() -> list[tuple[str, bytes]]:
     good = encode(document())
     cut = good.index(EMAIL.encode()) + 5
@@ -335,11 +416,13 @@ def _broken_documents_with_email() -> list[tuple[str, bytes]]:
         ("e-mail as config", encode(document(user_pool_config=EMAIL))),
         ("e-mail as top-level array", json.dumps([EMAIL]).encode()),
         ("e-mail as bare string document", json.dumps(EMAIL).encode()),
-        ("e-mail in a number", good.replace(b'"Precedence": 1', f"\"Precedence\": 1{EMAIL}".encode())),
+        ("e-mail in a number", good.replace(b'"Precedence": 1', f'"Precedence": 1{EMAIL}'.encode())),
     ]
 
 
-@pytest.mark.parametrize("label,data", _broken_documents_with_email(), ids=[l for l, _ in _broken_documents_with_email()])
+@pytest.mark.parametrize(
+    "label,data", _broken_documents_with_email(), ids=[l for l, _ in _broken_documents_with_email()]
+)
 def test_errors_never_quote_the_document(label, data):
     message = str(invalid(data))
     assert EMAIL not in message

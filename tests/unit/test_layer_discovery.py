@@ -1,4 +1,5 @@
 """cognito_restore.discovery: which backup object to restore (backup-format.md, "Where backups live")."""
+
 from __future__ import annotations
 
 import random
@@ -16,6 +17,7 @@ def key(pool: str, date: str = "2026/11/02", time: str = "101407") -> str:
 
 
 # --- parse_backup_key ---------------------------------------------------------------------------
+
 
 def test_parse_key_gives_pool_and_utc_time_from_the_key():
     ref = parse_backup_key("cognito-backup/2026/11/02/us-east-1_AbCdEf123-091507.json")
@@ -40,18 +42,18 @@ def test_parse_key_accepts_pools_of_other_regions(pool):
 @pytest.mark.parametrize(
     "other",
     [
-        "cognito-backup/2026/11/02/us-east-1_Abc.json",                 # no time
-        "cognito-backup/2026/11/02/us-east-1_Abc-1014.json",            # short time
-        "cognito-backup/2026/11/02/us-east-1_Abc-1014070.json",         # long time
-        "cognito-backup/2026/11/02/us-east-1_Abc-101407.json.bak",      # other suffix
+        "cognito-backup/2026/11/02/us-east-1_Abc.json",  # no time
+        "cognito-backup/2026/11/02/us-east-1_Abc-1014.json",  # short time
+        "cognito-backup/2026/11/02/us-east-1_Abc-1014070.json",  # long time
+        "cognito-backup/2026/11/02/us-east-1_Abc-101407.json.bak",  # other suffix
         "cognito-backup/2026/11/02/us-east-1_Abc-101407.JSON",
-        "cognito-backup/2026/11/us-east-1_Abc-101407.json",             # no day
-        "cognito-backup/26/11/02/us-east-1_Abc-101407.json",            # 2-digit year
-        "cognito-backup/2026/11/02/extra/us-east-1_Abc-101407.json",    # extra folder
-        "other/cognito-backup/2026/11/02/us-east-1_Abc-101407.json",    # other prefix
+        "cognito-backup/2026/11/us-east-1_Abc-101407.json",  # no day
+        "cognito-backup/26/11/02/us-east-1_Abc-101407.json",  # 2-digit year
+        "cognito-backup/2026/11/02/extra/us-east-1_Abc-101407.json",  # extra folder
+        "other/cognito-backup/2026/11/02/us-east-1_Abc-101407.json",  # other prefix
         "cognito-backups/2026/11/02/us-east-1_Abc-101407.json",
-        "cognito-backup/2026/11/02/",                                   # folder marker
-        "cognito-backup/2026/11/02/abc-101407.json",                    # not a pool id
+        "cognito-backup/2026/11/02/",  # folder marker
+        "cognito-backup/2026/11/02/abc-101407.json",  # not a pool id
         "cognito-backup/2026/11/02/us-east-1_Ab c-101407.json",
         "",
     ],
@@ -62,8 +64,14 @@ def test_keys_of_other_shapes_are_ignored(other):
 
 @pytest.mark.parametrize(
     "bad_time",
-    [("2026/13/02", "101407"), ("2026/02/30", "101407"), ("2026/11/00", "101407"),
-     ("2026/11/02", "246000"), ("2026/11/02", "106000"), ("2026/11/02", "101460")],
+    [
+        ("2026/13/02", "101407"),
+        ("2026/02/30", "101407"),
+        ("2026/11/00", "101407"),
+        ("2026/11/02", "246000"),
+        ("2026/11/02", "106000"),
+        ("2026/11/02", "101460"),
+    ],
 )
 def test_impossible_dates_and_times_are_ignored(bad_time):
     date, time = bad_time
@@ -72,10 +80,11 @@ def test_impossible_dates_and_times_are_ignored(bad_time):
 
 # --- newest_backup ------------------------------------------------------------------------------
 
+
 def test_newest_by_time_in_key_across_days_and_months():
     keys = [
         key(POOL, "2026/11/02", "235959"),
-        key(POOL, "2026/11/03", "000001"),   # newest
+        key(POOL, "2026/11/03", "000001"),  # newest
         key(POOL, "2026/10/31", "120000"),
         key(POOL, "2025/12/31", "235959"),
     ]
@@ -97,10 +106,10 @@ def test_newest_not_decided_by_lexical_order_of_other_key_parts():
     # win if only HHMMSS were compared): only this pool's keys, ordered by key time, count.
     keys = [
         key(POOL, "2026/11/02", "090000"),
-        key("us-east-1_Abc2", "2026/11/02", "230000"),   # lexically after, other pool
+        key("us-east-1_Abc2", "2026/11/02", "230000"),  # lexically after, other pool
         key(POOL, "2026/11/02", "100000"),
         key("us-east-1_Zzz", "2026/12/31", "235959"),
-        key(POOL, "2026/11/01", "235959"),               # larger HHMMSS, earlier day
+        key(POOL, "2026/11/01", "235959"),  # larger HHMMSS, earlier day
     ]
     ref = newest_backup(keys, POOL)
     assert ref.key == key(POOL, "2026/11/02", "100000")
@@ -110,8 +119,8 @@ def test_newest_not_decided_by_lexical_order_of_other_key_parts():
 @pytest.mark.parametrize(
     "impostor",
     [
-        key("us-east-1_Abc2", "2027/01/01", "000000"),                 # pool id is a prefix of it
-        key("eu-west-1_Abc", "2027/01/01", "000000"),                  # same suffix, other region
+        key("us-east-1_Abc2", "2027/01/01", "000000"),  # pool id is a prefix of it
+        key("eu-west-1_Abc", "2027/01/01", "000000"),  # same suffix, other region
         key("xus-east-1_Abc", "2027/01/01", "000000"),
         "cognito-backup/2027/01/01/us-east-1_Abc-000000.json.tmp",
         "cognito-backup/us-east-1_Abc/2027/01/01/us-east-1_Abc-000000.json",
@@ -144,6 +153,7 @@ def test_newest_accepts_any_iterable():
 
 # --- is_valid_pool_id ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("pool", ["us-east-1_AbCdEf123", "eu-west-1_X", "ap-northeast-2_0aZ9"])
 def test_valid_pool_ids(pool):
     assert is_valid_pool_id(pool)
@@ -151,9 +161,22 @@ def test_valid_pool_ids(pool):
 
 @pytest.mark.parametrize(
     "pool",
-    [None, 123, ["us-east-1_Abc"], "", "us-east-1", "us-east-1_", "_Abc", "us-east-1_Ab-c", "us-east-1_Ab c",
-     "us-east-1_Abc/..", "us-east-1_Abc.json", "us east-1_Abc", "us-east-1_Abc*",
-     "us-east-1_" + "A" * 60],
+    [
+        None,
+        123,
+        ["us-east-1_Abc"],
+        "",
+        "us-east-1",
+        "us-east-1_",
+        "_Abc",
+        "us-east-1_Ab-c",
+        "us-east-1_Ab c",
+        "us-east-1_Abc/..",
+        "us-east-1_Abc.json",
+        "us east-1_Abc",
+        "us-east-1_Abc*",
+        "us-east-1_" + "A" * 60,
+    ],
 )
 def test_invalid_pool_ids(pool):
     assert not is_valid_pool_id(pool)

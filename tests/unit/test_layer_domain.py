@@ -1,4 +1,5 @@
 """cognito_restore.domain: hosted UI domain prefix candidates and URL (facts section 7)."""
+
 from __future__ import annotations
 
 import re
@@ -18,13 +19,16 @@ def test_original_first_then_derived():
     assert len(prefixes) == len(set(prefixes)) == 3
 
 
-@pytest.mark.parametrize("prefix,restore_id", [
-    ("sample-pool-7", "r-1"),
-    ("Upper_Case.Pool", "Restore_ID!!"),
-    ("a" * 40, "x" * 40),
-    ("ends-with-", "r-"),
-    ("x", "___"),
-])
+@pytest.mark.parametrize(
+    "prefix,restore_id",
+    [
+        ("sample-pool-7", "r-1"),
+        ("Upper_Case.Pool", "Restore_ID!!"),
+        ("a" * 40, "x" * 40),
+        ("ends-with-", "r-"),
+        ("x", "___"),
+    ],
+)
 def test_every_candidate_is_a_valid_prefix(prefix, restore_id):
     for candidate in derived_prefixes(prefix, restore_id):
         assert VALID.match(candidate), candidate

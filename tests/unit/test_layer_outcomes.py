@@ -1,4 +1,5 @@
 """cognito_restore.outcomes: what a phase did with each backed-up item."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,10 @@ def test_restore_skip_fail_and_counts():
     outcome.skip("federated", "by design")
     outcome.fail("bad", "InvalidParameterException: x")
     assert outcome.restored == ["admins", "group-061"]
-    assert outcome.notes == [{"item": "group-061", "note": "named only by memberships"},
-                             {"item": "group-061", "note": "no precedence"}]
+    assert outcome.notes == [
+        {"item": "group-061", "note": "named only by memberships"},
+        {"item": "group-061", "note": "no precedence"},
+    ]
     assert outcome.skipped == [{"item": "federated", "reason": "by design"}]
     assert outcome.failed == [{"item": "bad", "reason": "InvalidParameterException: x"}]
     assert outcome.counts() == {"restored": 2, "skipped": 1, "failed": 1}

@@ -1,4 +1,5 @@
 """Pacing per quota category: every running chunk together stays at the quota, by construction."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,7 +7,9 @@ import pytest
 from cognito_restore.pacing import CATEGORY_OF, DEFAULT_QUOTAS, concurrent_chunks, per_task_interval_ms, quotas_from_env
 
 
-@pytest.mark.parametrize(("quota", "concurrency", "interval"), [(50, 10, 200), (30, 10, 334), (25, 10, 400), (25, 1, 40)])
+@pytest.mark.parametrize(
+    ("quota", "concurrency", "interval"), [(50, 10, 200), (30, 10, 334), (25, 10, 400), (25, 1, 40)]
+)
 def test_each_chunk_gets_its_share_of_the_quota(quota: float, concurrency: int, interval: int) -> None:
     assert per_task_interval_ms(quota, concurrency) == interval
     total = concurrency * 1000 / per_task_interval_ms(quota, concurrency)
@@ -30,9 +33,12 @@ def test_fewer_chunks_than_the_map_allows_share_the_whole_quota() -> None:
 def test_every_restore_write_is_paced_in_its_quota_category() -> None:
     """Facts sheet section 4: the category of each admin call the restore makes."""
     assert CATEGORY_OF == {
-        "AdminCreateUser": "UserCreation", "AdminSetUserPassword": "UserAccountRecovery",
-        "AdminDisableUser": "UserUpdate", "AdminAddUserToGroup": "UserUpdate",
-        "AdminLinkProviderForUser": "UserUpdate", "AdminSetUserMFAPreference": "UserResourceUpdate",
+        "AdminCreateUser": "UserCreation",
+        "AdminSetUserPassword": "UserAccountRecovery",
+        "AdminDisableUser": "UserUpdate",
+        "AdminAddUserToGroup": "UserUpdate",
+        "AdminLinkProviderForUser": "UserUpdate",
+        "AdminSetUserMFAPreference": "UserResourceUpdate",
     }
     assert DEFAULT_QUOTAS == {"UserCreation": 50, "UserAccountRecovery": 30, "UserUpdate": 25, "UserResourceUpdate": 25}
 

@@ -1,4 +1,5 @@
 """cognito_restore.passwords: random permanent passwords that satisfy any Cognito password policy."""
+
 from __future__ import annotations
 
 import string
@@ -26,13 +27,22 @@ def test_symbols_are_cognito_special_characters():
     assert set(SYMBOLS) <= COGNITO_SYMBOLS
 
 
-@pytest.mark.parametrize("policy", [
-    None,
-    {},
-    {"MinimumLength": 6},
-    {"MinimumLength": 8, "RequireUppercase": True, "RequireLowercase": True, "RequireNumbers": True, "RequireSymbols": True},
-    {"MinimumLength": 10, "TemporaryPasswordValidityDays": 5, "PasswordHistorySize": 24},
-])
+@pytest.mark.parametrize(
+    "policy",
+    [
+        None,
+        {},
+        {"MinimumLength": 6},
+        {
+            "MinimumLength": 8,
+            "RequireUppercase": True,
+            "RequireLowercase": True,
+            "RequireNumbers": True,
+            "RequireSymbols": True,
+        },
+        {"MinimumLength": 10, "TemporaryPasswordValidityDays": 5, "PasswordHistorySize": 24},
+    ],
+)
 def test_every_sample_has_all_four_classes_and_only_allowed_characters(policy):
     for _ in range(SAMPLES):
         password = random_password(policy)

@@ -3,6 +3,7 @@
 Checks that every backed-up user and membership is either planned or reported (skipped/failed) by
 name, that chunk files and manifests are consistent, and that nothing is written for a bad backup.
 """
+
 from __future__ import annotations
 
 import io
@@ -41,8 +42,13 @@ class MemorySink:
 
 
 def user(username, status="CONFIRMED", enabled=True, **attrs):
-    return {"Username": username, "Attributes": [{"Name": k, "Value": v} for k, v in attrs.items()],
-            "Enabled": enabled, "UserStatus": status, "UserCreateDate": "2026-01-01 00:00:00+00:00"}
+    return {
+        "Username": username,
+        "Attributes": [{"Name": k, "Value": v} for k, v in attrs.items()],
+        "Enabled": enabled,
+        "UserStatus": status,
+        "UserCreateDate": "2026-01-01 00:00:00+00:00",
+    }
 
 
 def document(users=(), memberships=None, groups=None, config=None, **extra) -> dict:
@@ -63,12 +69,14 @@ def document(users=(), memberships=None, groups=None, config=None, **extra) -> d
     return doc
 
 
-def prepare(doc, *, sink=None, expected=POOL, user_chunk_size=1000, tmp_dir=None,
-            raw: bytes | None = None) -> tuple[PreparedBackup, MemorySink]:
+def prepare(
+    doc, *, sink=None, expected=POOL, user_chunk_size=1000, tmp_dir=None, raw: bytes | None = None
+) -> tuple[PreparedBackup, MemorySink]:
     sink = sink or MemorySink()
     data = raw if raw is not None else json.dumps(doc).encode()
-    prepared = prepare_backup(io.BytesIO(data), expected_pool_id=expected, sink=sink, user_chunk_size=user_chunk_size,
-                              tmp_dir=tmp_dir)
+    prepared = prepare_backup(
+        io.BytesIO(data), expected_pool_id=expected, sink=sink, user_chunk_size=user_chunk_size, tmp_dir=tmp_dir
+    )
     return prepared, sink
 
 
@@ -87,8 +95,11 @@ def planned_users(sink, prepared):
 
 def planned_memberships(sink, prepared):
     """Memberships travel with their user: (group, sign-in name, old username) per group of each planned user."""
-    return [{"group": g, "username": u["create_username"], "old_username": u["old_username"]}
-            for u in planned_users(sink, prepared) for g in u["groups"]]
+    return [
+        {"group": g, "username": u["create_username"], "old_username": u["old_username"]}
+        for u in planned_users(sink, prepared)
+        for g in u["groups"]
+    ]
 
 
 def problems(sink, prepared, category=None):
@@ -107,10 +118,13 @@ def assert_users_add_up(sink, prepared):
 
 def assert_memberships_add_up(sink, prepared):
     assert prepared.planned["memberships"] == len(planned_memberships(sink, prepared))
-    assert prepared.planned["memberships"] + len(problems(sink, prepared, "memberships")) == prepared.counts["memberships"]
+    assert (
+        prepared.planned["memberships"] + len(problems(sink, prepared, "memberships")) == prepared.counts["memberships"]
+    )
 
 
 # --- chunking -----------------------------------------------------------------------------------
+
 
 def test_users_are_split_into_chunks_with_a_manifest():
     doc = document(users=[user(f"u{i}") for i in range(5)])
@@ -170,6 +184,7 @@ def test_manifest_counts_match_planned_totals():
 
 def test_chunk_items_are_user_plans():
     from cognito_restore.users import UserPlan
+
     prepared, sink = prepare(document([user("ada", email="ada@example.com", email_verified="true", sub="s-1")]))
     (item,) = planned_users(sink, prepared)
     plan = UserPlan.from_item(item)
@@ -178,6 +193,7 @@ def test_chunk_items_are_user_plans():
 
 
 # --- users --------------------------------------------------------------------------------------
+
 
 def test_duplicate_user_planned_once_and_reported_once_as_skipped():
     doc = document([user("ada"), user("grace"), user("ada")])
@@ -218,7 +234,9 @@ def test_case_insensitive_pool_treats_case_variants_as_one_sign_in():
 
 
 def test_case_sensitive_pool_keeps_case_variants():
-    prepared, sink = prepare(document([user("Ada"), user("ada")], config={"UsernameConfiguration": {"CaseSensitive": True}}))
+    prepared, sink = prepare(
+        document([user("Ada"), user("ada")], config={"UsernameConfiguration": {"CaseSensitive": True}})
+    )
     assert {u["old_username"] for u in planned_users(sink, prepared)} == {"Ada", "ada"}
     prepared, sink = prepare(document([user("Ada"), user("ada")]))  # default: case sensitive
     assert prepared.planned["users"] == 2
@@ -233,8 +251,7 @@ def test_email_pool_user_without_email_fails_and_is_named():
 
 
 def test_malformed_users_are_failed_by_name():
-    doc = document(["just a string", {"Username": "bob", "Attributes": "nope", "UserStatus": "CONFIRMED"},
-                    user("ok")])
+    doc = document(["just a string", {"Username": "bob", "Attributes": "nope", "UserStatus": "CONFIRMED"}, user("ok")])
     prepared, sink = prepare(doc)
     found = {p["item"]: p for p in problems(sink, prepared, "users")}
     assert found["bob"]["outcome"] == "failed"
@@ -250,9 +267,13 @@ def test_several_users_without_username_are_all_failed():
 
 
 def test_users_streamed_before_the_config_are_still_planned_with_the_pool_model():
-    doc = document([user("uuid-1", email="ada@example.com", **{"custom:tenant": "t1", "custom:undeclared": "x"})],
-                   config={"UsernameAttributes": ["email"],
-                           "SchemaAttributes": [{"Name": "custom:tenant", "AttributeDataType": "String"}]})
+    doc = document(
+        [user("uuid-1", email="ada@example.com", **{"custom:tenant": "t1", "custom:undeclared": "x"})],
+        config={
+            "UsernameAttributes": ["email"],
+            "SchemaAttributes": [{"Name": "custom:tenant", "AttributeDataType": "String"}],
+        },
+    )
     ordered = {"users": doc.pop("users"), **doc}
     assert list(ordered)[0] == "users"
     prepared, sink = prepare(ordered)
@@ -275,6 +296,7 @@ def test_key_order_does_not_change_the_plan():
 
 
 # --- memberships --------------------------------------------------------------------------------
+
 
 def test_membership_of_unknown_user_is_failed_by_name():
     prepared, sink = prepare(document([user("ada")], {"admins": ["ada", "ghost"]}))
@@ -332,10 +354,18 @@ def test_non_string_members_are_failed():
 
 # --- groups -------------------------------------------------------------------------------------
 
+
 def test_groups_only_named_by_memberships_are_added_with_a_note():
     doc = document([user("ada")], {"admins": ["ada"], "group-061": ["ada"]}, groups=["admins"])
-    doc["groups"][0].update({"Description": "Admins", "Precedence": 0, "RoleArn": "arn:aws:iam::1:role/r",
-                             "UserPoolId": POOL, "CreationDate": "2026-01-01"})
+    doc["groups"][0].update(
+        {
+            "Description": "Admins",
+            "Precedence": 0,
+            "RoleArn": "arn:aws:iam::1:role/r",
+            "UserPoolId": POOL,
+            "CreationDate": "2026-01-01",
+        }
+    )
     prepared, sink = prepare(doc)
     to_create = parts(sink, prepared)["groups_to_create"]
     by_name = {g["GroupName"]: g for g in to_create}
@@ -370,16 +400,17 @@ def test_group_without_name_is_not_lost_silently():
 
 # --- counts -------------------------------------------------------------------------------------
 
+
 def test_counts_add_up_with_every_kind_of_problem():
     config = {"UsernameAttributes": ["email"], "UsernameConfiguration": {"CaseSensitive": False}}
     users = [
         user("u1", email="one@example.com"),
         user("u2", email="two@example.com", status="UNCONFIRMED", enabled=False),
-        user("u1", email="one@example.com"),                         # duplicate
-        user("u3", email="ONE@example.com"),                          # same sign-in (case-insensitive)
-        user("u4"),                                                   # no email
+        user("u1", email="one@example.com"),  # duplicate
+        user("u3", email="ONE@example.com"),  # same sign-in (case-insensitive)
+        user("u4"),  # no email
         user("Google_9", status="EXTERNAL_PROVIDER"),
-        user("u5", email="five@example.com", status="MYSTERY"),       # unknown status
+        user("u5", email="five@example.com", status="MYSTERY"),  # unknown status
         {"Username": "u6", "Attributes": {}, "UserStatus": "CONFIRMED"},
         "garbage",
     ]
@@ -390,11 +421,15 @@ def test_counts_add_up_with_every_kind_of_problem():
     assert_users_add_up(sink, prepared)
     assert_memberships_add_up(sink, prepared)
     assert {u["old_username"] for u in planned_users(sink, prepared)} == {"u1", "u2"}
-    assert {(m["group"], m["old_username"]) for m in planned_memberships(sink, prepared)} == {("a", "u1"), ("a", "u2"), ("b", "u2")}
+    assert {(m["group"], m["old_username"]) for m in planned_memberships(sink, prepared)} == {
+        ("a", "u1"),
+        ("a", "u2"),
+        ("b", "u2"),
+    }
     outcomes = Counter((p["category"], p["outcome"]) for p in problems(sink, prepared))
-    assert outcomes[("users", "skipped")] == 2          # duplicate u1, Google_9
-    assert outcomes[("users", "failed")] == 5           # u3, u4, u5, u6, garbage
-    assert outcomes[("memberships", "failed")] == 2     # nobody, 3
+    assert outcomes[("users", "skipped")] == 2  # duplicate u1, Google_9
+    assert outcomes[("users", "failed")] == 5  # u3, u4, u5, u6, garbage
+    assert outcomes[("memberships", "failed")] == 2  # nobody, 3
     every_problem_has_a_reason = all(p["reason"] for p in problems(sink, prepared))
     assert every_problem_has_a_reason
 
@@ -404,15 +439,29 @@ def test_other_category_counts():
         config={"Domain": "my-prefix", "CustomDomain": "auth.example.com"},
         app_clients=[{"ClientId": "a", "ClientName": "a"}, {"ClientId": "b", "ClientName": "b"}],
         identity_providers=[{"ProviderName": "Google", "ProviderType": "Google"}],
-        resource_servers=[{"Identifier": "x", "Name": "x"}, {"Identifier": "y", "Name": "y"}, {"Identifier": "z", "Name": "z"}],
+        resource_servers=[
+            {"Identifier": "x", "Name": "x"},
+            {"Identifier": "y", "Name": "y"},
+            {"Identifier": "z", "Name": "z"},
+        ],
         ui_customization={"CSS": ".x{}"},
         risk_configuration={"CompromisedCredentialsRiskConfiguration": {"Actions": {"EventAction": "BLOCK"}}},
         waf_configuration={"WebACLArn": "arn:aws:wafv2:us-west-2:1:regional/webacl/x/1"},
     )
     prepared, _ = prepare(doc)
-    assert prepared.counts == {"users": 0, "groups": 0, "memberships": 0, "app_clients": 2, "identity_providers": 1,
-                               "resource_servers": 3, "domain": 2, "lambda_triggers": 0, "ui_customization": 1, "threat_protection": 1,
-                               "waf": 1}
+    assert prepared.counts == {
+        "users": 0,
+        "groups": 0,
+        "memberships": 0,
+        "app_clients": 2,
+        "identity_providers": 1,
+        "resource_servers": 3,
+        "domain": 2,
+        "lambda_triggers": 0,
+        "ui_customization": 1,
+        "threat_protection": 1,
+        "waf": 1,
+    }
 
 
 def test_absent_optional_sections_count_zero():
@@ -423,9 +472,13 @@ def test_absent_optional_sections_count_zero():
 
 # --- the prepared result --------------------------------------------------------------------------
 
+
 def test_prepared_state_is_pointers_and_counts_only():
-    doc = document([user("ada", email="ada@example.com")], {"g": ["ada"]},
-                   app_clients=[{"ClientId": "c", "ClientName": "web", "ClientSecret": "TopSecretValue123456789"}])
+    doc = document(
+        [user("ada", email="ada@example.com")],
+        {"g": ["ada"]},
+        app_clients=[{"ClientId": "c", "ClientName": "web", "ClientSecret": "TopSecretValue123456789"}],
+    )
     prepared, sink = prepare(doc)
     state = prepared.to_state()
     text = json.dumps(state)
@@ -453,6 +506,7 @@ def test_parts_hold_the_small_sections_not_users_or_memberships():
 
 
 # --- nothing is written for a bad backup ------------------------------------------------------------
+
 
 def test_pool_id_mismatch_with_the_key_is_invalid_and_writes_nothing(tmp_path):
     sink = MemorySink()
@@ -482,6 +536,7 @@ def test_temporary_files_are_removed_after_success(tmp_path):
 
 
 # --- a real producer-shaped backup (moto + tools.sample_pool) ---------------------------------------
+
 
 @pytest.fixture(scope="module")
 def producer_backups():

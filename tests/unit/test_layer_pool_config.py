@@ -1,4 +1,5 @@
 """cognito_restore.pool_config: DescribeUserPool (as backed up) -> CreateUserPool request (facts sheet section 1)."""
+
 from __future__ import annotations
 
 import copy
@@ -20,8 +21,13 @@ TARGET = "us-west-2"
 
 def std(name, data_type="String", required=False, mutable=True, **extra):
     """A standard attribute as DescribeUserPool returns it."""
-    entry = {"Name": name, "AttributeDataType": data_type, "DeveloperOnlyAttribute": False, "Mutable": mutable,
-             "Required": required}
+    entry = {
+        "Name": name,
+        "AttributeDataType": data_type,
+        "DeveloperOnlyAttribute": False,
+        "Mutable": mutable,
+        "Required": required,
+    }
     if data_type == "String":
         entry["StringAttributeConstraints"] = {"MinLength": "0", "MaxLength": "2048"}
     entry.update(extra)
@@ -41,17 +47,36 @@ def described_pool(**overrides) -> dict:
         "CustomDomain": "auth.example.com",
         "SmsConfigurationFailure": "x",
         "EmailConfigurationFailure": "y",
-        "Policies": {"PasswordPolicy": {"MinimumLength": 10, "RequireUppercase": True, "RequireLowercase": True,
-                                        "RequireNumbers": True, "RequireSymbols": True,
-                                        "TemporaryPasswordValidityDays": 5}},
+        "Policies": {
+            "PasswordPolicy": {
+                "MinimumLength": 10,
+                "RequireUppercase": True,
+                "RequireLowercase": True,
+                "RequireNumbers": True,
+                "RequireSymbols": True,
+                "TemporaryPasswordValidityDays": 5,
+            }
+        },
         "DeletionProtection": "ACTIVE",
         "LambdaConfig": {"PreSignUp": "arn:aws:lambda:us-east-1:123456789012:function:pre", "CustomMessage": ""},
         "SchemaAttributes": [
-            {"Name": "sub", "AttributeDataType": "String", "DeveloperOnlyAttribute": False, "Mutable": False,
-             "Required": True, "StringAttributeConstraints": {"MinLength": "1", "MaxLength": "2048"}},
+            {
+                "Name": "sub",
+                "AttributeDataType": "String",
+                "DeveloperOnlyAttribute": False,
+                "Mutable": False,
+                "Required": True,
+                "StringAttributeConstraints": {"MinLength": "1", "MaxLength": "2048"},
+            },
             std("email", required=True),
-            {"Name": "custom:tenant_id", "AttributeDataType": "String", "DeveloperOnlyAttribute": False,
-             "Mutable": True, "Required": False, "StringAttributeConstraints": {"MinLength": "3", "MaxLength": "36"}},
+            {
+                "Name": "custom:tenant_id",
+                "AttributeDataType": "String",
+                "DeveloperOnlyAttribute": False,
+                "Mutable": True,
+                "Required": False,
+                "StringAttributeConstraints": {"MinLength": "3", "MaxLength": "36"},
+            },
         ],
         "AutoVerifiedAttributes": ["email"],
         "UsernameConfiguration": {"CaseSensitive": False},
@@ -60,8 +85,11 @@ def described_pool(**overrides) -> dict:
         "EmailConfiguration": {"EmailSendingAccount": "COGNITO_DEFAULT"},
         "UserPoolTags": {"team": "identity"},
         "AccountRecoverySetting": {"RecoveryMechanisms": [{"Priority": 1, "Name": "verified_email"}]},
-        "VerificationMessageTemplate": {"DefaultEmailOption": "CONFIRM_WITH_CODE", "EmailMessage": "code {####}",
-                                        "EmailSubject": "Verify"},
+        "VerificationMessageTemplate": {
+            "DefaultEmailOption": "CONFIRM_WITH_CODE",
+            "EmailMessage": "code {####}",
+            "EmailSubject": "Verify",
+        },
         "EmailVerificationMessage": "code {####}",
         "EmailVerificationSubject": "Verify",
         "UserPoolTier": "ESSENTIALS",
@@ -71,8 +99,12 @@ def described_pool(**overrides) -> dict:
 
 
 def build(config=None, **kwargs):
-    return create_user_pool_request(config if config is not None else described_pool(), restore_id="r-20261102",
-                                    source_pool_id=SOURCE, target_region=kwargs.pop("target_region", TARGET))
+    return create_user_pool_request(
+        config if config is not None else described_pool(),
+        restore_id="r-20261102",
+        source_pool_id=SOURCE,
+        target_region=kwargs.pop("target_region", TARGET),
+    )
 
 
 def schema_names(request) -> dict[str, dict]:
@@ -81,15 +113,31 @@ def schema_names(request) -> dict[str, dict]:
 
 # --- top-level fields ---------------------------------------------------------------------------
 
+
 def test_name_becomes_pool_name():
     request = build().request
     assert request["PoolName"] == "prod-pool"
     assert "Name" not in request
 
 
-@pytest.mark.parametrize("field", ["Id", "Arn", "Status", "CreationDate", "LastModifiedDate", "EstimatedNumberOfUsers",
-                                   "Domain", "CustomDomain", "SchemaAttributes", "SmsConfigurationFailure",
-                                   "EmailConfigurationFailure", "LambdaConfig", "Name"])
+@pytest.mark.parametrize(
+    "field",
+    [
+        "Id",
+        "Arn",
+        "Status",
+        "CreationDate",
+        "LastModifiedDate",
+        "EstimatedNumberOfUsers",
+        "Domain",
+        "CustomDomain",
+        "SchemaAttributes",
+        "SmsConfigurationFailure",
+        "EmailConfigurationFailure",
+        "LambdaConfig",
+        "Name",
+    ],
+)
 def test_output_only_fields_are_dropped(field):
     assert field not in build().request
 
@@ -99,11 +147,13 @@ def test_request_has_only_create_user_pool_members():
     model = botocore.session.get_session().get_service_model("cognito-idp")
     allowed = set(model.operation_model("CreateUserPool").input_shape.members)
     config = described_pool(
-        UsernameAttributes=["email"], DeviceConfiguration={"ChallengeRequiredOnNewDevice": True},
+        UsernameAttributes=["email"],
+        DeviceConfiguration={"ChallengeRequiredOnNewDevice": True},
         SmsConfiguration={"SnsCallerArn": "arn:aws:iam::1:role/sns", "ExternalId": "x", "SnsRegion": TARGET},
-        UserPoolAddOns={"AdvancedSecurityMode": "AUDIT"}, UserAttributeUpdateSettings={
-            "AttributesRequireVerificationBeforeUpdate": ["email"]},
-        SmsAuthenticationMessage="code {####}", SmsVerificationMessage="v {####}",
+        UserPoolAddOns={"AdvancedSecurityMode": "AUDIT"},
+        UserAttributeUpdateSettings={"AttributesRequireVerificationBeforeUpdate": ["email"]},
+        SmsAuthenticationMessage="code {####}",
+        SmsVerificationMessage="v {####}",
     )
     request = build(config).request
     assert set(request) <= allowed, set(request) - allowed
@@ -111,27 +161,34 @@ def test_request_has_only_create_user_pool_members():
 
 def test_request_passes_botocore_parameter_validation():
     from botocore.validate import ParamValidator
+
     model = botocore.session.get_session().get_service_model("cognito-idp")
     shape = model.operation_model("CreateUserPool").input_shape
     report = ParamValidator().validate(build().request, shape)
     assert not report.has_errors(), report.generate_report()
 
 
-@pytest.mark.parametrize("field,value", [
-    ("UsernameAttributes", ["email", "phone_number"]),
-    ("AliasAttributes", ["email", "preferred_username"]),
-    ("UsernameConfiguration", {"CaseSensitive": True}),
-    ("UsernameConfiguration", {"CaseSensitive": False}),
-    ("Policies", {"PasswordPolicy": {"MinimumLength": 12}, "SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD"]}}),
-    ("AccountRecoverySetting", {"RecoveryMechanisms": [{"Priority": 1, "Name": "admin_only"}]}),
-    ("DeletionProtection", "INACTIVE"),
-    ("UserPoolTier", "PLUS"),
-    ("UserPoolAddOns", {"AdvancedSecurityMode": "ENFORCED"}),
-    ("DeviceConfiguration", {"ChallengeRequiredOnNewDevice": False, "DeviceOnlyRememberedOnUserPrompt": True}),
-    ("AutoVerifiedAttributes", ["email", "phone_number"]),
-    ("UserAttributeUpdateSettings", {"AttributesRequireVerificationBeforeUpdate": ["email"]}),
-    ("SmsAuthenticationMessage", "Your code {####}"),
-])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("UsernameAttributes", ["email", "phone_number"]),
+        ("AliasAttributes", ["email", "preferred_username"]),
+        ("UsernameConfiguration", {"CaseSensitive": True}),
+        ("UsernameConfiguration", {"CaseSensitive": False}),
+        (
+            "Policies",
+            {"PasswordPolicy": {"MinimumLength": 12}, "SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD"]}},
+        ),
+        ("AccountRecoverySetting", {"RecoveryMechanisms": [{"Priority": 1, "Name": "admin_only"}]}),
+        ("DeletionProtection", "INACTIVE"),
+        ("UserPoolTier", "PLUS"),
+        ("UserPoolAddOns", {"AdvancedSecurityMode": "ENFORCED"}),
+        ("DeviceConfiguration", {"ChallengeRequiredOnNewDevice": False, "DeviceOnlyRememberedOnUserPrompt": True}),
+        ("AutoVerifiedAttributes", ["email", "phone_number"]),
+        ("UserAttributeUpdateSettings", {"AttributesRequireVerificationBeforeUpdate": ["email"]}),
+        ("SmsAuthenticationMessage", "Your code {####}"),
+    ],
+)
 def test_creation_only_and_other_settings_are_kept_verbatim(field, value):
     config = described_pool(**{field: copy.deepcopy(value)})
     assert build(config).request[field] == value
@@ -150,8 +207,10 @@ def test_empty_alias_attributes_not_sent():
 
 def test_input_config_is_not_mutated():
     config = described_pool(
-        EmailConfiguration={"EmailSendingAccount": "DEVELOPER",
-                            "SourceArn": "arn:aws:ses:us-east-1:123456789012:identity/example.com"},
+        EmailConfiguration={
+            "EmailSendingAccount": "DEVELOPER",
+            "SourceArn": "arn:aws:ses:us-east-1:123456789012:identity/example.com",
+        },
         SmsConfiguration={"SnsCallerArn": "arn:aws:iam::1:role/sns", "SnsRegion": "us-east-1"},
     )
     before = copy.deepcopy(config)
@@ -183,6 +242,7 @@ def test_legacy_verification_fields_are_not_sent_next_to_the_template():
 
 # --- UnusedAccountValidityDays ------------------------------------------------------------------
 
+
 def test_unused_account_validity_dropped_when_temporary_password_validity_set():
     request = build().request
     assert "UnusedAccountValidityDays" not in request["AdminCreateUserConfig"]
@@ -198,6 +258,7 @@ def test_unused_account_validity_kept_without_temporary_password_validity():
 
 
 # --- tags ---------------------------------------------------------------------------------------
+
 
 def test_restore_tags_added_and_existing_kept():
     tags = build().request["UserPoolTags"]
@@ -217,6 +278,7 @@ def test_restore_tags_override_stale_restore_tags_of_the_source():
 
 # --- Region-bound dependencies ------------------------------------------------------------------
 
+
 def test_region_of_arn():
     assert region_of_arn("arn:aws:ses:eu-west-1:123456789012:identity/example.com") == "eu-west-1"
     assert region_of_arn("arn:aws-us-gov:ses:us-gov-west-1:1:identity/x") == "us-gov-west-1"
@@ -226,9 +288,14 @@ def test_region_of_arn():
 
 def test_ses_identity_in_another_region_falls_back_to_cognito_default_and_is_reported():
     arn = "arn:aws:ses:us-east-1:123456789012:identity/example.com"
-    config = described_pool(EmailConfiguration={"EmailSendingAccount": "DEVELOPER", "SourceArn": arn,
-                                                "From": "Example <no-reply@example.com>",
-                                                "ConfigurationSet": "cs"})
+    config = described_pool(
+        EmailConfiguration={
+            "EmailSendingAccount": "DEVELOPER",
+            "SourceArn": arn,
+            "From": "Example <no-reply@example.com>",
+            "ConfigurationSet": "cs",
+        }
+    )
     result = build(config)
     assert result.request["EmailConfiguration"] == {"EmailSendingAccount": "COGNITO_DEFAULT"}
     (entry,) = [e for e in result.left_out if e["item"] == "EmailConfiguration.SourceArn"]
@@ -249,10 +316,18 @@ def test_ses_identity_in_the_target_region_is_kept():
 
 def test_invite_email_texts_removed_when_falling_back_to_cognito_default():
     config = described_pool(
-        EmailConfiguration={"EmailSendingAccount": "DEVELOPER",
-                            "SourceArn": "arn:aws:ses:us-east-1:123456789012:identity/example.com"},
-        AdminCreateUserConfig={"AllowAdminCreateUserOnly": True, "InviteMessageTemplate": {
-            "EmailMessage": "Hi {username}, {####}", "EmailSubject": "Welcome", "SMSMessage": "{username} {####}"}},
+        EmailConfiguration={
+            "EmailSendingAccount": "DEVELOPER",
+            "SourceArn": "arn:aws:ses:us-east-1:123456789012:identity/example.com",
+        },
+        AdminCreateUserConfig={
+            "AllowAdminCreateUserOnly": True,
+            "InviteMessageTemplate": {
+                "EmailMessage": "Hi {username}, {####}",
+                "EmailSubject": "Welcome",
+                "SMSMessage": "{username} {####}",
+            },
+        },
     )
     invite = build(config).request["AdminCreateUserConfig"].get("InviteMessageTemplate") or {}
     assert "EmailMessage" not in invite and "EmailSubject" not in invite
@@ -274,18 +349,39 @@ def test_sms_region_of_target_region_kept():
 
 # --- schema -------------------------------------------------------------------------------------
 
+
 def test_custom_prefix_stripped():
-    entry = schema_entry({"Name": "custom:tenant_id", "AttributeDataType": "String", "DeveloperOnlyAttribute": False,
-                          "Mutable": True, "Required": False,
-                          "StringAttributeConstraints": {"MinLength": "3", "MaxLength": "36"}})
-    assert entry == {"Name": "tenant_id", "AttributeDataType": "String", "Mutable": True, "Required": False,
-                     "StringAttributeConstraints": {"MinLength": "3", "MaxLength": "36"}}
+    entry = schema_entry(
+        {
+            "Name": "custom:tenant_id",
+            "AttributeDataType": "String",
+            "DeveloperOnlyAttribute": False,
+            "Mutable": True,
+            "Required": False,
+            "StringAttributeConstraints": {"MinLength": "3", "MaxLength": "36"},
+        }
+    )
+    assert entry == {
+        "Name": "tenant_id",
+        "AttributeDataType": "String",
+        "Mutable": True,
+        "Required": False,
+        "StringAttributeConstraints": {"MinLength": "3", "MaxLength": "36"},
+    }
 
 
 @pytest.mark.parametrize("name", ["dev:custom:legacy_id", "dev:legacy_id"])
 def test_dev_prefix_stripped_and_developer_only_set(name):
-    entry = schema_entry({"Name": name, "AttributeDataType": "String", "DeveloperOnlyAttribute": True,
-                          "Mutable": True, "Required": False, "StringAttributeConstraints": {}})
+    entry = schema_entry(
+        {
+            "Name": name,
+            "AttributeDataType": "String",
+            "DeveloperOnlyAttribute": True,
+            "Mutable": True,
+            "Required": False,
+            "StringAttributeConstraints": {},
+        }
+    )
     assert entry["Name"] == "legacy_id"
     assert entry["DeveloperOnlyAttribute"] is True
     assert "StringAttributeConstraints" not in entry
@@ -299,18 +395,31 @@ def test_dev_prefix_sets_developer_only_even_if_flag_missing():
 @pytest.mark.parametrize("base", ["loyalty_tier_code_x", "abcdefghijklmnopqrst", "a", "signup_source_origin"])
 def test_long_base_names_are_kept_never_filtered_by_length(base):
     assert len(base) <= 20
-    config = described_pool(SchemaAttributes=[{"Name": f"custom:{base}", "AttributeDataType": "String",
-                                               "DeveloperOnlyAttribute": False, "Mutable": True, "Required": False}])
+    config = described_pool(
+        SchemaAttributes=[
+            {
+                "Name": f"custom:{base}",
+                "AttributeDataType": "String",
+                "DeveloperOnlyAttribute": False,
+                "Mutable": True,
+                "Required": False,
+            }
+        ]
+    )
     assert base in schema_names(build(config).request)
 
 
 def test_all_names_sent_are_at_most_20_characters_and_unprefixed():
-    config = described_pool(SchemaAttributes=[
-        std("email", required=True), std("phone_number"), std("phone_number_verified", "Boolean"),
-        std("email_verified", "Boolean"),
-        {"Name": "custom:loyalty_tier_code_x", "AttributeDataType": "String"},
-        {"Name": "dev:custom:abcdefghijklmnopqrst", "AttributeDataType": "String", "DeveloperOnlyAttribute": True},
-    ])
+    config = described_pool(
+        SchemaAttributes=[
+            std("email", required=True),
+            std("phone_number"),
+            std("phone_number_verified", "Boolean"),
+            std("email_verified", "Boolean"),
+            {"Name": "custom:loyalty_tier_code_x", "AttributeDataType": "String"},
+            {"Name": "dev:custom:abcdefghijklmnopqrst", "AttributeDataType": "String", "DeveloperOnlyAttribute": True},
+        ]
+    )
     for entry in build(config).request["Schema"]:
         assert len(entry["Name"]) <= 20, entry
         assert not entry["Name"].startswith(("custom:", "dev:"))
@@ -322,17 +431,51 @@ def test_sub_is_omitted():
 
 
 def test_standard_attribute_with_plain_defaults_is_omitted():
-    assert schema_entry({"Name": "given_name", "AttributeDataType": "String", "DeveloperOnlyAttribute": False,
-                         "Mutable": True, "Required": False}) is None
-    assert schema_entry({"Name": "email_verified", "AttributeDataType": "Boolean", "DeveloperOnlyAttribute": False,
-                         "Mutable": True, "Required": False}) is None
-    assert schema_entry({"Name": "phone_number_verified", "AttributeDataType": "Boolean", "Mutable": True,
-                         "Required": False}) is None
+    assert (
+        schema_entry(
+            {
+                "Name": "given_name",
+                "AttributeDataType": "String",
+                "DeveloperOnlyAttribute": False,
+                "Mutable": True,
+                "Required": False,
+            }
+        )
+        is None
+    )
+    assert (
+        schema_entry(
+            {
+                "Name": "email_verified",
+                "AttributeDataType": "Boolean",
+                "DeveloperOnlyAttribute": False,
+                "Mutable": True,
+                "Required": False,
+            }
+        )
+        is None
+    )
+    assert (
+        schema_entry(
+            {"Name": "phone_number_verified", "AttributeDataType": "Boolean", "Mutable": True, "Required": False}
+        )
+        is None
+    )
 
 
 def test_standard_attribute_with_empty_constraints_is_omitted():
-    assert schema_entry({"Name": "nickname", "AttributeDataType": "String", "Mutable": True, "Required": False,
-                         "StringAttributeConstraints": {}}) is None
+    assert (
+        schema_entry(
+            {
+                "Name": "nickname",
+                "AttributeDataType": "String",
+                "Mutable": True,
+                "Required": False,
+                "StringAttributeConstraints": {},
+            }
+        )
+        is None
+    )
 
 
 def test_standard_attributes_with_cognito_default_constraints_are_omitted():
@@ -357,8 +500,15 @@ def test_standard_attribute_with_custom_constraints_is_kept():
 
 
 def test_empty_constraint_dicts_are_dropped_from_custom_attributes():
-    entry = schema_entry({"Name": "custom:n", "AttributeDataType": "Number", "NumberAttributeConstraints": {},
-                          "StringAttributeConstraints": {}, "Mutable": True})
+    entry = schema_entry(
+        {
+            "Name": "custom:n",
+            "AttributeDataType": "Number",
+            "NumberAttributeConstraints": {},
+            "StringAttributeConstraints": {},
+            "Mutable": True,
+        }
+    )
     assert entry == {"Name": "n", "AttributeDataType": "Number", "Mutable": True}
 
 
@@ -377,7 +527,8 @@ def test_schema_in_the_request():
 
 
 def test_no_schema_member_when_nothing_to_send():
-    config = described_pool(SchemaAttributes=[{"Name": "sub", "AttributeDataType": "String", "Mutable": False,
-                                               "Required": True}])
+    config = described_pool(
+        SchemaAttributes=[{"Name": "sub", "AttributeDataType": "String", "Mutable": False, "Required": True}]
+    )
     assert "Schema" not in build(config).request
     assert "Schema" not in build(described_pool(SchemaAttributes=None)).request

@@ -1,4 +1,5 @@
 """cognito_restore.report: every backed-up item is restored, skipped or failed, by name, with the reason."""
+
 from __future__ import annotations
 
 import json
@@ -11,11 +12,16 @@ PHONE = "+15550001111"
 
 
 def new_report(**kwargs) -> Report:
-    defaults = dict(restore_id="r-20261102", source_pool_id="us-east-1_AbCdEf123",
-                    backup={"bucket": "cognito-backup-dr-prod-123456789012",
-                            "key": "cognito-backup/2026/11/02/us-east-1_AbCdEf123-101407.json",
-                            "timestamp": "2026-11-02T10:14:07"},
-                    dry_run=False)
+    defaults = dict(
+        restore_id="r-20261102",
+        source_pool_id="us-east-1_AbCdEf123",
+        backup={
+            "bucket": "cognito-backup-dr-prod-123456789012",
+            "key": "cognito-backup/2026/11/02/us-east-1_AbCdEf123-101407.json",
+            "timestamp": "2026-11-02T10:14:07",
+        },
+        dry_run=False,
+    )
     defaults.update(kwargs)
     return Report(**defaults)
 
@@ -29,13 +35,33 @@ def filled_report() -> Report:
     report.categories["groups"].backup = 2
     report.categories["app_clients"].backup = 2
     report.add_problem({"category": "users", "item": EMAIL, "outcome": "failed", "reason": f"no email for {EMAIL}"})
-    report.add_problem({"category": "users", "item": "Google_123", "outcome": "skipped",
-                        "reason": "federated user: recreated by Cognito at the next sign-in"})
-    report.add_chunk({"restored": 2, "failed": [{"item": PHONE, "reason": "InvalidParameterException: bad"}],
-                      "notes": [{"item": "grace", "note": "UNCONFIRMED restored as FORCE_CHANGE_PASSWORD"}],
-                      "throttled": 4, "calls": {"AdminCreateUser": 3, "AdminSetUserPassword": 2}})
-    report.add_chunk({"restored": 0, "failed": [], "memberships_restored": 3, "memberships_failed": [],
-                      "throttled": 1, "calls": {"AdminAddUserToGroup": 3}})
+    report.add_problem(
+        {
+            "category": "users",
+            "item": "Google_123",
+            "outcome": "skipped",
+            "reason": "federated user: recreated by Cognito at the next sign-in",
+        }
+    )
+    report.add_chunk(
+        {
+            "restored": 2,
+            "failed": [{"item": PHONE, "reason": "InvalidParameterException: bad"}],
+            "notes": [{"item": "grace", "note": "UNCONFIRMED restored as FORCE_CHANGE_PASSWORD"}],
+            "throttled": 4,
+            "calls": {"AdminCreateUser": 3, "AdminSetUserPassword": 2},
+        }
+    )
+    report.add_chunk(
+        {
+            "restored": 0,
+            "failed": [],
+            "memberships_restored": 3,
+            "memberships_failed": [],
+            "throttled": 1,
+            "calls": {"AdminAddUserToGroup": 3},
+        }
+    )
     groups = PhaseOutcome("groups")
     groups.restore("admins")
     groups.restore("group-061", "named only by memberships")
@@ -45,19 +71,26 @@ def filled_report() -> Report:
     clients.fail("backend", "InvalidParameterException: Invalid write attributes")
     clients.manual_steps.append("Rotate the backend secret")
     report.add_phase("app_clients", clients.to_dict())
-    report.client_ids = [{"name": "web", "old_client_id": "old-web", "new_client_id": "new-web"},
-                         {"name": "backend", "old_client_id": "old-backend", "new_client_id": None}]
+    report.client_ids = [
+        {"name": "web", "old_client_id": "old-web", "new_client_id": "new-web"},
+        {"name": "backend", "old_client_id": "old-backend", "new_client_id": None},
+    ]
     report.domain = {"url": "https://prod-prefix.auth.us-west-2.amazoncognito.com", "status": "ACTIVE"}
     report.manual_steps.append("Tell users to sign in with forgot-password (passwords cannot be restored)")
-    report.verification = {"users": {"expected": 2, "found": 2, "ok": True},
-                           "groups": {"expected": 2, "found": 1, "ok": False}}
+    report.verification = {
+        "users": {"expected": 2, "found": 2, "ok": True},
+        "groups": {"expected": 2, "found": 1, "ok": False},
+    }
     return report
 
 
 # --- CategoryReport -----------------------------------------------------------------------------
 
+
 def test_counts_of_a_category():
-    c = CategoryReport(backup=5, restored=2, skipped=[{"item": "a", "reason": "r"}], failed=[{"item": "b", "reason": "r"}])
+    c = CategoryReport(
+        backup=5, restored=2, skipped=[{"item": "a", "reason": "r"}], failed=[{"item": "b", "reason": "r"}]
+    )
     assert c.counts() == {"backup": 5, "restored": 2, "skipped": 1, "failed": 1}
 
 
@@ -91,10 +124,22 @@ def test_every_category_balances_after_a_full_report():
 
 # --- Report accumulation ------------------------------------------------------------------------
 
+
 def test_report_has_every_category():
     assert set(new_report().categories) == set(CATEGORIES)
-    assert {"users", "memberships", "groups", "app_clients", "identity_providers", "resource_servers", "domain",
-            "pool_configuration", "ui_customization", "threat_protection", "waf"} <= set(CATEGORIES)
+    assert {
+        "users",
+        "memberships",
+        "groups",
+        "app_clients",
+        "identity_providers",
+        "resource_servers",
+        "domain",
+        "pool_configuration",
+        "ui_customization",
+        "threat_protection",
+        "waf",
+    } <= set(CATEGORIES)
 
 
 def test_add_problem_routes_by_outcome():
@@ -128,6 +173,7 @@ def test_manual_steps_are_not_duplicated():
 
 # --- summary ------------------------------------------------------------------------------------
 
+
 def test_summary_has_counts_and_no_personal_data():
     report = filled_report()
     summary = report.summary()
@@ -147,6 +193,7 @@ def test_summary_verification_ok():
 
 # --- to_dict ------------------------------------------------------------------------------------
 
+
 def test_to_dict_is_json_and_complete():
     document = json.loads(json.dumps(filled_report().to_dict()))
     assert document["restore_id"] == "r-20261102"
@@ -164,12 +211,17 @@ def test_not_restorable_names_passwords_mfa_and_ids():
 
 # --- app configuration --------------------------------------------------------------------------
 
+
 def test_app_configuration_per_restored_client():
     configs = filled_report().app_configuration()
     assert set(configs) == {"web"}  # the failed client has no new id
     web = configs["web"]
-    assert web["web_env"] == {"COGNITO_USER_POOL_ID": "us-west-2_NewPool99", "COGNITO_CLIENT_ID": "new-web",
-                              "AWS_REGION": "us-west-2", "COGNITO_DOMAIN": "prod-prefix.auth.us-west-2.amazoncognito.com"}
+    assert web["web_env"] == {
+        "COGNITO_USER_POOL_ID": "us-west-2_NewPool99",
+        "COGNITO_CLIENT_ID": "new-web",
+        "AWS_REGION": "us-west-2",
+        "COGNITO_DOMAIN": "prod-prefix.auth.us-west-2.amazoncognito.com",
+    }
     assert web["amplify"]["aws_user_pools_web_client_id"] == "new-web"
     assert web["amplify"]["aws_cognito_region"] == "us-west-2"
     pool = web["mobile"]["auth"]["plugins"]["awsCognitoAuthPlugin"]["UserPool"]["Default"]
@@ -196,6 +248,7 @@ def test_app_configuration_without_domain():
 
 # --- markdown -----------------------------------------------------------------------------------
 
+
 def test_markdown_names_every_failed_and_skipped_item_and_the_manual_steps():
     document = filled_report().to_dict()
     markdown = render_markdown(document)
@@ -217,7 +270,9 @@ def test_markdown_has_counts_verification_ids_and_app_configuration():
     assert "### App configuration: web" in markdown
     assert '"COGNITO_CLIENT_ID": "new-web"' in markdown
     assert "us-west-2_NewPool99" in markdown
-    assert "s3://cognito-backup-dr-prod-123456789012/cognito-backup/2026/11/02/us-east-1_AbCdEf123-101407.json" in markdown
+    assert (
+        "s3://cognito-backup-dr-prod-123456789012/cognito-backup/2026/11/02/us-east-1_AbCdEf123-101407.json" in markdown
+    )
     for entry in NOT_RESTORABLE:
         assert entry["item"] in markdown
 

@@ -1,4 +1,5 @@
 """cognito_restore.scrub: text bound for alerts, logs and Step Functions state loses personal data and secrets."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,10 +7,16 @@ import pytest
 from cognito_restore.scrub import MAX_LENGTH, scrub
 
 
-@pytest.mark.parametrize("email", [
-    "ada@example.com", "ada.lovelace+dr@mail.example.co.uk", "o'brien@example.ie", "x_y-z@sub-domain.example.org",
-    "UPPER@EXAMPLE.COM",
-])
+@pytest.mark.parametrize(
+    "email",
+    [
+        "ada@example.com",
+        "ada.lovelace+dr@mail.example.co.uk",
+        "o'brien@example.ie",
+        "x_y-z@sub-domain.example.org",
+        "UPPER@EXAMPLE.COM",
+    ],
+)
 def test_emails_are_redacted(email):
     text = f"AdminCreateUser failed for {email}: AliasExistsException"
     result = scrub(text)
@@ -24,17 +31,20 @@ def test_phone_numbers_are_redacted(phone):
     assert "".join(c for c in phone if c.isdigit())[-7:] not in result
 
 
-@pytest.mark.parametrize("text,secret", [
-    ("secret=abc123XYZ", "abc123XYZ"),
-    ("client secret=abc123XYZ and more", "abc123XYZ"),
-    ('{"client_secret": "oidc-secret-42", "client_id": "x"}', "oidc-secret-42"),
-    ("{'ClientSecret': 'a1b2c3d4e5f6g7h8i9j0'}", "a1b2c3d4e5f6g7h8i9j0"),
-    ('"ClientSecret":"a1b2c3d4e5f6"', "a1b2c3d4e5f6"),
-    ("Password: Hunter2!", "Hunter2!"),
-    ("password=Tr0ub4dor&3", "Tr0ub4dor&3"),
-    ("refresh_token=eyJhbGciOiJIUzI1NiJ9.payload.sig", "eyJhbGciOiJIUzI1NiJ9.payload.sig"),
-    ("SECRET = spaced", "spaced"),
-])
+@pytest.mark.parametrize(
+    "text,secret",
+    [
+        ("secret=abc123XYZ", "abc123XYZ"),
+        ("client secret=abc123XYZ and more", "abc123XYZ"),
+        ('{"client_secret": "oidc-secret-42", "client_id": "x"}', "oidc-secret-42"),
+        ("{'ClientSecret': 'a1b2c3d4e5f6g7h8i9j0'}", "a1b2c3d4e5f6g7h8i9j0"),
+        ('"ClientSecret":"a1b2c3d4e5f6"', "a1b2c3d4e5f6"),
+        ("Password: Hunter2!", "Hunter2!"),
+        ("password=Tr0ub4dor&3", "Tr0ub4dor&3"),
+        ("refresh_token=eyJhbGciOiJIUzI1NiJ9.payload.sig", "eyJhbGciOiJIUzI1NiJ9.payload.sig"),
+        ("SECRET = spaced", "spaced"),
+    ],
+)
 def test_secret_assignments_are_redacted(text, secret):
     result = scrub(text)
     assert secret not in result and "<redacted>" in result

@@ -1,4 +1,5 @@
 """cognito_restore.security: UI customization, threat protection and WAF for the new pool (facts 7, 8)."""
+
 from __future__ import annotations
 
 import copy
@@ -23,6 +24,7 @@ CLIENTS = {"old-web": "new-web", "old-mobile": "new-mobile"}
 
 # --- client ids ---------------------------------------------------------------------------------
 
+
 def test_known_client_is_remapped():
     assert new_client_id("old-web", CLIENTS) == "new-web"
 
@@ -41,9 +43,17 @@ def test_unknown_client_is_not_restorable_and_named():
 
 # --- UI customization ---------------------------------------------------------------------------
 
+
 def test_pool_level_ui_customization():
-    ui = {"UserPoolId": "us-east-1_Old", "ClientId": "ALL", "CSS": ".banner-customizable{}", "CSSVersion": "1",
-          "ImageUrl": "https://d1.cloudfront.net/logo.png", "CreationDate": "x", "LastModifiedDate": "y"}
+    ui = {
+        "UserPoolId": "us-east-1_Old",
+        "ClientId": "ALL",
+        "CSS": ".banner-customizable{}",
+        "CSSVersion": "1",
+        "ImageUrl": "https://d1.cloudfront.net/logo.png",
+        "CreationDate": "x",
+        "LastModifiedDate": "y",
+    }
     result = ui_customization_request(ui, NEW_POOL, CLIENTS)
     assert result.request == {"UserPoolId": NEW_POOL, "CSS": ".banner-customizable{}"}
     (note,) = result.notes
@@ -63,20 +73,27 @@ def test_ui_customization_of_an_unrestored_client_is_not_restorable():
 
 # --- risk configuration -------------------------------------------------------------------------
 
+
 def takeover(source_region: str) -> dict:
     return {
-        "NotifyConfiguration": {"From": "security@example.com",
-                                "SourceArn": f"arn:aws:ses:{source_region}:123456789012:identity/example.com",
-                                "BlockEmail": {"Subject": "Blocked", "TextBody": "t"}},
-        "Actions": {"LowAction": {"Notify": True, "EventAction": "NO_ACTION"},
-                    "MediumAction": {"Notify": True, "EventAction": "MFA_IF_CONFIGURED"},
-                    "HighAction": {"Notify": True, "EventAction": "BLOCK"}},
+        "NotifyConfiguration": {
+            "From": "security@example.com",
+            "SourceArn": f"arn:aws:ses:{source_region}:123456789012:identity/example.com",
+            "BlockEmail": {"Subject": "Blocked", "TextBody": "t"},
+        },
+        "Actions": {
+            "LowAction": {"Notify": True, "EventAction": "NO_ACTION"},
+            "MediumAction": {"Notify": True, "EventAction": "MFA_IF_CONFIGURED"},
+            "HighAction": {"Notify": True, "EventAction": "BLOCK"},
+        },
     }
 
 
 def risk(source_region="us-east-1", client=None) -> dict:
     return {
-        "UserPoolId": "us-east-1_Old", "ClientId": client, "LastModifiedDate": "2026-01-01",
+        "UserPoolId": "us-east-1_Old",
+        "ClientId": client,
+        "LastModifiedDate": "2026-01-01",
         "CompromisedCredentialsRiskConfiguration": {"EventFilter": ["SIGN_IN"], "Actions": {"EventAction": "BLOCK"}},
         "AccountTakeoverRiskConfiguration": takeover(source_region),
         "RiskExceptionConfiguration": {"BlockedIPRangeList": ["10.0.0.0/8"], "SkippedIPRangeList": []},
@@ -106,7 +123,9 @@ def test_risk_request_drops_describe_only_fields_and_keeps_the_rest():
     result = risk_configuration_request(risk(REGION), NEW_POOL, CLIENTS, MAPPER)
     assert result.request["UserPoolId"] == NEW_POOL
     assert "ClientId" not in result.request and "LastModifiedDate" not in result.request
-    assert result.request["CompromisedCredentialsRiskConfiguration"] == risk()["CompromisedCredentialsRiskConfiguration"]
+    assert (
+        result.request["CompromisedCredentialsRiskConfiguration"] == risk()["CompromisedCredentialsRiskConfiguration"]
+    )
     assert result.request["RiskExceptionConfiguration"]["BlockedIPRangeList"] == ["10.0.0.0/8"]
 
 
@@ -130,6 +149,7 @@ def test_risk_configuration_without_takeover():
 
 
 # --- WAF ----------------------------------------------------------------------------------------
+
 
 def test_web_acl_in_the_target_region_is_used():
     arn = f"arn:aws:wafv2:{REGION}:123456789012:regional/webacl/cognito/abcd"
@@ -166,5 +186,7 @@ def test_mapped_ses_identity_keeps_takeover_notifications():
     source = raw["AccountTakeoverRiskConfiguration"]["NotifyConfiguration"]["SourceArn"]
     mapped = ArnMapper(REGION, {"us-east-1": REGION})
     result = risk_configuration_request(raw, NEW_POOL, CLIENTS, mapped)
-    assert result.request["AccountTakeoverRiskConfiguration"]["NotifyConfiguration"]["SourceArn"] == source.replace("us-east-1", REGION)
+    assert result.request["AccountTakeoverRiskConfiguration"]["NotifyConfiguration"]["SourceArn"] == source.replace(
+        "us-east-1", REGION
+    )
     assert result.notes == ()

@@ -1,4 +1,5 @@
 """cognito_restore.users: how one ListUsers item is recreated (facts sheet section 2)."""
+
 from __future__ import annotations
 
 import pytest
@@ -52,6 +53,7 @@ def values(plan: UserPlan) -> dict[str, str]:
 
 # --- the pool model -----------------------------------------------------------------------------
 
+
 def test_model_declares_standard_and_schema_attributes():
     assert STANDARD_ATTRIBUTES <= MODEL.declared_attributes
     assert {"custom:tenant_id", "dev:custom:legacy_id"} <= MODEL.declared_attributes
@@ -69,9 +71,16 @@ def test_model_tolerates_missing_or_odd_schema():
 
 # --- attributes ---------------------------------------------------------------------------------
 
+
 def test_cognito_managed_attributes_are_not_sent():
-    raw = user(**{"identities": '[{"providerName":"Google"}]', "cognito:user_status": "CONFIRMED",
-                  "cognito:mfa_enabled": "false", "cognito:username": "alice"})
+    raw = user(
+        **{
+            "identities": '[{"providerName":"Google"}]',
+            "cognito:user_status": "CONFIRMED",
+            "cognito:mfa_enabled": "false",
+            "cognito:username": "alice",
+        }
+    )
     plan = plan_user(raw, MODEL)
     assert isinstance(plan, UserPlan)
     assert not any(n == "sub" or n == "identities" or n.startswith("cognito:") for n in names(plan))
@@ -82,8 +91,10 @@ def test_cognito_managed_attributes_are_not_sent():
 
 def test_managed_attributes_dropped_even_when_the_schema_lists_them():
     # a real DescribeUserPool lists sub and identities among SchemaAttributes
-    config = {**CONFIG, "SchemaAttributes": CONFIG["SchemaAttributes"] + [
-        {"Name": "identities", "AttributeDataType": "String"}]}
+    config = {
+        **CONFIG,
+        "SchemaAttributes": CONFIG["SchemaAttributes"] + [{"Name": "identities", "AttributeDataType": "String"}],
+    }
     model = UserModel.from_pool_config(config)
     plan = plan_user(user(identities='[{"providerName":"Google"}]', **{"cognito:user_status": "x"}), model)
     assert "identities" not in names(plan) and "sub" not in names(plan) and "cognito:user_status" not in names(plan)
@@ -166,6 +177,7 @@ def test_attributes_are_name_value_dicts_ready_for_admin_create_user():
 
 # --- usernames ----------------------------------------------------------------------------------
 
+
 def test_username_pool_uses_old_username():
     plan = plan_user(user("alice"), MODEL)
     assert plan.create_username == "alice" and plan.old_username == "alice"
@@ -214,6 +226,7 @@ def test_email_or_phone_pool_user_with_neither_fails_naming_both():
 
 
 # --- statuses -----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "status,target,permanent",
@@ -285,8 +298,13 @@ def test_federated_placeholder_in_email_pool_signs_in_with_its_email():
 
 
 def test_federated_placeholder_drops_immutable_attributes_and_says_so():
-    model = UserModel.from_pool_config({**CONFIG, "SchemaAttributes": CONFIG["SchemaAttributes"] + [
-        {"Name": "custom:signup_source", "AttributeDataType": "String", "Mutable": False}]})
+    model = UserModel.from_pool_config(
+        {
+            **CONFIG,
+            "SchemaAttributes": CONFIG["SchemaAttributes"]
+            + [{"Name": "custom:signup_source", "AttributeDataType": "String", "Mutable": False}],
+        }
+    )
     raw = user("Google_1", status="EXTERNAL_PROVIDER", identities=GOOGLE, **{"custom:signup_source": "ads"})
     plan = plan_user(raw, model)
     assert isinstance(plan, UserPlan)
@@ -332,6 +350,7 @@ def test_missing_or_non_string_status_fails(status):
 
 # --- enabled ------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("status", ["CONFIRMED", "FORCE_CHANGE_PASSWORD", "UNCONFIRMED", "RESET_REQUIRED"])
 def test_disabled_users_stay_disabled(status):
     assert plan_user(user(status=status, enabled=False), MODEL).enabled is False
@@ -346,31 +365,38 @@ def test_missing_enabled_means_enabled():
 
 # --- malformed items ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("raw", [
-    {"Attributes": [], "UserStatus": "CONFIRMED"},
-    {"Username": None, "UserStatus": "CONFIRMED"},
-    {"Username": "", "UserStatus": "CONFIRMED"},
-    {"Username": 42, "UserStatus": "CONFIRMED"},
-    {"Username": "x" * 129, "UserStatus": "CONFIRMED"},
-    "alice",
-    None,
-    ["alice"],
-    17,
-])
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"Attributes": [], "UserStatus": "CONFIRMED"},
+        {"Username": None, "UserStatus": "CONFIRMED"},
+        {"Username": "", "UserStatus": "CONFIRMED"},
+        {"Username": 42, "UserStatus": "CONFIRMED"},
+        {"Username": "x" * 129, "UserStatus": "CONFIRMED"},
+        "alice",
+        None,
+        ["alice"],
+        17,
+    ],
+)
 def test_item_without_usable_username_fails(raw):
     problem = plan_user(raw, MODEL)
     assert isinstance(problem, UserProblem) and problem.outcome == "failed"
     assert isinstance(problem.username, str) and len(problem.username) <= 128
 
 
-@pytest.mark.parametrize("attributes", [
-    {"Name": "email", "Value": "a@b.c"},
-    "email=a@b.c",
-    None,
-    [["email", "a@b.c"]],
-    [{"Value": "a@b.c"}],
-    [{"Name": 1, "Value": "x"}],
-])
+@pytest.mark.parametrize(
+    "attributes",
+    [
+        {"Name": "email", "Value": "a@b.c"},
+        "email=a@b.c",
+        None,
+        [["email", "a@b.c"]],
+        [{"Value": "a@b.c"}],
+        [{"Name": 1, "Value": "x"}],
+    ],
+)
 def test_attributes_not_a_list_of_name_value_fails(attributes):
     raw = user()
     raw["Attributes"] = attributes
@@ -387,11 +413,13 @@ def test_plan_round_trips_through_chunk_items():
     plan = plan_user(user(status="UNCONFIRMED", enabled=False, **{"custom:x": "1"}), MODEL)
     item = plan.to_item()
     import json
+
     assert UserPlan.from_item(json.loads(json.dumps(item))) == plan
 
 
 def test_plan_user_does_not_mutate_the_backup_item():
     import copy
+
     raw = user(email=None, email_verified="true", **{"custom:x": "1"})
     before = copy.deepcopy(raw)
     plan_user(raw, EMAIL_OR_PHONE_MODEL)

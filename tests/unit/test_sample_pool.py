@@ -31,8 +31,16 @@ REGION = "us-east-1"
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 DATETIME_STR_RE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)?\+00:00$")
 TOP_LEVEL_KEYS = [
-    "timestamp", "user_pool_id", "user_pool_config", "app_clients", "users", "groups",
-    "group_memberships", "identity_providers", "resource_servers", "user_pool_domain",
+    "timestamp",
+    "user_pool_id",
+    "user_pool_config",
+    "app_clients",
+    "users",
+    "groups",
+    "group_memberships",
+    "identity_providers",
+    "resource_servers",
+    "user_pool_domain",
     "ui_customization",
 ]
 
@@ -70,7 +78,11 @@ def test_status_mix_and_disabled(username_pool):
     assert len(users) == 200
     assert Counter(u["UserStatus"] for u in users) == Counter(intended_status_counts(200))
     assert intended_status_counts(200) == {
-        "CONFIRMED": 140, "FORCE_CHANGE_PASSWORD": 30, "UNCONFIRMED": 20, "RESET_REQUIRED": 10}
+        "CONFIRMED": 140,
+        "FORCE_CHANGE_PASSWORD": 30,
+        "UNCONFIRMED": 20,
+        "RESET_REQUIRED": 10,
+    }
     disabled = Counter(u["UserStatus"] for u in users if not u["Enabled"])
     assert disabled == Counter(intended_disabled_counts(200))
     assert sum(disabled.values()) == 20
@@ -92,8 +104,7 @@ def test_user_attributes(username_pool):
         if "phone_number" in a:
             assert re.fullmatch(r"\+1555\d{7}", a["phone_number"])
     assert len({a["email"] for a in attrs}) == 200
-    assert len({a["phone_number"] for a in attrs if "phone_number" in a}) == sum(
-        "phone_number" in a for a in attrs)
+    assert len({a["phone_number"] for a in attrs if "phone_number" in a}) == sum("phone_number" in a for a in attrs)
     assert 60 < sum("phone_number" in a for a in attrs) < 140
     for name in ("custom:tenant_id", "custom:plan", "custom:employee_number"):
         assert all(name in a for a in attrs)
@@ -108,8 +119,7 @@ def test_pool_config(username_pool):
     schema = {a["Name"]: a for a in cfg["SchemaAttributes"]}
     assert schema["email"]["Required"] is True
     assert schema["custom:tenant_id"]["StringAttributeConstraints"] == {"MinLength": "3", "MaxLength": "36"}
-    assert schema["custom:employee_number"]["NumberAttributeConstraints"] == {
-        "MinValue": "1", "MaxValue": "999999"}
+    assert schema["custom:employee_number"]["NumberAttributeConstraints"] == {"MinValue": "1", "MaxValue": "999999"}
     assert len("loyalty_tier_code_x") == 19 and "custom:loyalty_tier_code_x" in schema
     assert schema["custom:signup_source"]["Mutable"] is False
     assert schema["dev:custom:legacy_id"]["DeveloperOnlyAttribute"] is True
@@ -169,9 +179,10 @@ def test_build_is_deterministic(aws):
     b = export_backup(cognito, build_source_pool(cognito, spec).pool_id)
 
     def stable(backup: dict) -> list:
-        return [(u["Username"], u["UserStatus"], u["Enabled"],
-                 sorted((k, v) for k, v in _attrs(u).items() if k != "sub"))
-                for u in backup["users"]]
+        return [
+            (u["Username"], u["UserStatus"], u["Enabled"], sorted((k, v) for k, v in _attrs(u).items() if k != "sub"))
+            for u in backup["users"]
+        ]
 
     assert stable(a) == stable(b)
     assert a["group_memberships"] == b["group_memberships"]
@@ -216,8 +227,7 @@ def test_spec_validation():
 
 def test_backup_key():
     when = datetime(2026, 11, 2, 9, 5, 7, 123000)
-    assert backup_key("us-east-1_AbCdEf123", when) == (
-        "cognito-backup/2026/11/02/us-east-1_AbCdEf123-090507.json")
+    assert backup_key("us-east-1_AbCdEf123", when) == ("cognito-backup/2026/11/02/us-east-1_AbCdEf123-090507.json")
     aware = datetime(2026, 1, 31, 23, 59, 59, tzinfo=UTC)
     assert backup_key("eu-west-1_X", aware) == "cognito-backup/2026/01/31/eu-west-1_X-235959.json"
 

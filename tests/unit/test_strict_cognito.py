@@ -25,9 +25,28 @@ from tools.strict_cognito import strict_cognito
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 GOOD_PASSWORD = "Valid#Pass123"
-STANDARD = ["sub", "name", "given_name", "family_name", "middle_name", "nickname", "preferred_username",
-            "profile", "picture", "website", "email", "email_verified", "gender", "birthdate", "zoneinfo",
-            "locale", "phone_number", "phone_number_verified", "address", "updated_at"]
+STANDARD = [
+    "sub",
+    "name",
+    "given_name",
+    "family_name",
+    "middle_name",
+    "nickname",
+    "preferred_username",
+    "profile",
+    "picture",
+    "website",
+    "email",
+    "email_verified",
+    "gender",
+    "birthdate",
+    "zoneinfo",
+    "locale",
+    "phone_number",
+    "phone_number_verified",
+    "address",
+    "updated_at",
+]
 
 
 @pytest.fixture
@@ -62,6 +81,7 @@ def attrs(**values: str) -> list[dict[str, str]]:
 
 # ------------------------------------------------------------------------- installation
 
+
 def test_installation_is_scoped_reference_counted_and_the_emulator_can_opt_out() -> None:
     assert not strict.is_installed()
     with mock_aws():
@@ -76,22 +96,35 @@ def test_installation_is_scoped_reference_counted_and_the_emulator_can_opt_out()
         assert not strict.is_installed()
         cognito.admin_confirm_sign_up(UserPoolId=pool_id, Username="u")  # moto's leniency is back
     from tools.emulator import RestoreStack
+
     assert inspect.signature(RestoreStack).parameters["strict_cognito"].default is True
 
 
 # ------------------------------------------------------------------------- 1. AdminConfirmSignUp
 
+
 def test_admin_confirm_sign_up_only_for_unconfirmed_users(cognito: Any) -> None:
     pool_id = pool(cognito)["Id"]
     client_id = cognito.create_user_pool_client(UserPoolId=pool_id, ClientName="c")["UserPoolClient"]["ClientId"]
-    cognito.admin_create_user(UserPoolId=pool_id, Username="invited", MessageAction="SUPPRESS",
-                              TemporaryPassword=GOOD_PASSWORD)
-    fails(cognito.admin_confirm_sign_up, "NotAuthorizedException",
-          "User cannot be confirmed. Current status is FORCE_CHANGE_PASSWORD", UserPoolId=pool_id, Username="invited")
+    cognito.admin_create_user(
+        UserPoolId=pool_id, Username="invited", MessageAction="SUPPRESS", TemporaryPassword=GOOD_PASSWORD
+    )
+    fails(
+        cognito.admin_confirm_sign_up,
+        "NotAuthorizedException",
+        "User cannot be confirmed. Current status is FORCE_CHANGE_PASSWORD",
+        UserPoolId=pool_id,
+        Username="invited",
+    )
     # the right way to CONFIRMED for an admin-created user
     cognito.admin_set_user_password(UserPoolId=pool_id, Username="invited", Password=GOOD_PASSWORD, Permanent=True)
-    fails(cognito.admin_confirm_sign_up, "NotAuthorizedException",
-          "User cannot be confirmed. Current status is CONFIRMED", UserPoolId=pool_id, Username="invited")
+    fails(
+        cognito.admin_confirm_sign_up,
+        "NotAuthorizedException",
+        "User cannot be confirmed. Current status is CONFIRMED",
+        UserPoolId=pool_id,
+        Username="invited",
+    )
 
     cognito.sign_up(ClientId=client_id, Username="selfservice", Password=GOOD_PASSWORD)
     cognito.admin_confirm_sign_up(UserPoolId=pool_id, Username="selfservice")
@@ -100,52 +133,92 @@ def test_admin_confirm_sign_up_only_for_unconfirmed_users(cognito: Any) -> None:
 
 # ------------------------------------------------------------------------- 2. pool schema
 
+
 def test_schema_names_over_20_characters_are_refused(cognito: Any) -> None:
-    message = fails(cognito.create_user_pool, "InvalidParameterException", PoolName="p", Schema=[
-        {"Name": "email", "Required": True},
-        {"Name": "custom:loyalty_tier_code_x", "AttributeDataType": "String"},  # 26 chars as sent
-    ])
-    assert message == ("1 validation error detected: Value 'custom:loyalty_tier_code_x' at 'schema.2.member.name' "
-                       "failed to satisfy constraint: Member must have length less than or equal to 20")
+    message = fails(
+        cognito.create_user_pool,
+        "InvalidParameterException",
+        PoolName="p",
+        Schema=[
+            {"Name": "email", "Required": True},
+            {"Name": "custom:loyalty_tier_code_x", "AttributeDataType": "String"},  # 26 chars as sent
+        ],
+    )
+    assert message == (
+        "1 validation error detected: Value 'custom:loyalty_tier_code_x' at 'schema.2.member.name' "
+        "failed to satisfy constraint: Member must have length less than or equal to 20"
+    )
     pool_id = pool(cognito, Schema=[{"Name": "loyalty_tier_code_xy", "AttributeDataType": "String"}])["Id"]  # 20
     assert "custom:loyalty_tier_code_xy" in schema_of(cognito, pool_id)
-    fails(cognito.add_custom_attributes, "InvalidParameterException", UserPoolId=pool_id,
-          CustomAttributes=[{"Name": "a_twenty_one_chars_xx", "AttributeDataType": "String"}])
+    fails(
+        cognito.add_custom_attributes,
+        "InvalidParameterException",
+        UserPoolId=pool_id,
+        CustomAttributes=[{"Name": "a_twenty_one_chars_xx", "AttributeDataType": "String"}],
+    )
 
 
 def test_at_most_50_custom_attributes(cognito: Any) -> None:
     def customs(count: int, prefix: str = "a") -> list[dict[str, str]]:
         return [{"Name": f"{prefix}{i}", "AttributeDataType": "String"} for i in range(count)]
 
-    fails(cognito.create_user_pool, "InvalidParameterException", strict.MSG_TOO_MANY_CUSTOM,
-          PoolName="p", Schema=customs(51))
+    fails(
+        cognito.create_user_pool,
+        "InvalidParameterException",
+        strict.MSG_TOO_MANY_CUSTOM,
+        PoolName="p",
+        Schema=customs(51),
+    )
     pool_id = pool(cognito, Schema=customs(49))["Id"]
     cognito.add_custom_attributes(UserPoolId=pool_id, CustomAttributes=customs(1, "b"))
-    fails(cognito.add_custom_attributes, "InvalidParameterException", strict.MSG_TOO_MANY_CUSTOM,
-          UserPoolId=pool_id, CustomAttributes=customs(1, "c"))
+    fails(
+        cognito.add_custom_attributes,
+        "InvalidParameterException",
+        strict.MSG_TOO_MANY_CUSTOM,
+        UserPoolId=pool_id,
+        CustomAttributes=customs(1, "c"),
+    )
     assert sum(1 for n in schema_of(cognito, pool_id) if n.startswith("custom:")) == 50
 
 
 def test_prefixed_custom_name_is_prefixed_again_and_required_custom_is_refused(cognito: Any) -> None:
-    pool_id = pool(cognito, Schema=[{"Name": "custom:plan", "AttributeDataType": "String"},
-                                    {"Name": "tier", "AttributeDataType": "String"}])["Id"]
+    pool_id = pool(
+        cognito,
+        Schema=[
+            {"Name": "custom:plan", "AttributeDataType": "String"},
+            {"Name": "tier", "AttributeDataType": "String"},
+        ],
+    )["Id"]
     names = set(schema_of(cognito, pool_id))
     assert {"custom:custom:plan", "custom:tier"} <= names and "custom:plan" not in names
-    fails(cognito.create_user_pool, "InvalidParameterException", "Required custom attributes are not supported currently.",
-          PoolName="p", Schema=[{"Name": "tier", "AttributeDataType": "String", "Required": True}])
+    fails(
+        cognito.create_user_pool,
+        "InvalidParameterException",
+        "Required custom attributes are not supported currently.",
+        PoolName="p",
+        Schema=[{"Name": "tier", "AttributeDataType": "String", "Required": True}],
+    )
 
 
 def test_alias_and_username_attributes_are_exclusive(cognito: Any) -> None:
-    fails(cognito.create_user_pool, "InvalidParameterException",
-          "Only one of the aliasAttributes or usernameAttributes can be set in a User Pool.",
-          PoolName="p", AliasAttributes=["email"], UsernameAttributes=["email"])
+    fails(
+        cognito.create_user_pool,
+        "InvalidParameterException",
+        "Only one of the aliasAttributes or usernameAttributes can be set in a User Pool.",
+        PoolName="p",
+        AliasAttributes=["email"],
+        UsernameAttributes=["email"],
+    )
     assert pool(cognito, UsernameAttributes=["email"])["UsernameAttributes"] == ["email"]
     assert pool(cognito, AliasAttributes=["email"])["AliasAttributes"] == ["email"]
 
 
 def test_unused_account_validity_days_with_temporary_password_validity_days(cognito: Any) -> None:
-    naive = {"PoolName": "p", "AdminCreateUserConfig": {"UnusedAccountValidityDays": 7},
-             "Policies": {"PasswordPolicy": {"MinimumLength": 8, "TemporaryPasswordValidityDays": 7}}}
+    naive = {
+        "PoolName": "p",
+        "AdminCreateUserConfig": {"UnusedAccountValidityDays": 7},
+        "Policies": {"PasswordPolicy": {"MinimumLength": 8, "TemporaryPasswordValidityDays": 7}},
+    }
     message = "Please use TemporaryPasswordValidityDays in PasswordPolicy instead of UnusedAccountValidityDays"
     fails(cognito.create_user_pool, "InvalidParameterException", message, **naive)
     pool_id = pool(cognito, Policies={"PasswordPolicy": {"MinimumLength": 8, "TemporaryPasswordValidityDays": 7}})["Id"]
@@ -154,22 +227,38 @@ def test_unused_account_validity_days_with_temporary_password_validity_days(cogn
 
 
 def test_schema_attributes_list_every_standard_attribute_with_its_defaults(cognito: Any) -> None:
-    pool_id = pool(cognito, Schema=[{"Name": "email", "Required": True},
-                                    {"Name": "tenant", "AttributeDataType": "String"}])["Id"]
+    pool_id = pool(
+        cognito, Schema=[{"Name": "email", "Required": True}, {"Name": "tenant", "AttributeDataType": "String"}]
+    )["Id"]
     attributes = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]["SchemaAttributes"]
     assert [a["Name"] for a in attributes] == [*STANDARD, "custom:tenant"]
     by_name = {a["Name"]: a for a in attributes}
-    assert by_name["sub"] == {"Name": "sub", "AttributeDataType": "String", "DeveloperOnlyAttribute": False,
-                              "Mutable": False, "Required": True,
-                              "StringAttributeConstraints": {"MinLength": "1", "MaxLength": "2048"}}
-    assert by_name["email"] == {"Name": "email", "AttributeDataType": "String", "DeveloperOnlyAttribute": False,
-                                "Mutable": True, "Required": True,
-                                "StringAttributeConstraints": {"MinLength": "0", "MaxLength": "2048"}}
+    assert by_name["sub"] == {
+        "Name": "sub",
+        "AttributeDataType": "String",
+        "DeveloperOnlyAttribute": False,
+        "Mutable": False,
+        "Required": True,
+        "StringAttributeConstraints": {"MinLength": "1", "MaxLength": "2048"},
+    }
+    assert by_name["email"] == {
+        "Name": "email",
+        "AttributeDataType": "String",
+        "DeveloperOnlyAttribute": False,
+        "Mutable": True,
+        "Required": True,
+        "StringAttributeConstraints": {"MinLength": "0", "MaxLength": "2048"},
+    }
     assert by_name["given_name"]["StringAttributeConstraints"] == {"MinLength": "0", "MaxLength": "2048"}
     assert by_name["given_name"]["Required"] is False and by_name["given_name"]["Mutable"] is True
     for flag in ("email_verified", "phone_number_verified"):
-        assert by_name[flag] == {"Name": flag, "AttributeDataType": "Boolean", "DeveloperOnlyAttribute": False,
-                                 "Mutable": True, "Required": False}
+        assert by_name[flag] == {
+            "Name": flag,
+            "AttributeDataType": "Boolean",
+            "DeveloperOnlyAttribute": False,
+            "Mutable": True,
+            "Required": False,
+        }
     assert by_name["updated_at"]["AttributeDataType"] == "Number"
     assert by_name["updated_at"]["NumberAttributeConstraints"] == {"MinValue": "0"}
     described = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]
@@ -178,59 +267,115 @@ def test_schema_attributes_list_every_standard_attribute_with_its_defaults(cogni
 
 # ------------------------------------------------------------------------- 3. AdminCreateUser
 
+
 @pytest.fixture
 def user_pool(cognito: Any) -> str:
-    return pool(cognito, Schema=[{"Name": "tenant", "AttributeDataType": "String"},
-                                 {"Name": "legacy", "AttributeDataType": "String", "DeveloperOnlyAttribute": True}],
-                Policies={"PasswordPolicy": {"MinimumLength": 10, "RequireUppercase": True, "RequireLowercase": True,
-                                             "RequireNumbers": True, "RequireSymbols": True}})["Id"]
+    return pool(
+        cognito,
+        Schema=[
+            {"Name": "tenant", "AttributeDataType": "String"},
+            {"Name": "legacy", "AttributeDataType": "String", "DeveloperOnlyAttribute": True},
+        ],
+        Policies={
+            "PasswordPolicy": {
+                "MinimumLength": 10,
+                "RequireUppercase": True,
+                "RequireLowercase": True,
+                "RequireNumbers": True,
+                "RequireSymbols": True,
+            }
+        },
+    )["Id"]
 
 
 def test_admin_create_user_refuses_system_and_undeclared_attributes(cognito: Any, user_pool: str) -> None:
     create = cognito.admin_create_user
-    fails(create, "InvalidParameterException", "Cannot modify the non-mutable attribute sub",
-          UserPoolId=user_pool, Username="u", UserAttributes=attrs(sub="0c4e3c0a-1111-2222-3333-444455556666"))
+    fails(
+        create,
+        "InvalidParameterException",
+        "Cannot modify the non-mutable attribute sub",
+        UserPoolId=user_pool,
+        Username="u",
+        UserAttributes=attrs(sub="0c4e3c0a-1111-2222-3333-444455556666"),
+    )
     for name in ("identities", "cognito:user_status", "cognito:mfa_enabled", "custom:undeclared", "favorite_flavor"):
-        fails(create, "InvalidParameterException",
-              f"Attributes did not conform to the schema: {name}: Attribute does not exist in the schema.",
-              UserPoolId=user_pool, Username="u", UserAttributes=[{"Name": name, "Value": "x"}])
-    user = create(UserPoolId=user_pool, Username="u", MessageAction="SUPPRESS", UserAttributes=attrs(
-        email="u@example.com", email_verified="true", name="U", custom__tenant="t1", dev__custom__legacy="L1"))["User"]
+        fails(
+            create,
+            "InvalidParameterException",
+            f"Attributes did not conform to the schema: {name}: Attribute does not exist in the schema.",
+            UserPoolId=user_pool,
+            Username="u",
+            UserAttributes=[{"Name": name, "Value": "x"}],
+        )
+    user = create(
+        UserPoolId=user_pool,
+        Username="u",
+        MessageAction="SUPPRESS",
+        UserAttributes=attrs(
+            email="u@example.com", email_verified="true", name="U", custom__tenant="t1", dev__custom__legacy="L1"
+        ),
+    )["User"]
     assert {a["Name"] for a in user["Attributes"]} >= {"email", "custom:tenant", "dev:custom:legacy", "sub"}
 
 
 def test_admin_create_user_verified_flags_need_the_value(cognito: Any, user_pool: str) -> None:
-    fails(cognito.admin_create_user, "InvalidParameterException",
-          "Cannot set email_verified to true without providing a value for email.",
-          UserPoolId=user_pool, Username="u", UserAttributes=attrs(email_verified="true"))
-    fails(cognito.admin_create_user, "InvalidParameterException",
-          "Cannot set phone_number_verified to true without providing a value for phone_number.",
-          UserPoolId=user_pool, Username="u", UserAttributes=attrs(phone_number_verified="true"))
-    cognito.admin_create_user(UserPoolId=user_pool, Username="u", MessageAction="SUPPRESS",
-                              UserAttributes=attrs(email_verified="false"))
+    fails(
+        cognito.admin_create_user,
+        "InvalidParameterException",
+        "Cannot set email_verified to true without providing a value for email.",
+        UserPoolId=user_pool,
+        Username="u",
+        UserAttributes=attrs(email_verified="true"),
+    )
+    fails(
+        cognito.admin_create_user,
+        "InvalidParameterException",
+        "Cannot set phone_number_verified to true without providing a value for phone_number.",
+        UserPoolId=user_pool,
+        Username="u",
+        UserAttributes=attrs(phone_number_verified="true"),
+    )
+    cognito.admin_create_user(
+        UserPoolId=user_pool, Username="u", MessageAction="SUPPRESS", UserAttributes=attrs(email_verified="false")
+    )
     email_pool = pool(cognito, UsernameAttributes=["email"])["Id"]
     # the username IS the email in a UsernameAttributes pool
-    cognito.admin_create_user(UserPoolId=email_pool, Username="a@example.com", MessageAction="SUPPRESS",
-                              UserAttributes=attrs(email_verified="true"))
+    cognito.admin_create_user(
+        UserPoolId=email_pool,
+        Username="a@example.com",
+        MessageAction="SUPPRESS",
+        UserAttributes=attrs(email_verified="true"),
+    )
 
 
 def test_admin_create_user_checks_the_temporary_password(cognito: Any, user_pool: str) -> None:
-    cases = {"Short#1a": "Password not long enough", "nouppercase#12": "Password must have uppercase characters",
-             "NOLOWERCASE#12": "Password must have lowercase characters",
-             "NoNumbers#abc": "Password must have numeric characters",
-             "NoSymbols1234": "Password must have symbol characters"}
+    cases = {
+        "Short#1a": "Password not long enough",
+        "nouppercase#12": "Password must have uppercase characters",
+        "NOLOWERCASE#12": "Password must have lowercase characters",
+        "NoNumbers#abc": "Password must have numeric characters",
+        "NoSymbols1234": "Password must have symbol characters",
+    }
     for password, reason in cases.items():
-        fails(cognito.admin_create_user, "InvalidPasswordException",
-              f"Password does not conform to policy: {reason}",
-              UserPoolId=user_pool, Username="u", TemporaryPassword=password, MessageAction="SUPPRESS")
-    cognito.admin_create_user(UserPoolId=user_pool, Username="u", TemporaryPassword="Valid#Pass12",
-                              MessageAction="SUPPRESS")
+        fails(
+            cognito.admin_create_user,
+            "InvalidPasswordException",
+            f"Password does not conform to policy: {reason}",
+            UserPoolId=user_pool,
+            Username="u",
+            TemporaryPassword=password,
+            MessageAction="SUPPRESS",
+        )
+    cognito.admin_create_user(
+        UserPoolId=user_pool, Username="u", TemporaryPassword="Valid#Pass12", MessageAction="SUPPRESS"
+    )
 
 
 def test_resend_reuses_the_existing_user(cognito: Any) -> None:
     email_pool = pool(cognito, UsernameAttributes=["email"])["Id"]
-    first = cognito.admin_create_user(UserPoolId=email_pool, Username="a@example.com", MessageAction="SUPPRESS",
-                                      TemporaryPassword=GOOD_PASSWORD)["User"]
+    first = cognito.admin_create_user(
+        UserPoolId=email_pool, Username="a@example.com", MessageAction="SUPPRESS", TemporaryPassword=GOOD_PASSWORD
+    )["User"]
     again = cognito.admin_create_user(UserPoolId=email_pool, Username="a@example.com", MessageAction="RESEND")["User"]
     assert again["Username"] == first["Username"]
     users = cognito.list_users(UserPoolId=email_pool)["Users"]
@@ -243,65 +388,143 @@ def test_resend_reuses_the_existing_user(cognito: Any) -> None:
     sub = cognito.admin_get_user(UserPoolId=plain, Username="bob")["UserAttributes"]
     cognito.admin_create_user(UserPoolId=plain, Username="bob", MessageAction="RESEND")
     assert cognito.admin_get_user(UserPoolId=plain, Username="bob")["UserAttributes"] == sub
-    assert [g["GroupName"] for g in cognito.admin_list_groups_for_user(UserPoolId=plain, Username="bob")["Groups"]] == ["g"]
-    fails(cognito.admin_create_user, "UserNotFoundException", UserPoolId=plain, Username="nobody", MessageAction="RESEND")
+    assert [g["GroupName"] for g in cognito.admin_list_groups_for_user(UserPoolId=plain, Username="bob")["Groups"]] == [
+        "g"
+    ]
+    fails(
+        cognito.admin_create_user, "UserNotFoundException", UserPoolId=plain, Username="nobody", MessageAction="RESEND"
+    )
 
 
 # ------------------------------------------------------------------------- 4. app clients
 
+
 @pytest.fixture
 def client_pool(cognito: Any) -> str:
-    return pool(cognito, Schema=[{"Name": "email", "Required": True}, {"Name": "name", "Required": True},
-                                 {"Name": "plan", "AttributeDataType": "String"}])["Id"]
+    return pool(
+        cognito,
+        Schema=[
+            {"Name": "email", "Required": True},
+            {"Name": "name", "Required": True},
+            {"Name": "plan", "AttributeDataType": "String"},
+        ],
+    )["Id"]
 
 
 def test_write_attributes_must_include_the_required_attributes(cognito: Any, client_pool: str) -> None:
     create = cognito.create_user_pool_client
-    fails(create, "InvalidParameterException", "Invalid write attributes specified while creating a client",
-          UserPoolId=client_pool, ClientName="c", WriteAttributes=["name"])
-    client_id = create(UserPoolId=client_pool, ClientName="c",
-                       WriteAttributes=["email", "name", "custom:plan"])["UserPoolClient"]["ClientId"]
+    fails(
+        create,
+        "InvalidParameterException",
+        "Invalid write attributes specified while creating a client",
+        UserPoolId=client_pool,
+        ClientName="c",
+        WriteAttributes=["name"],
+    )
+    client_id = create(UserPoolId=client_pool, ClientName="c", WriteAttributes=["email", "name", "custom:plan"])[
+        "UserPoolClient"
+    ]["ClientId"]
     create(UserPoolId=client_pool, ClientName="defaults")  # omitted: the defaults are fine
-    fails(cognito.update_user_pool_client, "InvalidParameterException",
-          "Invalid write attributes specified while updating a client",
-          UserPoolId=client_pool, ClientId=client_id, WriteAttributes=["email"])
+    fails(
+        cognito.update_user_pool_client,
+        "InvalidParameterException",
+        "Invalid write attributes specified while updating a client",
+        UserPoolId=client_pool,
+        ClientId=client_id,
+        WriteAttributes=["email"],
+    )
     cognito.update_user_pool_client(UserPoolId=client_pool, ClientId=client_id, WriteAttributes=["email", "name"])
 
 
 def test_read_and_write_attributes_must_exist_and_be_writable(cognito: Any, client_pool: str) -> None:
     create = cognito.create_user_pool_client
-    fails(create, "InvalidParameterException", "Invalid read attributes specified while creating a client",
-          UserPoolId=client_pool, ClientName="c", ReadAttributes=["email", "custom:dropped"])
-    fails(create, "InvalidParameterException", "Invalid write attributes specified while creating a client",
-          UserPoolId=client_pool, ClientName="c", WriteAttributes=["email", "name", "custom:dropped"])
-    fails(create, "InvalidParameterException", "Invalid write attributes specified while creating a client",
-          UserPoolId=client_pool, ClientName="c", WriteAttributes=["email", "name", "email_verified"])
-    create(UserPoolId=client_pool, ClientName="c",
-           ReadAttributes=["email", "email_verified", "name", "phone_number_verified", "custom:plan"])
+    fails(
+        create,
+        "InvalidParameterException",
+        "Invalid read attributes specified while creating a client",
+        UserPoolId=client_pool,
+        ClientName="c",
+        ReadAttributes=["email", "custom:dropped"],
+    )
+    fails(
+        create,
+        "InvalidParameterException",
+        "Invalid write attributes specified while creating a client",
+        UserPoolId=client_pool,
+        ClientName="c",
+        WriteAttributes=["email", "name", "custom:dropped"],
+    )
+    fails(
+        create,
+        "InvalidParameterException",
+        "Invalid write attributes specified while creating a client",
+        UserPoolId=client_pool,
+        ClientName="c",
+        WriteAttributes=["email", "name", "email_verified"],
+    )
+    create(
+        UserPoolId=client_pool,
+        ClientName="c",
+        ReadAttributes=["email", "email_verified", "name", "phone_number_verified", "custom:plan"],
+    )
 
 
 def test_supported_identity_providers_and_custom_scopes_must_exist(cognito: Any, client_pool: str) -> None:
-    oauth = {"AllowedOAuthFlowsUserPoolClient": True, "AllowedOAuthFlows": ["code"],
-             "CallbackURLs": ["https://app.example.com/cb"]}
-    fails(cognito.create_user_pool_client, "InvalidParameterException",
-          f"The provider CorpOIDC does not exist for User Pool {client_pool}",
-          UserPoolId=client_pool, ClientName="c", SupportedIdentityProviders=["COGNITO", "CorpOIDC"])
-    fails(cognito.create_user_pool_client, "ScopeDoesNotExistException",
-          "Invalid scope requested: https://api.example.com/orders.read",
-          UserPoolId=client_pool, ClientName="c", AllowedOAuthScopes=["openid", "https://api.example.com/orders.read"],
-          **oauth)
-    cognito.create_identity_provider(UserPoolId=client_pool, ProviderName="CorpOIDC", ProviderType="OIDC",
-                                     ProviderDetails={"client_id": "x", "client_secret": "y", "authorize_scopes": "openid",
-                                                      "oidc_issuer": "https://idp.example.com"})
-    cognito.create_resource_server(UserPoolId=client_pool, Identifier="https://api.example.com", Name="api",
-                                   Scopes=[{"ScopeName": "orders.read", "ScopeDescription": "read"}])
+    oauth = {
+        "AllowedOAuthFlowsUserPoolClient": True,
+        "AllowedOAuthFlows": ["code"],
+        "CallbackURLs": ["https://app.example.com/cb"],
+    }
+    fails(
+        cognito.create_user_pool_client,
+        "InvalidParameterException",
+        f"The provider CorpOIDC does not exist for User Pool {client_pool}",
+        UserPoolId=client_pool,
+        ClientName="c",
+        SupportedIdentityProviders=["COGNITO", "CorpOIDC"],
+    )
+    fails(
+        cognito.create_user_pool_client,
+        "ScopeDoesNotExistException",
+        "Invalid scope requested: https://api.example.com/orders.read",
+        UserPoolId=client_pool,
+        ClientName="c",
+        AllowedOAuthScopes=["openid", "https://api.example.com/orders.read"],
+        **oauth,
+    )
+    cognito.create_identity_provider(
+        UserPoolId=client_pool,
+        ProviderName="CorpOIDC",
+        ProviderType="OIDC",
+        ProviderDetails={
+            "client_id": "x",
+            "client_secret": "y",
+            "authorize_scopes": "openid",
+            "oidc_issuer": "https://idp.example.com",
+        },
+    )
+    cognito.create_resource_server(
+        UserPoolId=client_pool,
+        Identifier="https://api.example.com",
+        Name="api",
+        Scopes=[{"ScopeName": "orders.read", "ScopeDescription": "read"}],
+    )
     client_id = cognito.create_user_pool_client(
-        UserPoolId=client_pool, ClientName="c", SupportedIdentityProviders=["COGNITO", "CorpOIDC"],
-        AllowedOAuthScopes=["openid", "email", "https://api.example.com/orders.read"], **oauth,
+        UserPoolId=client_pool,
+        ClientName="c",
+        SupportedIdentityProviders=["COGNITO", "CorpOIDC"],
+        AllowedOAuthScopes=["openid", "email", "https://api.example.com/orders.read"],
+        **oauth,
     )["UserPoolClient"]["ClientId"]
-    fails(cognito.update_user_pool_client, "ScopeDoesNotExistException",
-          "Invalid scope requested: https://api.example.com/orders.write",
-          UserPoolId=client_pool, ClientId=client_id, AllowedOAuthScopes=["https://api.example.com/orders.write"], **oauth)
+    fails(
+        cognito.update_user_pool_client,
+        "ScopeDoesNotExistException",
+        "Invalid scope requested: https://api.example.com/orders.write",
+        UserPoolId=client_pool,
+        ClientId=client_id,
+        AllowedOAuthScopes=["https://api.example.com/orders.write"],
+        **oauth,
+    )
 
 
 def _secret_hash(secret: str, username: str, client_id: str) -> str:
@@ -312,36 +535,69 @@ def _secret_hash(secret: str, username: str, client_id: str) -> str:
 def test_client_secret_is_kept_and_cannot_be_combined_with_generate_secret(cognito: Any) -> None:
     pool_id = pool(cognito)["Id"]
     secret = "kept1secret2from3the4backup5abcdefghijklmnop"
-    fails(cognito.create_user_pool_client, "InvalidParameterException", strict.MSG_SECRET_AND_GENERATE,
-          UserPoolId=pool_id, ClientName="c", GenerateSecret=True, ClientSecret=secret)
-    fails(cognito.create_user_pool_client, "InvalidParameterException",
-          "1 validation error detected: Value at 'clientSecret' failed to satisfy constraint: "
-          "Member must satisfy regular expression pattern: [\\w+]+",
-          UserPoolId=pool_id, ClientName="c", ClientSecret="not-a-valid-secret-with-hyphens")
+    fails(
+        cognito.create_user_pool_client,
+        "InvalidParameterException",
+        strict.MSG_SECRET_AND_GENERATE,
+        UserPoolId=pool_id,
+        ClientName="c",
+        GenerateSecret=True,
+        ClientSecret=secret,
+    )
+    fails(
+        cognito.create_user_pool_client,
+        "InvalidParameterException",
+        "1 validation error detected: Value at 'clientSecret' failed to satisfy constraint: "
+        "Member must satisfy regular expression pattern: [\\w+]+",
+        UserPoolId=pool_id,
+        ClientName="c",
+        ClientSecret="not-a-valid-secret-with-hyphens",
+    )
     client = cognito.create_user_pool_client(UserPoolId=pool_id, ClientName="c", ClientSecret=secret)["UserPoolClient"]
     client_id = client["ClientId"]
     assert client["ClientSecret"] == secret
-    assert cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=client_id)["UserPoolClient"]["ClientSecret"] == secret
+    assert (
+        cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=client_id)["UserPoolClient"]["ClientSecret"]
+        == secret
+    )
     cognito.admin_create_user(UserPoolId=pool_id, Username="bob", MessageAction="SUPPRESS")
     cognito.admin_set_user_password(UserPoolId=pool_id, Username="bob", Password=GOOD_PASSWORD, Permanent=True)
     srp = {"USERNAME": "bob", "SRP_A": "0123abcd"}  # moto checks SECRET_HASH in the SRP flow
-    result = cognito.initiate_auth(ClientId=client_id, AuthFlow="USER_SRP_AUTH",
-                                   AuthParameters={**srp, "SECRET_HASH": _secret_hash(secret, "bob", client_id)})
+    result = cognito.initiate_auth(
+        ClientId=client_id,
+        AuthFlow="USER_SRP_AUTH",
+        AuthParameters={**srp, "SECRET_HASH": _secret_hash(secret, "bob", client_id)},
+    )
     assert result["ChallengeName"] == "PASSWORD_VERIFIER"  # the custom secret is the client's real secret
-    fails(cognito.initiate_auth, "NotAuthorizedException", ClientId=client_id, AuthFlow="USER_SRP_AUTH",
-          AuthParameters={**srp, "SECRET_HASH": _secret_hash("another1secret2value3abcdefgh", "bob", client_id)})
+    fails(
+        cognito.initiate_auth,
+        "NotAuthorizedException",
+        ClientId=client_id,
+        AuthFlow="USER_SRP_AUTH",
+        AuthParameters={**srp, "SECRET_HASH": _secret_hash("another1secret2value3abcdefgh", "bob", client_id)},
+    )
 
-    generated = cognito.create_user_pool_client(UserPoolId=pool_id, ClientName="g", GenerateSecret=True)["UserPoolClient"]
+    generated = cognito.create_user_pool_client(UserPoolId=pool_id, ClientName="g", GenerateSecret=True)[
+        "UserPoolClient"
+    ]
     assert re.fullmatch(r"[\w+]+", generated["ClientSecret"])  # can be given back as ClientSecret
     cognito.create_user_pool_client(UserPoolId=pool_id, ClientName="copy", ClientSecret=generated["ClientSecret"])
 
 
 # ------------------------------------------------------------------------- 5. UpdateUserPool
 
+
 def test_update_user_pool_keeps_creation_settings_and_resets_the_rest(cognito: Any) -> None:
-    pool_id = pool(cognito, UsernameAttributes=["email"], UsernameConfiguration={"CaseSensitive": False},
-                   AutoVerifiedAttributes=["email"], MfaConfiguration="OPTIONAL", UserPoolTier="PLUS",
-                   UserPoolTags={"team": "identity"}, Schema=[{"Name": "tenant", "AttributeDataType": "String"}])["Id"]
+    pool_id = pool(
+        cognito,
+        UsernameAttributes=["email"],
+        UsernameConfiguration={"CaseSensitive": False},
+        AutoVerifiedAttributes=["email"],
+        MfaConfiguration="OPTIONAL",
+        UserPoolTier="PLUS",
+        UserPoolTags={"team": "identity"},
+        Schema=[{"Name": "tenant", "AttributeDataType": "String"}],
+    )["Id"]
     cognito.update_user_pool(UserPoolId=pool_id, DeletionProtection="ACTIVE")
     after = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]
     assert after["UsernameAttributes"] == ["email"]
@@ -359,19 +615,33 @@ def test_update_user_pool_keeps_creation_settings_and_resets_the_rest(cognito: A
 
 # ------------------------------------------------------------------------- 6. domains
 
+
 def test_prefix_domains_are_unique_per_region_and_one_per_pool(cognito: Any) -> None:
     first, second = pool(cognito)["Id"], pool(cognito)["Id"]
     cognito.create_user_pool_domain(UserPoolId=first, Domain="my-login")
-    fails(cognito.create_user_pool_domain, "InvalidParameterException", "Domain already associated with another user pool.",
-          UserPoolId=second, Domain="my-login")
-    fails(cognito.create_user_pool_domain, "InvalidParameterException", "User pool already has a domain configured.",
-          UserPoolId=first, Domain="my-other-login")
+    fails(
+        cognito.create_user_pool_domain,
+        "InvalidParameterException",
+        "Domain already associated with another user pool.",
+        UserPoolId=second,
+        Domain="my-login",
+    )
+    fails(
+        cognito.create_user_pool_domain,
+        "InvalidParameterException",
+        "User pool already has a domain configured.",
+        UserPoolId=first,
+        Domain="my-other-login",
+    )
     other_region = boto3.client("cognito-idp", region_name="us-west-2")
     other_pool = other_region.create_user_pool(PoolName="p")["UserPool"]["Id"]
     other_region.create_user_pool_domain(UserPoolId=other_pool, Domain="my-login")  # another Region: free
     cognito.create_user_pool_domain(UserPoolId=second, Domain="my-login-2")
-    response = cognito.create_user_pool_domain(UserPoolId=first, Domain="auth.example.com",
-                                               CustomDomainConfig={"CertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/x"})
+    response = cognito.create_user_pool_domain(
+        UserPoolId=first,
+        Domain="auth.example.com",
+        CustomDomainConfig={"CertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/x"},
+    )
     assert response["CloudFrontDomain"].endswith(".cloudfront.net")
     described = cognito.describe_user_pool(UserPoolId=first)["UserPool"]
     assert described["Domain"] == "my-login" and described["CustomDomain"] == "auth.example.com"
@@ -380,8 +650,13 @@ def test_prefix_domains_are_unique_per_region_and_one_per_pool(cognito: Any) -> 
 def test_prefix_domain_reserved_words_and_pattern(cognito: Any) -> None:
     pool_id = pool(cognito)["Id"]
     for domain, word in (("my-aws-login", "aws"), ("amazon-shop", "amazon"), ("cognito-dr", "cognito")):
-        fails(cognito.create_user_pool_domain, "InvalidParameterException",
-              f"Domain cannot contain reserved word: {word}", UserPoolId=pool_id, Domain=domain)
+        fails(
+            cognito.create_user_pool_domain,
+            "InvalidParameterException",
+            f"Domain cannot contain reserved word: {word}",
+            UserPoolId=pool_id,
+            Domain=domain,
+        )
     fails(cognito.create_user_pool_domain, "InvalidParameterException", UserPoolId=pool_id, Domain="Upper_Case")
     cognito.create_user_pool_domain(UserPoolId=pool_id, Domain="restored-login-1")
 
@@ -403,11 +678,16 @@ def test_domain_status_goes_creating_then_active(cognito: Any, monkeypatch: pyte
 
 # ------------------------------------------------------------------------- 7. deletion protection
 
+
 def test_deletion_protection_blocks_delete_user_pool(cognito: Any) -> None:
     pool_id = pool(cognito, DeletionProtection="ACTIVE")["Id"]
-    fails(cognito.delete_user_pool, "InvalidParameterException",
-          "The user pool cannot be deleted because deletion protection is activated. "
-          "Deletion protection must be inactivated first.", UserPoolId=pool_id)
+    fails(
+        cognito.delete_user_pool,
+        "InvalidParameterException",
+        "The user pool cannot be deleted because deletion protection is activated. "
+        "Deletion protection must be inactivated first.",
+        UserPoolId=pool_id,
+    )
     cognito.update_user_pool(UserPoolId=pool_id, DeletionProtection="INACTIVE")
     cognito.delete_user_pool(UserPoolId=pool_id)
     assert cognito.list_user_pools(MaxResults=10)["UserPools"] == []
@@ -415,43 +695,70 @@ def test_deletion_protection_blocks_delete_user_pool(cognito: Any) -> None:
 
 # ------------------------------------------------------------------------- 8. MFA preferences
 
+
 def test_sms_mfa_needs_a_phone_number_and_email_mfa_is_recorded(cognito: Any) -> None:
     pool_id = pool(cognito, MfaConfiguration="OPTIONAL")["Id"]
-    cognito.admin_create_user(UserPoolId=pool_id, Username="nophone", MessageAction="SUPPRESS",
-                              UserAttributes=attrs(email="n@example.com"))
-    fails(cognito.admin_set_user_mfa_preference, "InvalidParameterException",
-          "User does not have delivery config set to turn on SMS_MFA",
-          UserPoolId=pool_id, Username="nophone", SMSMfaSettings={"Enabled": True, "PreferredMfa": True})
-    cognito.admin_set_user_mfa_preference(UserPoolId=pool_id, Username="nophone",
-                                          EmailMfaSettings={"Enabled": True, "PreferredMfa": True})
+    cognito.admin_create_user(
+        UserPoolId=pool_id, Username="nophone", MessageAction="SUPPRESS", UserAttributes=attrs(email="n@example.com")
+    )
+    fails(
+        cognito.admin_set_user_mfa_preference,
+        "InvalidParameterException",
+        "User does not have delivery config set to turn on SMS_MFA",
+        UserPoolId=pool_id,
+        Username="nophone",
+        SMSMfaSettings={"Enabled": True, "PreferredMfa": True},
+    )
+    cognito.admin_set_user_mfa_preference(
+        UserPoolId=pool_id, Username="nophone", EmailMfaSettings={"Enabled": True, "PreferredMfa": True}
+    )
     user = cognito.admin_get_user(UserPoolId=pool_id, Username="nophone")
     assert user["UserMFASettingList"] == ["EMAIL_OTP"] and user["PreferredMfaSetting"] == "EMAIL_OTP"
 
-    cognito.admin_create_user(UserPoolId=pool_id, Username="phone", MessageAction="SUPPRESS",
-                              UserAttributes=attrs(phone_number="+15555550100"))
-    cognito.admin_set_user_mfa_preference(UserPoolId=pool_id, Username="phone",
-                                          SMSMfaSettings={"Enabled": True, "PreferredMfa": True})
+    cognito.admin_create_user(
+        UserPoolId=pool_id,
+        Username="phone",
+        MessageAction="SUPPRESS",
+        UserAttributes=attrs(phone_number="+15555550100"),
+    )
+    cognito.admin_set_user_mfa_preference(
+        UserPoolId=pool_id, Username="phone", SMSMfaSettings={"Enabled": True, "PreferredMfa": True}
+    )
     user = cognito.admin_get_user(UserPoolId=pool_id, Username="phone")
     assert user["UserMFASettingList"] == ["SMS_MFA"] and user["PreferredMfaSetting"] == "SMS_MFA"
-    fails(cognito.admin_set_user_mfa_preference, "InvalidParameterException",
-          "User does not have delivery config set to turn on EMAIL_OTP",
-          UserPoolId=pool_id, Username="phone", EmailMfaSettings={"Enabled": True})
+    fails(
+        cognito.admin_set_user_mfa_preference,
+        "InvalidParameterException",
+        "User does not have delivery config set to turn on EMAIL_OTP",
+        UserPoolId=pool_id,
+        Username="phone",
+        EmailMfaSettings={"Enabled": True},
+    )
 
 
 # ------------------------------------------------------------------------- 9. UI customization
 
+
 def test_ui_customization_needs_a_domain_and_an_existing_client(cognito: Any) -> None:
     pool_id = pool(cognito)["Id"]
     css = ".banner-customizable { background-color: #123456; }"
-    fails(cognito.set_ui_customization, "InvalidParameterException",
-          "There has to be an existing domain associated with this user pool", UserPoolId=pool_id, CSS=css)
+    fails(
+        cognito.set_ui_customization,
+        "InvalidParameterException",
+        "There has to be an existing domain associated with this user pool",
+        UserPoolId=pool_id,
+        CSS=css,
+    )
     cognito.create_user_pool_domain(UserPoolId=pool_id, Domain="my-login")
     assert cognito.get_ui_customization(UserPoolId=pool_id)["UICustomization"] == {}
-    fails(cognito.set_ui_customization, "ResourceNotFoundException", UserPoolId=pool_id, ClientId="nosuchclient", CSS=css)
+    fails(
+        cognito.set_ui_customization, "ResourceNotFoundException", UserPoolId=pool_id, ClientId="nosuchclient", CSS=css
+    )
     fails(cognito.set_ui_customization, "InvalidParameterException", UserPoolId=pool_id, CSS="x" * 131073)
 
-    pool_level = cognito.set_ui_customization(UserPoolId=pool_id, ClientId="ALL", CSS=css,
-                                              ImageFile=b"\x89PNG\r\n\x1a\nlogo")["UICustomization"]
+    pool_level = cognito.set_ui_customization(
+        UserPoolId=pool_id, ClientId="ALL", CSS=css, ImageFile=b"\x89PNG\r\n\x1a\nlogo"
+    )["UICustomization"]
     assert pool_level["UserPoolId"] == pool_id and pool_level["ClientId"] == "ALL" and pool_level["CSS"] == css
     assert pool_level["ImageUrl"].startswith("https://") and ".cloudfront.net/" in pool_level["ImageUrl"]
     assert pool_level["CSSVersion"] and pool_level["CreationDate"] and pool_level["LastModifiedDate"]
@@ -468,24 +775,43 @@ def test_ui_customization_needs_a_domain_and_an_existing_client(cognito: Any) ->
 
 # ------------------------------------------------------------------------- 9. risk configuration
 
+
 def test_risk_configuration_needs_threat_protection(cognito: Any) -> None:
     compromised = {"Actions": {"EventAction": "BLOCK"}, "EventFilter": ["SIGN_IN"]}
     essentials = pool(cognito)["Id"]
-    fails(cognito.set_risk_configuration, "UserPoolAddOnNotEnabledException", strict.MSG_ADDON_NOT_ENABLED,
-          UserPoolId=essentials, CompromisedCredentialsRiskConfiguration=compromised)
+    fails(
+        cognito.set_risk_configuration,
+        "UserPoolAddOnNotEnabledException",
+        strict.MSG_ADDON_NOT_ENABLED,
+        UserPoolId=essentials,
+        CompromisedCredentialsRiskConfiguration=compromised,
+    )
 
     plus = pool(cognito, UserPoolTier="PLUS", UserPoolAddOns={"AdvancedSecurityMode": "ENFORCED"})["Id"]
     assert cognito.describe_risk_configuration(UserPoolId=plus)["RiskConfiguration"] == {"UserPoolId": plus}
-    fails(cognito.set_risk_configuration, "ResourceNotFoundException", UserPoolId=plus, ClientId="nosuchclient",
-          CompromisedCredentialsRiskConfiguration=compromised)
-    result = cognito.set_risk_configuration(UserPoolId=plus, CompromisedCredentialsRiskConfiguration=compromised,
-                                            RiskExceptionConfiguration={"BlockedIPRangeList": ["192.0.2.0/24"]})
+    fails(
+        cognito.set_risk_configuration,
+        "ResourceNotFoundException",
+        UserPoolId=plus,
+        ClientId="nosuchclient",
+        CompromisedCredentialsRiskConfiguration=compromised,
+    )
+    result = cognito.set_risk_configuration(
+        UserPoolId=plus,
+        CompromisedCredentialsRiskConfiguration=compromised,
+        RiskExceptionConfiguration={"BlockedIPRangeList": ["192.0.2.0/24"]},
+    )
     described = cognito.describe_risk_configuration(UserPoolId=plus)["RiskConfiguration"]
     assert described == result["RiskConfiguration"]
     assert described["CompromisedCredentialsRiskConfiguration"] == compromised and "LastModifiedDate" in described
     client_id = cognito.create_user_pool_client(UserPoolId=plus, ClientName="c")["UserPoolClient"]["ClientId"]
-    cognito.set_risk_configuration(UserPoolId=plus, ClientId=client_id, CompromisedCredentialsRiskConfiguration=compromised)
-    assert cognito.describe_risk_configuration(UserPoolId=plus, ClientId=client_id)["RiskConfiguration"]["ClientId"] == client_id
+    cognito.set_risk_configuration(
+        UserPoolId=plus, ClientId=client_id, CompromisedCredentialsRiskConfiguration=compromised
+    )
+    assert (
+        cognito.describe_risk_configuration(UserPoolId=plus, ClientId=client_id)["RiskConfiguration"]["ClientId"]
+        == client_id
+    )
     cognito.set_risk_configuration(UserPoolId=plus)  # only the pool id: back to the defaults
     assert cognito.describe_risk_configuration(UserPoolId=plus)["RiskConfiguration"] == {"UserPoolId": plus}
 
@@ -495,55 +821,109 @@ def test_risk_configuration_needs_threat_protection(cognito: Any) -> None:
 
 # ------------------------------------------------------------------------- 9. AdminLinkProviderForUser
 
+
 @pytest.fixture
 def link_pool(cognito: Any) -> str:
     pool_id = pool(cognito, Schema=[{"Name": "signup_source", "AttributeDataType": "String", "Mutable": False}])["Id"]
-    cognito.create_identity_provider(UserPoolId=pool_id, ProviderName="Google", ProviderType="Google",
-                                     ProviderDetails={"client_id": "g", "client_secret": "s", "authorize_scopes": "openid"})
-    cognito.create_identity_provider(UserPoolId=pool_id, ProviderName="CorpOIDC", ProviderType="OIDC",
-                                     ProviderDetails={"client_id": "c", "client_secret": "s", "authorize_scopes": "openid",
-                                                      "oidc_issuer": "https://idp.example.com"},
-                                     AttributeMapping={"email": "email"})
+    cognito.create_identity_provider(
+        UserPoolId=pool_id,
+        ProviderName="Google",
+        ProviderType="Google",
+        ProviderDetails={"client_id": "g", "client_secret": "s", "authorize_scopes": "openid"},
+    )
+    cognito.create_identity_provider(
+        UserPoolId=pool_id,
+        ProviderName="CorpOIDC",
+        ProviderType="OIDC",
+        ProviderDetails={
+            "client_id": "c",
+            "client_secret": "s",
+            "authorize_scopes": "openid",
+            "oidc_issuer": "https://idp.example.com",
+        },
+        AttributeMapping={"email": "email"},
+    )
     for name in ("alice", "bob"):
-        cognito.admin_create_user(UserPoolId=pool_id, Username=name, MessageAction="SUPPRESS",
-                                  UserAttributes=attrs(email=f"{name}@example.com"))
+        cognito.admin_create_user(
+            UserPoolId=pool_id,
+            Username=name,
+            MessageAction="SUPPRESS",
+            UserAttributes=attrs(email=f"{name}@example.com"),
+        )
     return pool_id
 
 
 def link(cognito: Any, pool_id: str, username: str, provider: str, attribute: str, value: str) -> Any:
     return cognito.admin_link_provider_for_user(
-        UserPoolId=pool_id, DestinationUser={"ProviderName": "Cognito", "ProviderAttributeValue": username},
-        SourceUser={"ProviderName": provider, "ProviderAttributeName": attribute, "ProviderAttributeValue": value})
+        UserPoolId=pool_id,
+        DestinationUser={"ProviderName": "Cognito", "ProviderAttributeValue": username},
+        SourceUser={"ProviderName": provider, "ProviderAttributeName": attribute, "ProviderAttributeValue": value},
+    )
 
 
 def test_link_provider_validates_users_providers_and_attribute_names(cognito: Any, link_pool: str) -> None:
-    def refused(code: str, username: str, provider: str, attribute: str, value: str, message: str | None = None) -> None:
-        fails(link, code, message, cognito=cognito, pool_id=link_pool, username=username, provider=provider,
-              attribute=attribute, value=value)
+    def refused(
+        code: str, username: str, provider: str, attribute: str, value: str, message: str | None = None
+    ) -> None:
+        fails(
+            link,
+            code,
+            message,
+            cognito=cognito,
+            pool_id=link_pool,
+            username=username,
+            provider=provider,
+            attribute=attribute,
+            value=value,
+        )
 
     refused("UserNotFoundException", "nobody", "Google", "Cognito_Subject", "1", "User does not exist.")
-    refused("InvalidParameterException", "alice", "Facebook", "Cognito_Subject", "1",
-            f"The provider Facebook does not exist for User Pool {link_pool}")
+    refused(
+        "InvalidParameterException",
+        "alice",
+        "Facebook",
+        "Cognito_Subject",
+        "1",
+        f"The provider Facebook does not exist for User Pool {link_pool}",
+    )
     refused("InvalidParameterException", "alice", "Cognito", "Cognito_Subject", "bob")
     refused("InvalidParameterException", "alice", "Google", "email", "alice@gmail.com")  # social: Cognito_Subject only
     refused("InvalidParameterException", "alice", "CorpOIDC", "given_name", "x")  # not mapped by the IdP
     link(cognito, link_pool, "alice", "Google", "Cognito_Subject", "10001")
     link(cognito, link_pool, "alice", "CorpOIDC", "email", "alice@corp.example.com")  # a mapped attribute
 
-    identities = json.loads({a["Name"]: a["Value"] for a in cognito.admin_get_user(
-        UserPoolId=link_pool, Username="alice")["UserAttributes"]}["identities"])
+    identities = json.loads(
+        {
+            a["Name"]: a["Value"]
+            for a in cognito.admin_get_user(UserPoolId=link_pool, Username="alice")["UserAttributes"]
+        }["identities"]
+    )
     assert [(i["userId"], i["providerName"], i["providerType"]) for i in identities] == [
-        ("10001", "Google", "Google"), ("alice@corp.example.com", "CorpOIDC", "OIDC")]
+        ("10001", "Google", "Google"),
+        ("alice@corp.example.com", "CorpOIDC", "OIDC"),
+    ]
     assert all(i["issuer"] is None and i["primary"] is False and isinstance(i["dateCreated"], int) for i in identities)
 
-    refused("AliasExistsException", "bob", "Google", "Cognito_Subject", "10001",  # linked to alice already
-            "The external identity Google:10001 is already linked to another user.")
+    refused(
+        "AliasExistsException",
+        "bob",
+        "Google",
+        "Cognito_Subject",
+        "10001",  # linked to alice already
+        "The external identity Google:10001 is already linked to another user.",
+    )
     link(cognito, link_pool, "alice", "Google", "Cognito_Subject", "10001")  # same pair again: accepted
 
-    cognito.admin_disable_provider_for_user(UserPoolId=link_pool, User={
-        "ProviderName": "Google", "ProviderAttributeName": "Cognito_Subject", "ProviderAttributeValue": "10001"})
-    identities = json.loads({a["Name"]: a["Value"] for a in cognito.admin_get_user(
-        UserPoolId=link_pool, Username="alice")["UserAttributes"]}["identities"])
+    cognito.admin_disable_provider_for_user(
+        UserPoolId=link_pool,
+        User={"ProviderName": "Google", "ProviderAttributeName": "Cognito_Subject", "ProviderAttributeValue": "10001"},
+    )
+    identities = json.loads(
+        {
+            a["Name"]: a["Value"]
+            for a in cognito.admin_get_user(UserPoolId=link_pool, Username="alice")["UserAttributes"]
+        }["identities"]
+    )
     assert [i["providerName"] for i in identities] == ["CorpOIDC"]
     link(cognito, link_pool, "bob", "Google", "Cognito_Subject", "10001")  # free again
 
@@ -551,29 +931,58 @@ def test_link_provider_validates_users_providers_and_attribute_names(cognito: An
 def test_link_provider_limits_and_immutable_destination(cognito: Any, link_pool: str) -> None:
     for i in range(5):
         link(cognito, link_pool, "alice", "Google", "Cognito_Subject", f"g{i}")
-    fails(link, "LimitExceededException", strict.MSG_LINK_LIMIT, cognito=cognito, pool_id=link_pool,
-          username="alice", provider="Google", attribute="Cognito_Subject", value="g5")
-    cognito.admin_create_user(UserPoolId=link_pool, Username="carol", MessageAction="SUPPRESS",
-                              UserAttributes=attrs(custom__signup_source="web"))
-    fails(link, "InvalidParameterException", cognito=cognito, pool_id=link_pool, username="carol",
-          provider="Google", attribute="Cognito_Subject", value="c1")
+    fails(
+        link,
+        "LimitExceededException",
+        strict.MSG_LINK_LIMIT,
+        cognito=cognito,
+        pool_id=link_pool,
+        username="alice",
+        provider="Google",
+        attribute="Cognito_Subject",
+        value="g5",
+    )
+    cognito.admin_create_user(
+        UserPoolId=link_pool,
+        Username="carol",
+        MessageAction="SUPPRESS",
+        UserAttributes=attrs(custom__signup_source="web"),
+    )
+    fails(
+        link,
+        "InvalidParameterException",
+        cognito=cognito,
+        pool_id=link_pool,
+        username="carol",
+        provider="Google",
+        attribute="Cognito_Subject",
+        value="c1",
+    )
 
 
 # ------------------------------------------------------------------------- 9. tags
+
 
 def test_tags_follow_user_pool_tags(cognito: Any) -> None:
     created = pool(cognito, UserPoolTags={"team": "identity"})
     arn = created["Arn"]
     assert cognito.list_tags_for_resource(ResourceArn=arn)["Tags"] == {"team": "identity"}
     cognito.tag_resource(ResourceArn=arn, Tags={"env": "dr", "team": "iam"})
-    assert cognito.describe_user_pool(UserPoolId=created["Id"])["UserPool"]["UserPoolTags"] == {"team": "iam", "env": "dr"}
+    assert cognito.describe_user_pool(UserPoolId=created["Id"])["UserPool"]["UserPoolTags"] == {
+        "team": "iam",
+        "env": "dr",
+    }
     cognito.untag_resource(ResourceArn=arn, TagKeys=["team"])
     assert cognito.list_tags_for_resource(ResourceArn=arn)["Tags"] == {"env": "dr"}
-    fails(cognito.list_tags_for_resource, "ResourceNotFoundException",
-          ResourceArn=f"arn:aws:cognito-idp:{REGION}:{ACCOUNT}:userpool/{REGION}_missing")
+    fails(
+        cognito.list_tags_for_resource,
+        "ResourceNotFoundException",
+        ResourceArn=f"arn:aws:cognito-idp:{REGION}:{ACCOUNT}:userpool/{REGION}_missing",
+    )
 
 
 # ------------------------------------------------------------------------- atomic requests
+
 
 def test_concurrent_requests_do_not_crash_moto(cognito: Any) -> None:
     """Cognito calls are atomic; moto's are not (without the lock this fails within a few dozen

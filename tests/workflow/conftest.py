@@ -1,4 +1,5 @@
 """Workflow-test fixtures: the SAM app deployed into the emulator, and source pools with their backups."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -15,8 +16,10 @@ from tools.sample_pool import SamplePool, SamplePoolSpec, build_source_pool, exp
 SOURCE_REGION = "us-east-1"
 DR_REGION = "us-west-2"
 # Workflow tests check behaviour, not pacing (bench/ measures that): quotas high enough not to wait.
-UNPACED = {name: "100000" for name in ("QuotaUserCreation", "QuotaUserAccountRecovery", "QuotaUserUpdate",
-                                       "QuotaUserResourceUpdate")}
+UNPACED = {
+    name: "100000"
+    for name in ("QuotaUserCreation", "QuotaUserAccountRecovery", "QuotaUserUpdate", "QuotaUserResourceUpdate")
+}
 
 
 @dataclass
@@ -33,7 +36,9 @@ class SourceBackup:
 @pytest.fixture
 def stack() -> Iterator[RestoreStack]:
     """The restore stack in the DR Region; small chunks so tests cross chunk boundaries."""
-    with RestoreStack(region=DR_REGION, parameters={"UserChunkSize": "50", "Environment": "test", **UNPACED}) as deployed:
+    with RestoreStack(
+        region=DR_REGION, parameters={"UserChunkSize": "50", "Environment": "test", **UNPACED}
+    ) as deployed:
         yield deployed
 
 
@@ -45,7 +50,9 @@ def source_cognito(stack: RestoreStack) -> Any:
 def make_backup(stack: RestoreStack, cognito: Any, spec: SamplePoolSpec, when: datetime | None = None) -> SourceBackup:
     pool = build_source_pool(cognito, spec)
     backup = export_backup(cognito, pool.pool_id)
-    key = write_backup(stack.client("s3"), stack.outputs["BackupBucketName"], backup, when or datetime.now(timezone.utc))
+    key = write_backup(
+        stack.client("s3"), stack.outputs["BackupBucketName"], backup, when or datetime.now(timezone.utc)
+    )
     return SourceBackup(pool, backup, key)
 
 

@@ -1,4 +1,5 @@
 """Hostile and broken backups: fatal problems fail before any Cognito write; item problems are reported by name."""
+
 from __future__ import annotations
 
 import copy
@@ -29,14 +30,23 @@ def _good_backup(stack: RestoreStack, source_cognito: Any) -> dict[str, Any]:
     return make_backup(stack, source_cognito, SamplePoolSpec(users=12, groups=3)).backup
 
 
-@pytest.mark.parametrize(("body", "reason"), [
-    (b"this is not json", "not valid JSON"),
-    (b'{"timestamp": "2026-11-02T10:14:07", "user_pool_id": "us-east-1_BadInput1", "users": [{"Username": "a"', "truncated"),
-    (b"[1, 2, 3]", "must be a JSON object"),
-    (b'{"user_pool_id": "us-east-1_BadInput1", "user_pool_config": {"Name": "p"}, "users": {"a": 1}}', "users must be a list"),
-    (b'{"user_pool_id": "us-east-1_BadInput1", "users": []}', "user_pool_config is missing"),
-    (b"", "empty"),
-])
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"this is not json", "not valid JSON"),
+        (
+            b'{"timestamp": "2026-11-02T10:14:07", "user_pool_id": "us-east-1_BadInput1", "users": [{"Username": "a"',
+            "truncated",
+        ),
+        (b"[1, 2, 3]", "must be a JSON object"),
+        (
+            b'{"user_pool_id": "us-east-1_BadInput1", "user_pool_config": {"Name": "p"}, "users": {"a": 1}}',
+            "users must be a list",
+        ),
+        (b'{"user_pool_id": "us-east-1_BadInput1", "users": []}', "user_pool_config is missing"),
+        (b"", "empty"),
+    ],
+)
 def test_fatal_backup_problems_fail_before_any_cognito_write(stack: RestoreStack, body: bytes, reason: str) -> None:
     put_raw_backup(stack, backup_key(POOL, WHEN), body)
 
@@ -66,13 +76,13 @@ def test_item_problems_restore_the_rest_and_are_reported_by_name(stack: RestoreS
     backup = copy.deepcopy(_good_backup(stack, source_cognito))
     pool_id = backup["user_pool_id"]
     users = backup["users"]
-    users.append(copy.deepcopy(users[0]))                                      # duplicate user
+    users.append(copy.deepcopy(users[0]))  # duplicate user
     users[1]["Attributes"].append({"Name": "custom:not_in_schema", "Value": "x"})  # undeclared attribute
-    users[2]["Attributes"].append({"Name": "name", "Value": "n" * 3000})         # oversized value
+    users[2]["Attributes"].append({"Name": "name", "Value": "n" * 3000})  # oversized value
     users.append({"Username": "broken-user", "Attributes": "not a list", "UserStatus": "CONFIRMED", "Enabled": True})
     first_group = next(iter(backup["group_memberships"]))
-    backup["group_memberships"][first_group].append("ghost-user")               # unknown user
-    backup["group_memberships"]["ghost-group"] = [users[3]["Username"]]         # group absent from `groups`
+    backup["group_memberships"][first_group].append("ghost-user")  # unknown user
+    backup["group_memberships"]["ghost-group"] = [users[3]["Username"]]  # group absent from `groups`
     put_raw_backup(stack, backup_key(pool_id, WHEN), json.dumps(backup).encode())
 
     result = stack.run({"user_pool_id": pool_id, "backup_key": backup_key(pool_id, WHEN)})  # not the newest
@@ -89,7 +99,9 @@ def test_item_problems_restore_the_rest_and_are_reported_by_name(stack: RestoreS
     assert (users[1]["Username"], "attribute custom:not_in_schema is not in the pool schema") in notes
     assert (users[2]["Username"], "attribute name is longer than 2048 characters") in notes
     memberships = report["categories"]["memberships"]
-    assert {"item": f"{first_group}: ghost-user", "reason": "names a user absent from the backup"} in memberships["failed_items"]
+    assert {"item": f"{first_group}: ghost-user", "reason": "names a user absent from the backup"} in memberships[
+        "failed_items"
+    ]
     groups = stack.client("cognito-idp").list_groups(UserPoolId=result.output["new_user_pool_id"])["Groups"]
     assert "ghost-group" in {g["GroupName"] for g in groups}
 
@@ -101,7 +113,9 @@ def test_dry_run_writes_the_plan_and_report_and_creates_nothing(stack: RestoreSt
 
     assert result.status == "SUCCEEDED", (result.error, result.cause)
     assert result.output["dry_run"] is True
-    assert _pools(stack) == [p for p in _pools(stack) if p["Id"] == source.pool_id]  # only the source (us-east-1 is elsewhere)
+    assert _pools(stack) == [
+        p for p in _pools(stack) if p["Id"] == source.pool_id
+    ]  # only the source (us-east-1 is elsewhere)
     assert stack.client("cognito-idp").list_user_pools(MaxResults=60)["UserPools"] == []
     writes = [name for name, _ in stack.invocations if name in ("CreatePoolFunction", "RestoreUsersFunction")]
     assert writes == []

@@ -1,4 +1,5 @@
 """The local DR drill, as the README runs it: phase progress, then the summary."""
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,14 @@ def test_drill_prints_phases_and_summary(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["--users", "30", "--out", str(tmp_path / "out")])
 
     assert result.exit_code == 0, result.output
-    for phase in ("Find latest backup", "Validate and prepare backup", "Create user pool", "Restore users and memberships",
-                  "Attach Lambda triggers", "Verify restored pool"):
+    for phase in (
+        "Find latest backup",
+        "Validate and prepare backup",
+        "Create user pool",
+        "Restore users and memberships",
+        "Attach Lambda triggers",
+        "Verify restored pool",
+    ):
         assert f"> {phase}" in result.output
         assert f"ok {phase}" in result.output
     assert "SUCCEEDED" in result.output

@@ -181,13 +181,10 @@ Outputs:
 """
 
 # "${Suffix}" in the TestOrProd output is not a parameter: make it one so !Sub resolves it.
-TEMPLATE = TEMPLATE.replace(
-    "  Concurrency:\n", "  Suffix:\n    Type: String\n    Default: sfx\n  Concurrency:\n", 1
-)
+TEMPLATE = TEMPLATE.replace("  Concurrency:\n", "  Suffix:\n    Type: String\n    Default: sfx\n  Concurrency:\n", 1)
 
 LAMBDA_RETRY = {
-    "ErrorEquals": ["Lambda.ServiceException", "Lambda.Unknown", "Sandbox.Timedout",
-                    "Runtime.ExitError"],
+    "ErrorEquals": ["Lambda.ServiceException", "Lambda.Unknown", "Sandbox.Timedout", "Runtime.ExitError"],
     "IntervalSeconds": 2,
     "MaxAttempts": 2,
     "BackoffRate": 2,
@@ -201,15 +198,27 @@ ASL = {
         "Route": {
             "Type": "Choice",
             "Choices": [
-                {"And": [{"Variable": "$.scenario", "IsPresent": True},
-                         {"Variable": "$.scenario", "StringEquals": "map"}],
-                 "Next": "Fan out"},
-                {"And": [{"Variable": "$.scenario", "IsPresent": True},
-                         {"Variable": "$.scenario", "StringEquals": "wait"}],
-                 "Next": "Long wait"},
-                {"And": [{"Variable": "$.scenario", "IsPresent": True},
-                         {"Variable": "$.scenario", "StringEquals": "strict"}],
-                 "Next": "Strict choice"},
+                {
+                    "And": [
+                        {"Variable": "$.scenario", "IsPresent": True},
+                        {"Variable": "$.scenario", "StringEquals": "map"},
+                    ],
+                    "Next": "Fan out",
+                },
+                {
+                    "And": [
+                        {"Variable": "$.scenario", "IsPresent": True},
+                        {"Variable": "$.scenario", "StringEquals": "wait"},
+                    ],
+                    "Next": "Long wait",
+                },
+                {
+                    "And": [
+                        {"Variable": "$.scenario", "IsPresent": True},
+                        {"Variable": "$.scenario", "StringEquals": "strict"},
+                    ],
+                    "Next": "Strict choice",
+                },
             ],
             "Default": "First",
         },
@@ -229,10 +238,18 @@ ASL = {
             "OutputPath": "$.state",
             "Retry": [LAMBDA_RETRY],
             "Catch": [
-                {"ErrorEquals": ["BackupNotFound"], "ResultPath": "$.error",
-                 "Assign": {"failed_phase": "First (no backup)"}, "Next": "Describe failure"},
-                {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error",
-                 "Assign": {"failed_phase": "First"}, "Next": "Describe failure"},
+                {
+                    "ErrorEquals": ["BackupNotFound"],
+                    "ResultPath": "$.error",
+                    "Assign": {"failed_phase": "First (no backup)"},
+                    "Next": "Describe failure",
+                },
+                {
+                    "ErrorEquals": ["States.ALL"],
+                    "ResultPath": "$.error",
+                    "Assign": {"failed_phase": "First"},
+                    "Next": "Describe failure",
+                },
             ],
             "Next": "Second",
         },
@@ -243,8 +260,14 @@ ASL = {
             "ResultSelector": {"state.$": "$.Payload"},
             "OutputPath": "$.state",
             "Retry": [LAMBDA_RETRY],
-            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error",
-                       "Assign": {"failed_phase": "Second"}, "Next": "Describe failure"}],
+            "Catch": [
+                {
+                    "ErrorEquals": ["States.ALL"],
+                    "ResultPath": "$.error",
+                    "Assign": {"failed_phase": "Second"},
+                    "Next": "Describe failure",
+                }
+            ],
             "Next": "Done",
         },
         "Long wait": {"Type": "Wait", "Seconds": 3600, "Next": "Flaky task"},
@@ -257,10 +280,15 @@ ASL = {
             },
             "ResultSelector": {"state.$": "$.Payload"},
             "OutputPath": "$.state",
-            "Retry": [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 600, "MaxAttempts": 3,
-                       "BackoffRate": 2}],
-            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error",
-                       "Assign": {"failed_phase": "Flaky task"}, "Next": "Describe failure"}],
+            "Retry": [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 600, "MaxAttempts": 3, "BackoffRate": 2}],
+            "Catch": [
+                {
+                    "ErrorEquals": ["States.ALL"],
+                    "ResultPath": "$.error",
+                    "Assign": {"failed_phase": "Flaky task"},
+                    "Next": "Describe failure",
+                }
+            ],
             "Next": "Done",
         },
         "Fan out": {
@@ -270,8 +298,7 @@ ASL = {
                 "ReaderConfig": {"InputType": "JSON"},
                 "Parameters": {"Bucket": "${WorkBucket}", "Key.$": "$.manifest_key"},
             },
-            "ItemSelector": {"item.$": "$$.Map.Item.Value", "index.$": "$$.Map.Item.Index",
-                             "tag.$": "$.tag"},
+            "ItemSelector": {"item.$": "$$.Map.Item.Value", "index.$": "$$.Map.Item.Index", "tag.$": "$.tag"},
             "MaxConcurrencyPath": "$.concurrency",
             "ToleratedFailurePercentage": 0,
             "ItemProcessor": {
@@ -282,16 +309,21 @@ ASL = {
                         "Type": "Task",
                         "Resource": "arn:aws:states:::lambda:invoke",
                         "Parameters": {"FunctionName": "${SecondFunctionArn}", "Payload.$": "$"},
-                        "ResultSelector": {"value.$": "$.Payload.value",
-                                           "index.$": "$.Payload.index"},
+                        "ResultSelector": {"value.$": "$.Payload.value", "index.$": "$.Payload.index"},
                         "Retry": [LAMBDA_RETRY],
                         "End": True,
                     }
                 },
             },
             "ResultPath": "$.mapped",
-            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error",
-                       "Assign": {"failed_phase": "Fan out"}, "Next": "Describe failure"}],
+            "Catch": [
+                {
+                    "ErrorEquals": ["States.ALL"],
+                    "ResultPath": "$.error",
+                    "Assign": {"failed_phase": "Fan out"},
+                    "Next": "Describe failure",
+                }
+            ],
             "Next": "Done",
         },
         "Describe failure": {
@@ -307,8 +339,7 @@ ASL = {
             "Parameters": {
                 "TopicArn": "${AlertTopicArn}",
                 "Subject": "Tiny flow failed",
-                "Message.$": "States.Format('Phase {} failed with {}', $failed_phase, "
-                             "$.error.Error)",
+                "Message.$": "States.Format('Phase {} failed with {}', $failed_phase, $.error.Error)",
             },
             "ResultPath": None,
             "Next": "Failed",
@@ -337,7 +368,7 @@ def double(n):
     return 2 * n
 '''
 
-FIRST_APP = '''\
+FIRST_APP = """\
 import os
 
 import boto3
@@ -368,9 +399,9 @@ def lambda_handler(event, context):
         "remaining_ms": context.get_remaining_time_in_millis(),
         "execution_name": event["execution_name"],
     }
-'''
+"""
 
-SECOND_APP = '''\
+SECOND_APP = """\
 import os
 
 import boto3
@@ -395,11 +426,10 @@ def lambda_handler(event, context):
         "memory": context.memory_limit_in_mb,
         "remaining_ms_second": context.get_remaining_time_in_millis(),
     }
-'''
+"""
 
 
-def write_stack(root: Path, template: str = TEMPLATE, asl: dict = ASL,
-                second_app: str = SECOND_APP) -> Path:
+def write_stack(root: Path, template: str = TEMPLATE, asl: dict = ASL, second_app: str = SECOND_APP) -> Path:
     files = {
         "template.yaml": template,
         "statemachine/flow.asl.json": json.dumps(asl, indent=2),
@@ -440,8 +470,7 @@ def test_intrinsics_conditions_and_outputs_resolve(stack: RestoreStack) -> None:
     assert work == work.lower() and "workbucket" in work and len(work) <= 63
     assert stack.resources["BackupBucket"] == backup
     assert stack.resources["AlertTopic"] == f"arn:aws:sns:{region}:{ACCOUNT}:tiny-alerts-test"
-    assert stack.resources["CommonLayer"] == (
-        f"arn:aws:lambda:{region}:{ACCOUNT}:layer:tiny-common-test:1")
+    assert stack.resources["CommonLayer"] == (f"arn:aws:lambda:{region}:{ACCOUNT}:layer:tiny-common-test:1")
     sm_arn = f"arn:aws:states:{region}:{ACCOUNT}:stateMachine:tiny-flow-test"
     assert stack.state_machine_arn("FlowStateMachine") == sm_arn
     assert stack.outputs["StateMachineArn"] == sm_arn
@@ -450,12 +479,10 @@ def test_intrinsics_conditions_and_outputs_resolve(stack: RestoreStack) -> None:
     assert stack.outputs["BackupBucketName"] == backup
     assert stack.outputs["BackupBucketArn"] == f"arn:aws:s3:::{backup}"
     assert "ProdOnly" not in stack.outputs
-    assert stack.outputs["TestOrProd"] == (
-        f"{region}/aws/{stack.stack_name}/${{Literal}}/sfx")
+    assert stack.outputs["TestOrProd"] == (f"{region}/aws/{stack.stack_name}/${{Literal}}/sfx")
     assert stack.outputs["SubList"] == f"arn:aws:s3:::{work}/*"
     first_name = stack.function_name("FirstFunction")
-    assert stack.outputs["FirstFunctionArn"] == (
-        f"arn:aws:lambda:{region}:{ACCOUNT}:function:{first_name}")
+    assert stack.outputs["FirstFunctionArn"] == (f"arn:aws:lambda:{region}:{ACCOUNT}:function:{first_name}")
 
     # the resources exist in moto, with the template's settings
     buckets = {b["Name"] for b in stack.client("s3").list_buckets()["Buckets"]}
@@ -463,13 +490,11 @@ def test_intrinsics_conditions_and_outputs_resolve(stack: RestoreStack) -> None:
     assert stack.client("s3").get_bucket_versioning(Bucket=backup)["Status"] == "Enabled"
     table = stack.client("dynamodb").describe_table(TableName=stack.outputs["LedgerTableName"])
     assert table["Table"]["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
-    cfg = stack.client("lambda").get_function_configuration(
-        FunctionName=stack.function_name("SecondFunction"))
+    cfg = stack.client("lambda").get_function_configuration(FunctionName=stack.function_name("SecondFunction"))
     assert (cfg["Timeout"], cfg["MemorySize"], cfg["Runtime"]) == (30, 512, "python3.13")
     assert cfg["Environment"]["Variables"]["GREETING"] == "hello-test-b"
     assert cfg["Environment"]["Variables"]["CONCURRENCY"] == "3"
-    definition = stack.client("stepfunctions").describe_state_machine(
-        stateMachineArn=sm_arn)["definition"]
+    definition = stack.client("stepfunctions").describe_state_machine(stateMachineArn=sm_arn)["definition"]
     assert "${" not in definition and stack.outputs["FirstFunctionArn"] in definition
 
 
@@ -506,8 +531,7 @@ def test_wiring_errors_are_reported(tmp_path: Path) -> None:
         with RestoreStack(tmp_path / "a"):
             pass
 
-    conflicting = TEMPLATE.replace(
-        "GREETING: !Join", "ENVIRONMENT: other\n          GREETING: !Join")
+    conflicting = TEMPLATE.replace("GREETING: !Join", "ENVIRONMENT: other\n          GREETING: !Join")
     write_stack(tmp_path / "b", template=conflicting)
     with pytest.raises(EmulatorError, match="ENVIRONMENT"):
         with RestoreStack(tmp_path / "b"):
@@ -537,7 +561,8 @@ def test_execution_runs_both_handlers_in_process(stack: RestoreStack) -> None:
     assert result.states_entered() == ["Route", "First", "Second", "Done"]
     # the handler's own boto3 call (from moto's worker thread) reached the same backend
     item = stack.client("dynamodb").get_item(
-        TableName=stack.resources["LedgerTable"], Key={"run_id": {"S": "happy-run"}})
+        TableName=stack.resources["LedgerTable"], Key={"run_id": {"S": "happy-run"}}
+    )
     assert item["Item"]["value"] == {"N": "40"}
     assert stack.alerts("AlertTopic") == []
 
@@ -551,20 +576,24 @@ def test_handler_exception_is_caught_by_error_name_and_alerted(stack: RestoreSta
     assert cause["errorType"] == "BackupNotFound"
     assert cause["errorMessage"] == "no backup for pool eu-west-1_abc"
     assert cause["stackTrace"] and cause["requestId"]
-    assert result.states_entered() == [
-        "Route", "First", "Describe failure", "Alert failed", "Failed"]
+    assert result.states_entered() == ["Route", "First", "Describe failure", "Alert failed", "Failed"]
     # "$failed_phase" (a variable set by the Catch's Assign) read in Parameters
-    (described,) = [e for e in result.events("PassStateExited")
-                    if e["stateExitedEventDetails"]["name"] == "Describe failure"]
+    (described,) = [
+        e for e in result.events("PassStateExited") if e["stateExitedEventDetails"]["name"] == "Describe failure"
+    ]
     assert json.loads(described["stateExitedEventDetails"]["output"])["failure"] == {
-        "failed_phase": "First (no backup)", "error": "BackupNotFound"}
+        "failed_phase": "First (no backup)",
+        "error": "BackupNotFound",
+    }
     failed = result.events("TaskFailed")
     assert [e["taskFailedEventDetails"]["error"] for e in failed] == ["BackupNotFound"]
     # the Catch's Assign reached the sns:publish Parameters
-    assert stack.alerts() == [{
-        "subject": "Tiny flow failed",
-        "message": "Phase First (no backup) failed with BackupNotFound",
-    }]
+    assert stack.alerts() == [
+        {
+            "subject": "Tiny flow failed",
+            "message": "Phase First (no backup) failed with BackupNotFound",
+        }
+    ]
     assert len(stack.alerts()) == 1  # cumulative, not re-delivered
 
     # A second failure is appended to the same list.
@@ -599,8 +628,7 @@ def test_choice_on_a_missing_path_fails_like_aws(stack: RestoreStack) -> None:
 
 def _put_manifest(stack: RestoreStack, items: list) -> str:
     key = "manifests/items.json"
-    stack.client("s3").put_object(
-        Bucket=stack.resources["WorkBucket"], Key=key, Body=json.dumps(items).encode())
+    stack.client("s3").put_object(Bucket=stack.resources["WorkBucket"], Key=key, Body=json.dumps(items).encode())
     return key
 
 
@@ -618,10 +646,16 @@ def test_distributed_map_reads_s3_and_runs_one_invocation_per_item(stack: Restor
     # moto runs them inside the parent and records no child execution nor item event).
     assert types == [
         "ExecutionStarted",
-        "ChoiceStateEntered", "ChoiceStateExited",
-        "MapStateEntered", "MapStateStarted", "MapRunStarted", "MapRunSucceeded",
-        "MapStateSucceeded", "MapStateExited",
-        "PassStateEntered", "PassStateExited",
+        "ChoiceStateEntered",
+        "ChoiceStateExited",
+        "MapStateEntered",
+        "MapStateStarted",
+        "MapRunStarted",
+        "MapRunSucceeded",
+        "MapStateSucceeded",
+        "MapStateExited",
+        "PassStateEntered",
+        "PassStateExited",
         "ExecutionSucceeded",
     ]
     assert result.states_entered() == ["Route", "Fan out", "Done"]
@@ -640,13 +674,10 @@ def test_distributed_map_item_failure_fails_the_map_like_aws(stack: RestoreStack
     # ToleratedFailurePercentage 0: one failed item fails the Map (moto alone would succeed).
     assert result.status == "FAILED"
     assert result.error == "States.ExceedToleratedFailureThreshold"
-    assert [e["type"] for e in result.history if e["type"].startswith("MapRun")] == [
-        "MapRunStarted", "MapRunFailed"]
-    assert result.states_entered() == [
-        "Route", "Fan out", "Describe failure", "Alert failed", "Failed"]
+    assert [e["type"] for e in result.history if e["type"].startswith("MapRun")] == ["MapRunStarted", "MapRunFailed"]
+    assert result.states_entered() == ["Route", "Fan out", "Describe failure", "Alert failed", "Failed"]
     assert result.map_runs[0]["itemCounts"]["failed"] == 1
-    assert stack.alerts()[-1]["message"] == (
-        "Phase Fan out failed with States.ExceedToleratedFailureThreshold")
+    assert stack.alerts()[-1]["message"] == ("Phase Fan out failed with States.ExceedToleratedFailureThreshold")
 
 
 def test_on_invoke_hook_simulates_a_lambda_crash(stack: RestoreStack) -> None:
@@ -661,8 +692,7 @@ def test_on_invoke_hook_simulates_a_lambda_crash(stack: RestoreStack) -> None:
     stack.on_invoke(crash_once)
     result = run(stack, {"value": 2}, name="crash-once")
     assert result.status == "SUCCEEDED", (result.error, result.cause)
-    assert [e["taskFailedEventDetails"]["error"] for e in result.events("TaskFailed")] == [
-        "Runtime.ExitError"]
+    assert [e["taskFailedEventDetails"]["error"] for e in result.events("TaskFailed")] == ["Runtime.ExitError"]
     assert stack.retry_sleeps == [2]
     assert seen[0] == ("FirstFunction", {"input": {"value": 2}, "execution_name": "crash-once"})
     assert [lid for lid, _ in seen] == ["FirstFunction", "FirstFunction", "SecondFunction"]
@@ -675,10 +705,8 @@ def test_on_invoke_hook_simulates_a_lambda_crash(stack: RestoreStack) -> None:
     stack.on_invoke(crash_second)
     result = run(stack, {"value": 2})
     assert result.status == "FAILED" and result.error == "Runtime.ExitError"
-    assert json.loads(result.cause)["errorMessage"].endswith(
-        "Error: Runtime exited with error: signal: killed")
-    assert result.states_entered() == [
-        "Route", "First", "Second", "Describe failure", "Alert failed", "Failed"]
+    assert json.loads(result.cause)["errorMessage"].endswith("Error: Runtime exited with error: signal: killed")
+    assert result.states_entered() == ["Route", "First", "Second", "Describe failure", "Alert failed", "Failed"]
     assert stack.alerts()[-1]["message"] == "Phase Second failed with Runtime.ExitError"
     stack.on_invoke(None)
     assert run(stack, {"value": 2}).status == "SUCCEEDED"
@@ -688,13 +716,13 @@ def test_invoke_calls_one_handler_directly(stack: RestoreStack) -> None:
     out = stack.invoke("FirstFunction", {"input": {"value": 5}, "execution_name": "direct"})
     assert out["value"] == 10 and out["execution_name"] == "direct"
     with pytest.raises(Exception) as info:
-        stack.invoke("FirstFunction", {"input": {"mode": "missing", "pool": "p"},
-                                       "execution_name": "direct"})
+        stack.invoke("FirstFunction", {"input": {"mode": "missing", "pool": "p"}, "execution_name": "direct"})
     assert type(info.value).__name__ == "BackupNotFound"
     # boto3 lambda.invoke goes through the same dispatch
     resp = stack.client("lambda").invoke(
         FunctionName=stack.function_name("FirstFunction"),
-        Payload=json.dumps({"input": {"value": 1}, "execution_name": "boto"}))
+        Payload=json.dumps({"input": {"value": 1}, "execution_name": "boto"}),
+    )
     assert "FunctionError" not in resp and json.loads(resp["Payload"].read())["value"] == 2
     assert [lid for lid, _ in stack.invocations] == ["FirstFunction"] * 3
     with pytest.raises(EmulatorError):
@@ -707,8 +735,7 @@ def test_handler_that_cannot_be_imported_fails_like_the_lambda_runtime(tmp_path:
         result = run(s, {"value": 1})
     assert result.error == "Runtime.ImportModuleError"
     assert "not_installed_anywhere" in json.loads(result.cause)["errorMessage"]
-    assert result.states_entered() == [
-        "Route", "First", "Second", "Describe failure", "Alert failed", "Failed"]
+    assert result.states_entered() == ["Route", "First", "Second", "Describe failure", "Alert failed", "Failed"]
 
 
 def test_environment_is_restored_on_exit(stack_root: Path) -> None:

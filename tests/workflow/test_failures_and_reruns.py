@@ -1,4 +1,5 @@
 """Failing phases end the execution FAILED with an alert naming phase and cause; re-runs create nothing twice."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -62,7 +63,9 @@ def test_cognito_error_while_creating_the_pool_fails_with_the_cause(stack: Resto
     assert _pools(stack) == []
 
 
-def test_running_the_same_restore_twice_leaves_one_pool_and_no_duplicates(stack: RestoreStack, source_cognito: Any) -> None:
+def test_running_the_same_restore_twice_leaves_one_pool_and_no_duplicates(
+    stack: RestoreStack, source_cognito: Any
+) -> None:
     source = make_backup(stack, source_cognito, SamplePoolSpec(users=120, groups=4))
     request = {"user_pool_id": source.pool_id, "restore_id": "drill-2026-11-26"}
 
@@ -74,7 +77,11 @@ def test_running_the_same_restore_twice_leaves_one_pool_and_no_duplicates(stack:
     assert len(_pools(stack)) == 1
     cognito = stack.client("cognito-idp")
     pool_id = first.output["new_user_pool_id"]
-    users = [u["Username"] for page in cognito.get_paginator("list_users").paginate(UserPoolId=pool_id) for u in page["Users"]]
+    users = [
+        u["Username"]
+        for page in cognito.get_paginator("list_users").paginate(UserPoolId=pool_id)
+        for u in page["Users"]
+    ]
     assert len(users) == len(set(users)) == 120
     clients = cognito.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"]
     assert sorted(c["ClientName"] for c in clients) == sorted(c["ClientName"] for c in source.backup["app_clients"])

@@ -3,6 +3,7 @@
 Always: 0 users lost, 0 duplicates, 1 pool. Waits are patched (the emulator patches Step Functions
 waits and retry intervals; this module patches botocore's retry sleep), so nothing here sleeps.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,9 +23,19 @@ from tests.workflow.conftest import SourceBackup, make_backup
 from tools.emulator import LambdaCrash, RestoreStack
 from tools.sample_pool import SamplePoolSpec
 
-ADMIN_OPERATIONS = ("admin_create_user", "admin_set_user_password", "admin_disable_user", "admin_add_user_to_group",
-                    "admin_get_user", "create_group", "create_user_pool_client", "create_resource_server",
-                    "create_identity_provider", "list_users", "describe_user_pool")
+ADMIN_OPERATIONS = (
+    "admin_create_user",
+    "admin_set_user_password",
+    "admin_disable_user",
+    "admin_add_user_to_group",
+    "admin_get_user",
+    "create_group",
+    "create_user_pool_client",
+    "create_resource_server",
+    "create_identity_provider",
+    "list_users",
+    "describe_user_pool",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -41,7 +52,9 @@ def _restored_exactly_once(stack: RestoreStack, source: SourceBackup, result: An
     cognito = stack.client("cognito-idp")
     pools = cognito.list_user_pools(MaxResults=60)["UserPools"]
     assert [p["Id"] for p in pools] == [result.output["new_user_pool_id"]]
-    users = [u for page in cognito.get_paginator("list_users").paginate(UserPoolId=pools[0]["Id"]) for u in page["Users"]]
+    users = [
+        u for page in cognito.get_paginator("list_users").paginate(UserPoolId=pools[0]["Id"]) for u in page["Users"]
+    ]
     usernames = [u["Username"] for u in users]
     assert len(usernames) == len(set(usernames)) == len(source.backup["users"])
     assert {u["Username"] for u in users} == {u["Username"] for u in source.backup["users"]}
@@ -55,12 +68,14 @@ def _report(stack: RestoreStack, result: Any) -> dict[str, Any]:
     return json.loads(stack.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
 
 
-def _failing(original: Callable[..., Any], should_fail: Callable[[Any, tuple, dict], bool],
-             error: Callable[[], Exception]) -> Callable[..., Any]:
+def _failing(
+    original: Callable[..., Any], should_fail: Callable[[Any, tuple, dict], bool], error: Callable[[], Exception]
+) -> Callable[..., Any]:
     def wrapper(backend: Any, *args: Any, **kwargs: Any) -> Any:
         if should_fail(backend, args, kwargs):
             raise error()
         return original(backend, *args, **kwargs)
+
     return wrapper
 
 
@@ -79,9 +94,18 @@ def test_a_throttling_storm_is_absorbed_and_counted(stack: RestoreStack, source_
         return hit
 
     # One decision per request, at moto's response layer (a backend method can serve several lookups).
-    patches = [mock.patch.object(CognitoIdpResponse, name, _failing(
-        getattr(CognitoIdpResponse, name), in_storm, lambda: JsonRESTError("TooManyRequestsException", "Too many requests")))
-        for name in ADMIN_OPERATIONS]
+    patches = [
+        mock.patch.object(
+            CognitoIdpResponse,
+            name,
+            _failing(
+                getattr(CognitoIdpResponse, name),
+                in_storm,
+                lambda: JsonRESTError("TooManyRequestsException", "Too many requests"),
+            ),
+        )
+        for name in ADMIN_OPERATIONS
+    ]
     for patch in patches:
         patch.start()
     try:
@@ -95,7 +119,9 @@ def test_a_throttling_storm_is_absorbed_and_counted(stack: RestoreStack, source_
     assert _report(stack, result)["throttled_calls"] > 0
 
 
-def test_a_lambda_crash_in_the_middle_of_a_chunk_resumes_without_duplicates(stack: RestoreStack, source_cognito: Any) -> None:
+def test_a_lambda_crash_in_the_middle_of_a_chunk_resumes_without_duplicates(
+    stack: RestoreStack, source_cognito: Any
+) -> None:
     source = make_backup(stack, source_cognito, SamplePoolSpec(users=80, groups=3))
     from cognito_restore.users import UserPlan
 
@@ -117,7 +143,9 @@ def test_a_lambda_crash_in_the_middle_of_a_chunk_resumes_without_duplicates(stac
     assert _report(stack, result)["api_calls"]["AdminGetUser"] >= 1  # the retry found users created before the crash
 
 
-def test_a_persistent_crash_fails_cleanly_and_starting_again_completes(stack: RestoreStack, source_cognito: Any) -> None:
+def test_a_persistent_crash_fails_cleanly_and_starting_again_completes(
+    stack: RestoreStack, source_cognito: Any
+) -> None:
     source = make_backup(stack, source_cognito, SamplePoolSpec(users=60, groups=3))
     request = {"user_pool_id": source.pool_id, "restore_id": "crash-then-continue"}
 
@@ -148,7 +176,11 @@ def test_sns_hiccups_are_retried_and_every_alert_is_delivered(stack: RestoreStac
         failures["left"] -= 1
         return failures["left"] >= 0
 
-    with mock.patch.object(SNSBackend, "publish", _failing(SNSBackend.publish, flaky, lambda: ServiceException("Throttling", "Rate exceeded"))):
+    with mock.patch.object(
+        SNSBackend,
+        "publish",
+        _failing(SNSBackend.publish, flaky, lambda: ServiceException("Throttling", "Rate exceeded")),
+    ):
         result = stack.run({"user_pool_id": source.pool_id})
 
     _restored_exactly_once(stack, source, result)
@@ -200,12 +232,19 @@ def test_s3_read_errors_are_retried(stack: RestoreStack, source_cognito: Any) ->
     assert slowdowns["left"] == 0
 
 
-def test_an_unreadable_chunk_fails_cleanly_and_starting_again_completes(stack: RestoreStack, source_cognito: Any) -> None:
+def test_an_unreadable_chunk_fails_cleanly_and_starting_again_completes(
+    stack: RestoreStack, source_cognito: Any
+) -> None:
     source = make_backup(stack, source_cognito, SamplePoolSpec(users=60, groups=3))
     request = {"user_pool_id": source.pool_id, "restore_id": "unreadable-chunk"}
     outage = {"on": True}
-    _fail_chunk_reads(lambda url: _s3_error(403, "AccessDenied", "Access Denied")
-                      if outage["on"] and url.endswith("users/chunk-000001.json") else None)
+    _fail_chunk_reads(
+        lambda url: (
+            _s3_error(403, "AccessDenied", "Access Denied")
+            if outage["on"] and url.endswith("users/chunk-000001.json")
+            else None
+        )
+    )
 
     first = stack.run(request)
     outage["on"] = False
@@ -233,9 +272,18 @@ def test_redrive_resumes_at_the_failed_phase_without_redoing_the_rest(stack: Res
     redriven = stack.wait(stack.redrive(failed.arn))
 
     _restored_exactly_once(stack, source, redriven)
-    again = [name for name, _ in stack.invocations][len(before):]
-    assert redriven.states_entered()[:3] == ["Restore failed", "Resume at the failed phase", "Restore users and memberships"]
-    for done_before in ("FindBackupFunction", "PrepareBackupFunction", "CreatePoolFunction", "RestoreAppClientsFunction"):
+    again = [name for name, _ in stack.invocations][len(before) :]
+    assert redriven.states_entered()[:3] == [
+        "Restore failed",
+        "Resume at the failed phase",
+        "Restore users and memberships",
+    ]
+    for done_before in (
+        "FindBackupFunction",
+        "PrepareBackupFunction",
+        "CreatePoolFunction",
+        "RestoreAppClientsFunction",
+    ):
         assert done_before not in again
     assert again.count("RestoreUsersFunction") == 2  # chunk 0 finds its result at once, chunk 1 is restored
     assert any(a["subject"] == "Cognito DR restore resumed: Restore users and memberships" for a in stack.alerts())

@@ -1,4 +1,5 @@
 """Operator options and Region clashes: old subs kept on request, a taken domain prefix."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -14,7 +15,9 @@ def _users(cognito: Any, pool_id: str) -> list[dict[str, Any]]:
 
 def test_old_subs_are_kept_in_a_custom_attribute_when_asked(stack: RestoreStack, source_cognito: Any) -> None:
     source = make_backup(stack, source_cognito, SamplePoolSpec(users=15, groups=3))
-    old_subs = {u["Username"]: next(a["Value"] for a in u["Attributes"] if a["Name"] == "sub") for u in source.backup["users"]}
+    old_subs = {
+        u["Username"]: next(a["Value"] for a in u["Attributes"] if a["Name"] == "sub") for u in source.backup["users"]
+    }
 
     result = stack.run({"user_pool_id": source.pool_id, "preserve_old_sub": True})
 

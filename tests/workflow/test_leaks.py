@@ -1,4 +1,5 @@
 """No personal data or secret of the backup may reach logs, alerts or the Step Functions history."""
+
 from __future__ import annotations
 
 import json
@@ -29,14 +30,20 @@ def _sensitive_values(backup: dict[str, Any]) -> set[str]:
     return {v for v in values if len(v) >= 6}
 
 
-def _visible_text(stack: RestoreStack, result: Any, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> str:
+def _visible_text(
+    stack: RestoreStack, result: Any, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> str:
     out, err = capfd.readouterr()
-    return "\n".join([
-        json.dumps(result.history, default=str),
-        json.dumps(result.map_runs, default=str),
-        json.dumps(stack.alerts()),
-        out, err, caplog.text,
-    ])
+    return "\n".join(
+        [
+            json.dumps(result.history, default=str),
+            json.dumps(result.map_runs, default=str),
+            json.dumps(stack.alerts()),
+            out,
+            err,
+            caplog.text,
+        ]
+    )
 
 
 def _start_capture(capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:
@@ -51,8 +58,9 @@ def _assert_no_leak(text: str, sensitive: set[str]) -> None:
     assert not leaked, f"{len(leaked)} sensitive values visible, e.g. {leaked[:3]}"
 
 
-def test_a_restore_leaks_nothing(stack: RestoreStack, source_cognito: Any, capfd: pytest.CaptureFixture[str],
-                                 caplog: pytest.LogCaptureFixture) -> None:
+def test_a_restore_leaks_nothing(
+    stack: RestoreStack, source_cognito: Any, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
     source = make_backup(stack, source_cognito, SamplePoolSpec(users=40, groups=3, username_mode="email"))
     sensitive = _sensitive_values(source.backup)
     assert len(sensitive) > 40  # e-mails, phones, names, the client secret, the OIDC secret
@@ -64,8 +72,9 @@ def test_a_restore_leaks_nothing(stack: RestoreStack, source_cognito: Any, capfd
     _assert_no_leak(_visible_text(stack, result, capfd, caplog), sensitive)
 
 
-def test_a_failing_restore_leaks_nothing(stack: RestoreStack, source_cognito: Any, capfd: pytest.CaptureFixture[str],
-                                         caplog: pytest.LogCaptureFixture) -> None:
+def test_a_failing_restore_leaks_nothing(
+    stack: RestoreStack, source_cognito: Any, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
     """A backup that breaks in the middle of a user: the parser's error must not quote it."""
     source = make_backup(stack, source_cognito, SamplePoolSpec(users=10, groups=3))
     sensitive = _sensitive_values(source.backup)

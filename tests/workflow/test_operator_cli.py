@@ -1,4 +1,5 @@
 """The operator CLI against the emulated DR Region (boto3 goes to the emulation like to AWS)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -11,12 +12,26 @@ from tools.restore import main
 from tools.sample_pool import SamplePoolSpec
 
 
-def test_start_follows_the_phases_and_prints_the_summary(stack: RestoreStack, source_cognito: Any, monkeypatch: Any) -> None:
+def test_start_follows_the_phases_and_prints_the_summary(
+    stack: RestoreStack, source_cognito: Any, monkeypatch: Any
+) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", stack.region)
     source = make_backup(stack, source_cognito, SamplePoolSpec(users=15, groups=3))
 
-    result = CliRunner().invoke(main, ["start", "--state-machine-arn", stack.state_machine_arn(), "--pool-id",
-                                       source.pool_id, "--restore-id", "cli-test", "--poll-interval", "0"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "start",
+            "--state-machine-arn",
+            stack.state_machine_arn(),
+            "--pool-id",
+            source.pool_id,
+            "--restore-id",
+            "cli-test",
+            "--poll-interval",
+            "0",
+        ],
+    )
 
     assert result.exit_code == 0, result.output
     assert "Restore id: cli-test" in result.output

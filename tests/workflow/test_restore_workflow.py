@@ -1,4 +1,5 @@
 """The real workflow, end to end: restore a producer backup and compare the new pool with it."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -11,13 +12,30 @@ from tools.sample_pool import SamplePoolSpec
 
 MANAGED = {"sub", "identities"}
 CLIENT_FIELDS = (
-    "ClientName", "ClientSecret", "ReadAttributes", "WriteAttributes", "ExplicitAuthFlows",
-    "SupportedIdentityProviders", "CallbackURLs", "LogoutURLs", "AllowedOAuthFlows", "AllowedOAuthScopes",
-    "AllowedOAuthFlowsUserPoolClient", "RefreshTokenValidity", "AccessTokenValidity", "IdTokenValidity",
-    "TokenValidityUnits", "PreventUserExistenceErrors", "EnableTokenRevocation",
+    "ClientName",
+    "ClientSecret",
+    "ReadAttributes",
+    "WriteAttributes",
+    "ExplicitAuthFlows",
+    "SupportedIdentityProviders",
+    "CallbackURLs",
+    "LogoutURLs",
+    "AllowedOAuthFlows",
+    "AllowedOAuthScopes",
+    "AllowedOAuthFlowsUserPoolClient",
+    "RefreshTokenValidity",
+    "AccessTokenValidity",
+    "IdTokenValidity",
+    "TokenValidityUnits",
+    "PreventUserExistenceErrors",
+    "EnableTokenRevocation",
 )
-EXPECTED_STATUS = {"CONFIRMED": "CONFIRMED", "RESET_REQUIRED": "CONFIRMED",
-                   "FORCE_CHANGE_PASSWORD": "FORCE_CHANGE_PASSWORD", "UNCONFIRMED": "FORCE_CHANGE_PASSWORD"}
+EXPECTED_STATUS = {
+    "CONFIRMED": "CONFIRMED",
+    "RESET_REQUIRED": "CONFIRMED",
+    "FORCE_CHANGE_PASSWORD": "FORCE_CHANGE_PASSWORD",
+    "UNCONFIRMED": "FORCE_CHANGE_PASSWORD",
+}
 
 
 def _all(client: Any, operation: str, key: str, **kwargs: Any) -> list[dict[str, Any]]:
@@ -25,8 +43,11 @@ def _all(client: Any, operation: str, key: str, **kwargs: Any) -> list[dict[str,
 
 
 def _attributes(user: dict[str, Any]) -> dict[str, str]:
-    return {a["Name"]: a["Value"] for a in user.get("Attributes", user.get("UserAttributes", []))
-            if a["Name"] not in MANAGED and not a["Name"].startswith("cognito:")}
+    return {
+        a["Name"]: a["Value"]
+        for a in user.get("Attributes", user.get("UserAttributes", []))
+        if a["Name"] not in MANAGED and not a["Name"].startswith("cognito:")
+    }
 
 
 def _new_user_key(user: dict[str, Any], email_mode: bool) -> str:
@@ -57,12 +78,19 @@ def assert_pool_matches_backup(stack: RestoreStack, source: SourceBackup, new_po
         for field in ("Description", "Precedence", "RoleArn"):
             assert new.get(field) == old.get(field), (old["GroupName"], field)
     for group, members in backup["group_memberships"].items():
-        restored = {u["Username"] for u in _all(cognito, "list_users_in_group", "Users", UserPoolId=new_pool_id, GroupName=group)}
+        restored = {
+            u["Username"]
+            for u in _all(cognito, "list_users_in_group", "Users", UserPoolId=new_pool_id, GroupName=group)
+        }
         assert restored == {old_to_new[m] for m in members}, group
 
-    clients = {c["ClientName"]: c for c in (
-        cognito.describe_user_pool_client(UserPoolId=new_pool_id, ClientId=summary["ClientId"])["UserPoolClient"]
-        for summary in _all(cognito, "list_user_pool_clients", "UserPoolClients", UserPoolId=new_pool_id))}
+    clients = {
+        c["ClientName"]: c
+        for c in (
+            cognito.describe_user_pool_client(UserPoolId=new_pool_id, ClientId=summary["ClientId"])["UserPoolClient"]
+            for summary in _all(cognito, "list_user_pool_clients", "UserPoolClients", UserPoolId=new_pool_id)
+        )
+    }
     assert set(clients) == {c["ClientName"] for c in backup["app_clients"]}
     for old in backup["app_clients"]:
         new = clients[old["ClientName"]]
@@ -72,7 +100,8 @@ def assert_pool_matches_backup(stack: RestoreStack, source: SourceBackup, new_po
 
     servers = _all(cognito, "list_resource_servers", "ResourceServers", UserPoolId=new_pool_id, MaxResults=50)
     assert [(s["Identifier"], s["Name"], s["Scopes"]) for s in servers] == [
-        (s["Identifier"], s["Name"], s["Scopes"]) for s in backup["resource_servers"]]
+        (s["Identifier"], s["Name"], s["Scopes"]) for s in backup["resource_servers"]
+    ]
     pool = cognito.describe_user_pool(UserPoolId=new_pool_id)["UserPool"]
     assert pool["Name"] == backup["user_pool_config"]["Name"]
     assert pool["Domain"] == backup["user_pool_config"]["Domain"]
@@ -111,7 +140,11 @@ def test_users_run_as_several_map_iterations(stack: RestoreStack, source_cognito
     user_chunk_calls = [name for name, _ in stack.invocations if name == "RestoreUsersFunction"]
     assert len(user_chunk_calls) == 3
     entered = result.states_entered()
-    assert entered.index("Restore users and memberships") < entered.index("Attach Lambda triggers") < entered.index("Verify restored pool")
+    assert (
+        entered.index("Restore users and memberships")
+        < entered.index("Attach Lambda triggers")
+        < entered.index("Verify restored pool")
+    )
 
 
 def test_alerts_announce_start_pool_and_completion(stack: RestoreStack, source_cognito: Any) -> None:
@@ -127,6 +160,8 @@ def test_alerts_announce_start_pool_and_completion(stack: RestoreStack, source_c
         f"Cognito DR restore complete: {result.output['new_user_pool_id']}",
     ]
     ready = stack.alerts()[1]["message"]
-    new_ids = stack.client("cognito-idp").list_user_pool_clients(UserPoolId=result.output["new_user_pool_id"], MaxResults=60)
+    new_ids = stack.client("cognito-idp").list_user_pool_clients(
+        UserPoolId=result.output["new_user_pool_id"], MaxResults=60
+    )
     for client in new_ids["UserPoolClients"]:
         assert client["ClientId"] in ready

@@ -4,6 +4,7 @@ Only what AWS generates may differ (ids, subs, dates) plus the documented transf
 of mapped ARNs, the restore's own tags, status changes Cognito forces). A failure prints a diff per
 category.
 """
+
 from __future__ import annotations
 
 import copy
@@ -31,11 +32,25 @@ from tools.sample_pool import (
     trigger_arn,
 )
 
-GENERATED_POOL_FIELDS = {"Id", "Arn", "CreationDate", "LastModifiedDate", "EstimatedNumberOfUsers", "Status",
-                         "SchemaAttributes", "Domain", "CustomDomain"}
+GENERATED_POOL_FIELDS = {
+    "Id",
+    "Arn",
+    "CreationDate",
+    "LastModifiedDate",
+    "EstimatedNumberOfUsers",
+    "Status",
+    "SchemaAttributes",
+    "Domain",
+    "CustomDomain",
+}
 GENERATED_CLIENT_FIELDS = {"ClientId", "UserPoolId", "CreationDate", "LastModifiedDate"}
-STATUS_AFTER_RESTORE = {"CONFIRMED": "CONFIRMED", "RESET_REQUIRED": "CONFIRMED", "FORCE_CHANGE_PASSWORD": "FORCE_CHANGE_PASSWORD",
-                        "UNCONFIRMED": "FORCE_CHANGE_PASSWORD", "EXTERNAL_PROVIDER": "FORCE_CHANGE_PASSWORD"}
+STATUS_AFTER_RESTORE = {
+    "CONFIRMED": "CONFIRMED",
+    "RESET_REQUIRED": "CONFIRMED",
+    "FORCE_CHANGE_PASSWORD": "FORCE_CHANGE_PASSWORD",
+    "UNCONFIRMED": "FORCE_CHANGE_PASSWORD",
+    "EXTERNAL_PROVIDER": "FORCE_CHANGE_PASSWORD",
+}
 
 
 def _all(client: Any, operation: str, key: str, **kwargs: Any) -> list[dict[str, Any]]:
@@ -52,31 +67,47 @@ def config_views(cognito: Any, pool_id: str) -> dict[str, Any]:
     """Every category of a pool except users and memberships, without AWS-generated values."""
     pool = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]
     config = {k: v for k, v in pool.items() if k not in GENERATED_POOL_FIELDS}
-    config["UserPoolTags"] = {k: v for k, v in (config.get("UserPoolTags") or {}).items() if not k.startswith("cognito-dr:")}
+    config["UserPoolTags"] = {
+        k: v for k, v in (config.get("UserPoolTags") or {}).items() if not k.startswith("cognito-dr:")
+    }
     clients = {}
     for summary in _all(cognito, "list_user_pool_clients", "UserPoolClients", UserPoolId=pool_id, MaxResults=60):
-        described = cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=summary["ClientId"])["UserPoolClient"]
+        described = cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=summary["ClientId"])[
+            "UserPoolClient"
+        ]
         clients[described["ClientName"]] = {k: v for k, v in described.items() if k not in GENERATED_CLIENT_FIELDS}
     providers = {}
     for summary in _all(cognito, "list_identity_providers", "Providers", UserPoolId=pool_id, MaxResults=60):
-        described = cognito.describe_identity_provider(UserPoolId=pool_id, ProviderName=summary["ProviderName"])["IdentityProvider"]
-        providers[described["ProviderName"]] = {k: v for k, v in described.items() if k not in ("UserPoolId", "CreationDate", "LastModifiedDate")}
+        described = cognito.describe_identity_provider(UserPoolId=pool_id, ProviderName=summary["ProviderName"])[
+            "IdentityProvider"
+        ]
+        providers[described["ProviderName"]] = {
+            k: v for k, v in described.items() if k not in ("UserPoolId", "CreationDate", "LastModifiedDate")
+        }
     ui = cognito.get_ui_customization(UserPoolId=pool_id)["UICustomization"]
     risk = cognito.describe_risk_configuration(UserPoolId=pool_id)["RiskConfiguration"]
     region = pool["Arn"].split(":")[3]
-    acl = boto3.client("wafv2", region_name=region).get_web_acl_for_resource(ResourceArn=pool["Arn"]).get("WebACL") or {}
+    acl = (
+        boto3.client("wafv2", region_name=region).get_web_acl_for_resource(ResourceArn=pool["Arn"]).get("WebACL") or {}
+    )
     return {
         "config": _regionless(config),
         "schema": sorted(pool["SchemaAttributes"], key=lambda a: a["Name"]),
         "clients": clients,
-        "groups": {g["GroupName"]: {k: g.get(k) for k in ("Description", "Precedence", "RoleArn")}
-                   for g in _all(cognito, "list_groups", "Groups", UserPoolId=pool_id)},
+        "groups": {
+            g["GroupName"]: {k: g.get(k) for k in ("Description", "Precedence", "RoleArn")}
+            for g in _all(cognito, "list_groups", "Groups", UserPoolId=pool_id)
+        },
         "identity_providers": providers,
-        "resource_servers": {s["Identifier"]: {"Name": s["Name"], "Scopes": s["Scopes"]}
-                             for s in _all(cognito, "list_resource_servers", "ResourceServers", UserPoolId=pool_id, MaxResults=50)},
+        "resource_servers": {
+            s["Identifier"]: {"Name": s["Name"], "Scopes": s["Scopes"]}
+            for s in _all(cognito, "list_resource_servers", "ResourceServers", UserPoolId=pool_id, MaxResults=50)
+        },
         "domain": pool.get("Domain"),
         "branding": {"CSS": ui.get("CSS"), "ClientId": ui.get("ClientId")},
-        "threat_protection": _regionless({k: v for k, v in risk.items() if k not in ("UserPoolId", "ClientId", "LastModifiedDate")}),
+        "threat_protection": _regionless(
+            {k: v for k, v in risk.items() if k not in ("UserPoolId", "ClientId", "LastModifiedDate")}
+        ),
         "waf": {"Name": acl.get("Name")},
     }
 
@@ -95,10 +126,16 @@ def expected_users(backup: dict[str, Any]) -> tuple[dict[str, Any], dict[str, st
         federated = user["UserStatus"] == "EXTERNAL_PROVIDER"
         key = attributes["email"] if email_mode else (f"federated-{sub}" if federated else user["Username"])
         new_key_of[user["Username"]] = key
-        identities = json.loads(next(a["Value"] for a in user["Attributes"] if a["Name"] == "identities")) if federated else []
-        users[key] = {"attributes": attributes, "status": STATUS_AFTER_RESTORE[user["UserStatus"]], "enabled": user["Enabled"],
-                      "sms_mfa": bool(user.get("MFAOptions")),
-                      "linked": sorted((i["providerName"], i["userId"]) for i in identities)}
+        identities = (
+            json.loads(next(a["Value"] for a in user["Attributes"] if a["Name"] == "identities")) if federated else []
+        )
+        users[key] = {
+            "attributes": attributes,
+            "status": STATUS_AFTER_RESTORE[user["UserStatus"]],
+            "enabled": user["Enabled"],
+            "sms_mfa": bool(user.get("MFAOptions")),
+            "linked": sorted((i["providerName"], i["userId"]) for i in identities),
+        }
     return users, new_key_of
 
 
@@ -110,16 +147,24 @@ def actual_users(cognito: Any, pool_id: str, email_mode: bool) -> tuple[dict[str
         key_of_username[user["Username"]] = key
         identities = json.loads(next((a["Value"] for a in user["Attributes"] if a["Name"] == "identities"), "[]"))
         detail = cognito.admin_get_user(UserPoolId=pool_id, Username=user["Username"])
-        users[key] = {"attributes": attributes, "status": user["UserStatus"], "enabled": user["Enabled"],
-                      "sms_mfa": "SMS_MFA" in (detail.get("UserMFASettingList") or []),
-                      "linked": sorted((i["providerName"], i["userId"]) for i in identities)}
+        users[key] = {
+            "attributes": attributes,
+            "status": user["UserStatus"],
+            "enabled": user["Enabled"],
+            "sms_mfa": "SMS_MFA" in (detail.get("UserMFASettingList") or []),
+            "linked": sorted((i["providerName"], i["userId"]) for i in identities),
+        }
     return users, key_of_username
 
 
 def memberships(cognito: Any, pool_id: str, key_of_username: dict[str, str]) -> dict[str, list[str]]:
-    return {g["GroupName"]: sorted(key_of_username[u["Username"]] for u in _all(
-                cognito, "list_users_in_group", "Users", UserPoolId=pool_id, GroupName=g["GroupName"]))
-            for g in _all(cognito, "list_groups", "Groups", UserPoolId=pool_id)}
+    return {
+        g["GroupName"]: sorted(
+            key_of_username[u["Username"]]
+            for u in _all(cognito, "list_users_in_group", "Users", UserPoolId=pool_id, GroupName=g["GroupName"])
+        )
+        for g in _all(cognito, "list_groups", "Groups", UserPoolId=pool_id)
+    }
 
 
 def category_diff(expected: dict[str, Any], actual: dict[str, Any]) -> str:
@@ -137,17 +182,26 @@ def category_diff(expected: dict[str, Any], actual: dict[str, Any]) -> str:
 def _dr_dependencies(stack: RestoreStack, backup: dict[str, Any]) -> dict[str, str]:
     """The DR Region's copies of the triggers and the web ACL, and the arn_map pointing at them."""
     iam = stack.client("iam")
-    role = iam.create_role(RoleName="sample-triggers", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))["Role"]["Arn"]
+    role = iam.create_role(
+        RoleName="sample-triggers", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+    )["Role"]["Arn"]
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zipped:
         zipped.writestr("index.py", "def handler(event, context):\n    return event\n")
     for trigger in TRIGGERS:
         stack.client("lambda").create_function(
-            FunctionName=trigger_arn(DR_REGION, trigger).rsplit(":", 1)[-1], Runtime="python3.13", Role=role,
-            Handler="index.handler", Code={"ZipFile": archive.getvalue()})
+            FunctionName=trigger_arn(DR_REGION, trigger).rsplit(":", 1)[-1],
+            Runtime="python3.13",
+            Role=role,
+            Handler="index.handler",
+            Code={"ZipFile": archive.getvalue()},
+        )
     acl = stack.client("wafv2").create_web_acl(
-        Name="sample-cognito-acl", Scope="REGIONAL", DefaultAction={"Allow": {}},
-        VisibilityConfig={"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False, "MetricName": "dr"})["Summary"]
+        Name="sample-cognito-acl",
+        Scope="REGIONAL",
+        DefaultAction={"Allow": {}},
+        VisibilityConfig={"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False, "MetricName": "dr"},
+    )["Summary"]
     return {SOURCE_REGION: DR_REGION, backup["waf_configuration"]["WebACLArn"]: acl["ARN"]}
 
 
@@ -172,7 +226,9 @@ def test_round_trip_restores_every_category(stack: RestoreStack, username_mode: 
     want_users, new_key_of = expected_users(backup)
     got_users, key_of_username = actual_users(cognito, new_pool, username_mode == "email")
     expected["users"], actual["users"] = want_users, got_users
-    expected["memberships"] = {g: sorted(new_key_of[u] for u in members) for g, members in backup["group_memberships"].items()}
+    expected["memberships"] = {
+        g: sorted(new_key_of[u] for u in members) for g, members in backup["group_memberships"].items()
+    }
     actual["memberships"] = memberships(cognito, new_pool, key_of_username)
     diff = category_diff(expected, actual)
     assert not diff, "the restored pool differs from the source:\n" + diff

@@ -1,4 +1,5 @@
 """Scale: 5,000 users in 20 chunks through the real workflow, with the fewest Cognito calls per user."""
+
 from __future__ import annotations
 
 import json
@@ -18,16 +19,22 @@ CHUNK_SIZE = 250
 @pytest.fixture
 def scale_stack() -> Iterator[RestoreStack]:
     """The restore stack with 250-user chunks (5,000 users -> 20 Map items) and quotas that never wait."""
-    with RestoreStack(region=DR_REGION, parameters={"UserChunkSize": str(CHUNK_SIZE), "Environment": "test",
-                                                    **UNPACED}) as deployed:
+    with RestoreStack(
+        region=DR_REGION, parameters={"UserChunkSize": str(CHUNK_SIZE), "Environment": "test", **UNPACED}
+    ) as deployed:
         yield deployed
 
 
 @pytest.fixture
 def big_backup(tmp_path: Path) -> SyntheticBackup:
     """Every restorable status, disabled users, 70 groups (10 missing from `groups`, as the producer writes)."""
-    spec = SyntheticSpec(users=USERS, groups=70, groups_per_user=1, disabled=0.03,
-                         status_mix={"CONFIRMED": 80, "FORCE_CHANGE_PASSWORD": 10, "UNCONFIRMED": 5, "RESET_REQUIRED": 5})
+    spec = SyntheticSpec(
+        users=USERS,
+        groups=70,
+        groups_per_user=1,
+        disabled=0.03,
+        status_mix={"CONFIRMED": 80, "FORCE_CHANGE_PASSWORD": 10, "UNCONFIRMED": 5, "RESET_REQUIRED": 5},
+    )
     return write_backup_file(spec, tmp_path / "backup.json")
 
 
@@ -60,6 +67,11 @@ def test_5000_users_in_20_chunks_with_the_fewest_calls(scale_stack: RestoreStack
     cognito = scale_stack.client("cognito-idp")
     pool_id = result.output["new_user_pool_id"]
     assert cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]["EstimatedNumberOfUsers"] == USERS
-    members = [u for page in cognito.get_paginator("list_users_in_group").paginate(UserPoolId=pool_id, GroupName="group-0070")
-               for u in page["Users"]]
-    assert len(members) == len(range(69, USERS, 70))  # a group absent from the backup's `groups` list, created from memberships
+    members = [
+        u
+        for page in cognito.get_paginator("list_users_in_group").paginate(UserPoolId=pool_id, GroupName="group-0070")
+        for u in page["Users"]
+    ]
+    assert len(members) == len(
+        range(69, USERS, 70)
+    )  # a group absent from the backup's `groups` list, created from memberships

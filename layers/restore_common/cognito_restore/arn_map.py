@@ -5,6 +5,7 @@ ArnMapping. A key is either an exact ARN (old -> new) or a Region name (every AR
 moves to the mapped Region, same account and name: for resources deployed under the same names).
 ARNs already in the DR Region and global ones (IAM) stay; the rest cannot be used and are reported.
 """
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """boto3 clients with the retry policy of the restore, and a count of the throttling they absorbed."""
+
 from __future__ import annotations
 
 import functools
@@ -13,6 +14,7 @@ THROTTLING_CODES = frozenset(
 
 # Standard mode retries throttling with exponential backoff and full jitter (botocore's own).
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=5, read_timeout=30)
+
 
 def _is_throttled_response(response: Any) -> bool:
     """A needs-retry event's (http response, parsed) pair that Cognito throttled."""

@@ -4,6 +4,7 @@ The document can be hundreds of MB (every user of the pool), so it is read as a 
 events: users and memberships are handed to callbacks one at a time, the small sections are kept.
 Keys may come in any order. Error messages never quote the document (it holds personal data).
 """
+
 from __future__ import annotations
 
 import re
@@ -120,12 +121,20 @@ def _stream_memberships(
 
 
 def _json_kind(event: str) -> str:
-    return {"start_map": "an object", "start_array": "a list", "string": "a string", "number": "a number",
-            "boolean": "a boolean", "null": "null"}.get(event, event)
+    return {
+        "start_map": "an object",
+        "start_array": "a list",
+        "string": "a string",
+        "number": "a number",
+        "boolean": "a boolean",
+        "null": "null",
+    }.get(event, event)
 
 
 def read_backup(
-    stream: IO[bytes], on_user: UserCallback, on_membership: MembershipCallback,
+    stream: IO[bytes],
+    on_user: UserCallback,
+    on_membership: MembershipCallback,
     on_section: Callable[[str, Any], None] | None = None,
 ) -> BackupParts:
     """Read the whole document once; raise BackupInvalid with a clear reason for any shape problem.
@@ -158,8 +167,10 @@ def read_backup(
                 elif key == "group_memberships" and value_event == "start_map":
                     _stream_memberships(events, on_membership, parts)
                 else:
-                    raise BackupInvalid(f"{key} must be {'a list' if expected == 'array' else 'an object'}, "
-                                        f"found {_json_kind(value_event)}.")
+                    raise BackupInvalid(
+                        f"{key} must be {'a list' if expected == 'array' else 'an object'}, "
+                        f"found {_json_kind(value_event)}."
+                    )
             elif key in SECTION_TYPES:
                 parts.sections[key] = _build(value_event, value, events)
                 if on_section is not None:

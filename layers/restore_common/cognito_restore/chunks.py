@@ -1,4 +1,5 @@
 """Restoring one chunk of users or memberships. Every step is safe to repeat (retries, redrives)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -31,11 +32,11 @@ class ChunkOutcome:
     ids: list[dict[str, str | None]] = field(default_factory=list)
     calls: dict[str, int] = field(default_factory=dict)
     throttled: int = 0
-    unlinked: list[dict[str, str]] = field(default_factory=list)   # federated placeholders left unlinked
-    offset: int = 0                                                 # users of the chunk handled so far
+    unlinked: list[dict[str, str]] = field(default_factory=list)  # federated placeholders left unlinked
+    offset: int = 0  # users of the chunk handled so far
     done: bool = False
     pacer: Pacer | None = field(default=None, repr=False, compare=False)
-    cognito: Any = field(default=None, repr=False, compare=False)   # this invocation's client
+    cognito: Any = field(default=None, repr=False, compare=False)  # this invocation's client
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ChunkOutcome":
@@ -49,9 +50,15 @@ class ChunkOutcome:
             self.pacer.before(operation)
 
     def summary(self) -> dict[str, int]:
-        return {"chunk": self.index, "done": self.done, "offset": self.offset, "restored": self.restored,
-                "failed": len(self.failed), "memberships_restored": self.memberships_restored,
-                "memberships_failed": len(self.memberships_failed)}
+        return {
+            "chunk": self.index,
+            "done": self.done,
+            "offset": self.offset,
+            "restored": self.restored,
+            "failed": len(self.failed),
+            "memberships_restored": self.memberships_restored,
+            "memberships_failed": len(self.memberships_failed),
+        }
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k not in _RUNTIME_FIELDS}
@@ -71,7 +78,9 @@ def restore_user(pool_id: str, plan: UserPlan, password_policy: dict[str, Any], 
         try:
             outcome.call("AdminCreateUser")
             user = cognito.admin_create_user(
-                UserPoolId=pool_id, Username=plan.create_username, UserAttributes=plan.attributes,
+                UserPoolId=pool_id,
+                Username=plan.create_username,
+                UserAttributes=plan.attributes,
                 MessageAction="SUPPRESS",
             )["User"]
             attributes, status, enabled = user.get("Attributes", []), user.get("UserStatus"), user.get("Enabled", True)
@@ -82,7 +91,11 @@ def restore_user(pool_id: str, plan: UserPlan, password_policy: dict[str, Any], 
             # Created by an earlier attempt of this chunk: finish what that attempt may not have.
             outcome.call("AdminGetUser")
             user = cognito.admin_get_user(UserPoolId=pool_id, Username=plan.create_username)
-            attributes, status, enabled = user.get("UserAttributes", []), user.get("UserStatus"), user.get("Enabled", True)
+            attributes, status, enabled = (
+                user.get("UserAttributes", []),
+                user.get("UserStatus"),
+                user.get("Enabled", True),
+            )
             new_username = user["Username"]
         if plan.set_permanent_password and status != "CONFIRMED":
             outcome.call("AdminSetUserPassword")
@@ -103,8 +116,14 @@ def restore_user(pool_id: str, plan: UserPlan, password_policy: dict[str, Any], 
     outcome.restored += 1
     for note in plan.notes:
         outcome.notes.append({"item": plan.old_username, "note": note})
-    outcome.ids.append({"old_username": plan.old_username, "new_username": new_username,
-                        "old_sub": plan.old_sub, "new_sub": _sub_of(attributes)})
+    outcome.ids.append(
+        {
+            "old_username": plan.old_username,
+            "new_username": new_username,
+            "old_sub": plan.old_sub,
+            "new_sub": _sub_of(attributes),
+        }
+    )
 
 
 def _set_sms_mfa(pool_id: str, username: str, plan: UserPlan, outcome: ChunkOutcome) -> None:
@@ -115,10 +134,14 @@ def _set_sms_mfa(pool_id: str, username: str, plan: UserPlan, outcome: ChunkOutc
         )
     except ClientError as error:
         raise_if_throttled(error)
-        outcome.notes.append({"item": plan.old_username, "note": f"SMS MFA preference not restored ({describe_error(error)})"})
+        outcome.notes.append(
+            {"item": plan.old_username, "note": f"SMS MFA preference not restored ({describe_error(error)})"}
+        )
 
 
-def _link_identities(pool_id: str, username: str, plan: UserPlan, attributes: list[dict[str, str]], outcome: ChunkOutcome) -> None:
+def _link_identities(
+    pool_id: str, username: str, plan: UserPlan, attributes: list[dict[str, str]], outcome: ChunkOutcome
+) -> None:
     """Link the placeholder to each identity the federated user had (skipping links made by an earlier attempt)."""
     identities = next((a["Value"] for a in attributes if a["Name"] == "identities"), None)
     linked = {(link["provider_name"], link["user_id"]) for link in federated_links(identities)}
@@ -130,12 +153,17 @@ def _link_identities(pool_id: str, username: str, plan: UserPlan, attributes: li
             outcome.client().admin_link_provider_for_user(
                 UserPoolId=pool_id,
                 DestinationUser={"ProviderName": "Cognito", "ProviderAttributeValue": username},
-                SourceUser={"ProviderName": link["provider_name"], "ProviderAttributeName": "Cognito_Subject",
-                            "ProviderAttributeValue": link["user_id"]},
+                SourceUser={
+                    "ProviderName": link["provider_name"],
+                    "ProviderAttributeName": "Cognito_Subject",
+                    "ProviderAttributeValue": link["user_id"],
+                },
             )
         except ClientError as error:
             raise_if_throttled(error)
-            outcome.unlinked.append({"item": plan.old_username, "reason": f"not linked to {link['provider_name']}: {describe_error(error)}"})
+            outcome.unlinked.append(
+                {"item": plan.old_username, "reason": f"not linked to {link['provider_name']}: {describe_error(error)}"}
+            )
 
 
 def _add_to_groups(pool_id: str, username: str, plan: UserPlan, outcome: ChunkOutcome) -> None:
@@ -145,17 +173,23 @@ def _add_to_groups(pool_id: str, username: str, plan: UserPlan, outcome: ChunkOu
             outcome.client().admin_add_user_to_group(UserPoolId=pool_id, Username=username, GroupName=group)
         except ClientError as error:
             raise_if_throttled(error)
-            outcome.memberships_failed.append({"item": f"{group}: {plan.old_username}", "reason": describe_error(error)})
+            outcome.memberships_failed.append(
+                {"item": f"{group}: {plan.old_username}", "reason": describe_error(error)}
+            )
             continue
         outcome.memberships_restored += 1
 
 
-CHECKPOINT_EVERY = 100      # users between saved progress points (bounds the redo after a crash)
-TIME_RESERVE_MS = 60_000    # stop and hand back a continuation with this much Lambda time left
+CHECKPOINT_EVERY = 100  # users between saved progress points (bounds the redo after a crash)
+TIME_RESERVE_MS = 60_000  # stop and hand back a continuation with this much Lambda time left
 
 
-def run_user_chunk(event: dict[str, Any], context: Any, restore_item: Callable[[dict[str, Any], ChunkOutcome], None],
-                   pacer: Pacer | None = None) -> ChunkOutcome:
+def run_user_chunk(
+    event: dict[str, Any],
+    context: Any,
+    restore_item: Callable[[dict[str, Any], ChunkOutcome], None],
+    pacer: Pacer | None = None,
+) -> ChunkOutcome:
     """Restore the users of the chunk named by the Map item, resuming from saved progress.
 
     Returns with done=False (a continuation) when the Lambda time runs low; the state machine then

@@ -1,4 +1,5 @@
 """Which backup object to restore: keys are cognito-backup/YYYY/MM/DD/<pool-id>-HHMMSS.json."""
+
 from __future__ import annotations
 
 import re
@@ -28,7 +29,12 @@ def parse_backup_key(key: str) -> BackupRef | None:
     t = match["t"]
     try:
         taken_at = datetime(
-            int(match["y"]), int(match["m"]), int(match["d"]), int(t[:2]), int(t[2:4]), int(t[4:]),
+            int(match["y"]),
+            int(match["m"]),
+            int(match["d"]),
+            int(t[:2]),
+            int(t[2:4]),
+            int(t[4:]),
             tzinfo=timezone.utc,
         )
     except ValueError:

@@ -1,4 +1,5 @@
 """Hosted UI domain: which one to create, and a fallback prefix when the original is taken. Pure."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """The Powertools wrapping every phase handler gets (each function keeps its own Logger/Metrics/Tracer)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -3,6 +3,7 @@
 Conditional writes make the binding happen once, so retries, redrives and a second start with the
 same restore id continue the same restore instead of creating a second pool.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,9 +40,11 @@ class Ledger:
     table: str
 
     def get(self, restore_id: str) -> LedgerEntry | None:
-        item = aws.client("dynamodb").get_item(
-            TableName=self.table, Key={"restore_id": {"S": restore_id}}, ConsistentRead=True
-        ).get("Item")
+        item = (
+            aws.client("dynamodb")
+            .get_item(TableName=self.table, Key={"restore_id": {"S": restore_id}}, ConsistentRead=True)
+            .get("Item")
+        )
         return LedgerEntry.from_item(item) if item else None
 
     def open(self, restore_id: str, source_pool_id: str, backup_bucket: str, backup_key: str) -> LedgerEntry:

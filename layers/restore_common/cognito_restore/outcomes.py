@@ -1,4 +1,5 @@
 """What each phase did with each backed-up item: restored, skipped (by design) or failed (with why)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

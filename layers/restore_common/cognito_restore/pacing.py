@@ -5,6 +5,7 @@ quota / map concurrency of each category, so all concurrent chunks together stay
 construction. Throttling that still happens is absorbed by botocore's retries and, past those, by
 the state machine's Retry with full jitter.
 """
+
 from __future__ import annotations
 
 import math
@@ -23,8 +24,12 @@ CATEGORY_OF = {
     "AdminLinkProviderForUser": "UserUpdate",
     "AdminSetUserMFAPreference": "UserResourceUpdate",
 }
-_ENV = {"UserCreation": "QUOTA_USER_CREATION", "UserAccountRecovery": "QUOTA_USER_ACCOUNT_RECOVERY",
-        "UserUpdate": "QUOTA_USER_UPDATE", "UserResourceUpdate": "QUOTA_USER_RESOURCE_UPDATE"}
+_ENV = {
+    "UserCreation": "QUOTA_USER_CREATION",
+    "UserAccountRecovery": "QUOTA_USER_ACCOUNT_RECOVERY",
+    "UserUpdate": "QUOTA_USER_UPDATE",
+    "UserResourceUpdate": "QUOTA_USER_RESOURCE_UPDATE",
+}
 
 
 def quotas_from_env() -> dict[str, float]:

@@ -1,4 +1,5 @@
 """Random passwords that satisfy any Cognito password policy. Nobody ever sees them."""
+
 from __future__ import annotations
 
 import secrets

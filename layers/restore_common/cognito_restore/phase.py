@@ -1,4 +1,5 @@
 """Plumbing every phase handler shares: the restore's state, its work store, Cognito errors."""
+
 from __future__ import annotations
 
 import os
@@ -80,8 +81,12 @@ def restore_each(
 
 
 def restore_single(
-    state: dict[str, Any], category: str, section: str, build: Callable[[dict[str, Any]], Request],
-    apply: Callable[..., Any], label: Callable[[dict[str, Any]], str],
+    state: dict[str, Any],
+    category: str,
+    section: str,
+    build: Callable[[dict[str, Any]], Request],
+    apply: Callable[..., Any],
+    label: Callable[[dict[str, Any]], str],
 ) -> dict[str, Any]:
     """Restore one optional backup section (UI customization, risk configuration, WAF)."""
     outcome = PhaseOutcome(category)

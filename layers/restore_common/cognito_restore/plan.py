@@ -6,6 +6,7 @@ written to a chunk file together with its groups, so one task creates a user and
 groups right away (the quota categories of the two then overlap instead of running one after the
 other).
 """
+
 from __future__ import annotations
 
 import json
@@ -21,7 +22,9 @@ from cognito_restore.errors import BackupInvalid, InvalidInput
 from cognito_restore.users import UserModel, UserPlan, UserProblem, plan_user
 
 PROBLEM_CHUNK_SIZE = 5000
-MEMBERSHIP_ONLY_GROUP_NOTE = "named only by memberships (the producer lists at most 60 groups): restored without description, precedence or role"
+MEMBERSHIP_ONLY_GROUP_NOTE = (
+    "named only by memberships (the producer lists at most 60 groups): restored without description, precedence or role"
+)
 
 
 class ChunkSink(Protocol):
@@ -82,7 +85,7 @@ class PreparedBackup:
     counts: dict[str, int]
     planned: dict[str, int]
     status_counts: dict[str, int]
-    password_policy: dict[str, Any]   # for the random passwords of the user chunks (no secret)
+    password_policy: dict[str, Any]  # for the random passwords of the user chunks (no secret)
 
     def to_state(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -130,8 +133,12 @@ def prepare_backup(
 
 
 def _prepare(
-    stream: IO[bytes], expected_pool_id: str, sink: ChunkSink, user_chunk_size: int,
-    index: _Index, old_sub_attribute: str | None,
+    stream: IO[bytes],
+    expected_pool_id: str,
+    sink: ChunkSink,
+    user_chunk_size: int,
+    index: _Index,
+    old_sub_attribute: str | None,
 ) -> PreparedBackup:
     planner = _UserPlanner(index)
     duplicates: list[str] = []
@@ -239,7 +246,9 @@ class _UserPlanner:
         self.position += 1
         db = self.index.db
         if isinstance(plan, UserProblem):
-            inserted = db.execute("INSERT OR IGNORE INTO users VALUES (?, NULL, 0, ?, NULL, NULL)", (plan.username, plan.reason))
+            inserted = db.execute(
+                "INSERT OR IGNORE INTO users VALUES (?, NULL, 0, ?, NULL, NULL)", (plan.username, plan.reason)
+            )
             if inserted.rowcount == 0:
                 _problem(self.index, "users", plan.username, "skipped", "listed twice in the backup")
             else:
@@ -254,8 +263,10 @@ class _UserPlanner:
             db.execute("INSERT INTO users VALUES (?, NULL, 0, ?, NULL, NULL)", (plan.old_username, reason))
             _problem(self.index, "users", plan.old_username, "failed", reason)
             return
-        db.execute("INSERT INTO users VALUES (?, ?, 1, NULL, ?, ?)",
-                   (plan.old_username, plan.create_username, self.position, json.dumps(plan.to_item())))
+        db.execute(
+            "INSERT INTO users VALUES (?, ?, 1, NULL, ?, ?)",
+            (plan.old_username, plan.create_username, self.position, json.dumps(plan.to_item())),
+        )
         self.status_counts[plan.status] = self.status_counts.get(plan.status, 0) + 1
 
 
@@ -265,7 +276,13 @@ def _groups_to_create(parts: BackupParts, index: _Index) -> list[dict[str, Any]]
     for position, group in enumerate(parts.get("groups") or []):
         name = group.get("GroupName")
         if not isinstance(name, str) or not name:
-            _problem(index, "groups", f"<group #{position} without a GroupName>", "failed", "not a ListGroups item: GroupName missing")
+            _problem(
+                index,
+                "groups",
+                f"<group #{position} without a GroupName>",
+                "failed",
+                "not a ListGroups item: GroupName missing",
+            )
         elif name in names:
             _problem(index, "groups", name, "skipped", "listed twice in the backup")
         else:

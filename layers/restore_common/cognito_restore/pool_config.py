@@ -1,4 +1,5 @@
 """DescribeUserPool output (as backed up) -> CreateUserPool request. Pure; see facts sheet section 1."""
+
 from __future__ import annotations
 
 import copy
@@ -14,21 +15,53 @@ SOURCE_POOL_TAG = "cognito-dr:source-pool-id"
 # that checks this list against the botocore model). LambdaConfig and MfaConfiguration are applied
 # later (triggers after the users; MFA factors through SetUserPoolMfaConfig).
 PASS_THROUGH = (
-    "Policies", "AutoVerifiedAttributes", "AliasAttributes", "UsernameAttributes", "VerificationMessageTemplate",
-    "SmsAuthenticationMessage", "UserAttributeUpdateSettings", "DeviceConfiguration", "EmailConfiguration",
-    "SmsConfiguration", "AdminCreateUserConfig", "UserPoolAddOns", "UsernameConfiguration",
-    "AccountRecoverySetting", "UserPoolTier", "DeletionProtection", "UserPoolTags",
-    "AcrConfiguration", "IssuerConfiguration", "KeyConfiguration",
-    "EmailVerificationMessage", "EmailVerificationSubject", "SmsVerificationMessage",
+    "Policies",
+    "AutoVerifiedAttributes",
+    "AliasAttributes",
+    "UsernameAttributes",
+    "VerificationMessageTemplate",
+    "SmsAuthenticationMessage",
+    "UserAttributeUpdateSettings",
+    "DeviceConfiguration",
+    "EmailConfiguration",
+    "SmsConfiguration",
+    "AdminCreateUserConfig",
+    "UserPoolAddOns",
+    "UsernameConfiguration",
+    "AccountRecoverySetting",
+    "UserPoolTier",
+    "DeletionProtection",
+    "UserPoolTags",
+    "AcrConfiguration",
+    "IssuerConfiguration",
+    "KeyConfiguration",
+    "EmailVerificationMessage",
+    "EmailVerificationSubject",
+    "SmsVerificationMessage",
 )
 DEFERRED = ("LambdaConfig", "MfaConfiguration")
 LEGACY_MESSAGES = ("EmailVerificationMessage", "EmailVerificationSubject", "SmsVerificationMessage")
 # UpdateUserPool resets every omitted member to its default: the attach-triggers phase sends these.
 UPDATABLE = (
-    "Policies", "DeletionProtection", "LambdaConfig", "AutoVerifiedAttributes", "VerificationMessageTemplate",
-    "SmsAuthenticationMessage", "UserAttributeUpdateSettings", "MfaConfiguration", "DeviceConfiguration",
-    "EmailConfiguration", "SmsConfiguration", "UserPoolTags", "AdminCreateUserConfig", "UserPoolAddOns",
-    "AccountRecoverySetting", "UserPoolTier", "AcrConfiguration", "IssuerConfiguration", "KeyConfiguration",
+    "Policies",
+    "DeletionProtection",
+    "LambdaConfig",
+    "AutoVerifiedAttributes",
+    "VerificationMessageTemplate",
+    "SmsAuthenticationMessage",
+    "UserAttributeUpdateSettings",
+    "MfaConfiguration",
+    "DeviceConfiguration",
+    "EmailConfiguration",
+    "SmsConfiguration",
+    "UserPoolTags",
+    "AdminCreateUserConfig",
+    "UserPoolAddOns",
+    "AccountRecoverySetting",
+    "UserPoolTier",
+    "AcrConfiguration",
+    "IssuerConfiguration",
+    "KeyConfiguration",
 )
 # Constraints DescribeUserPool reports for standard attributes left at Cognito's defaults.
 _DEFAULT_CONSTRAINTS = {
@@ -64,12 +97,12 @@ def schema_entry(attribute: dict[str, Any]) -> dict[str, Any] | None:
         if constraints in entry and not entry[constraints]:
             del entry[constraints]
     if name.startswith("dev:"):
-        base = name[len("dev:"):]
-        base = base[len("custom:"):] if base.startswith("custom:") else base
+        base = name[len("dev:") :]
+        base = base[len("custom:") :] if base.startswith("custom:") else base
         return {"Name": base, **entry, "DeveloperOnlyAttribute": True}
     if name.startswith("custom:"):
         entry.pop("DeveloperOnlyAttribute", None)
-        return {"Name": name[len("custom:"):], **entry}
+        return {"Name": name[len("custom:") :], **entry}
     if name == "sub":
         return None
     differs = (
@@ -89,13 +122,22 @@ OLD_SUB_ATTRIBUTE = "dr_old_sub"
 def old_sub_schema_entry() -> dict[str, Any]:
     # Mutable: AdminLinkProviderForUser refuses users with immutable attributes. Clients do not get it
     # by default (default write attributes are the standard ones only).
-    return {"Name": OLD_SUB_ATTRIBUTE, "AttributeDataType": "String", "Mutable": True,
-            "StringAttributeConstraints": {"MinLength": "1", "MaxLength": "128"}}
+    return {
+        "Name": OLD_SUB_ATTRIBUTE,
+        "AttributeDataType": "String",
+        "Mutable": True,
+        "StringAttributeConstraints": {"MinLength": "1", "MaxLength": "128"},
+    }
 
 
 def create_user_pool_request(
-    config: dict[str, Any], *, restore_id: str, source_pool_id: str, target_region: str,
-    mapper: ArnMapper | None = None, preserve_old_sub: bool = False,
+    config: dict[str, Any],
+    *,
+    restore_id: str,
+    source_pool_id: str,
+    target_region: str,
+    mapper: ArnMapper | None = None,
+    preserve_old_sub: bool = False,
 ) -> PoolRequest:
     mapper = mapper or ArnMapper(target_region)
     request: dict[str, Any] = {"PoolName": config["Name"]}
@@ -127,13 +169,23 @@ def create_user_pool_request(
             key["KmsKeyArn"] = mapped_key
         else:
             del request["KeyConfiguration"]
-            left_out.append({"item": "KeyConfiguration", "reason": f"KMS key {key['KmsKeyArn']} is in another Region and not in arn_map; the pool uses the default key"})
+            left_out.append(
+                {
+                    "item": "KeyConfiguration",
+                    "reason": f"KMS key {key['KmsKeyArn']} is in another Region and not in arn_map; the pool uses the default key",
+                }
+            )
     email = request.get("EmailConfiguration")
     mapped_source = mapper.map(email["SourceArn"]) if email and email.get("SourceArn") else None
     if email and email.get("SourceArn") and mapped_source:
         email["SourceArn"] = mapped_source
     elif email and email.get("SourceArn"):
-        left_out.append({"item": "EmailConfiguration.SourceArn", "reason": f"SES identity {email['SourceArn']} is in another Region and not in arn_map; the pool sends with Cognito's default e-mail"})
+        left_out.append(
+            {
+                "item": "EmailConfiguration.SourceArn",
+                "reason": f"SES identity {email['SourceArn']} is in another Region and not in arn_map; the pool sends with Cognito's default e-mail",
+            }
+        )
         request["EmailConfiguration"] = {"EmailSendingAccount": "COGNITO_DEFAULT"}
         template = request.get("VerificationMessageTemplate") or {}
         for developer_only in ("EmailMessage", "EmailSubject", "EmailMessageByLink", "EmailSubjectByLink"):
@@ -143,7 +195,12 @@ def create_user_pool_request(
             invite.pop(developer_only, None)
     sms = request.get("SmsConfiguration")
     if sms and sms.get("SnsRegion") and sms["SnsRegion"] != target_region:
-        left_out.append({"item": "SmsConfiguration.SnsRegion", "reason": f"SMS was sent from {sms['SnsRegion']}; the pool now uses its own Region (check the SNS role's trust policy names the new pool)"})
+        left_out.append(
+            {
+                "item": "SmsConfiguration.SnsRegion",
+                "reason": f"SMS was sent from {sms['SnsRegion']}; the pool now uses its own Region (check the SNS role's trust policy names the new pool)",
+            }
+        )
         del sms["SnsRegion"]
 
     tags = dict(request.get("UserPoolTags") or {})
@@ -160,7 +217,7 @@ def create_user_pool_request(
 @dataclass
 class TriggerPlan:
     lambda_config: dict[str, Any]
-    functions: list[str]                      # function ARNs Cognito must be allowed to invoke
+    functions: list[str]  # function ARNs Cognito must be allowed to invoke
     unmapped: list[dict[str, str]]
 
 
@@ -175,12 +232,19 @@ def map_lambda_config(lambda_config: dict[str, Any], mapper: ArnMapper) -> Trigg
             if new_key:
                 mapped[trigger] = new_key
             else:
-                unmapped.append({"item": "LambdaConfig.KMSKeyID", "reason": f"KMS key {value} is not mapped to this Region"})
+                unmapped.append(
+                    {"item": "LambdaConfig.KMSKeyID", "reason": f"KMS key {value} is not mapped to this Region"}
+                )
             continue
         arn = value.get("LambdaArn") if isinstance(value, dict) else value
         new_arn = mapper.map(arn) if isinstance(arn, str) else None
         if new_arn is None:
-            unmapped.append({"item": f"Lambda trigger {trigger}", "reason": f"{arn} is not mapped to a function in this Region (arn_map)"})
+            unmapped.append(
+                {
+                    "item": f"Lambda trigger {trigger}",
+                    "reason": f"{arn} is not mapped to a function in this Region (arn_map)",
+                }
+            )
             continue
         mapped[trigger] = {**value, "LambdaArn": new_arn} if isinstance(value, dict) else new_arn
         if new_arn not in functions:

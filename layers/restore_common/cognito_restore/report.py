@@ -3,6 +3,7 @@
 Counts must add up per category (restored + skipped + failed = backup); anything unaccounted for is
 reported as failed rather than silently lost.
 """
+
 from __future__ import annotations
 
 import json
@@ -10,14 +11,36 @@ from dataclasses import dataclass, field
 from typing import Any
 
 CATEGORIES = (
-    "pool_configuration", "resource_servers", "identity_providers", "app_clients", "groups", "domain",
-    "users", "memberships", "lambda_triggers", "ui_customization", "threat_protection", "waf",
+    "pool_configuration",
+    "resource_servers",
+    "identity_providers",
+    "app_clients",
+    "groups",
+    "domain",
+    "users",
+    "memberships",
+    "lambda_triggers",
+    "ui_customization",
+    "threat_protection",
+    "waf",
 )
 NOT_RESTORABLE = (
-    {"item": "passwords", "why": "Cognito never exports password hashes; restored users get a random password and sign in after forgot-password (their verified e-mail/phone is kept)"},
-    {"item": "TOTP authenticators, passkeys, remembered devices", "why": "secrets that no API exports; users enrol again"},
-    {"item": "sub (user id)", "why": "Cognito assigns a new sub to every user; the old -> new map is in the report's maps"},
-    {"item": "user pool id, app client ids", "why": "Cognito assigns new ids; see the client id map and the app configuration below"},
+    {
+        "item": "passwords",
+        "why": "Cognito never exports password hashes; restored users get a random password and sign in after forgot-password (their verified e-mail/phone is kept)",
+    },
+    {
+        "item": "TOTP authenticators, passkeys, remembered devices",
+        "why": "secrets that no API exports; users enrol again",
+    },
+    {
+        "item": "sub (user id)",
+        "why": "Cognito assigns a new sub to every user; the old -> new map is in the report's maps",
+    },
+    {
+        "item": "user pool id, app client ids",
+        "why": "Cognito assigns new ids; see the client id map and the app configuration below",
+    },
     {"item": "tokens and sessions", "why": "every user signs in again"},
     {"item": "user creation dates, last-modified dates", "why": "set by Cognito at restore time"},
 )
@@ -32,13 +55,21 @@ class CategoryReport:
     notes: list[dict[str, str]] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
-        return {"backup": self.backup, "restored": self.restored, "skipped": len(self.skipped), "failed": len(self.failed)}
+        return {
+            "backup": self.backup,
+            "restored": self.restored,
+            "skipped": len(self.skipped),
+            "failed": len(self.failed),
+        }
 
     def balance(self) -> None:
         """Anything neither restored, skipped nor failed is reported, never silently dropped."""
         missing = self.backup - self.restored - len(self.skipped) - len(self.failed)
         if missing > 0:
-            self.failed.extend({"item": "(unaccounted)", "reason": "not restored and not reported by any phase"} for _ in range(missing))
+            self.failed.extend(
+                {"item": "(unaccounted)", "reason": "not restored and not reported by any phase"}
+                for _ in range(missing)
+            )
 
 
 @dataclass
@@ -108,8 +139,10 @@ class Report:
             "backup": self.backup,
             "new_pool": self.new_pool,
             "counts": self.counts(),
-            "categories": {name: {**c.counts(), "skipped_items": c.skipped, "failed_items": c.failed, "notes": c.notes}
-                           for name, c in self.categories.items()},
+            "categories": {
+                name: {**c.counts(), "skipped_items": c.skipped, "failed_items": c.failed, "notes": c.notes}
+                for name, c in self.categories.items()
+            },
             "verification": self.verification,
             "not_restorable": list(NOT_RESTORABLE),
             "manual_steps": self.manual_steps,
@@ -132,12 +165,33 @@ class Report:
             if not client.get("new_client_id"):
                 continue
             configs[client["name"]] = {
-                "web_env": {"COGNITO_USER_POOL_ID": pool_id, "COGNITO_CLIENT_ID": client["new_client_id"],
-                            "AWS_REGION": region, "COGNITO_DOMAIN": domain},
-                "amplify": {"aws_user_pools_id": pool_id, "aws_user_pools_web_client_id": client["new_client_id"],
-                            "aws_cognito_region": region, "aws_user_pools_domain": domain},
-                "mobile": {"auth": {"plugins": {"awsCognitoAuthPlugin": {"UserPool": {"Default": {
-                    "PoolId": pool_id, "AppClientId": client["new_client_id"], "Region": region}}}}}},
+                "web_env": {
+                    "COGNITO_USER_POOL_ID": pool_id,
+                    "COGNITO_CLIENT_ID": client["new_client_id"],
+                    "AWS_REGION": region,
+                    "COGNITO_DOMAIN": domain,
+                },
+                "amplify": {
+                    "aws_user_pools_id": pool_id,
+                    "aws_user_pools_web_client_id": client["new_client_id"],
+                    "aws_cognito_region": region,
+                    "aws_user_pools_domain": domain,
+                },
+                "mobile": {
+                    "auth": {
+                        "plugins": {
+                            "awsCognitoAuthPlugin": {
+                                "UserPool": {
+                                    "Default": {
+                                        "PoolId": pool_id,
+                                        "AppClientId": client["new_client_id"],
+                                        "Region": region,
+                                    }
+                                }
+                            }
+                        }
+                    }
+                },
             }
         return configs
 
@@ -149,8 +203,10 @@ def identity_provider_steps(providers: list[dict[str, Any]], pool_id: str, domai
     for provider in providers:
         name, kind = provider.get("ProviderName"), provider.get("ProviderType")
         if kind == "SAML":
-            steps.append(f"SAML IdP {name}: set the SP entity id (audience) to urn:amazon:cognito:sp:{pool_id} "
-                         f"and the ACS URL to https://{host}/saml2/idpresponse")
+            steps.append(
+                f"SAML IdP {name}: set the SP entity id (audience) to urn:amazon:cognito:sp:{pool_id} "
+                f"and the ACS URL to https://{host}/saml2/idpresponse"
+            )
         elif kind:
             steps.append(f"{kind} IdP {name}: add the redirect URI https://{host}/oauth2/idpresponse at the provider")
     return steps
@@ -160,13 +216,17 @@ def user_steps(status_counts: dict[str, int], unlinked: int, mfa: str | None) ->
     steps: list[str] = []
     waiting = status_counts.get("FORCE_CHANGE_PASSWORD", 0) + status_counts.get("UNCONFIRMED", 0)
     if waiting:
-        steps.append(f"{waiting} users hold no usable temporary password (backed up as FORCE_CHANGE_PASSWORD or "
-                     "UNCONFIRMED): re-send their invitation (AdminCreateUser MessageAction=RESEND); the report lists them")
+        steps.append(
+            f"{waiting} users hold no usable temporary password (backed up as FORCE_CHANGE_PASSWORD or "
+            "UNCONFIRMED): re-send their invitation (AdminCreateUser MessageAction=RESEND); the report lists them"
+        )
     if unlinked:
         steps.append(f"{unlinked} federated users could not be linked to their identity provider: see the users notes")
     if mfa in ("ON", "OPTIONAL"):
-        steps.append(f"MFA is {mfa}: TOTP authenticators cannot be restored and the backup does not say who had one; "
-                     "users set up TOTP again at their next sign-in")
+        steps.append(
+            f"MFA is {mfa}: TOTP authenticators cannot be restored and the backup does not say who had one; "
+            "users set up TOTP again at their next sign-in"
+        )
     return steps
 
 
@@ -178,13 +238,19 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"- Backup: `s3://{report['backup'].get('bucket')}/{report['backup'].get('key')}` (taken {report['backup'].get('timestamp')})",
         f"- New pool: `{pool.get('id', '(dry run: none created)')}` in {pool.get('region', '-')}",
         f"- Throttled Cognito calls absorbed by retries: {report['throttled_calls']}",
-        "", "## What came back", "", "| category | in backup | restored | skipped | failed |", "|---|---|---|---|---|",
+        "",
+        "## What came back",
+        "",
+        "| category | in backup | restored | skipped | failed |",
+        "|---|---|---|---|---|",
     ]
     for name, c in report["counts"].items():
         lines.append(f"| {name} | {c['backup']} | {c['restored']} | {c['skipped']} | {c['failed']} |")
     lines += ["", "## Verification against the new pool", ""]
     for name, check in report["verification"].items():
-        lines.append(f"- {name}: expected {check.get('expected')}, found {check.get('found')}: {'OK' if check.get('ok') else 'MISMATCH'}")
+        lines.append(
+            f"- {name}: expected {check.get('expected')}, found {check.get('found')}: {'OK' if check.get('ok') else 'MISMATCH'}"
+        )
     lines += ["", "## Not restored, by name", ""]
     for name, c in report["categories"].items():
         for outcome in ("failed_items", "skipped_items"):

@@ -1,4 +1,5 @@
 """Backed-up resource servers, identity providers, app clients and groups -> Create* requests. Pure."""
+
 from __future__ import annotations
 
 import copy
@@ -12,18 +13,61 @@ from cognito_restore.errors import NotRestorable
 _DESCRIBE_ONLY_PROVIDER_DETAILS = {
     "SAML": {"ActiveEncryptionCertificate", "SLORedirectBindingURI", "SSORedirectBindingURI"},
     "OIDC": {"attributes_url_add_attributes"},
-    "Google": {"attributes_url", "attributes_url_add_attributes", "authorize_url", "token_url", "token_request_method", "oidc_issuer"},
-    "Facebook": {"attributes_url", "attributes_url_add_attributes", "authorize_url", "token_url", "token_request_method", "oidc_issuer"},
-    "LoginWithAmazon": {"attributes_url", "attributes_url_add_attributes", "authorize_url", "token_url", "token_request_method", "oidc_issuer"},
-    "SignInWithApple": {"attributes_url", "attributes_url_add_attributes", "authorize_url", "token_url", "token_request_method", "oidc_issuer"},
+    "Google": {
+        "attributes_url",
+        "attributes_url_add_attributes",
+        "authorize_url",
+        "token_url",
+        "token_request_method",
+        "oidc_issuer",
+    },
+    "Facebook": {
+        "attributes_url",
+        "attributes_url_add_attributes",
+        "authorize_url",
+        "token_url",
+        "token_request_method",
+        "oidc_issuer",
+    },
+    "LoginWithAmazon": {
+        "attributes_url",
+        "attributes_url_add_attributes",
+        "authorize_url",
+        "token_url",
+        "token_request_method",
+        "oidc_issuer",
+    },
+    "SignInWithApple": {
+        "attributes_url",
+        "attributes_url_add_attributes",
+        "authorize_url",
+        "token_url",
+        "token_request_method",
+        "oidc_issuer",
+    },
 }
 # CreateUserPoolClient input members (DescribeUserPoolClient adds ClientId, UserPoolId and dates).
 _CLIENT_FIELDS = (
-    "ClientName", "RefreshTokenValidity", "AccessTokenValidity", "IdTokenValidity", "TokenValidityUnits",
-    "ReadAttributes", "WriteAttributes", "ExplicitAuthFlows", "SupportedIdentityProviders", "CallbackURLs",
-    "LogoutURLs", "DefaultRedirectURI", "AllowedOAuthFlows", "AllowedOAuthScopes",
-    "AllowedOAuthFlowsUserPoolClient", "PreventUserExistenceErrors", "EnableTokenRevocation",
-    "EnablePropagateAdditionalUserContextData", "AuthSessionValidity", "RefreshTokenRotation",
+    "ClientName",
+    "RefreshTokenValidity",
+    "AccessTokenValidity",
+    "IdTokenValidity",
+    "TokenValidityUnits",
+    "ReadAttributes",
+    "WriteAttributes",
+    "ExplicitAuthFlows",
+    "SupportedIdentityProviders",
+    "CallbackURLs",
+    "LogoutURLs",
+    "DefaultRedirectURI",
+    "AllowedOAuthFlows",
+    "AllowedOAuthScopes",
+    "AllowedOAuthFlowsUserPoolClient",
+    "PreventUserExistenceErrors",
+    "EnableTokenRevocation",
+    "EnablePropagateAdditionalUserContextData",
+    "AuthSessionValidity",
+    "RefreshTokenRotation",
 )
 
 
@@ -43,7 +87,9 @@ def resource_server_request(server: dict[str, Any], pool_id: str) -> Request:
 def identity_provider_request(provider: dict[str, Any], pool_id: str) -> Request:
     provider_type = provider["ProviderType"]
     if provider_type == "SignInWithApple" and not (provider.get("ProviderDetails") or {}).get("private_key"):
-        raise NotRestorable("Sign in with Apple needs its private_key, which DescribeIdentityProvider never returns: recreate it with the key")
+        raise NotRestorable(
+            "Sign in with Apple needs its private_key, which DescribeIdentityProvider never returns: recreate it with the key"
+        )
     drop = _DESCRIBE_ONLY_PROVIDER_DETAILS.get(provider_type, set())
     details = {k: v for k, v in (provider.get("ProviderDetails") or {}).items() if k not in drop}
     notes: tuple[str, ...] = ()
@@ -62,8 +108,14 @@ def identity_provider_request(provider: dict[str, Any], pool_id: str) -> Request
     return Request(request, notes)
 
 
-def app_client_request(client: dict[str, Any], pool_id: str, *, available_providers: set[str],
-                       keep_secret: bool = True, mapper: ArnMapper | None = None) -> Request:
+def app_client_request(
+    client: dict[str, Any],
+    pool_id: str,
+    *,
+    available_providers: set[str],
+    keep_secret: bool = True,
+    mapper: ArnMapper | None = None,
+) -> Request:
     request: dict[str, Any] = {"UserPoolId": pool_id}
     notes: list[str] = []
     for key in _CLIENT_FIELDS:
@@ -86,8 +138,10 @@ def app_client_request(client: dict[str, Any], pool_id: str, *, available_provid
     if analytics:
         mapped = mapper.map(analytics["ApplicationArn"]) if mapper and analytics.get("ApplicationArn") else None
         if mapped:
-            request["AnalyticsConfiguration"] = {**{k: v for k, v in analytics.items() if k != "ApplicationId"},
-                                                 "ApplicationArn": mapped}
+            request["AnalyticsConfiguration"] = {
+                **{k: v for k, v in analytics.items() if k != "ApplicationId"},
+                "ApplicationArn": mapped,
+            }
         else:
             notes.append("analytics (Pinpoint) project is Region-bound and not in arn_map: left out")
     return Request(request, tuple(notes))

@@ -1,4 +1,5 @@
 """Removes personal data and secrets from text bound for alerts, logs and Step Functions state."""
+
 from __future__ import annotations
 
 import json

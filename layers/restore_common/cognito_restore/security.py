@@ -1,4 +1,5 @@
 """UI customization, threat protection and WAF from the backup -> requests for the new pool. Pure."""
+
 from __future__ import annotations
 
 import copy
@@ -35,7 +36,9 @@ def ui_customization_request(ui: dict[str, Any], pool_id: str, client_ids: dict[
     return Request(request, notes)
 
 
-def risk_configuration_request(risk: dict[str, Any], pool_id: str, client_ids: dict[str, str], mapper: ArnMapper) -> Request:
+def risk_configuration_request(
+    risk: dict[str, Any], pool_id: str, client_ids: dict[str, str], mapper: ArnMapper
+) -> Request:
     request: dict[str, Any] = {"UserPoolId": pool_id}
     client = new_client_id(risk.get("ClientId"), client_ids)
     if client:
@@ -56,7 +59,9 @@ def risk_configuration_request(risk: dict[str, Any], pool_id: str, client_ids: d
             for action in (takeover.get("Actions") or {}).values():
                 if isinstance(action, dict):
                     action["Notify"] = False
-            notes.append(f"account-takeover e-mails disabled: SES identity {source} is in another Region and not in arn_map")
+            notes.append(
+                f"account-takeover e-mails disabled: SES identity {source} is in another Region and not in arn_map"
+            )
         request["AccountTakeoverRiskConfiguration"] = takeover
     return Request(request, tuple(notes))
 

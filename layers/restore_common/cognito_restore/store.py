@@ -3,6 +3,7 @@
 Only pointers to these objects travel in Step Functions state; the objects may hold personal data
 and secrets (the backup does), so the bucket is private and encrypted.
 """
+
 from __future__ import annotations
 
 import json

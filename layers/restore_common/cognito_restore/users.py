@@ -4,6 +4,7 @@ Statuses (facts sheet section 2): AdminCreateUser always yields FORCE_CHANGE_PAS
 password (AdminSetUserPassword) yields CONFIRMED. Passwords cannot be exported, so restored users
 get a random password and use forgot-password (which needs the verified flags we keep).
 """
+
 from __future__ import annotations
 
 import json
@@ -13,23 +14,50 @@ from typing import Any
 # Attributes Cognito manages itself; AdminCreateUser rejects them.
 MANAGED_ATTRIBUTES = frozenset({"sub", "identities"})
 MANAGED_PREFIX = "cognito:"
-STANDARD_ATTRIBUTES = frozenset({
-    "address", "birthdate", "email", "email_verified", "family_name", "gender", "given_name", "locale",
-    "middle_name", "name", "nickname", "phone_number", "phone_number_verified", "picture",
-    "preferred_username", "profile", "updated_at", "website", "zoneinfo",
-})
+STANDARD_ATTRIBUTES = frozenset(
+    {
+        "address",
+        "birthdate",
+        "email",
+        "email_verified",
+        "family_name",
+        "gender",
+        "given_name",
+        "locale",
+        "middle_name",
+        "name",
+        "nickname",
+        "phone_number",
+        "phone_number_verified",
+        "picture",
+        "preferred_username",
+        "profile",
+        "updated_at",
+        "website",
+        "zoneinfo",
+    }
+)
 MAX_ATTRIBUTE_VALUE = 2048
 MAX_USERNAME = 128
 
 # What each backed-up status becomes, and why (also the report's wording).
 STATUS_OUTCOMES: dict[str, tuple[str, str]] = {
     "CONFIRMED": ("CONFIRMED", "random permanent password; the user signs in after forgot-password"),
-    "RESET_REQUIRED": ("CONFIRMED", "random permanent password: like RESET_REQUIRED, only forgot-password lets the user in"),
+    "RESET_REQUIRED": (
+        "CONFIRMED",
+        "random permanent password: like RESET_REQUIRED, only forgot-password lets the user in",
+    ),
     "COMPROMISED": ("CONFIRMED", "random permanent password: only forgot-password lets the user in"),
     "UNKNOWN": ("CONFIRMED", "random permanent password: only forgot-password lets the user in"),
     "ARCHIVED": ("CONFIRMED", "random permanent password: only forgot-password lets the user in"),
-    "FORCE_CHANGE_PASSWORD": ("FORCE_CHANGE_PASSWORD", "new unknown temporary password; re-send the invitation (AdminCreateUser RESEND)"),
-    "UNCONFIRMED": ("FORCE_CHANGE_PASSWORD", "Cognito cannot create UNCONFIRMED users by API; re-send an invitation or let them reset"),
+    "FORCE_CHANGE_PASSWORD": (
+        "FORCE_CHANGE_PASSWORD",
+        "new unknown temporary password; re-send the invitation (AdminCreateUser RESEND)",
+    ),
+    "UNCONFIRMED": (
+        "FORCE_CHANGE_PASSWORD",
+        "Cognito cannot create UNCONFIRMED users by API; re-send an invitation or let them reset",
+    ),
 }
 NEEDS_PERMANENT_PASSWORD = frozenset(s for s, (outcome, _) in STATUS_OUTCOMES.items() if outcome == "CONFIRMED")
 
@@ -41,7 +69,7 @@ class UserModel:
     username_attributes: tuple[str, ...] = ()
     declared_attributes: frozenset[str] = STANDARD_ATTRIBUTES
     immutable_attributes: frozenset[str] = frozenset()
-    old_sub_attribute: str | None = None   # "custom:<name>" when the operator keeps old subs
+    old_sub_attribute: str | None = None  # "custom:<name>" when the operator keeps old subs
 
     @classmethod
     def from_pool_config(cls, config: dict[str, Any], old_sub_attribute: str | None = None) -> "UserModel":
@@ -72,18 +100,18 @@ class UserPlan:
     """One user as the restore will create it (stored in the chunk files)."""
 
     old_username: str
-    create_username: str          # what AdminCreateUser gets (the email/phone in email/phone pools)
+    create_username: str  # what AdminCreateUser gets (the email/phone in email/phone pools)
     attributes: list[dict[str, str]]
-    status: str                   # as backed up
-    target_status: str            # what Cognito will hold
+    status: str  # as backed up
+    target_status: str  # what Cognito will hold
     enabled: bool
     set_permanent_password: bool
     old_sub: str | None = None
     dropped_attributes: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    sms_mfa: bool = False                                          # legacy MFAOptions: SMS
-    links: list[dict[str, str]] = field(default_factory=list)      # federated identities to link
-    groups: list[str] = field(default_factory=list)                # added right after the user is created
+    sms_mfa: bool = False  # legacy MFAOptions: SMS
+    links: list[dict[str, str]] = field(default_factory=list)  # federated identities to link
+    groups: list[str] = field(default_factory=list)  # added right after the user is created
 
     def to_item(self) -> dict[str, Any]:
         return asdict(self)
@@ -99,7 +127,7 @@ class UserProblem:
 
     username: str
     reason: str
-    outcome: str = "skipped"      # "skipped" (by design) or "failed" (bad data)
+    outcome: str = "skipped"  # "skipped" (by design) or "failed" (bad data)
 
 
 def _attribute_map(raw_attributes: Any) -> dict[str, str] | None:
@@ -118,7 +146,11 @@ def plan_user(raw: Any, model: UserModel, position: int = 0) -> UserPlan | UserP
     """Plan one ListUsers item of the backup (position: its index in the backup, to name bad items)."""
     username = raw.get("Username") if isinstance(raw, dict) else None
     if not isinstance(username, str) or not 1 <= len(username) <= MAX_USERNAME:
-        label = username[:MAX_USERNAME] if isinstance(username, str) and username else f"<user #{position} without a valid Username>"
+        label = (
+            username[:MAX_USERNAME]
+            if isinstance(username, str) and username
+            else f"<user #{position} without a valid Username>"
+        )
         return UserProblem(label, "not a ListUsers item: Username missing or invalid", "failed")
     attributes = _attribute_map(raw.get("Attributes", []))
     if attributes is None:
@@ -130,7 +162,11 @@ def plan_user(raw: Any, model: UserModel, position: int = 0) -> UserPlan | UserP
     if status == "EXTERNAL_PROVIDER":
         links = federated_links(attributes.get("identities"))
         if not links:
-            return UserProblem(username, "federated user without a readable identities attribute: recreated by Cognito at the next federated sign-in", "skipped")
+            return UserProblem(
+                username,
+                "federated user without a readable identities attribute: recreated by Cognito at the next federated sign-in",
+                "skipped",
+            )
     elif status not in STATUS_OUTCOMES:
         return UserProblem(username, f"unknown user status {status}", "failed")
 
@@ -179,7 +215,9 @@ def plan_user(raw: Any, model: UserModel, position: int = 0) -> UserPlan | UserP
 
     if links:
         target_status = "FORCE_CHANGE_PASSWORD"  # a placeholder nobody signs in to with a password
-        notes.append("federated user: placeholder linked to its identity provider; the next federated sign-in lands on it")
+        notes.append(
+            "federated user: placeholder linked to its identity provider; the next federated sign-in lands on it"
+        )
     else:
         target_status, why = STATUS_OUTCOMES[status]
         if target_status != status:
@@ -214,8 +252,13 @@ def federated_links(identities: str | None) -> list[dict[str, str]]:
     links = []
     for entry in entries if isinstance(entries, list) else []:
         if isinstance(entry, dict) and entry.get("providerName") and entry.get("userId"):
-            links.append({"provider_name": str(entry["providerName"]), "provider_type": str(entry.get("providerType") or ""),
-                          "user_id": str(entry["userId"])})
+            links.append(
+                {
+                    "provider_name": str(entry["providerName"]),
+                    "provider_type": str(entry.get("providerType") or ""),
+                    "user_id": str(entry["userId"]),
+                }
+            )
     return links
 
 

@@ -1,4 +1,5 @@
 """Compares what the new pool holds with what the restore says it restored (counts, read back live)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -28,7 +29,9 @@ def live_counts(pool_id: str, expected_users: int, groups: list[str]) -> dict[st
             _count("list_users_in_group", "Users", UserPoolId=pool_id, GroupName=group, Limit=60) for group in groups
         )
     else:
-        counts["users"] = int(cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"].get("EstimatedNumberOfUsers", 0))
+        counts["users"] = int(
+            cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"].get("EstimatedNumberOfUsers", 0)
+        )
     return counts
 
 
