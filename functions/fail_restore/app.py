@@ -20,13 +20,17 @@ from cognito_restore.scrub import failure_summary
 logger, metrics, tracer = Logger(), Metrics(), Tracer()
 
 
+RESERVED_ERROR_PREFIXES = ("States.", "Lambda.", "Sandbox.", "Runtime.")
+
+
 def original_error(name: str, message: str) -> RestoreError:
     """An exception whose type name is the original error name, which Step Functions reports.
 
     Names in the reserved States. namespace (a failed Map run, a timeout) cannot be raised by a
-    task: they become RestoreFailed, with the original name at the start of the cause.
+    task, and Lambda's own names (Lambda.*, Sandbox.*, Runtime.*) would make this task's Lambda
+    retrier retry the re-raise: both become RestoreFailed, with the original name at the start of the cause.
     """
-    if name.startswith("States."):
+    if name.startswith(RESERVED_ERROR_PREFIXES):
         return type("RestoreFailed", (RestoreError,), {})(f"{name}: {message}")
     return type(name, (RestoreError,), {})(message)
 

@@ -1,0 +1,108 @@
+"""Shape rules of the workflow that every phase must follow (a new phase that forgets one fails here).
+
+- every Lambda task retries the Lambda service errors with jitter (the standard retriers);
+- every Catch into the failure path names its own state as the failed phase;
+- "Resume at the failed phase" has exactly one branch per such phase, leading back to it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ASL = json.loads((Path(__file__).parents[2] / "statemachine" / "restore.asl.json").read_text())
+FAILURE_PATH_ENTRY = "Record failure"
+RESUME_CHOICE = "Resume at the failed phase"
+LAMBDA_SERVICE_ERRORS = {
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+}
+
+
+def _states(states: dict[str, Any], inside_map: bool = False) -> Iterator[tuple[str, dict[str, Any], bool]]:
+    for name, state in states.items():
+        yield name, state, inside_map
+        processor = state.get("ItemProcessor") or state.get("Iterator")
+        if processor:
+            yield from _states(processor["States"], inside_map=True)
+        for branch in state.get("Branches", []):
+            yield from _states(branch["States"], inside_map=True)
+
+
+ALL_STATES = list(_states(ASL["States"]))
+LAMBDA_TASKS = [
+    (name, state)
+    for name, state, _ in ALL_STATES
+    if state["Type"] == "Task" and state.get("Resource", "").startswith("arn:aws:states:::lambda:invoke")
+]
+PHASES_CAUGHT = [
+    (name, catch)
+    for name, state, inside_map in ALL_STATES
+    if not inside_map
+    for catch in state.get("Catch", [])
+    if catch["Next"] == FAILURE_PATH_ENTRY
+]
+
+
+def test_the_workflow_has_lambda_tasks_and_caught_phases() -> None:
+    assert len(LAMBDA_TASKS) >= 15
+    assert len(PHASES_CAUGHT) >= 15
+
+
+@pytest.mark.parametrize("name,state", LAMBDA_TASKS, ids=[name for name, _ in LAMBDA_TASKS])
+def test_every_lambda_task_retries_lambda_service_errors_with_jitter(name: str, state: dict[str, Any]) -> None:
+    retriers = state.get("Retry", [])
+    covered = {error for retrier in retriers for error in retrier["ErrorEquals"]}
+    assert LAMBDA_SERVICE_ERRORS <= covered or "States.ALL" in covered, f"{name}: missing Lambda retriers"
+    for retrier in retriers:
+        assert retrier.get("JitterStrategy") == "FULL", f"{name}: retrier {retrier['ErrorEquals']} without jitter"
+        assert retrier.get("MaxAttempts", 3) >= 1
+
+
+@pytest.mark.parametrize("name,catch", PHASES_CAUGHT, ids=[name for name, _ in PHASES_CAUGHT])
+def test_every_catch_into_the_failure_path_names_its_own_phase(name: str, catch: dict[str, Any]) -> None:
+    assert catch["ErrorEquals"] == ["States.ALL"], f"{name}: the failure path must catch everything it can"
+    assert catch.get("Assign", {}).get("failed_phase") == name
+    assert catch.get("ResultPath") == "$.error", f"{name}: the state must be kept for a redrive"
+
+
+def test_the_resume_choice_has_one_branch_per_caught_phase() -> None:
+    choices = ASL["States"][RESUME_CHOICE]["Choices"]
+    branches = [(choice["StringEquals"], choice["Next"]) for choice in choices]
+    caught = sorted({name for name, _ in PHASES_CAUGHT})
+    assert sorted(phase for phase, _ in branches) == caught, "one resume branch per caught phase, no more"
+    assert all(phase == target for phase, target in branches), "a resume branch leads back to its own phase"
+    assert all(choice["Variable"] == "$.failure.phase" for choice in choices)
+
+
+def test_top_level_tasks_outside_the_failure_path_are_all_caught() -> None:
+    failure_path = _reachable_from(FAILURE_PATH_ENTRY)
+    uncaught = [
+        name
+        for name, state in ASL["States"].items()
+        if state["Type"] in {"Task", "Map", "Parallel"} and name not in failure_path and not state.get("Catch")
+    ]
+    assert uncaught == []
+
+
+def _reachable_from(start: str) -> set[str]:
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in ASL["States"]:
+            continue
+        seen.add(name)
+        state = ASL["States"][name]
+        if name == RESUME_CHOICE:
+            continue  # its branches lead back into the phases, which are not part of the failure path
+        todo += [state.get("Next", ""), state.get("Default", "")]
+        todo += [choice["Next"] for choice in state.get("Choices", [])]
+        todo += [catch["Next"] for catch in state.get("Catch", [])]
+    return seen
