@@ -9,10 +9,11 @@ SHA-256 of that DOT text in an XML comment, so a stale SVG is caught too. Run th
 change to the ASL and commit the two files.
 
 Drawing rules (readability first): state names are the labels (the state's Comment is the
-tooltip); a Map's ItemProcessor is a cluster; Choice edges carry their condition; Catch edges
-into the failure path are dashed; the "Resume at the failed phase" Choice, whose rules each send
-a redrive back to the phase named by ``$.failure.phase``, is summarised as one dotted edge per
-target without labels.
+tooltip); a Map's ItemProcessor is a cluster; Choice edges carry their condition; the states
+reached only through a Catch form the failure path cluster; when every phase catches States.ALL
+into the same state, those Catches are one dashed edge from the cluster of the phases (any other
+Catch is drawn on its own, dashed); a Choice whose rules each send a redrive back to the phase
+named in one variable ("Resume at the failed phase") is one dotted edge back to the phases.
 """
 
 from __future__ import annotations
@@ -145,36 +146,33 @@ def _edge(w: _Writer, tail: tuple[str, str | None], head: tuple[str, str | None]
     w.emit(f"{_quote(tail[0])} -> {_quote(head[0])}{suffix};", depth)
 
 
-def _failure_path(states: dict[str, Any]) -> set[str]:
-    """Catch targets and every state reachable from them (drawn in a cluster of their own)."""
-    targets = {c["Next"] for s in states.values() for c in s.get("Catch") or []}
-    seen: set[str] = set()
-    todo = sorted(targets)
+def _failure_path(states: dict[str, Any], start: str) -> set[str]:
+    """States reached only through a Catch (not from StartAt by Next, Default or Choice rules)."""
+    main: set[str] = set()
+    todo = [start]
     while todo:
         name = todo.pop()
-        if name in seen:
+        if name in main:
             continue
-        seen.add(name)
+        main.add(name)
         state = states[name]
-        if _is_resume_choice(state):
-            todo.extend([state["Default"]] if state.get("Default") else [])
-            continue  # its rules lead back into the main path
         nexts = [state.get("Next"), state.get("Default")] + [c["Next"] for c in state.get("Choices") or []]
-        nexts += [c["Next"] for c in state.get("Catch") or []]
         todo.extend(n for n in nexts if n)
-    return seen
+    return set(states) - main
 
 
 def _summarised_catch(states: dict[str, Any], main: list[str], failure: set[str]) -> str | None:
-    """The failure-path state that every Task/Map/Parallel of the main path catches States.ALL into, if one."""
+    """The failure-path state that every Task/Map/Parallel of the main path catches States.ALL into, if one.
+
+    Those Catches are drawn as one edge; any other Catch is drawn on its own."""
     targets = set()
     for name in main:
         state = states[name]
         if state["Type"] in ("Task", "Map", "Parallel"):
-            catches = state.get("Catch") or []
-            if len(catches) != 1 or catches[0].get("ErrorEquals") != ["States.ALL"]:
+            catch_all = [c["Next"] for c in state.get("Catch") or [] if c.get("ErrorEquals") == ["States.ALL"]]
+            if not catch_all:
                 return None
-            targets.add(catches[0]["Next"])
+            targets.add(catch_all[0])
     if len(targets) == 1 and targets <= failure:
         return targets.pop()
     return None
@@ -200,7 +198,7 @@ def _declare(w: _Writer, states: dict[str, Any], scope: str, name: str, depth: i
 
 
 def _states(w: _Writer, states: dict[str, Any], start: str, scope: str, depth: int, top: bool) -> None:
-    failure = _failure_path(states) if top else set()
+    failure = _failure_path(states, start) if top else set()
     main = [n for n in states if n not in failure]
     summarised = _summarised_catch(states, main, failure) if top else None
     start_id, end_id = _node_id(scope, "__start__"), _node_id(scope, "__end__")
@@ -286,7 +284,12 @@ def _states(w: _Writer, states: dict[str, Any], start: str, scope: str, depth: i
                     w, at(name, False), at(state["Default"], True), ['label="otherwise"', 'fontcolor="#5f6368"'], depth
                 )
         for catch in state.get("Catch") or []:
-            if summarised and name in main:
+            if (
+                summarised
+                and name in main
+                and catch.get("ErrorEquals") == ["States.ALL"]
+                and catch["Next"] == summarised
+            ):
                 continue
             label = "catch " + ", ".join(catch.get("ErrorEquals") or [])
             _edge(
