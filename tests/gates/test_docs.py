@@ -7,7 +7,7 @@ Pure Python (and grep), no graphviz:
 - the README shows the picture and points at docs/;
 - no comment or doc points at a file outside the repository (a shared document, a notes file):
   knowledge the code relies on is in docs/;
-- every web link in docs/ is AWS documentation, every relative link resolves.
+- every web link in docs/ is AWS documentation; every relative link (and its #anchor) resolves.
 """
 
 from __future__ import annotations
@@ -127,14 +127,25 @@ def test_no_file_points_outside_the_repository() -> None:
     assert not bad, "point these at docs/ instead:\n" + "\n".join(sorted(set(bad)))
 
 
+def _anchors(markdown: str) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens."""
+    anchors = set()
+    for heading in re.findall(r"^#+\s+(.+?)\s*$", markdown, flags=re.MULTILINE):
+        anchors.add(re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-"))
+    return anchors
+
+
 def test_docs_links_are_aws_documentation_or_resolve() -> None:
     bad = []
-    for doc in sorted(DOCS.glob("*.md")):
+    for doc in sorted([*DOCS.glob("*.md"), ROOT / "README.md"]):
         text = doc.read_text(encoding="utf-8")
         for url in re.findall(r"https?://[^\s)>\]`\"']+", text):
-            if not url.startswith(ALLOWED_LINK_PREFIX):
+            if doc.parent == DOCS and not url.startswith(ALLOWED_LINK_PREFIX):
                 bad.append(f"{doc.name}: {url}")
-        for target in re.findall(r"\]\((?!https?://)([^)#\s]+)(?:#[^)]*)?\)", text):
-            if not (doc.parent / target).exists():
+        for target, anchor in re.findall(r"\]\((?!https?://)([^)#\s]*)(?:#([^)\s]*))?\)", text):
+            path = doc.parent / target if target else doc
+            if not path.exists():
                 bad.append(f"{doc.name}: relative link {target} does not resolve")
+            elif anchor and path.suffix == ".md" and anchor not in _anchors(path.read_text(encoding="utf-8")):
+                bad.append(f"{doc.name}: no heading for #{anchor} in {path.name}")
     assert not bad, "\n".join(bad)
