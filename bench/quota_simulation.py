@@ -52,7 +52,7 @@ from bench.synthetic import SyntheticSpec, cached_backup
 from tools.emulator import RestoreStack
 
 DEFAULT_QUOTAS = {"UserCreation": 50.0, "UserAccountRecovery": 30.0, "UserUpdate": 25.0, "UserResourceUpdate": 25.0}
-CATEGORY_OF = {  # backend method -> quota category (facts sheet section 4)
+CATEGORY_OF = {  # backend method -> quota category (docs/cognito-behaviours.md §4)
     "admin_create_user": "UserCreation",
     "admin_set_user_password": "UserAccountRecovery",
     "admin_add_user_to_group": "UserUpdate",

@@ -1,4 +1,4 @@
-"""Streaming writer of producer-shaped backups with any number of users (docs: backup-format.md).
+"""Streaming writer of producer-shaped backups with any number of users (docs/backup-format.md).
 
 The document is written piece by piece to a file: nothing but one user item (or one group's member
 list) is held in memory at a time, so a 1M-user backup (~1 GB) costs a few MB of RAM to write.

@@ -16,7 +16,7 @@ State that moto does not keep (UI customizations, risk configurations, provider 
 preferences, domain describe counts) lives in a side store attached to each moto backend
 (account, Region): moto's reset wipes it together with the backend.
 
-Sources of the behaviours and messages (``docs`` = /work/shared/docs/cognito-restore-facts.md):
+Sources of the behaviours and messages (sections of ``docs/cognito-behaviours.md``):
 [BC] botocore 1.43.11 service model / API reference text; [REPORTED] real error text quoted in
 public issues/code (see each constant); [INFERRED] no public text found, message chosen here.
 Each message constant below says which.
@@ -92,7 +92,7 @@ Attribute = _models.CognitoIdpUserPoolAttribute
 DOMAIN_DESCRIBES_BEFORE_ACTIVE = 1
 
 # ----------------------------------------------------------------------------------- messages
-# [REPORTED] aws-amplify/amplify-js#6711 and public code matching the text exactly (docs §2.3).
+# [REPORTED] aws-amplify/amplify-js#6711 and public code matching the text exactly (docs/cognito-behaviours.md §2.3).
 MSG_CANNOT_CONFIRM = "User cannot be confirmed. Current status is {status}"
 # [REPORTED] AWS request-validation format; the 20-char limit is [BC] SchemaAttributeType.Name
 # (max 20) and the quotas page; the text "Value '...' at 'schema.1.member.name' failed to satisfy
@@ -119,9 +119,9 @@ MSG_VALIDATION_PATTERN_HIDDEN = (
 # [INFERRED] the limit is [BC]/quotas ("Custom attributes per user pool: 50 (not adjustable)"); no
 # public copy of Cognito's text was found.
 MSG_TOO_MANY_CUSTOM = "Too many custom attributes: a user pool can have at most 50 custom attributes."
-# [REPORTED] docs §1.3 (emulators/preflight rules copying the real message).
+# [REPORTED] docs/cognito-behaviours.md §1.3 (emulators/preflight rules copying the real message).
 MSG_ALIAS_AND_USERNAME = "Only one of the aliasAttributes or usernameAttributes can be set in a User Pool."
-# [REPORTED] aws/aws-sdk-js#3817 (docs §1.4).
+# [REPORTED] aws/aws-sdk-js#3817 (docs/cognito-behaviours.md §1.4).
 MSG_UNUSED_ACCOUNT_DAYS = (
     "Please use TemporaryPasswordValidityDays in PasswordPolicy instead of UnusedAccountValidityDays"
 )
@@ -130,7 +130,7 @@ MSG_UNUSED_ACCOUNT_DAYS = (
 # `sub` IS in the schema (so the schema message would be wrong for it); `identities` and
 # `cognito:*` are not schema attributes, so they get the schema message below.
 MSG_NON_MUTABLE = "Cannot modify the non-mutable attribute {name}"
-# [REPORTED] aws-amplify/amplify-js#2167 (docs §2.2), seen on SignUp.
+# [REPORTED] aws-amplify/amplify-js#2167 (docs/cognito-behaviours.md §2.2), seen on SignUp.
 MSG_NOT_IN_SCHEMA = "Attributes did not conform to the schema: {name}: Attribute does not exist in the schema."
 # [INFERRED] the rule is [BC] AdminCreateUser.UserAttributes ("You must provide a value for email
 # when you want to set email_verified to true"; same for phone_number); text not found publicly.
@@ -138,7 +138,7 @@ MSG_VERIFIED_WITHOUT_VALUE = "Cannot set {flag} to true without providing a valu
 # [REPORTED] "Password does not conform to policy: Password not long enough" is quoted by many
 # public apps handling Cognito errors; the other reasons follow the same pattern.
 MSG_PASSWORD = "Password does not conform to policy: {reason}"
-# [REPORTED] aws/aws-cdk#2608, #20760, terraform-provider-aws#4476 (docs §5); the "updating"
+# [REPORTED] aws/aws-cdk#2608, #20760, terraform-provider-aws#4476 (docs/cognito-behaviours.md §5); the "updating"
 # variant is quoted by a public deployment log (client update refused for email_verified).
 MSG_INVALID_WRITE = "Invalid write attributes specified while {action} a client"
 MSG_INVALID_READ = "Invalid read attributes specified while {action} a client"
@@ -149,19 +149,19 @@ MSG_NO_PROVIDER = "The provider {name} does not exist for User Pool {pool}"
 MSG_NO_SCOPE = "Invalid scope requested: {scope}"
 # [BC] CreateUserPoolClient.ClientSecret doc sentence (Cognito's own text not found).
 MSG_SECRET_AND_GENERATE = "You cannot specify both GenerateSecret as true and provide a ClientSecret value."
-# [REPORTED] Cognito domain uniqueness: aws-samples/websocket-chat-application#56 (docs §7).
+# [REPORTED] Cognito domain uniqueness: aws-samples/websocket-chat-application#56 (docs/cognito-behaviours.md §7).
 MSG_DOMAIN_TAKEN = "Domain already associated with another user pool."
 # [REPORTED] CloudFormation errors quoted in many public READMEs ("User pool already has a domain
 # configured. (Service: AWSCognitoIdentityProviderService; ... InvalidParameterException").
 MSG_POOL_HAS_DOMAIN = "User pool already has a domain configured."
-# [REPORTED] aws-solutions/content-analysis-on-aws#8 (docs §7).
+# [REPORTED] aws-solutions/content-analysis-on-aws#8 (docs/cognito-behaviours.md §7).
 MSG_RESERVED_WORD = "Domain cannot contain reserved word: {word}"
 # [REPORTED] exact AWS text matched by aws-nuke's Cognito handler.
 MSG_DELETION_PROTECTION = (
     "The user pool cannot be deleted because deletion protection is activated. "
     "Deletion protection must be inactivated first."
 )
-# [REPORTED] docs §2.8 (emulator test reproducing the AWS text); EMAIL_OTP by analogy [INFERRED].
+# [REPORTED] docs/cognito-behaviours.md §2.8 (emulator test reproducing the AWS text); EMAIL_OTP by analogy [INFERRED].
 MSG_NO_DELIVERY = "User does not have delivery config set to turn on {factor}"
 # [INFERRED] the requirement is [BC] SetUICustomization ("Your user pool must have a domain"); the
 # text is the brief's.
@@ -191,9 +191,9 @@ MSG_RESOURCE_NOT_FOUND = "Resource {arn} does not exist."
 
 STANDARD_SCOPES = frozenset({"phone", "email", "openid", "profile", "aws.cognito.signin.user.admin"})
 SOCIAL_PROVIDER_TYPES = frozenset({"Google", "Facebook", "LoginWithAmazon", "SignInWithApple"})
-# [REPORTED] not writable by any app client (docs §5; a live deployment log for email_verified).
+# [REPORTED] not writable by any app client (docs/cognito-behaviours.md §5; a live deployment log for email_verified).
 UNWRITABLE_BY_CLIENTS = frozenset({"sub", "email_verified", "phone_number_verified"})
-# [DOC] valid shorthand in Read/WriteAttributes (docs §5).
+# [DOC] valid shorthand in Read/WriteAttributes (docs/cognito-behaviours.md §5).
 CLIENT_ATTRIBUTE_SHORTHANDS = frozenset({"oidc:profile"})
 RESERVED_DOMAIN_WORDS = ("aws", "amazon", "cognito")
 PREFIX_DOMAIN_PATTERN = r"^[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?$"  # [BC] CreateUserPoolDomain.Domain

@@ -1,6 +1,6 @@
 """cognito_restore.backup.read_backup: the streaming reader/validator of the producer's document.
 
-backup-format.md: untrusted input; a truncated/corrupt object, a pool-id mismatch or an unexpected
+docs/backup-format.md: untrusted input; a truncated/corrupt object, a pool-id mismatch or an unexpected
 shape must fail with a clear reason; error messages never quote the document (personal data).
 """
 

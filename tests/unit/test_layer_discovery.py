@@ -1,4 +1,4 @@
-"""cognito_restore.discovery: which backup object to restore (backup-format.md, "Where backups live")."""
+"""cognito_restore.discovery: which backup object to restore (docs/backup-format.md, "Where backups live")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""cognito_restore.domain: hosted UI domain prefix candidates and URL (facts section 7)."""
+"""cognito_restore.domain: hosted UI domain prefix candidates and URL (docs/cognito-behaviours.md §7)."""
 
 from __future__ import annotations
 

@@ -31,7 +31,7 @@ def test_fewer_chunks_than_the_map_allows_share_the_whole_quota() -> None:
 
 
 def test_every_restore_write_is_paced_in_its_quota_category() -> None:
-    """Facts sheet section 4: the category of each admin call the restore makes."""
+    """docs/cognito-behaviours.md §4: the category of each admin call the restore makes."""
     assert CATEGORY_OF == {
         "AdminCreateUser": "UserCreation",
         "AdminSetUserPassword": "UserAccountRecovery",

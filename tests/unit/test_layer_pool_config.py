@@ -1,4 +1,4 @@
-"""cognito_restore.pool_config: DescribeUserPool (as backed up) -> CreateUserPool request (facts sheet section 1)."""
+"""cognito_restore.pool_config: backed-up DescribeUserPool -> CreateUserPool request (docs/cognito-behaviours.md §1)."""
 
 from __future__ import annotations
 
@@ -143,7 +143,7 @@ def test_output_only_fields_are_dropped(field):
 
 
 def test_request_has_only_create_user_pool_members():
-    """botocore rejects unknown top-level keys (facts 1.1): validate against the installed model."""
+    """botocore rejects unknown top-level keys (docs/cognito-behaviours.md §1.1): check against the installed model."""
     model = botocore.session.get_session().get_service_model("cognito-idp")
     allowed = set(model.operation_model("CreateUserPool").input_shape.members)
     config = described_pool(
@@ -195,7 +195,7 @@ def test_creation_only_and_other_settings_are_kept_verbatim(field, value):
 
 
 def test_absent_device_configuration_is_not_sent():
-    # sending any DeviceConfiguration activates device remembering (facts 1.11)
+    # sending any DeviceConfiguration activates device remembering (docs/cognito-behaviours.md §1.11)
     assert "DeviceConfiguration" not in build().request
     assert "DeviceConfiguration" not in build(described_pool(DeviceConfiguration=None)).request
     assert "DeviceConfiguration" not in build(described_pool(DeviceConfiguration={})).request
@@ -300,7 +300,7 @@ def test_ses_identity_in_another_region_falls_back_to_cognito_default_and_is_rep
     assert result.request["EmailConfiguration"] == {"EmailSendingAccount": "COGNITO_DEFAULT"}
     (entry,) = [e for e in result.left_out if e["item"] == "EmailConfiguration.SourceArn"]
     assert arn in entry["reason"]
-    # developer-only template texts are not allowed with COGNITO_DEFAULT (facts 1.9)
+    # developer-only template texts are not allowed with COGNITO_DEFAULT (docs/cognito-behaviours.md §1.9)
     template = result.request.get("VerificationMessageTemplate") or {}
     assert not {"EmailMessage", "EmailSubject", "EmailMessageByLink", "EmailSubjectByLink"} & set(template)
 

@@ -1,5 +1,5 @@
 """cognito_restore.resources: resource servers, identity providers, app clients, groups -> Create* requests
-(facts sheet sections 5, 6, 9)."""
+(docs/cognito-behaviours.md §5, §6, §9)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""cognito_restore.security: UI customization, threat protection and WAF for the new pool (facts 7, 8)."""
+"""cognito_restore.security: UI CSS, threat protection and WAF of the new pool (docs/cognito-behaviours.md §7, §8)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""cognito_restore.users: how one ListUsers item is recreated (facts sheet section 2)."""
+"""cognito_restore.users: how one ListUsers item is recreated (docs/cognito-behaviours.md §2)."""
 
 from __future__ import annotations
 
@@ -272,7 +272,7 @@ def test_confirmed_user_has_no_status_note():
 
 
 def test_force_change_password_user_carries_the_resend_note():
-    # facts 2.3: FORCE_CHANGE_PASSWORD users cannot use forgot-password; their temporary password is new
+    # docs/cognito-behaviours.md §2.3: FORCE_CHANGE_PASSWORD users cannot use forgot-password; the temp password is new
     plan = plan_user(user(status="FORCE_CHANGE_PASSWORD"), MODEL)
     assert any(STATUS_OUTCOMES["FORCE_CHANGE_PASSWORD"][1] in note for note in plan.notes)
 

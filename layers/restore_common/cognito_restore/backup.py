@@ -1,4 +1,4 @@
-"""Streaming reader and validator of the producer's backup document (docs: backup-format.md).
+"""Streaming reader and validator of the producer's backup document (docs/backup-format.md).
 
 The document can be hundreds of MB (every user of the pool), so it is read as a stream of JSON
 events: users and memberships are handed to callbacks one at a time, the small sections are kept.

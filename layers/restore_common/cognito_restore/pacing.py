@@ -1,6 +1,6 @@
 """Client-side pacing of Cognito admin calls per quota category.
 
-Cognito's quotas are per account and Region (facts sheet section 4). A chunk task gets
+Cognito's quotas are per account and Region (docs/cognito-behaviours.md §4). A chunk task gets
 quota / map concurrency of each category, so all concurrent chunks together stay at the quota by
 construction. Throttling that still happens is absorbed by botocore's retries and, past those, by
 the state machine's Retry with full jitter.

@@ -1,4 +1,4 @@
-"""DescribeUserPool output (as backed up) -> CreateUserPool request. Pure; see facts sheet section 1."""
+"""DescribeUserPool output (as backed up) -> CreateUserPool request. Pure; see docs/cognito-behaviours.md §1."""
 
 from __future__ import annotations
 
@@ -155,7 +155,7 @@ def create_user_pool_request(
     if schema:
         request["Schema"] = schema
 
-    # Legacy field that Cognito rejects next to TemporaryPasswordValidityDays (facts 1.4).
+    # Legacy field that Cognito rejects next to TemporaryPasswordValidityDays (docs/cognito-behaviours.md §1.4).
     admin = request.get("AdminCreateUserConfig")
     password = (request.get("Policies") or {}).get("PasswordPolicy") or {}
     if admin and "UnusedAccountValidityDays" in admin and password.get("TemporaryPasswordValidityDays"):

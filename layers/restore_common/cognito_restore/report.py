@@ -197,7 +197,7 @@ class Report:
 
 
 def identity_provider_steps(providers: list[dict[str, Any]], pool_id: str, domain_host: str | None) -> list[str]:
-    """What each external IdP must be told about the new pool (facts sheet section 6)."""
+    """What each external IdP must be told about the new pool (docs/cognito-behaviours.md §6)."""
     steps: list[str] = []
     host = domain_host or "<the new pool's domain>"
     for provider in providers:

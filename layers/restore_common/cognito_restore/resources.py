@@ -9,7 +9,7 @@ from typing import Any
 from cognito_restore.arn_map import ArnMapper
 from cognito_restore.errors import NotRestorable
 
-# ProviderDetails keys that DescribeIdentityProvider adds and Create does not take (facts section 6).
+# ProviderDetails keys that DescribeIdentityProvider adds and Create does not take (docs/cognito-behaviours.md §6).
 _DESCRIBE_ONLY_PROVIDER_DETAILS = {
     "SAML": {"ActiveEncryptionCertificate", "SLORedirectBindingURI", "SSORedirectBindingURI"},
     "OIDC": {"attributes_url_add_attributes"},

@@ -1,6 +1,6 @@
 """How one backed-up user is recreated: pure functions, no AWS calls.
 
-Statuses (facts sheet section 2): AdminCreateUser always yields FORCE_CHANGE_PASSWORD; a permanent
+Statuses (docs/cognito-behaviours.md §2): AdminCreateUser always yields FORCE_CHANGE_PASSWORD; a permanent
 password (AdminSetUserPassword) yields CONFIRMED. Passwords cannot be exported, so restored users
 get a random password and use forgot-password (which needs the verified flags we keep).
 """
