@@ -21,6 +21,7 @@ import pytest
 from tests.workflow.conftest import DR_REGION, SOURCE_REGION, put_raw_backup
 from tools.emulator import RestoreStack
 from tools.sample_pool import (
+    NATIVE_LINKED_USERS,
     OIDC_PROVIDER_NAME,
     TRIGGERS,
     SamplePoolSpec,
@@ -29,6 +30,7 @@ from tools.sample_pool import (
     backup_key,
     build_source_pool,
     export_backup,
+    sms_trust_statement,
     trigger_arn,
 )
 
@@ -126,9 +128,8 @@ def expected_users(backup: dict[str, Any]) -> tuple[dict[str, Any], dict[str, st
         federated = user["UserStatus"] == "EXTERNAL_PROVIDER"
         key = attributes["email"] if email_mode else (f"federated-{sub}" if federated else user["Username"])
         new_key_of[user["Username"]] = key
-        identities = (
-            json.loads(next(a["Value"] for a in user["Attributes"] if a["Name"] == "identities")) if federated else []
-        )
+        # Federated users and native users with linked identities: every link comes back.
+        identities = json.loads(next((a["Value"] for a in user["Attributes"] if a["Name"] == "identities"), "[]"))
         users[key] = {
             "attributes": attributes,
             "status": STATUS_AFTER_RESTORE[user["UserStatus"]],
@@ -180,8 +181,15 @@ def category_diff(expected: dict[str, Any], actual: dict[str, Any]) -> str:
 
 
 def _dr_dependencies(stack: RestoreStack, backup: dict[str, Any]) -> dict[str, str]:
-    """The DR Region's copies of the triggers and the web ACL, and the arn_map pointing at them."""
+    """The DR Region's copies of the triggers and the web ACL, the SMS role made DR-ready (its trust
+    policy also names this Region's pools, see docs/messaging.md), and the arn_map pointing at them."""
     iam = stack.client("iam")
+    sms_role = backup["user_pool_config"]["SmsConfiguration"]["SnsCallerArn"].rsplit("/", 1)[-1]
+    trust = iam.get_role(RoleName=sms_role)["Role"]["AssumeRolePolicyDocument"]
+    trust = json.loads(trust) if isinstance(trust, str) else trust
+    account = backup["user_pool_config"]["Arn"].split(":")[4]
+    trust["Statement"].append(sms_trust_statement(f"arn:aws:cognito-idp:{DR_REGION}:{account}:userpool/*"))
+    iam.update_assume_role_policy(RoleName=sms_role, PolicyDocument=json.dumps(trust))
     role = iam.create_role(
         RoleName="sample-triggers", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
     )["Role"]["Arn"]
@@ -232,7 +240,9 @@ def test_round_trip_restores_every_category(stack: RestoreStack, username_mode: 
     actual["memberships"] = memberships(cognito, new_pool, key_of_username)
     diff = category_diff(expected, actual)
     assert not diff, "the restored pool differs from the source:\n" + diff
-    assert len(federated) == 3 and all(u["linked"] for u in got_users.values() if u["linked"])
+    assert len(federated) == 3
+    native_linked = [k for k, u in want_users.items() if u["linked"] and u["status"] != "FORCE_CHANGE_PASSWORD"]
+    assert len(native_linked) == NATIVE_LINKED_USERS and all(got_users[k]["linked"] for k in native_linked)
 
     # Every backed-up item is accounted for, and what can never come back is named.
     bucket, _, key = result.output["report"].removeprefix("s3://").partition("/")
