@@ -30,6 +30,7 @@ from tools.sample_pool import (
     backup_key,
     build_source_pool,
     export_backup,
+    link_native_users,
     sms_trust_statement,
     trigger_arn,
 )
@@ -266,3 +267,46 @@ def test_category_diff_names_the_category_and_the_difference() -> None:
     assert diff.startswith("=== groups ===")
     assert '-  "Precedence": 1' in diff and '+  "Precedence": 2' in diff
     assert "domain" not in diff
+
+
+def test_natively_linked_users_keep_every_link_and_their_groups_across_reruns(stack: RestoreStack) -> None:
+    source_cognito = boto3.client("cognito-idp", region_name=SOURCE_REGION)
+    pool = build_source_pool(source_cognito, SamplePoolSpec(users=30, groups=3, with_domain=False))
+    linked = link_native_users(source_cognito, pool.pool_id, OIDC_PROVIDER_NAME, 3)
+    twice = next(iter(linked))  # one user with two identities of the provider
+    source_cognito.admin_link_provider_for_user(
+        UserPoolId=pool.pool_id,
+        DestinationUser={"ProviderName": "Cognito", "ProviderAttributeValue": twice},
+        SourceUser={
+            "ProviderName": OIDC_PROVIDER_NAME,
+            "ProviderAttributeName": "Cognito_Subject",
+            "ProviderAttributeValue": "corp-second",
+        },
+    )
+    backup = export_backup(source_cognito, pool.pool_id)
+    federated = add_federated_users(backup, OIDC_PROVIDER_NAME, 2, group="editors")
+    put_raw_backup(stack, backup_key(pool.pool_id, datetime.now(timezone.utc)), json.dumps(backup).encode())
+    want_users, new_key_of = expected_users(backup)
+    assert sum(1 for u in want_users.values() if u["linked"]) == len(linked) + len(federated)
+    assert len(want_users[twice]["linked"]) == 2
+    want_memberships = {g: sorted(new_key_of[u] for u in members) for g, members in backup["group_memberships"].items()}
+    request = {"user_pool_id": pool.pool_id, "restore_id": "linked-identities"}
+
+    for run in ("first run", "re-run: the links exist"):
+        result = stack.run(request)
+
+        assert result.status == "SUCCEEDED", (run, result.error, result.cause)
+        cognito = stack.client("cognito-idp")
+        new_pool = result.output["new_user_pool_id"]
+        got_users, key_of_username = actual_users(cognito, new_pool, email_mode=False)
+        diff = category_diff(
+            {"users": want_users, "memberships": want_memberships},
+            {"users": got_users, "memberships": memberships(cognito, new_pool, key_of_username)},
+        )
+        assert not diff, f"{run}:\n{diff}"
+        for username in linked:  # native users keep their username and status
+            assert got_users[username]["status"] == "CONFIRMED", run
+        bucket, _, key = result.output["report"].removeprefix("s3://").partition("/")
+        report = json.loads(stack.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+        assert not [n for n in report["categories"]["users"]["notes"] if "not linked" in n["note"]], run
+        assert not [s for s in report["manual_steps"] if "identity links" in s], run
