@@ -503,6 +503,86 @@ def _create_user(cognito: Any, pool_id: str, mobile_client_id: str, plan: _UserP
     return username
 
 
+SMS_ROLE_NAME = "sample-cognito-sms"
+SMS_EXTERNAL_ID = "sample-pool-sms-external-id"
+SMS_AUTHENTICATION_MESSAGE = "Your sample-pool sign-in code is {####}."
+NATIVE_LINKED_USERS = 3  # native users of a rich pool linked to an identity of the OIDC provider
+
+
+def sms_trust_statement(source_arn: str, external_id: str = SMS_EXTERNAL_ID) -> dict[str, Any]:
+    """The trust statement AWS recommends for a Cognito SMS role: only this pool (or ARN pattern) and account."""
+    account = source_arn.split(":")[4]
+    return {
+        "Effect": "Allow",
+        "Principal": {"Service": "cognito-idp.amazonaws.com"},
+        "Action": "sts:AssumeRole",
+        "Condition": {
+            "StringEquals": {"sts:ExternalId": external_id, "aws:SourceAccount": account},
+            "ArnLike": {"aws:SourceArn": source_arn},
+        },
+    }
+
+
+def update_pool(cognito: Any, pool_id: str, **changes: Any) -> None:
+    """UpdateUserPool resets what it is not given: send the pool's settings back, with the changes."""
+    pool = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+    members = cognito.meta.service_model.operation_model("UpdateUserPool").input_shape.members
+    request = {k: v for k, v in pool.items() if k in members and k != "PoolName" and v not in (None, {}, [])}
+    admin = request.get("AdminCreateUserConfig") or {}
+    if "TemporaryPasswordValidityDays" in ((request.get("Policies") or {}).get("PasswordPolicy") or {}):
+        admin.pop("UnusedAccountValidityDays", None)
+    cognito.update_user_pool(UserPoolId=pool_id, **{**request, **changes})
+
+
+def add_sms_configuration(cognito: Any, pool_id: str, role_name: str = SMS_ROLE_NAME) -> str:
+    """An SMS role that trusts only this pool (as AWS recommends), then SMS on the pool with phone
+    verification. The trust policy can name the pool only once it exists, hence the update."""
+    iam = boto3.client("iam", region_name=cognito.meta.region_name)
+    pool_arn = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]["Arn"]
+    trust = {"Version": "2012-10-17", "Statement": [sms_trust_statement(pool_arn)]}
+    role_arn = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    publish = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sns:Publish", "Resource": "*"}]}
+    iam.put_role_policy(RoleName=role_name, PolicyName="sns-publish", PolicyDocument=json.dumps(publish))
+    auto = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"].get("AutoVerifiedAttributes") or []
+    update_pool(
+        cognito,
+        pool_id,
+        SmsConfiguration={"SnsCallerArn": role_arn, "ExternalId": SMS_EXTERNAL_ID},
+        SmsAuthenticationMessage=SMS_AUTHENTICATION_MESSAGE,
+        AutoVerifiedAttributes=sorted({*auto, "phone_number"}),
+    )
+    return role_arn
+
+
+def link_native_users(cognito: Any, pool_id: str, provider_name: str, count: int) -> dict[str, str]:
+    """Link `count` CONFIRMED native users (without immutable values) to an identity of the provider,
+    as AdminLinkProviderForUser does after a user signed up natively. Returns username -> linked user id."""
+    pool = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+    immutable = {
+        a["Name"] for a in pool.get("SchemaAttributes", []) if a.get("Mutable") is False and a["Name"] != "sub"
+    }
+    linked: dict[str, str] = {}
+    for user in cognito.get_paginator("list_users").paginate(UserPoolId=pool_id).build_full_result()["Users"]:
+        if len(linked) == count:
+            break
+        if user["UserStatus"] != CONFIRMED or {a["Name"] for a in user["Attributes"]} & immutable:
+            continue
+        user_id = f"corp-{len(linked) + 1:04d}"
+        cognito.admin_link_provider_for_user(
+            UserPoolId=pool_id,
+            DestinationUser={"ProviderName": "Cognito", "ProviderAttributeValue": user["Username"]},
+            SourceUser={
+                "ProviderName": provider_name,
+                "ProviderAttributeName": "Cognito_Subject",
+                "ProviderAttributeValue": user_id,
+            },
+        )
+        linked[user["Username"]] = user_id
+    if len(linked) < count:
+        raise ValueError(f"only {len(linked)} CONFIRMED users without immutable attributes to link")
+    return linked
+
+
 def build_source_pool(cognito: Any, spec: SamplePoolSpec) -> SamplePool:
     """Create the sample pool (config, resource server, IdP, clients, groups, users, domain)."""
     rng = random.Random(spec.seed)
@@ -524,6 +604,8 @@ def build_source_pool(cognito: Any, spec: SamplePoolSpec) -> SamplePool:
         cognito.create_user_pool_domain(Domain=domain, UserPoolId=pool_id)
     if spec.rich:
         _add_rich_settings(cognito, pool_id, region)
+        add_sms_configuration(cognito, pool_id)
+        link_native_users(cognito, pool_id, OIDC_PROVIDER_NAME, NATIVE_LINKED_USERS)
     return SamplePool(pool_id=pool_id, spec=spec, client_ids=client_ids, domain=domain)
 
 

@@ -50,6 +50,11 @@ Behaviours (the numbers follow the brief):
    recorded and returned by AdminGetUser.
 9. Missing operations: Set/GetUICustomization, Set/DescribeRiskConfiguration,
    AdminLinkProviderForUser, AdminDisableProviderForUser, Tag/Untag/ListTagsForResource.
+10. Messaging: CreateUserPool / UpdateUserPool / SetUserPoolMfaConfig check the SMS role the way
+   Cognito assumes it (role exists in moto's IAM, trusts ``cognito-idp.amazonaws.com``, its
+   conditions on ``sts:ExternalId``, ``aws:SourceArn`` = the pool, ``aws:SourceAccount`` hold,
+   it allows ``sns:Publish`` on ``*``), the SES identity of ``EmailConfiguration.SourceArn`` is
+   verified in its Region, a DEVELOPER configuration set exists, COGNITO_DEFAULT has no ``From``.
 
 Also: generated client secrets look like Cognito's (moto: a hyphenated UUID that Cognito's own
 ClientSecret pattern refuses), and Cognito requests are served one at a time (moto's are not
@@ -60,6 +65,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import fnmatch
 import hashlib
 import json
 import re
@@ -352,6 +358,13 @@ def _make_create_user_pool(original: Callable) -> Callable:
         if sum(1 for entry in schema if not _is_standard(str(entry.get("Name")))) > MAX_CUSTOM_ATTRIBUTES:
             raise InvalidParameterException(MSG_TOO_MANY_CUSTOM)
         pool = original(self, name, extended_config)
+        try:
+            # Cognito checks the SMS role for the pool being created: the aws:SourceArn it presents
+            # is the new pool's ARN, which no trust policy can name exactly in advance (docs/messaging.md).
+            _check_messaging(pool.arn, config)
+        except JsonRESTError:
+            del self.user_pools[pool.id]
+            raise
         _complete_schema(pool)
         pool.extended_config.setdefault("UserPoolTier", "ESSENTIALS")  # [BC] "Defaults to ESSENTIALS"
         pool.extended_config.setdefault("DeletionProtection", "INACTIVE")
@@ -380,6 +393,7 @@ def _make_update_user_pool(original: Callable) -> Callable:
         if "UserPoolTier" not in config and "UserPoolTier" in pool.extended_config:
             config["UserPoolTier"] = pool.extended_config["UserPoolTier"]  # the one exception [BC]
         config.pop("UserPoolId", None)
+        _check_messaging(pool.arn, config)
         # moto: extended_config = defaults + request (omitted settings reset, as in Cognito) but the
         # creation-only settings are lost; and MfaConfiguration lives apart (pool.mfa_config).
         original(self, user_pool_id, config)
@@ -962,6 +976,163 @@ def _response_list_tags_for_resource(self: Any) -> ActionResult:
     return ActionResult({"Tags": dict(pool.extended_config.get("UserPoolTags") or {})})
 
 
+# ----------------------------------------------------------------------------------- 10. messaging
+
+# [REPORTED] aws-amplify/amplify-flutter#1328; awslabs/nx-plugin-for-aws#631 (a deleted role gets
+# the same code and text). The rule is [BC] InvalidSmsRoleTrustRelationshipException ("you don't
+# trust cognito-idp.amazonaws.com or the external ID ... does not match") and the developer guide's
+# trust policy with aws:SourceArn / aws:SourceAccount (docs/messaging.md).
+MSG_SMS_TRUST = "Role does not have a trust relationship allowing Cognito to assume the role"
+# [REPORTED] OElesin/querypal#6 (CreateUserPool through CloudFormation).
+MSG_SMS_PUBLISH = "Role does not have permission to publish with SNS"
+# [INFERRED] text; the code and rule are [BC] InvalidEmailRoleAccessPolicyException ("an unverified
+# email address or the identity policy isn't set on an email address that Amazon Cognito can access").
+MSG_EMAIL_IDENTITY = "Cognito is not allowed to use your email identity {arn}: it is not verified in {region}."
+# [REPORTED] aws/aws-cdk#9739 (InvalidParameterException).
+MSG_DEFAULT_FROM = "Cannot configure From email address for default email configuration"
+# [INFERRED] code and text: no public copy of Cognito's answer for a missing configuration set.
+MSG_NO_CONFIGURATION_SET = "The SES configuration set {name} does not exist in {region}."
+
+
+def _policy_statements(document: Any) -> list[dict[str, Any]]:
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except ValueError:
+            return []
+    statements = (document or {}).get("Statement") or []
+    return [s for s in (statements if isinstance(statements, list) else [statements]) if isinstance(s, dict)]
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _condition_holds(conditions: dict[str, Any], context: dict[str, str]) -> bool:
+    """IAM condition operators Cognito SMS trust policies use (string and ARN matching)."""
+    for operator, pairs in (conditions or {}).items():
+        if_exists = operator.endswith("IfExists")
+        base = operator.removesuffix("IfExists")
+        for key, expected in (pairs or {}).items():
+            actual = context.get(key.lower())
+            if actual is None:
+                if if_exists:
+                    continue
+                return False
+            values = [str(v) for v in _as_list(expected)]
+            if base in ("StringEquals", "ArnEquals"):
+                ok = actual in values
+            elif base in ("StringLike", "ArnLike"):
+                ok = any(fnmatch.fnmatchcase(actual, v) for v in values)
+            elif base in ("StringNotEquals", "ArnNotEquals"):
+                ok = actual not in values
+            elif base in ("StringNotLike", "ArnNotLike"):
+                ok = not any(fnmatch.fnmatchcase(actual, v) for v in values)
+            else:
+                return False  # an operator this model does not know: refuse, as a safe default
+            if not ok:
+                return False
+    return True
+
+
+def _trusts_cognito(statement: dict[str, Any], context: dict[str, str]) -> bool:
+    principal = statement.get("Principal")
+    services = _as_list(principal.get("Service")) if isinstance(principal, dict) else [principal]
+    actions = [str(a).lower() for a in _as_list(statement.get("Action"))]
+    return (
+        ("*" in services or "cognito-idp.amazonaws.com" in services)
+        and any(a in ("sts:assumerole", "sts:*", "*") for a in actions)
+        and _condition_holds(statement.get("Condition") or {}, context)
+    )
+
+
+def _allows_sns_publish(role: Any) -> bool:
+    documents = list(role.policies.values())
+    for policy in role.managed_policies.values():
+        documents.extend(v.document for v in getattr(policy, "versions", []) if v.is_default)
+    for document in documents:
+        for statement in _policy_statements(document):
+            actions = [str(a).lower() for a in _as_list(statement.get("Action"))]
+            resources = _as_list(statement.get("Resource"))
+            # Cognito publishes to phone numbers, which have no ARN: only Resource "*" allows it.
+            if (
+                statement.get("Effect") == "Allow"
+                and any(fnmatch.fnmatchcase("sns:publish", a) for a in actions)
+                and "*" in resources
+            ):
+                return True
+    return False
+
+
+def _check_sms_role(pool_arn: str, sms: dict[str, Any] | None) -> None:
+    """Cognito assumes the SMS role for the pool: the role exists, trusts cognito-idp.amazonaws.com
+    with the pool's ExternalId, aws:SourceArn (the pool) and aws:SourceAccount, and may publish."""
+    if not sms or not sms.get("SnsCallerArn"):
+        return
+    from moto.iam.models import iam_backends  # here: moto's IAM is only needed for pools with SMS
+
+    partition, account = pool_arn.split(":")[1], pool_arn.split(":")[4]
+    try:
+        role = iam_backends[account][partition].get_role_by_arn(sms["SnsCallerArn"])
+    except Exception:  # noqa: BLE001 - moto's NotFoundException: Cognito reports a missing role as untrusted
+        raise _error("InvalidSmsRoleTrustRelationshipException", MSG_SMS_TRUST) from None
+    context = {"aws:sourcearn": pool_arn, "aws:sourceaccount": account}
+    if sms.get("ExternalId"):
+        context["sts:externalid"] = str(sms["ExternalId"])
+    statements = _policy_statements(role.assume_role_policy_document)
+    denied = any(s.get("Effect") == "Deny" and _trusts_cognito(s, context) for s in statements)
+    if denied or not any(s.get("Effect") == "Allow" and _trusts_cognito(s, context) for s in statements):
+        raise _error("InvalidSmsRoleTrustRelationshipException", MSG_SMS_TRUST)
+    if not _allows_sns_publish(role):
+        raise _error("InvalidSmsRoleAccessPolicyException", MSG_SMS_PUBLISH)
+
+
+def _ses_identity_verified(backend: Any, identity: str) -> bool:
+    identities = backend.email_identities
+    return identity in identities or ("@" in identity and identity.split("@", 1)[1].lower() in identities)
+
+
+def _check_email_configuration(pool_arn: str, email: dict[str, Any] | None) -> None:
+    """The SES identity must be verified in its Region (this account), the configuration set must
+    exist, and COGNITO_DEFAULT takes no From address."""
+    if not email:
+        return
+    from moto.ses.models import ses_backends
+
+    account, pool_region = pool_arn.split(":")[4], pool_arn.split(":")[3]
+    developer = email.get("EmailSendingAccount") == "DEVELOPER"
+    if not developer and email.get("From"):
+        raise InvalidParameterException(MSG_DEFAULT_FROM)
+    source = email.get("SourceArn")
+    if source:
+        parts = source.split(":", 5)
+        region = parts[3] if len(parts) == 6 else ""
+        identity = parts[5].split("identity/", 1)[-1] if len(parts) == 6 else ""
+        if not region or not _ses_identity_verified(ses_backends[parts[4]][region], identity):
+            raise _error(
+                "InvalidEmailRoleAccessPolicyException", MSG_EMAIL_IDENTITY.format(arn=source, region=region or "?")
+            )
+    name = email.get("ConfigurationSet")
+    if developer and name and name not in ses_backends[account][pool_region].config_sets:
+        raise InvalidParameterException(MSG_NO_CONFIGURATION_SET.format(name=name, region=pool_region))
+
+
+def _check_messaging(pool_arn: str, config: dict[str, Any]) -> None:
+    _check_sms_role(pool_arn, config.get("SmsConfiguration"))
+    _check_email_configuration(pool_arn, config.get("EmailConfiguration"))
+
+
+def _make_set_user_pool_mfa_config(original: Callable) -> Callable:
+    def set_user_pool_mfa_config(
+        self: Any, user_pool_id: str, sms_config: dict[str, Any], token_config: dict[str, bool], mfa_config: str
+    ) -> dict[str, Any]:
+        pool = self.describe_user_pool(user_pool_id)
+        _check_sms_role(pool.arn, (sms_config or {}).get("SmsConfiguration"))
+        return original(self, user_pool_id, sms_config, token_config, mfa_config)
+
+    return set_user_pool_mfa_config
+
+
 # ----------------------------------------------------------------------------------- atomicity
 
 _CALL_LOCK = threading.RLock()
@@ -997,6 +1168,7 @@ def _patches() -> list[Any]:
         wrap(Backend, "add_custom_attributes", _make_add_custom_attributes),
         wrap(Backend, "update_user_pool", _make_update_user_pool),
         wrap(Backend, "delete_user_pool", _make_delete_user_pool),
+        wrap(Backend, "set_user_pool_mfa_config", _make_set_user_pool_mfa_config),
         wrap(UserPool, "to_json", _make_pool_to_json),
         wrap(Backend, "admin_create_user", _make_admin_create_user),
         wrap(Backend, "create_user_pool_client", _make_create_user_pool_client),

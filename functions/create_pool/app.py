@@ -12,9 +12,10 @@ from cognito_restore import aws
 from cognito_restore.arn_map import ArnMapper
 from cognito_restore.handler import phase_handler
 from cognito_restore.ledger import Ledger
+from cognito_restore.messaging import SMS_ROLE_ERRORS, Applied, apply_with_fallback
 from cognito_restore.outcomes import PhaseOutcome
-from cognito_restore.phase import backup_parts, raise_if_throttled, record_phase
-from cognito_restore.pool_config import RESTORE_ID_TAG, create_user_pool_request
+from cognito_restore.phase import backup_parts, describe_error, error_code, raise_if_throttled, record_phase
+from cognito_restore.pool_config import RESTORE_ID_TAG, create_user_pool_request, reapply_request
 
 logger, metrics, tracer = Logger(), Metrics(), Tracer()
 
@@ -32,7 +33,8 @@ def _pool_created_earlier(name: str, restore_id: str) -> str | None:
     return None
 
 
-def _set_mfa(pool_id: str, mfa: str, config: dict[str, Any], outcome: PhaseOutcome) -> None:
+def _set_mfa(pool_id: str, mfa: str, applied: dict[str, Any], outcome: PhaseOutcome) -> None:
+    """MFA factors for the mode backed up; SMS MFA only with the SMS configuration the pool accepted."""
     if mfa == "OFF":
         return
     request: dict[str, Any] = {
@@ -40,15 +42,36 @@ def _set_mfa(pool_id: str, mfa: str, config: dict[str, Any], outcome: PhaseOutco
         "MfaConfiguration": mfa,
         "SoftwareTokenMfaConfiguration": {"Enabled": True},
     }
-    if config.get("SmsConfiguration") and config.get("SmsAuthenticationMessage"):
+    if applied.get("SmsConfiguration") and applied.get("SmsAuthenticationMessage"):
         request["SmsMfaConfiguration"] = {
-            "SmsAuthenticationMessage": config["SmsAuthenticationMessage"],
-            "SmsConfiguration": config["SmsConfiguration"],
+            "SmsAuthenticationMessage": applied["SmsAuthenticationMessage"],
+            "SmsConfiguration": applied["SmsConfiguration"],
         }
-    aws.client("cognito-idp").set_user_pool_mfa_config(**request)
+    cognito = aws.client("cognito-idp")
+    try:
+        cognito.set_user_pool_mfa_config(**request)
+    except ClientError as error:
+        raise_if_throttled(error)
+        if "SmsMfaConfiguration" not in request or error_code(error) not in SMS_ROLE_ERRORS:
+            raise
+        del request["SmsMfaConfiguration"]  # the role was accepted a moment ago: report, never fail on it
+        cognito.set_user_pool_mfa_config(**request)
+        outcome.notes.append({"item": "MFA", "note": f"SMS MFA left out ({describe_error(error)})"})
+    factors = "TOTP and SMS" if "SmsMfaConfiguration" in request else "TOTP"
     outcome.notes.append(
-        {"item": "MFA", "note": f"MfaConfiguration {mfa}; TOTP enabled (the backup does not say which factors were on)"}
+        {
+            "item": "MFA",
+            "note": f"MfaConfiguration {mfa}; {factors} enabled (the backup does not say which factors were on)",
+        }
     )
+
+
+def _apply(call: Any, request: dict[str, Any]) -> Applied:
+    try:
+        return apply_with_fallback(call, request)
+    except ClientError as error:
+        raise_if_throttled(error)
+        raise
 
 
 @phase_handler(logger, metrics, tracer)
@@ -74,22 +97,31 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     created = False
     if pool_id is None:
         pool_id = _pool_created_earlier(config["Name"], restore_id)
+    cognito = aws.client("cognito-idp")
     if pool_id is None:
-        try:
-            pool_id = aws.client("cognito-idp").create_user_pool(**pool_request.request)["UserPool"]["Id"]
-        except ClientError as error:
-            raise_if_throttled(error)
-            raise
+        applied = _apply(cognito.create_user_pool, pool_request.request)
+        pool_id = applied.response["UserPool"]["Id"]
         created = True
     pool_id = ledger.bind_pool(restore_id, pool_id)
+    if not created:
+        # Found from an earlier run: apply the full configuration again, so a setting that run had to
+        # leave out (an SMS role or SES identity fixed since) is applied now.
+        current = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+        applied = _apply(cognito.update_user_pool, reapply_request(pool_request.request, current))
     # Every run, not only the creating one: a crash between the two must not leave MFA off.
-    _set_mfa(pool_id, pool_request.mfa_configuration, config, outcome)
+    _set_mfa(pool_id, pool_request.mfa_configuration, applied.request, outcome)
     pool = aws.client("cognito-idp").describe_user_pool(UserPoolId=pool_id)["UserPool"]
 
     outcome.restore("pool configuration")
+    for degradation in applied.degraded:
+        outcome.notes.append({"item": degradation.item, "note": degradation.note()})
+        outcome.manual_steps.append(degradation.manual_step(pool["Arn"], restore_id))
     for left_out in pool_request.left_out:
         outcome.notes.append({"item": left_out["item"], "note": left_out["reason"]})
         outcome.manual_steps.append(f"{left_out['item']}: {left_out['reason']}")
     record_phase(state, "pool_configuration", outcome)
-    logger.info("User pool ready", extra={"pool_id": pool_id, "created_now": created})
+    logger.info(
+        "User pool ready",
+        extra={"pool_id": pool_id, "created_now": created, "left_out": [d.item for d in applied.degraded]},
+    )
     return {**state, "pool": {"id": pool_id, "arn": pool["Arn"], "name": pool["Name"], "region": region}}

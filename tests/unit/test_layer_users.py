@@ -319,6 +319,32 @@ def test_federated_user_without_identities_is_skipped_by_name():
     assert "federated" in problem.reason
 
 
+TWO_LINKS = (
+    '[{"userId":"1234567890","providerName":"Google","providerType":"Google","issuer":null,"primary":false,"dateCreated":1},'
+    '{"userId":"corp-77","providerName":"CorpOIDC","providerType":"OIDC","issuer":null,"primary":false,"dateCreated":2}]'
+)
+
+
+@pytest.mark.parametrize("model", [MODEL, EMAIL_MODEL], ids=["username", "email"])
+def test_native_user_with_linked_identities_keeps_its_name_and_status_and_gets_every_link(model):
+    plan = plan_user(user("alice", status="CONFIRMED", identities=TWO_LINKS), model)
+    assert isinstance(plan, UserPlan)
+    assert plan.create_username == ("alice@example.com" if model is EMAIL_MODEL else "alice")
+    assert plan.target_status == "CONFIRMED" and plan.set_permanent_password
+    assert plan.links == [
+        {"provider_name": "Google", "provider_type": "Google", "user_id": "1234567890"},
+        {"provider_name": "CorpOIDC", "provider_type": "OIDC", "user_id": "corp-77"},
+    ]
+    assert "identities" not in names(plan)
+    assert not any("placeholder" in note for note in plan.notes)
+    assert any("linked again to 2" in note for note in plan.notes)
+
+
+def test_native_user_without_identities_has_no_links():
+    plan = plan_user(user("bob", status="FORCE_CHANGE_PASSWORD"), MODEL)
+    assert isinstance(plan, UserPlan) and plan.links == []
+
+
 def test_sms_mfa_option_is_kept_when_the_user_has_a_phone():
     options = [{"DeliveryMedium": "SMS", "AttributeName": "phone_number"}]
     with_phone = plan_user({**user(phone_number="+15555550100"), "MFAOptions": options}, MODEL)

@@ -1007,3 +1007,122 @@ def test_concurrent_requests_do_not_crash_moto(cognito: Any) -> None:
     finally:
         sys.setswitchinterval(interval)
     assert len(list(cognito.get_paginator("list_users").paginate(UserPoolId=pool_id).search("Users[]"))) == 320
+
+
+# ------------------------------------------------------------------------- 10. messaging
+
+SNS_PUBLISH = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sns:Publish", "Resource": "*"}]}
+
+
+def sms_role(name: str, statement: dict[str, Any], publish: dict[str, Any] | None = SNS_PUBLISH) -> str:
+    iam = boto3.client("iam", region_name=REGION)
+    trust = {"Version": "2012-10-17", "Statement": [statement]}
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    if publish:
+        iam.put_role_policy(RoleName=name, PolicyName="publish", PolicyDocument=json.dumps(publish))
+    return arn
+
+
+def cognito_trust(source_arn: str, external_id: str = "ext") -> dict[str, Any]:
+    return {
+        "Effect": "Allow",
+        "Principal": {"Service": "cognito-idp.amazonaws.com"},
+        "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"sts:ExternalId": external_id}, "ArnLike": {"aws:SourceArn": source_arn}},
+    }
+
+
+REGION_POOLS = f"arn:aws:cognito-idp:{REGION}:{ACCOUNT}:userpool/*"
+
+
+def test_sms_role_trust_is_checked_like_cognito_assumes_it(cognito: Any) -> None:
+    other_pool = f"arn:aws:cognito-idp:us-west-2:{ACCOUNT}:userpool/us-west-2_Source"
+    cases = {
+        "missing role": f"arn:aws:iam::{ACCOUNT}:role/missing",
+        "not cognito": sms_role("ec2", {**cognito_trust(REGION_POOLS), "Principal": {"Service": "ec2.amazonaws.com"}}),
+        "other external id": sms_role("ext", cognito_trust(REGION_POOLS, external_id="other")),
+        "pinned to another pool": sms_role("pinned", cognito_trust(other_pool)),
+    }
+    for case, role in cases.items():
+        fails(
+            cognito.create_user_pool,
+            "InvalidSmsRoleTrustRelationshipException",
+            strict.MSG_SMS_TRUST,
+            PoolName=case,
+            SmsConfiguration={"SnsCallerArn": role, "ExternalId": "ext"},
+        )
+    assert cognito.list_user_pools(MaxResults=60)["UserPools"] == []  # a refused create leaves no pool
+
+
+def test_sms_role_must_publish_to_phone_numbers(cognito: Any) -> None:
+    topic_only = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sns:Publish", "Resource": "arn:aws:sns:*:*:t"}],
+    }
+    role = sms_role("topic-only", cognito_trust(REGION_POOLS), publish=topic_only)
+    fails(
+        cognito.create_user_pool,
+        "InvalidSmsRoleAccessPolicyException",
+        strict.MSG_SMS_PUBLISH,
+        PoolName="p",
+        SmsConfiguration={"SnsCallerArn": role, "ExternalId": "ext"},
+    )
+
+
+def test_sms_role_naming_the_pool_is_accepted_by_update_and_mfa_config(cognito: Any) -> None:
+    created = pool(cognito)
+    role = sms_role("exact", cognito_trust(created["Arn"]))
+    sms = {"SnsCallerArn": role, "ExternalId": "ext"}
+    fails(cognito.create_user_pool, "InvalidSmsRoleTrustRelationshipException", PoolName="q", SmsConfiguration=sms)
+    cognito.update_user_pool(UserPoolId=created["Id"], SmsConfiguration=sms)
+    assert cognito.describe_user_pool(UserPoolId=created["Id"])["UserPool"]["SmsConfiguration"] == sms
+    cognito.set_user_pool_mfa_config(
+        UserPoolId=created["Id"],
+        MfaConfiguration="OPTIONAL",
+        SmsMfaConfiguration={"SmsAuthenticationMessage": "{####}", "SmsConfiguration": sms},
+    )
+    fails(
+        cognito.set_user_pool_mfa_config,
+        "InvalidSmsRoleTrustRelationshipException",
+        UserPoolId=created["Id"],
+        MfaConfiguration="OPTIONAL",
+        SmsMfaConfiguration={"SmsConfiguration": {**sms, "ExternalId": "wrong"}},
+    )
+    # A wildcard for the Region's pools is the only way to be trusted at CreateUserPool.
+    wildcard = sms_role("region-pools", cognito_trust(REGION_POOLS))
+    pool(cognito, PoolName="r", SmsConfiguration={"SnsCallerArn": wildcard, "ExternalId": "ext"})
+
+
+def test_ses_identity_must_be_verified_in_its_region(cognito: Any) -> None:
+    identity = f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/no-reply@example.com"
+    developer = {"EmailSendingAccount": "DEVELOPER", "SourceArn": identity}
+    fails(cognito.create_user_pool, "InvalidEmailRoleAccessPolicyException", PoolName="p", EmailConfiguration=developer)
+    fails(
+        cognito.create_user_pool,
+        "InvalidEmailRoleAccessPolicyException",
+        PoolName="p",
+        EmailConfiguration={"EmailSendingAccount": "COGNITO_DEFAULT", "SourceArn": identity},
+    )
+    boto3.client("ses", region_name="us-west-2").verify_domain_identity(Domain="example.com")  # another Region
+    fails(cognito.create_user_pool, "InvalidEmailRoleAccessPolicyException", PoolName="p", EmailConfiguration=developer)
+    boto3.client("ses", region_name=REGION).verify_domain_identity(Domain="example.com")  # the domain covers it
+    pool(cognito, EmailConfiguration=developer)
+    fails(
+        cognito.create_user_pool,
+        "InvalidParameterException",
+        strict.MSG_NO_CONFIGURATION_SET.format(name="events", region=REGION),
+        PoolName="p",
+        EmailConfiguration={**developer, "ConfigurationSet": "events"},
+    )
+    boto3.client("ses", region_name=REGION).create_configuration_set(ConfigurationSet={"Name": "events"})
+    pool(cognito, EmailConfiguration={**developer, "ConfigurationSet": "events"})
+
+
+def test_cognito_default_takes_no_from_address(cognito: Any) -> None:
+    fails(
+        cognito.create_user_pool,
+        "InvalidParameterException",
+        strict.MSG_DEFAULT_FROM,
+        PoolName="p",
+        EmailConfiguration={"EmailSendingAccount": "COGNITO_DEFAULT", "From": "x@example.com"},
+    )

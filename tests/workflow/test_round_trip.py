@@ -21,6 +21,7 @@ import pytest
 from tests.workflow.conftest import DR_REGION, SOURCE_REGION, put_raw_backup
 from tools.emulator import RestoreStack
 from tools.sample_pool import (
+    NATIVE_LINKED_USERS,
     OIDC_PROVIDER_NAME,
     TRIGGERS,
     SamplePoolSpec,
@@ -29,6 +30,8 @@ from tools.sample_pool import (
     backup_key,
     build_source_pool,
     export_backup,
+    link_native_users,
+    sms_trust_statement,
     trigger_arn,
 )
 
@@ -126,9 +129,8 @@ def expected_users(backup: dict[str, Any]) -> tuple[dict[str, Any], dict[str, st
         federated = user["UserStatus"] == "EXTERNAL_PROVIDER"
         key = attributes["email"] if email_mode else (f"federated-{sub}" if federated else user["Username"])
         new_key_of[user["Username"]] = key
-        identities = (
-            json.loads(next(a["Value"] for a in user["Attributes"] if a["Name"] == "identities")) if federated else []
-        )
+        # Federated users and native users with linked identities: every link comes back.
+        identities = json.loads(next((a["Value"] for a in user["Attributes"] if a["Name"] == "identities"), "[]"))
         users[key] = {
             "attributes": attributes,
             "status": STATUS_AFTER_RESTORE[user["UserStatus"]],
@@ -180,8 +182,15 @@ def category_diff(expected: dict[str, Any], actual: dict[str, Any]) -> str:
 
 
 def _dr_dependencies(stack: RestoreStack, backup: dict[str, Any]) -> dict[str, str]:
-    """The DR Region's copies of the triggers and the web ACL, and the arn_map pointing at them."""
+    """The DR Region's copies of the triggers and the web ACL, the SMS role made DR-ready (its trust
+    policy also names this Region's pools, see docs/messaging.md), and the arn_map pointing at them."""
     iam = stack.client("iam")
+    sms_role = backup["user_pool_config"]["SmsConfiguration"]["SnsCallerArn"].rsplit("/", 1)[-1]
+    trust = iam.get_role(RoleName=sms_role)["Role"]["AssumeRolePolicyDocument"]
+    trust = json.loads(trust) if isinstance(trust, str) else trust
+    account = backup["user_pool_config"]["Arn"].split(":")[4]
+    trust["Statement"].append(sms_trust_statement(f"arn:aws:cognito-idp:{DR_REGION}:{account}:userpool/*"))
+    iam.update_assume_role_policy(RoleName=sms_role, PolicyDocument=json.dumps(trust))
     role = iam.create_role(
         RoleName="sample-triggers", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
     )["Role"]["Arn"]
@@ -232,7 +241,9 @@ def test_round_trip_restores_every_category(stack: RestoreStack, username_mode: 
     actual["memberships"] = memberships(cognito, new_pool, key_of_username)
     diff = category_diff(expected, actual)
     assert not diff, "the restored pool differs from the source:\n" + diff
-    assert len(federated) == 3 and all(u["linked"] for u in got_users.values() if u["linked"])
+    assert len(federated) == 3
+    native_linked = [k for k, u in want_users.items() if u["linked"] and u["status"] != "FORCE_CHANGE_PASSWORD"]
+    assert len(native_linked) == NATIVE_LINKED_USERS and all(got_users[k]["linked"] for k in native_linked)
 
     # Every backed-up item is accounted for, and what can never come back is named.
     bucket, _, key = result.output["report"].removeprefix("s3://").partition("/")
@@ -256,3 +267,46 @@ def test_category_diff_names_the_category_and_the_difference() -> None:
     assert diff.startswith("=== groups ===")
     assert '-  "Precedence": 1' in diff and '+  "Precedence": 2' in diff
     assert "domain" not in diff
+
+
+def test_natively_linked_users_keep_every_link_and_their_groups_across_reruns(stack: RestoreStack) -> None:
+    source_cognito = boto3.client("cognito-idp", region_name=SOURCE_REGION)
+    pool = build_source_pool(source_cognito, SamplePoolSpec(users=30, groups=3, with_domain=False))
+    linked = link_native_users(source_cognito, pool.pool_id, OIDC_PROVIDER_NAME, 3)
+    twice = next(iter(linked))  # one user with two identities of the provider
+    source_cognito.admin_link_provider_for_user(
+        UserPoolId=pool.pool_id,
+        DestinationUser={"ProviderName": "Cognito", "ProviderAttributeValue": twice},
+        SourceUser={
+            "ProviderName": OIDC_PROVIDER_NAME,
+            "ProviderAttributeName": "Cognito_Subject",
+            "ProviderAttributeValue": "corp-second",
+        },
+    )
+    backup = export_backup(source_cognito, pool.pool_id)
+    federated = add_federated_users(backup, OIDC_PROVIDER_NAME, 2, group="editors")
+    put_raw_backup(stack, backup_key(pool.pool_id, datetime.now(timezone.utc)), json.dumps(backup).encode())
+    want_users, new_key_of = expected_users(backup)
+    assert sum(1 for u in want_users.values() if u["linked"]) == len(linked) + len(federated)
+    assert len(want_users[twice]["linked"]) == 2
+    want_memberships = {g: sorted(new_key_of[u] for u in members) for g, members in backup["group_memberships"].items()}
+    request = {"user_pool_id": pool.pool_id, "restore_id": "linked-identities"}
+
+    for run in ("first run", "re-run: the links exist"):
+        result = stack.run(request)
+
+        assert result.status == "SUCCEEDED", (run, result.error, result.cause)
+        cognito = stack.client("cognito-idp")
+        new_pool = result.output["new_user_pool_id"]
+        got_users, key_of_username = actual_users(cognito, new_pool, email_mode=False)
+        diff = category_diff(
+            {"users": want_users, "memberships": want_memberships},
+            {"users": got_users, "memberships": memberships(cognito, new_pool, key_of_username)},
+        )
+        assert not diff, f"{run}:\n{diff}"
+        for username in linked:  # native users keep their username and status
+            assert got_users[username]["status"] == "CONFIRMED", run
+        bucket, _, key = result.output["report"].removeprefix("s3://").partition("/")
+        report = json.loads(stack.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+        assert not [n for n in report["categories"]["users"]["notes"] if "not linked" in n["note"]], run
+        assert not [s for s in report["manual_steps"] if "identity links" in s], run

@@ -32,7 +32,7 @@ class ChunkOutcome:
     ids: list[dict[str, str | None]] = field(default_factory=list)
     calls: dict[str, int] = field(default_factory=dict)
     throttled: int = 0
-    unlinked: list[dict[str, str]] = field(default_factory=list)  # federated placeholders left unlinked
+    unlinked: list[dict[str, str]] = field(default_factory=list)  # identity links not made again
     offset: int = 0  # users of the chunk handled so far
     done: bool = False
     pacer: Pacer | None = field(default=None, repr=False, compare=False)
@@ -142,7 +142,7 @@ def _set_sms_mfa(pool_id: str, username: str, plan: UserPlan, outcome: ChunkOutc
 def _link_identities(
     pool_id: str, username: str, plan: UserPlan, attributes: list[dict[str, str]], outcome: ChunkOutcome
 ) -> None:
-    """Link the placeholder to each identity the federated user had (skipping links made by an earlier attempt)."""
+    """Link the user (federated placeholder or native user) to each identity it had, skipping links made earlier."""
     identities = next((a["Value"] for a in attributes if a["Name"] == "identities"), None)
     linked = {(link["provider_name"], link["user_id"]) for link in federated_links(identities)}
     for link in plan.links:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cognito_restore.arn_map import ArnMapper
+from cognito_restore.messaging import cognito_default_email
 
 RESTORE_ID_TAG = "cognito-dr:restore-id"
 SOURCE_POOL_TAG = "cognito-dr:source-pool-id"
@@ -186,13 +187,7 @@ def create_user_pool_request(
                 "reason": f"SES identity {email['SourceArn']} is in another Region and not in arn_map; the pool sends with Cognito's default e-mail",
             }
         )
-        request["EmailConfiguration"] = {"EmailSendingAccount": "COGNITO_DEFAULT"}
-        template = request.get("VerificationMessageTemplate") or {}
-        for developer_only in ("EmailMessage", "EmailSubject", "EmailMessageByLink", "EmailSubjectByLink"):
-            template.pop(developer_only, None)
-        invite = (request.get("AdminCreateUserConfig") or {}).get("InviteMessageTemplate") or {}
-        for developer_only in ("EmailMessage", "EmailSubject"):
-            invite.pop(developer_only, None)
+        request = cognito_default_email(request)[0]
     sms = request.get("SmsConfiguration")
     if sms and sms.get("SnsRegion") and sms["SnsRegion"] != target_region:
         left_out.append(
@@ -265,4 +260,21 @@ def update_user_pool_request(pool: dict[str, Any], lambda_config: dict[str, Any]
     password = (request.get("Policies") or {}).get("PasswordPolicy") or {}
     if admin and "UnusedAccountValidityDays" in admin and password.get("TemporaryPasswordValidityDays"):
         del admin["UnusedAccountValidityDays"]
+    return request
+
+
+# UpdateUserPool input members that CreateUserPool also takes (not the creation-only ones).
+REAPPLIED = (*UPDATABLE, "EmailVerificationMessage", "EmailVerificationSubject", "SmsVerificationMessage")
+
+
+def reapply_request(create_request: dict[str, Any], pool: dict[str, Any]) -> dict[str, Any]:
+    """The full configuration again for a pool an earlier run created (UpdateUserPool resets what is
+    omitted): the CreateUserPool settings, plus the triggers and MFA mode the pool has by now."""
+    request: dict[str, Any] = {"UserPoolId": pool["Id"]}
+    for key in REAPPLIED:
+        if key in create_request and key not in DEFERRED:
+            request[key] = copy.deepcopy(create_request[key])
+    for key in DEFERRED:  # attached later by their own phases: keep what an earlier run applied
+        if pool.get(key) not in (None, {}, []):
+            request[key] = copy.deepcopy(pool[key])
     return request

@@ -221,7 +221,10 @@ def user_steps(status_counts: dict[str, int], unlinked: int, mfa: str | None) ->
             "UNCONFIRMED): re-send their invitation (AdminCreateUser MessageAction=RESEND); the report lists them"
         )
     if unlinked:
-        steps.append(f"{unlinked} federated users could not be linked to their identity provider: see the users notes")
+        steps.append(
+            f"{unlinked} identity links (federated placeholders or natively linked users) could not be made "
+            "again: see the users notes"
+        )
     if mfa in ("ON", "OPTIONAL"):
         steps.append(
             f"MFA is {mfa}: TOTP authenticators cannot be restored and the backup does not say who had one; "

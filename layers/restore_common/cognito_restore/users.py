@@ -158,9 +158,11 @@ def plan_user(raw: Any, model: UserModel, position: int = 0) -> UserPlan | UserP
     status = raw.get("UserStatus")
     if not isinstance(status, str):
         return UserProblem(username, "UserStatus missing", "failed")
-    links: list[dict[str, str]] = []
-    if status == "EXTERNAL_PROVIDER":
-        links = federated_links(attributes.get("identities"))
+    # Every identity the user had is linked again: a federated user's own (its placeholder is the
+    # link target), and those linked to a native user (it keeps its username and status).
+    links = federated_links(attributes.get("identities"))
+    federated = status == "EXTERNAL_PROVIDER"
+    if federated:
         if not links:
             return UserProblem(
                 username,
@@ -203,7 +205,7 @@ def plan_user(raw: Any, model: UserModel, position: int = 0) -> UserPlan | UserP
         kept.append({"Name": model.old_sub_attribute, "Value": attributes["sub"]})
 
     create_username = username
-    if links and not model.sign_in_by_attribute:
+    if federated and not model.sign_in_by_attribute:
         # The old name (e.g. Google_1234) would block the IdP sign-in: a native user may not hold it.
         create_username = f"federated-{attributes.get('sub') or username}"[:MAX_USERNAME]
     if model.sign_in_by_attribute:
@@ -213,7 +215,7 @@ def plan_user(raw: Any, model: UserModel, position: int = 0) -> UserPlan | UserP
             return UserProblem(username, f"no {' or '.join(model.username_attributes)} to sign in with", "failed")
         create_username = sign_in
 
-    if links:
+    if federated:
         target_status = "FORCE_CHANGE_PASSWORD"  # a placeholder nobody signs in to with a password
         notes.append(
             "federated user: placeholder linked to its identity provider; the next federated sign-in lands on it"
@@ -224,6 +226,9 @@ def plan_user(raw: Any, model: UserModel, position: int = 0) -> UserPlan | UserP
             notes.append(f"{status} restored as {target_status}: {why}")
         elif target_status == "FORCE_CHANGE_PASSWORD":
             notes.append(f"FORCE_CHANGE_PASSWORD: {why}")
+        if links:
+            providers = ", ".join(sorted({link["provider_name"] for link in links}))
+            notes.append(f"linked again to {len(links)} identity provider identities ({providers})")
     enabled = raw.get("Enabled", True) is not False
     return UserPlan(
         old_username=username,
