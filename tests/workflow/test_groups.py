@@ -60,7 +60,20 @@ def test_more_groups_than_one_invocation_can_create_are_restored_once_by_continu
             raise LambdaCrash()
         return original_build(group, pool_id)
 
-    with _short_lived_groups_tasks(stack), mock.patch.object(groups_module, "group_request", crash_once):
+    from cognito_restore.pacing import Pacer
+
+    paced: Counter[str] = Counter()
+    original_before = Pacer.before
+
+    def count_paced(pacer: Pacer, operation: str) -> None:
+        paced[operation] += 1
+        original_before(pacer, operation)
+
+    with (
+        _short_lived_groups_tasks(stack),
+        mock.patch.object(groups_module, "group_request", crash_once),
+        mock.patch.object(Pacer, "before", count_paced),
+    ):
         result = stack.run(request)
 
     assert result.status == "SUCCEEDED", (result.error, result.cause)
@@ -84,6 +97,9 @@ def test_more_groups_than_one_invocation_can_create_are_restored_once_by_continu
     assert len(invocations) == rounds + 1  # the crashed invocation was retried
     task_failures = [e for e in result.events("TaskFailed") if "Runtime.ExitError" in str(e)]
     assert len(task_failures) == 1
+
+    # Every CreateGroup waited for its quota share: 12 before the crash, then 37 from the checkpoint at 8.
+    assert paced["CreateGroup"] == 12 + (GROUPS - 8)
 
     # Counted once each although the retry met groups 9-12 again (GroupExistsException).
     counts = result.output["counts"]["groups"]
