@@ -21,6 +21,7 @@ QUOTA_PARAMETERS = {
     "UserAccountRecovery": "QuotaUserAccountRecovery",
     "UserUpdate": "QuotaUserUpdate",
     "UserResourceUpdate": "QuotaUserResourceUpdate",
+    "UserPoolResourceUpdate": "QuotaUserPoolResourceUpdate",
 }
 UNPACED = {name: "100000" for name in QUOTA_PARAMETERS.values()}
 USERS_MAP = "Restore users and memberships"

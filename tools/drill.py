@@ -85,6 +85,7 @@ def main(
         "QuotaUserAccountRecovery": "300",
         "QuotaUserUpdate": "250",
         "QuotaUserResourceUpdate": "250",
+        "QuotaUserPoolResourceUpdate": "50",
     }
     with RestoreStack(
         region=DR_REGION, parameters={"UserChunkSize": str(chunk_size), "Environment": "drill", **quotas}

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from cognito_restore import aws
 from cognito_restore.arn_map import validate_mapping
-from cognito_restore.discovery import BACKUP_PREFIX, is_valid_pool_id, newest_backup, parse_backup_key
+from cognito_restore.discovery import BACKUP_PREFIX, find_newest_backup, is_valid_pool_id, parse_backup_key
 from cognito_restore.errors import BackupNotFound, InvalidInput, RestoreConflict
 from cognito_restore.handler import phase_handler
 from cognito_restore.ledger import Ledger
@@ -34,12 +34,7 @@ def _named_backup(bucket: str, key: str, pool_id: str) -> str:
 
 
 def _newest_backup(bucket: str, pool_id: str) -> str:
-    keys = (
-        item["Key"]
-        for page in aws.client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=BACKUP_PREFIX)
-        for item in page.get("Contents", [])
-    )
-    ref = newest_backup(keys, pool_id)
+    ref = find_newest_backup(aws.client("s3"), bucket, pool_id)
     if ref is None:
         raise BackupNotFound(f"No backup of user pool {pool_id} under s3://{bucket}/{BACKUP_PREFIX}.")
     return ref.key

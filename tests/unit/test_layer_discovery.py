@@ -5,9 +5,17 @@ from __future__ import annotations
 import random
 from datetime import datetime, timezone
 
+import boto3
 import pytest
+from moto import mock_aws
 
-from cognito_restore.discovery import BACKUP_PREFIX, is_valid_pool_id, newest_backup, parse_backup_key
+from cognito_restore.discovery import (
+    BACKUP_PREFIX,
+    find_newest_backup,
+    is_valid_pool_id,
+    newest_backup,
+    parse_backup_key,
+)
 
 POOL = "us-east-1_Abc"
 
@@ -184,3 +192,108 @@ def test_invalid_pool_ids(pool):
 
 def test_pool_id_with_trailing_newline_is_invalid():
     assert not is_valid_pool_id("us-east-1_Abc\n")
+
+
+# --- find_newest_backup: the bounded S3 walk ----------------------------------------------------
+
+BUCKET = "dr-backups"
+
+
+@pytest.fixture
+def s3():
+    with mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket=BUCKET)
+        calls: list[dict] = []
+        client.meta.events.register(
+            "before-parameter-build.s3.ListObjectsV2", lambda params, **_: calls.append(dict(params))
+        )
+        client.calls = calls
+        yield client
+
+
+def put(s3, *keys: str) -> None:
+    for k in keys:
+        s3.put_object(Bucket=BUCKET, Key=k, Body=b"{}")
+
+
+def listed_prefixes(s3) -> list[str]:
+    return [c["Prefix"] for c in s3.calls]
+
+
+def test_walk_finds_the_newest_backup_and_stops_at_its_day(s3):
+    put(
+        s3,
+        key(POOL, "2026/11/02", "235959"),
+        key(POOL, "2026/11/03", "000001"),  # newest
+        key(POOL, "2026/11/03", "000000"),
+        key(POOL, "2025/12/31", "235959"),
+        key("us-east-1_Zzz", "2026/11/04", "120000"),  # a later day of another pool only
+        key("us-east-1_Zzz", "2027/01/01", "120000"),
+    )
+    ref = find_newest_backup(s3, BUCKET, POOL)
+    assert ref is not None and ref.key == key(POOL, "2026/11/03", "000001")
+    prefixes = listed_prefixes(s3)
+    # Years, then 2027's months and days (another pool only), then back to 2026/11 newest day first.
+    assert prefixes[0] == BACKUP_PREFIX
+    assert "cognito-backup/2026/11/02/" not in " ".join(prefixes)  # never listed: an older day
+    assert "cognito-backup/2025/" not in prefixes
+    assert all(c.get("Delimiter") == "/" for c in s3.calls)
+    day_listings = [p for p in prefixes if p.count("/") == 4]
+    assert day_listings == [
+        f"cognito-backup/2027/01/01/{POOL}-",
+        f"cognito-backup/2026/11/04/{POOL}-",
+        f"cognito-backup/2026/11/03/{POOL}-",
+    ]
+
+
+def test_walk_crosses_months_and_years_when_recent_days_hold_only_other_pools(s3):
+    put(s3, key(POOL, "2025/12/31", "101010"), key("eu-west-1_Q", "2026/01/01", "000000"))
+    assert find_newest_backup(s3, BUCKET, POOL).key == key(POOL, "2025/12/31", "101010")
+
+
+def test_walk_keeps_the_exact_pool_match(s3):
+    mine = key(POOL, "2026/11/02", "101407")
+    put(
+        s3,
+        mine,
+        key("us-east-1_Abc2", "2026/11/03", "000000"),
+        key("eu-west-1_Abc", "2026/11/03", "000000"),
+        "cognito-backup/2026/11/03/us-east-1_Abc-000000.json.tmp",
+        "cognito-backup/2026/11/03/us-east-1_Abc-000000-us-east-1_Abc-000000.json",
+        "cognito-backup/2026/11/03/extra/us-east-1_Abc-000000.json",
+        "cognito-backup/us-east-1_Abc/2027/01/01/us-east-1_Abc-000000.json",
+        "archive/cognito-backup/2027/01/01/us-east-1_Abc-000000.json",
+    )
+    assert find_newest_backup(s3, BUCKET, POOL).key == mine
+    assert find_newest_backup(s3, BUCKET, "us-east-1_Ab") is None
+    assert find_newest_backup(s3, BUCKET, "US-EAST-1_ABC") is None
+
+
+def test_walk_orders_by_the_time_in_the_key_not_listing_order(s3):
+    put(s3, key(POOL, "2026/11/02", "090000"), key(POOL, "2026/11/02", "110000"), key(POOL, "2026/11/02", "100000"))
+    assert find_newest_backup(s3, BUCKET, POOL).taken_at.hour == 11
+
+
+def test_walk_skips_folders_and_days_of_other_shapes_and_impossible_dates(s3):
+    put(
+        s3,
+        key(POOL, "2026/11/02", "101407"),
+        key(POOL, "2026/02/30", "101407"),  # impossible date: not a backup
+        key(POOL, "2026/13/01", "101407"),
+        "cognito-backup/9999x/01/01/us-east-1_Abc-000000.json",
+        "cognito-backup/readme.txt",
+    )
+    assert find_newest_backup(s3, BUCKET, POOL).key == key(POOL, "2026/11/02", "101407")
+
+
+def test_walk_reads_every_page_of_a_busy_day(s3):
+    times = [f"{h:02d}{m:02d}00" for h in range(24) for m in range(0, 60, 1)][:1100]  # over one page of 1,000
+    put(s3, *(key(POOL, "2026/11/02", t) for t in times))
+    assert find_newest_backup(s3, BUCKET, POOL).key == key(POOL, "2026/11/02", max(times))
+
+
+def test_walk_with_no_backup_of_the_pool_gives_none(s3):
+    assert find_newest_backup(s3, BUCKET, POOL) is None
+    put(s3, key("eu-west-1_Q"))
+    assert find_newest_backup(s3, BUCKET, POOL) is None

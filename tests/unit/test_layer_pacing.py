@@ -31,8 +31,9 @@ def test_fewer_chunks_than_the_map_allows_share_the_whole_quota() -> None:
 
 
 def test_every_restore_write_is_paced_in_its_quota_category() -> None:
-    """docs/cognito-behaviours.md §4: the category of each admin call the restore makes."""
+    """docs/quotas.md: the category of each paced call the restore makes."""
     assert CATEGORY_OF == {
+        "CreateGroup": "UserPoolResourceUpdate",
         "AdminCreateUser": "UserCreation",
         "AdminSetUserPassword": "UserAccountRecovery",
         "AdminDisableUser": "UserUpdate",
@@ -40,7 +41,31 @@ def test_every_restore_write_is_paced_in_its_quota_category() -> None:
         "AdminLinkProviderForUser": "UserUpdate",
         "AdminSetUserMFAPreference": "UserResourceUpdate",
     }
-    assert DEFAULT_QUOTAS == {"UserCreation": 50, "UserAccountRecovery": 30, "UserUpdate": 25, "UserResourceUpdate": 25}
+    assert DEFAULT_QUOTAS == {
+        "UserCreation": 50,
+        "UserAccountRecovery": 30,
+        "UserUpdate": 25,
+        "UserResourceUpdate": 25,
+        "UserPoolResourceUpdate": 5,  # 15/s per account, but 5/s per pool for any one operation
+    }
+
+
+def test_create_group_runs_at_five_per_second_into_the_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One groups task at a time: the whole 5/s, one CreateGroup every 200 ms."""
+    from cognito_restore.pacing import Pacer
+
+    monkeypatch.delenv("QUOTA_USER_POOL_RESOURCE_UPDATE", raising=False)
+    assert per_task_interval_ms(quotas_from_env()["UserPoolResourceUpdate"], 1) == 200
+    waits: list[str] = []
+    pacer = Pacer(concurrency=1)
+    monkeypatch.setattr(
+        pacer._limiters["UserPoolResourceUpdate"], "try_acquire", lambda name, blocking: waits.append(name)
+    )
+    pacer.before("CreateGroup")
+    pacer.before("ListGroups")  # not a paced write
+    assert waits == ["UserPoolResourceUpdate"]
+    monkeypatch.setenv("QUOTA_USER_POOL_RESOURCE_UPDATE", "2")
+    assert quotas_from_env()["UserPoolResourceUpdate"] == 2
 
 
 def test_raised_quotas_come_from_the_template_parameters(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,7 +18,13 @@ DR_REGION = "us-west-2"
 # Workflow tests check behaviour, not pacing (bench/ measures that): quotas high enough not to wait.
 UNPACED = {
     name: "100000"
-    for name in ("QuotaUserCreation", "QuotaUserAccountRecovery", "QuotaUserUpdate", "QuotaUserResourceUpdate")
+    for name in (
+        "QuotaUserCreation",
+        "QuotaUserAccountRecovery",
+        "QuotaUserUpdate",
+        "QuotaUserResourceUpdate",
+        "QuotaUserPoolResourceUpdate",
+    )
 }
 
 

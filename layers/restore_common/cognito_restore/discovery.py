@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 BACKUP_PREFIX = "cognito-backup/"
 POOL_ID_PATTERN = re.compile(r"^[\w-]+_[0-9a-zA-Z]+$")
@@ -54,3 +55,41 @@ def newest_backup(keys: Iterable[str], pool_id: str) -> BackupRef | None:
 
 def is_valid_pool_id(pool_id: object) -> bool:
     return isinstance(pool_id, str) and len(pool_id) <= 55 and bool(POOL_ID_PATTERN.fullmatch(pool_id))
+
+
+_YEAR, _TWO_DIGITS = re.compile(r"^\d{4}/$"), re.compile(r"^\d{2}/$")
+
+
+def _folders(s3: Any, bucket: str, prefix: str, shape: re.Pattern[str]) -> list[str]:
+    """Date folders directly under prefix (Delimiter='/'), newest first; folders of other shapes are ignored."""
+    found: list[str] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
+        for common in page.get("CommonPrefixes", []):
+            name = common["Prefix"][len(prefix) :]
+            if shape.fullmatch(name):
+                found.append(common["Prefix"])
+    return sorted(found, reverse=True)  # zero-padded: lexical order is date order
+
+
+def find_newest_backup(s3: Any, bucket: str, pool_id: str) -> BackupRef | None:
+    """Newest backup of exactly this pool, listing date folders newest first and stopping at the
+    first day that holds one: the keys of other pools and of older days are never listed.
+
+    A backup's date is its folder's (the key pattern), so no key of an older day can be newer.
+    Within a day only keys starting with "<pool id>-" are listed; newest_backup still applies the
+    exact key pattern and pool id to each.
+    """
+    for year in _folders(s3, bucket, BACKUP_PREFIX, _YEAR):
+        for month in _folders(s3, bucket, year, _TWO_DIGITS):
+            for day in _folders(s3, bucket, month, _TWO_DIGITS):
+                keys = (
+                    item["Key"]
+                    for page in s3.get_paginator("list_objects_v2").paginate(
+                        Bucket=bucket, Prefix=f"{day}{pool_id}-", Delimiter="/"
+                    )
+                    for item in page.get("Contents", [])
+                )
+                ref = newest_backup(keys, pool_id)
+                if ref is not None:
+                    return ref
+    return None

@@ -1,6 +1,6 @@
 """Client-side pacing of Cognito admin calls per quota category.
 
-Cognito's quotas are per account and Region (docs/cognito-behaviours.md §4). A chunk task gets
+Cognito's quotas are per account and Region (docs/quotas.md). A chunk task gets
 quota / map concurrency of each category, so all concurrent chunks together stay at the quota by
 construction. Throttling that still happens is absorbed by botocore's retries and, past those, by
 the state machine's Retry with full jitter.
@@ -15,8 +15,17 @@ from dataclasses import dataclass, field
 from pyrate_limiter import Limiter, Rate
 
 # Default requests per second (quotas page); raised quotas are given as template parameters.
-DEFAULT_QUOTAS = {"UserCreation": 50.0, "UserAccountRecovery": 30.0, "UserUpdate": 25.0, "UserResourceUpdate": 25.0}
+# UserPoolResourceUpdate is 15/s per account, but any one of its operations is held to 5/s per user
+# pool: CreateGroup into the new pool cannot go faster than 5/s (docs/quotas.md).
+DEFAULT_QUOTAS = {
+    "UserCreation": 50.0,
+    "UserAccountRecovery": 30.0,
+    "UserUpdate": 25.0,
+    "UserResourceUpdate": 25.0,
+    "UserPoolResourceUpdate": 5.0,
+}
 CATEGORY_OF = {
+    "CreateGroup": "UserPoolResourceUpdate",
     "AdminCreateUser": "UserCreation",
     "AdminSetUserPassword": "UserAccountRecovery",
     "AdminDisableUser": "UserUpdate",
@@ -29,6 +38,7 @@ _ENV = {
     "UserAccountRecovery": "QUOTA_USER_ACCOUNT_RECOVERY",
     "UserUpdate": "QUOTA_USER_UPDATE",
     "UserResourceUpdate": "QUOTA_USER_RESOURCE_UPDATE",
+    "UserPoolResourceUpdate": "QUOTA_USER_POOL_RESOURCE_UPDATE",
 }
 
 

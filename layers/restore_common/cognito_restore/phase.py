@@ -58,26 +58,43 @@ def restore_each(
     """Create each item; 'already exists' counts as restored (re-runs). Returns create responses by name."""
     responses: dict[str, Any] = {}
     for item in items:
-        name = name_of(item)
-        try:
-            request = build(item)
-        except NotRestorable as reason:
-            outcome.skip(name, str(reason))
-            outcome.manual_steps.append(f"{outcome.category} {name}: {reason}")
-            continue
-        except (KeyError, TypeError, ValueError) as error:
-            outcome.fail(name, f"unusable backup entry ({type(error).__name__})")
-            continue
-        try:
-            responses[name] = create(**request.request)
-        except ClientError as error:
-            raise_if_throttled(error)
-            if error_code(error) not in exists_codes:
-                outcome.fail(name, describe_error(error))
-                continue
-            responses[name] = None
-        outcome.restore(name, *request.notes)
+        name, created, response = restore_one(outcome, item, name_of, build, create, exists_codes)
+        if created:
+            responses[name] = response
     return responses
+
+
+def restore_one(
+    outcome: PhaseOutcome,
+    item: dict[str, Any],
+    name_of: Callable[[dict[str, Any]], str],
+    build: Callable[[dict[str, Any]], Request],
+    create: Callable[..., Any],
+    exists_codes: frozenset[str],
+) -> tuple[str, bool, Any]:
+    """Create one item and record it in the outcome: (name, restored?, create response or None if it existed).
+
+    Throttling still there after the SDK's retries raises CognitoThrottled (nothing recorded)."""
+    name = name_of(item)
+    try:
+        request = build(item)
+    except NotRestorable as reason:
+        outcome.skip(name, str(reason))
+        outcome.manual_steps.append(f"{outcome.category} {name}: {reason}")
+        return name, False, None
+    except (KeyError, TypeError, ValueError) as error:
+        outcome.fail(name, f"unusable backup entry ({type(error).__name__})")
+        return name, False, None
+    try:
+        response = create(**request.request)
+    except ClientError as error:
+        raise_if_throttled(error)
+        if error_code(error) not in exists_codes:
+            outcome.fail(name, describe_error(error))
+            return name, False, None
+        response = None
+    outcome.restore(name, *request.notes)
+    return name, True, response
 
 
 def restore_single(

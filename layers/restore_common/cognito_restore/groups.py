@@ -1,0 +1,72 @@
+"""Restoring the groups at Cognito's scale: paced, checkpointed, continued when Lambda time runs low.
+
+CreateGroup is held to 5 requests/s into one user pool (UserPoolResourceUpdate, docs/quotas.md), so
+the 10,000 groups a pool may have take 2,000 s: more than one invocation. Each invocation creates
+groups from the saved offset until its time runs low, then hands back a continuation (done=False)
+that the state machine's "Groups restored?" loop calls again. Every step is safe to repeat: a
+group that exists (created by an attempt that crashed before its checkpoint) counts as restored,
+and a finished phase returns its saved result at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cognito_restore.chunks import TIME_RESERVE_MS
+from cognito_restore.errors import CognitoThrottled
+from cognito_restore.outcomes import PhaseOutcome
+from cognito_restore.pacing import Pacer
+from cognito_restore.phase import backup_parts, pool_id, record_phase, restore_one, work_store
+from cognito_restore.resources import group_request
+
+CHECKPOINT_EVERY = 100  # groups between saved progress points (20 s at 5/s: bounds the redo after a crash)
+EXISTS = frozenset({"GroupExistsException"})
+
+
+def restore_groups(state: dict[str, Any], context: Any, pacer: Pacer, cognito: Any) -> dict[str, Any]:
+    """Create the groups to create (backed up, and named only by memberships), resuming from saved progress.
+
+    Returns the phase's counts with done, offset (groups handled) and total."""
+    store = work_store(state)
+    finished = store.get_result("groups")
+    groups = backup_parts(state).get("groups_to_create") or []
+    if finished is not None:
+        return _progress(PhaseOutcome.from_dict(finished), len(groups), len(groups), done=True)
+    progress_key = store.key("results/groups.progress.json")
+    saved = store.get_json_or_none(progress_key)
+    outcome = PhaseOutcome.from_dict(saved["outcome"]) if saved else PhaseOutcome("groups")
+    offset = saved["offset"] if saved else 0
+    new_pool = pool_id(state)
+
+    def create(**request: Any) -> Any:
+        pacer.before("CreateGroup")
+        return cognito.create_group(**request)
+
+    for position in range(offset, len(groups)):
+        try:
+            restore_one(
+                outcome,
+                groups[position],
+                name_of=lambda group: str(group.get("GroupName")),
+                build=lambda group: group_request(group, new_pool),
+                create=create,
+                exists_codes=EXISTS,
+            )
+        except CognitoThrottled:
+            # Keep what is done; the state machine retries the task later, with jitter.
+            store.put_json(progress_key, {"offset": offset, "outcome": outcome.to_dict()})
+            raise
+        offset = position + 1
+        if offset == len(groups):
+            break
+        out_of_time = context.get_remaining_time_in_millis() < TIME_RESERVE_MS
+        if out_of_time or offset % CHECKPOINT_EVERY == 0:
+            store.put_json(progress_key, {"offset": offset, "outcome": outcome.to_dict()})
+            if out_of_time:
+                return _progress(outcome, offset, len(groups), done=False)
+    record_phase(state, "groups", outcome)
+    return _progress(outcome, len(groups), len(groups), done=True)
+
+
+def _progress(outcome: PhaseOutcome, offset: int, total: int, done: bool) -> dict[str, Any]:
+    return {**outcome.counts(), "done": done, "offset": offset, "total": total}
