@@ -43,6 +43,7 @@ help:
 	@echo "               substitutions, lock and botocore-model checks"
 	@echo "make build   - sam build (no container)"
 	@echo "make lock    - re-resolve requirements.lock and $(LAYER_REQUIREMENTS) from pyproject.toml"
+	@echo "               (LOCK_ARGS=--upgrade or LOCK_ARGS='--upgrade-package NAME' to move pins)"
 
 venv: $(VENV)/.installed
 
@@ -71,8 +72,9 @@ $(VENV)/.installed: $(LOCK)
 	$(UV) pip sync $(UV_FLAGS) --python $(PY) --require-hashes $(LOCK)
 	@touch $@
 
+# Keeps every pin that still fits; LOCK_ARGS=--upgrade (or --upgrade-package NAME) moves them.
 lock: venv
-	$(UV_COMPILE) --group dev -o $(LOCK)
+	$(UV_COMPILE) $(LOCK_ARGS) --group dev -o $(LOCK)
 	$(UV_COMPILE) --group runtime -c $(LOCK) -o $(LAYER_REQUIREMENTS)
 
 node: .ci/node_modules/.installed
