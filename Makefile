@@ -1,6 +1,6 @@
-# Two commands for people:  make drill   and   make test.
-# The rest is plumbing: .venv (Python 3.13, `pip install --group dev` from pyproject.toml),
-# .ci/node_modules (asl-validator, `npm ci` from .ci/package-lock.json), sam build, the gates.
+# Two commands for people:  make drill   and   make test.  While coding: make unit, make lint.
+# The rest is plumbing: .venv (Python 3.13, synced from requirements.lock: every package pinned
+# with its hashes), .ci/node_modules (asl-validator, `npm ci` from .ci/package-lock.json), sam build, the gates.
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -14,23 +14,42 @@ PY       := $(VENV)/bin/python
 WITH_VENV := PATH="$(VENV_BIN):$$PATH"
 
 PIP_FLAGS := --disable-pip-version-check $(if $(CI),--progress-bar off)
+UV_FLAGS  := $(if $(CI),--no-progress)
+
+# The lock: generated from pyproject.toml's [dependency-groups] by `make lock`; the dev group goes
+# into requirements.lock, the runtime group (same pins, -c) into the layer's requirements.txt.
+LOCK     := requirements.lock
+LAYER_REQUIREMENTS := layers/restore_common/requirements.txt
+UV       := $(VENV_BIN)/uv
+UV_COMPILE := $(UV) pip compile --universal --python-version 3.13 --generate-hashes --quiet \
+              --custom-compile-command "make lock"
+# Python sources that lint covers (ruff and mypy read their settings from pyproject.toml).
+LINT_PATHS := layers functions tools bench tests
 NPM_FLAGS := --no-audit --no-fund $(if $(CI),--no-progress)
 
 # Interpreter for the venv: $(PYTHON) if given, else python3.13 on PATH if it really runs
 # (a pyenv shim may not), else the newest pyenv-installed 3.13.
 PYTHON ?=
 
-.PHONY: help venv node checkov test drill build lint clean
+.PHONY: help venv node checkov test unit lint format gates drill build lock clean
 
 help:
-	@echo "make test    - every test, the tool gates included (creates .venv and .ci/node_modules)"
+	@echo "make test    - lint, then every test, the tool gates included (creates .venv and .ci/node_modules)"
 	@echo "make drill   - restore drill against the emulated AWS (ARGS='...' passes options to tools.drill)"
+	@echo "make unit    - the fast loop: tests/unit (layer logic, sample-pool and strict-Cognito tools), no gates, no workflows"
+	@echo "make lint    - ruff check, ruff format --check, mypy"
+	@echo "make format  - ruff check --fix, ruff format (rewrites files)"
+	@echo "make gates   - only the gates: cfn-lint, asl-validator, sam validate --lint, sam build, checkov,"
+	@echo "               substitutions, lock and botocore-model checks"
 	@echo "make build   - sam build (no container)"
-	@echo "make lint    - only the gates: cfn-lint, asl-validator, sam validate --lint, sam build, substitutions"
+	@echo "make lock    - re-resolve requirements.lock and $(LAYER_REQUIREMENTS) from pyproject.toml"
+	@echo "               (LOCK_ARGS=--upgrade or LOCK_ARGS='--upgrade-package NAME' to move pins)"
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# Installs from the lock alone: uv at the lock's pin (pip, hash-checked), then `uv pip sync`, which
+# installs exactly the locked set (hashes required) and removes anything else.
+$(VENV)/.installed: $(LOCK)
 	@if [ -x $(PY) ] && $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null; then \
 	  echo "Using existing $(VENV) ($$($(PY) --version))"; \
 	else \
@@ -48,9 +67,15 @@ $(VENV)/.installed: pyproject.toml
 	  rm -rf $(VENV); \
 	  "$$py" -m venv $(VENV); \
 	fi
-	$(PY) -m pip install $(PIP_FLAGS) --quiet --upgrade "pip>=25.1"
-	$(PY) -m pip install $(PIP_FLAGS) --group dev
+	$(PY) -m pip install $(PIP_FLAGS) --quiet --no-deps --require-hashes \
+	  -r <(awk '/^uv==/ {p = 1} p {print} p && !/\\$$/ {exit}' $(LOCK))
+	$(UV) pip sync $(UV_FLAGS) --python $(PY) --require-hashes $(LOCK)
 	@touch $@
+
+# Keeps every pin that still fits; LOCK_ARGS=--upgrade (or --upgrade-package NAME) moves them.
+lock: venv
+	$(UV_COMPILE) $(LOCK_ARGS) --group dev -o $(LOCK)
+	$(UV_COMPILE) --group runtime -c $(LOCK) -o $(LAYER_REQUIREMENTS)
 
 node: .ci/node_modules/.installed
 
@@ -70,8 +95,20 @@ $(CHECKOV_VENV)/.installed: Makefile
 	$(CHECKOV_VENV)/bin/python -m pip install $(PIP_FLAGS) --quiet "checkov==$(CHECKOV_VERSION)"
 	@touch $@
 
-test: venv node checkov
+test: lint node checkov
 	$(WITH_VENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+unit: venv
+	$(WITH_VENV) $(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV_BIN)/ruff check $(LINT_PATHS)
+	$(VENV_BIN)/ruff format --check $(LINT_PATHS)
+	$(VENV_BIN)/mypy
+
+format: venv
+	$(VENV_BIN)/ruff check --fix $(LINT_PATHS)
+	$(VENV_BIN)/ruff format $(LINT_PATHS)
 
 drill: venv
 	$(WITH_VENV) $(PY) -m tools.drill $(ARGS)
@@ -79,7 +116,7 @@ drill: venv
 build: venv
 	$(WITH_VENV) sam build $(SAM_BUILD_ARGS)
 
-lint: venv node checkov
+gates: venv node checkov
 	$(WITH_VENV) $(PY) -m pytest tests/gates $(PYTEST_ARGS)
 
 clean:

@@ -16,6 +16,7 @@ import threading
 import warnings
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Literal
 
 import boto3
 import click
@@ -68,7 +69,7 @@ def _upload_backup(stack: RestoreStack, path: Path) -> tuple[str, str]:
 def main(
     users: int,
     groups: int,
-    username_mode: str,
+    username_mode: Literal["username", "email"],
     backup_path: Path | None,
     chunk_size: int,
     dry_run: bool,

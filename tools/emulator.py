@@ -131,7 +131,7 @@ def _construct_tag(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) ->
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
     else:
-        value = loader.construct_mapping(node, deep=True)
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]  # the remaining node kind
     if tag_suffix == "Ref":
         return {"Ref": value}
     if tag_suffix == "Condition":
@@ -350,7 +350,7 @@ class RestoreStack:
         self._exit_stack.append(lambda: self._purge_modules(modules_before))
         for layer_dir in self._layer_dirs:
             sys.path.insert(0, str(layer_dir))
-            self._exit_stack.append(lambda d=str(layer_dir): _remove_path(d))
+            self._exit_stack.append(lambda d=str(layer_dir): _remove_path(d))  # type: ignore[misc]  # bound default
 
         if not self.moto_logs:
             # moto's interpreter logs every caught task failure at ERROR with a dump of the
@@ -431,7 +431,7 @@ class RestoreStack:
         """A boto3 client of the stack's Region (backed by moto while the stack is active)."""
         self._require_active()
         if service not in self._clients:
-            self._clients[service] = boto3.client(service, region_name=self.region)
+            self._clients[service] = boto3.client(service, region_name=self.region)  # type: ignore[call-overload]
         return self._clients[service]
 
     def state_machine_arn(self, logical_id: str = "RestoreStateMachine") -> str:
@@ -499,7 +499,7 @@ class RestoreStack:
 
         backend = stepfunctions_parser_backends[self.account_id][self.region]
         execution = backend.describe_execution(execution_arn)
-        worker = execution.exec_worker
+        worker = execution.exec_worker  # type: ignore[attr-defined]  # moto sets it at start
         thread: threading.Thread | None = getattr(worker, "_emulator_thread", None)
         deadline = time.monotonic() + timeout
         if thread is not None:
@@ -508,7 +508,7 @@ class RestoreStack:
                 raise TimeoutError(f"{execution_arn} still RUNNING after {timeout} s")
         else:
             pause = threading.Event()
-            while execution.exec_status == "RUNNING":
+            while execution.exec_status == "RUNNING":  # type: ignore[attr-defined]  # moto internals
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"{execution_arn} still RUNNING after {timeout} s")
                 pause.wait(0.01)
@@ -778,7 +778,7 @@ class RestoreStack:
             # moto's context object lacks Execution.RedriveCount; redriven executions carry theirs.
             env = original_environment(worker)
             name = worker._evaluation_details.execution_details.name
-            env.states.context_object.context_object_data["Execution"]["RedriveCount"] = stack._redrive_counts.get(
+            env.states.context_object.context_object_data["Execution"]["RedriveCount"] = stack._redrive_counts.get(  # type: ignore[typeddict-unknown-key]
                 name, 0
             )
             return env
@@ -789,7 +789,7 @@ class RestoreStack:
             if not _sample_jsonpath_variable(sample, env):
                 original_variable_sample(sample, env)
 
-        patches = [
+        patches: list[Any] = [
             mock.patch.object(LambdaFunction, "_invoke_lambda", invoke_lambda),
             mock.patch.object(StringVariableSample, "_eval_body", variable_sample),
             mock.patch.object(ComparisonVariable, "_eval_body", _choice_comparison),
@@ -1123,8 +1123,8 @@ class RestoreStack:
                 return self._ref(arg)
             if key.startswith("Fn::"):
                 return self._intrinsic(key, arg)
-        out = {k: self._resolve(v) for k, v in value.items()}
-        return {k: v for k, v in out.items() if v is not _NO_VALUE}
+        resolved = {k: self._resolve(v) for k, v in value.items()}
+        return {k: v for k, v in resolved.items() if v is not _NO_VALUE}
 
     def _intrinsic(self, key: str, arg: Any) -> Any:
         if key == "Fn::GetAtt":
@@ -1338,7 +1338,7 @@ def _enforce_tolerated_failures(env: Any, record: Any) -> None:
             env=env,
             error_name=error_name,
             event_type=HistoryEventType.TaskFailed,
-            event_details=EventDetails(
+            event_details=EventDetails(  # type: ignore[typeddict-item]  # moto's TypedDict is total; AWS sends one key
                 mapRunFailedEventDetails=MapRunFailedEventDetails(
                     error=error_name.error_name,
                     cause="The specified tolerated failure threshold was exceeded",
@@ -1415,7 +1415,7 @@ def _choice_comparison(comparison: Any, env: Any) -> None:
                 env=env,
                 error_name=StatesErrorName(typ=StatesErrorNameType.StatesRuntime),
                 event_type=HistoryEventType.TaskFailed,
-                event_details=EventDetails(
+                event_details=EventDetails(  # type: ignore[typeddict-item]  # moto's TypedDict is total
                     taskFailedEventDetails=TaskFailedEventDetails(
                         error=StatesErrorNameType.StatesRuntime.to_name(), cause=cause
                     )

@@ -55,7 +55,7 @@ class PhaseWatcher:
                 current = next(reversed(self.started), "")
                 self.map_iterations[current] = self.map_iterations.get(current, 0) + 1
         elif kind in ("TaskFailed", "LambdaFunctionFailed", "ExecutionFailed", "MapRunFailed"):
-            details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+            details: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
             self.console.print(f"  [red]x[/red] {kind}: {details.get('error', '')}")
 
     def follow(self, is_done: Callable[[], bool], interval: float = 0.25) -> None:

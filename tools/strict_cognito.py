@@ -252,7 +252,8 @@ def _state(backend: Any) -> _State:
 def _forget_pool(backend: Any, pool_id: str) -> None:
     state = _state(backend)
     with state.lock:
-        for store in (state.ui, state.risk, state.links, state.email_mfa):
+        stores: tuple[dict[Any, Any], ...] = (state.ui, state.risk, state.links, state.email_mfa)
+        for store in stores:
             for key in [k for k in store if k[0] == pool_id]:
                 del store[key]
 
@@ -320,9 +321,9 @@ def _complete_schema(pool: Any) -> None:
     for name, defaults in Attribute.STANDARD_SCHEMA.items():
         attribute = supplied.get(name) or Attribute(name, False, defaults)
         if attribute.data_type == "String" and attribute.string_constraints is None:
-            attribute.string_constraints = dict(defaults.get("StringAttributeConstraints") or {}) or None
+            attribute.string_constraints = dict(defaults.get("StringAttributeConstraints") or {}) or None  # type: ignore[call-overload]
         if attribute.data_type == "Number" and attribute.number_constraints is None:
-            attribute.number_constraints = dict(defaults.get("NumberAttributeConstraints") or {}) or None
+            attribute.number_constraints = dict(defaults.get("NumberAttributeConstraints") or {}) or None  # type: ignore[call-overload]
         complete[name] = attribute
     for name, attribute in supplied.items():
         if name not in complete:
@@ -567,7 +568,7 @@ def _make_update_user_pool_client(original: Callable) -> Callable:
 
 def _all_domains(region: str | None) -> list[Any]:
     """Domains of every account (prefix domains: one Region; custom domains: every Region)."""
-    found = []
+    found: list[Any] = []
     for by_region in list(_models.cognitoidp_backends.values()):
         for backend_region, backend in list(by_region.items()):
             if region is None or backend_region == region:
@@ -857,7 +858,7 @@ def _response_admin_link_provider_for_user(self: Any) -> ActionResult:
     backend = self.backend
     pool = backend.describe_user_pool(self._get_param("UserPoolId"))
     destination = self._get_param("DestinationUser") or {}
-    source = self._get_param("SourceUser") or {}
+    source: Any = self._get_param("SourceUser") or {}
     dest_provider = destination.get("ProviderName")
     dest_value = str(destination.get("ProviderAttributeValue", ""))
     if dest_provider == "Cognito":
@@ -916,7 +917,7 @@ def _response_admin_link_provider_for_user(self: Any) -> ActionResult:
 def _response_admin_disable_provider_for_user(self: Any) -> ActionResult:
     backend = self.backend
     pool = backend.describe_user_pool(self._get_param("UserPoolId"))
-    target = self._get_param("User") or {}
+    target: Any = self._get_param("User") or {}
     provider_name = target.get("ProviderName")
     value = str(target.get("ProviderAttributeValue", ""))
     if provider_name == "Cognito":

@@ -21,7 +21,7 @@ def _chunk_errors(restore_id: str, limit: int = 3) -> list[str]:
     if restore_id == "(not started)":
         return []
     store = WorkStore(os.environ["WORK_BUCKET"], restore_id)
-    lines = []
+    lines: list[str] = []
     for key in sorted(store.list_keys(store.key("results/users/")))[:50]:
         if key.endswith(".error.json") and len(lines) < limit:
             error = _mapping(store.get_json_or_none(key))

@@ -30,14 +30,14 @@ def is_throttling(error: BaseException) -> bool:
 @functools.cache
 def client(service: str) -> Any:
     """One client per service per process (boto3 clients are thread-safe)."""
-    return boto3.client(service, config=_CONFIG)
+    return boto3.client(service, config=_CONFIG)  # type: ignore[call-overload]  # any service: callers type it
 
 
 def new_client(service: str) -> Any:
     """A client of its own. Standard retries keep a retry quota per client that only successes
     refill: a throttling storm drains it, so a chunk task starts each invocation with a full one.
     Its throttles are also counted on their own (client_throttles)."""
-    fresh = boto3.client(service, config=_CONFIG)
+    fresh = boto3.client(service, config=_CONFIG)  # type: ignore[call-overload]  # any service: callers type it
     own = {"count": 0}
 
     def count_own(response: Any = None, **_: Any) -> None:
@@ -51,4 +51,4 @@ def new_client(service: str) -> Any:
 
 def client_throttles(client_: Any) -> int:
     """Throttled calls of a client made by new_client (exact even when chunks share a process)."""
-    return getattr(client_, "dr_throttles", {"count": 0})["count"]
+    return int(getattr(client_, "dr_throttles", {"count": 0})["count"])

@@ -143,8 +143,8 @@ def read_backup(
     before the users, which the producer writes after it).
     """
     parts = BackupParts()
-    stream = CountingStream(stream)
-    events = iter(ijson.parse(stream, use_float=True))
+    counted = CountingStream(stream)
+    events = iter(ijson.parse(counted, use_float=True))
     try:
         try:
             _, first, _ = next(events)
@@ -182,7 +182,7 @@ def read_backup(
         for _ in events:
             raise BackupInvalid("The backup has data after its top-level object.")
     except ijson.JSONError as error:
-        raise BackupInvalid(_parse_error_reason(error, stream)) from None
+        raise BackupInvalid(_parse_error_reason(error, counted)) from None
     except StopIteration:
         raise BackupInvalid("The backup is truncated.") from None
     validate_sections(parts)
@@ -193,7 +193,7 @@ _TRUNCATION_MARKERS = ("premature eof", "incomplete json content", "unexpected e
 _PARSER_PHRASE = re.compile(r"^(?:lexical|parse) error: [a-z0-9 ]{1,60}")
 
 
-def _parse_error_reason(error: Exception, stream: IO[bytes]) -> str:
+def _parse_error_reason(error: Exception, stream: CountingStream) -> str:
     """A clear reason from the parser's error, never quoting the document (later lines of it do)."""
     first_line = (str(error).splitlines() or ["parse error"])[0].strip()
     if getattr(stream, "bytes_read", None) == 0:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeGuard
 
 BACKUP_PREFIX = "cognito-backup/"
 POOL_ID_PATTERN = re.compile(r"^[\w-]+_[0-9a-zA-Z]+$")
@@ -53,7 +53,7 @@ def newest_backup(keys: Iterable[str], pool_id: str) -> BackupRef | None:
     return best
 
 
-def is_valid_pool_id(pool_id: object) -> bool:
+def is_valid_pool_id(pool_id: object) -> TypeGuard[str]:
     return isinstance(pool_id, str) and len(pool_id) <= 55 and bool(POOL_ID_PATTERN.fullmatch(pool_id))
 
 

@@ -163,17 +163,17 @@ def create_user_pool_request(
         del admin["UnusedAccountValidityDays"]
 
     # Region-bound dependencies: mapped to the DR Region, or left out and reported.
-    key = request.get("KeyConfiguration")
-    if key and key.get("KmsKeyArn"):
-        mapped_key = mapper.map(key["KmsKeyArn"])
+    key_config = request.get("KeyConfiguration")
+    if key_config and key_config.get("KmsKeyArn"):
+        mapped_key = mapper.map(key_config["KmsKeyArn"])
         if mapped_key:
-            key["KmsKeyArn"] = mapped_key
+            key_config["KmsKeyArn"] = mapped_key
         else:
             del request["KeyConfiguration"]
             left_out.append(
                 {
                     "item": "KeyConfiguration",
-                    "reason": f"KMS key {key['KmsKeyArn']} is in another Region and not in arn_map; the pool uses the default key",
+                    "reason": f"KMS key {key_config['KmsKeyArn']} is in another Region and not in arn_map; the pool uses the default key",
                 }
             )
     email = request.get("EmailConfiguration")

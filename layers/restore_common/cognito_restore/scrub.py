@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 _EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"\+\d[\d ()-]{6,}\d")
@@ -32,6 +33,6 @@ def cause_text(cause: str) -> str:
     return cause
 
 
-def failure_summary(error: dict) -> tuple[str, str]:
+def failure_summary(error: dict[str, Any]) -> tuple[str, str]:
     """(error name, scrubbed cause) of a Step Functions error object {Error, Cause}."""
     return str(error.get("Error", "Unknown")), scrub(cause_text(str(error.get("Cause", ""))))

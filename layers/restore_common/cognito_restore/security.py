@@ -30,7 +30,7 @@ def ui_customization_request(ui: dict[str, Any], pool_id: str, client_ids: dict[
         request["ClientId"] = client
     if ui.get("CSS"):
         request["CSS"] = ui["CSS"]
-    notes = ()
+    notes: tuple[str, ...] = ()
     if ui.get("ImageUrl"):
         notes = (f"logo not in the backup (only its URL {ui['ImageUrl']}): upload it again",)
     return Request(request, notes)
