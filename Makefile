@@ -95,8 +95,12 @@ $(CHECKOV_VENV)/.installed: Makefile
 	$(CHECKOV_VENV)/bin/python -m pip install $(PIP_FLAGS) --quiet "checkov==$(CHECKOV_VERSION)"
 	@touch $@
 
+# pytest-xdist: one process per core; whole files per worker (--dist loadfile), so a file's
+# emulated stacks (one per process at a time) and module fixtures stay in one process. XDIST= runs serially.
+XDIST ?= -n auto --dist loadfile
+
 test: lint node checkov
-	$(WITH_VENV) $(PY) -m pytest $(PYTEST_ARGS)
+	$(WITH_VENV) $(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 unit: venv
 	$(WITH_VENV) $(PY) -m pytest tests/unit $(PYTEST_ARGS)
