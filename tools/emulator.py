@@ -89,6 +89,8 @@ from unittest import mock
 import boto3
 import yaml
 
+from tools.iam_enforcement import IamEnforcer
+
 LOG = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -270,6 +272,7 @@ class RestoreStack:
         stack_name: str = "cognito-dr-restore-emulator",
         moto_logs: bool = False,
         strict_cognito: bool = True,
+        enforce_iam: bool = True,
     ):
         self.root = Path(root).resolve()
         self.template_path = self.root / template
@@ -280,6 +283,8 @@ class RestoreStack:
         self.stack_name = stack_name
         self.moto_logs = moto_logs
         self.strict_cognito = strict_cognito  # tools/strict_cognito.py: Cognito's real refusals
+        self.enforce_iam = enforce_iam  # tools/iam_enforcement.py: each call checked against its caller's role
+        self.iam: Any = None  # the IamEnforcer while the stack is active (its .decisions, .denied())
         self.parameter_overrides = {k: _scalar_str(v) for k, v in (parameters or {}).items()}
 
         self.outputs: dict[str, str] = {}
@@ -645,7 +650,9 @@ class RestoreStack:
         try:
             if self._hook is not None:
                 self._hook(fn.logical_id, copy.deepcopy(event))
-            return self._handler(fn)(event, context)
+            handler = self._handler(fn)
+            with IamEnforcer.acting_as(fn.logical_id):  # its AWS calls are checked against its role
+                return handler(event, context)
         finally:
             self.invocations.append((fn.logical_id, time.perf_counter() - started))
 
@@ -805,6 +812,9 @@ class RestoreStack:
         for p in patches:
             p.start()
             self._exit_stack.append(p.stop)
+        if self.enforce_iam:
+            self.iam = IamEnforcer(self).start()
+            self._exit_stack.append(self.iam.stop)
         if self.strict_cognito:
             from tools.strict_cognito import strict_cognito
 
