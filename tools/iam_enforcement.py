@@ -37,6 +37,7 @@ import contextvars
 import copy
 import re
 import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -513,7 +514,7 @@ class IamEnforcer:
             )
             parsed = {
                 "Error": {"Code": code, "Message": message},
-                "ResponseMetadata": {"HTTPStatusCode": status, "HTTPHeaders": {}},
+                "ResponseMetadata": {"RequestId": str(uuid.uuid4()), "HTTPStatusCode": status, "HTTPHeaders": {}},
             }
             raise client.exceptions.from_code(code)(parsed, operation)
 

@@ -113,7 +113,7 @@ Resources:
         Variables:
           BACKUP_BUCKET: !If [CreateBackupBucket, !Ref BackupBucket, !Ref BackupBucketName]
       Policies:
-        - S3ReadPolicy: { BucketName: !Ref WorkBucket }
+        - S3CrudPolicy: { BucketName: !Ref WorkBucket }
 
   SecondFunction:
     Type: AWS::Serverless::Function
@@ -126,6 +126,8 @@ Resources:
         Variables:
           GREETING: !Join ["-", [hello, !Ref Environment, !Select [1, [a, b, c]]]]
           CONCURRENCY: !Ref Concurrency
+      Policies:
+        - DynamoDBCrudPolicy: { TableName: !Ref LedgerTable }
 
   FlowLogGroup:
     Type: AWS::Logs::LogGroup
@@ -147,6 +149,11 @@ Resources:
         Level: ERROR
         Destinations:
           - CloudWatchLogsLogGroup: { LogGroupArn: !GetAtt FlowLogGroup.Arn }
+      Policies:  # the emulator enforces IAM: what the flow's integrations need
+        - LambdaInvokePolicy: { FunctionName: !Ref FirstFunction }
+        - LambdaInvokePolicy: { FunctionName: !Ref SecondFunction }
+        - S3ReadPolicy: { BucketName: !Ref WorkBucket }
+        - SNSPublishMessagePolicy: { TopicName: !GetAtt AlertTopic.TopicName }
 
 Outputs:
   StateMachineArn:
@@ -527,15 +534,13 @@ def test_wiring_errors_are_reported(tmp_path: Path) -> None:
     bad_asl = json.loads(json.dumps(ASL))
     bad_asl["States"]["Second"]["Parameters"]["FunctionName"] = "${ThirdFunctionArn}"
     write_stack(tmp_path / "a", asl=bad_asl)
-    with pytest.raises(EmulatorError, match="ThirdFunctionArn"):
-        with RestoreStack(tmp_path / "a"):
-            pass
+    with pytest.raises(EmulatorError, match="ThirdFunctionArn"), RestoreStack(tmp_path / "a"):
+        pass
 
     conflicting = TEMPLATE.replace("GREETING: !Join", "ENVIRONMENT: other\n          GREETING: !Join")
     write_stack(tmp_path / "b", template=conflicting)
-    with pytest.raises(EmulatorError, match="ENVIRONMENT"):
-        with RestoreStack(tmp_path / "b"):
-            pass
+    with pytest.raises(EmulatorError, match="ENVIRONMENT"), RestoreStack(tmp_path / "b"):
+        pass
 
 
 # ----------------------------------------------------------------------------- executions
