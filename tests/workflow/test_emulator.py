@@ -757,3 +757,41 @@ def test_environment_is_restored_on_exit(stack_root: Path) -> None:
     assert dict(os.environ) == before
     assert "tinylib" not in sys.modules
     assert not any(str(stack_root) in p for p in sys.path)
+
+
+# ----------------------------------------------------------------------------- IAM enforcement
+
+
+def test_a_state_machine_without_invoke_permission_fails_its_task_like_aws(tmp_path: Path) -> None:
+    """The interpreter's own calls are checked against the state machine role: no
+    lambda:InvokeFunction on SecondFunction -> its task fails with Lambda's AccessDeniedException."""
+    template = TEMPLATE.replace("        - LambdaInvokePolicy: { FunctionName: !Ref SecondFunction }\n", "", 1)
+    assert template != TEMPLATE
+    with RestoreStack(write_stack(tmp_path, template=template)) as s:
+        result = run(s, {"value": 4, "pool": "p1"})
+
+        assert result.status == "FAILED"
+        assert "AccessDeniedException" in (result.error or "") + (result.cause or "")
+        assert "lambda:InvokeFunction" in result.cause
+        assert [(d.principal, d.action) for d in s.iam.denied()] == [("FlowStateMachine", "lambda:InvokeFunction")]
+        assert [lid for lid, _ in s.invocations] == ["FirstFunction"]  # the denied one never ran
+
+
+def test_a_handler_without_permission_gets_access_denied(tmp_path: Path) -> None:
+    template = TEMPLATE.replace("        - DynamoDBCrudPolicy: { TableName: !Ref LedgerTable }\n", "", 1)
+    assert template != TEMPLATE
+    with RestoreStack(write_stack(tmp_path, template=template)) as s:
+        result = run(s, {"value": 4, "pool": "p1"})
+
+        assert result.status == "FAILED"
+        assert "dynamodb:PutItem" in result.cause and "AccessDeniedException" in result.cause
+        [denied] = s.iam.denied()
+        assert (denied.principal, denied.action) == ("SecondFunction", "dynamodb:PutItem")
+        assert denied.resource.endswith(f":table/{s.resources['LedgerTable']}")
+
+
+def test_enforcement_can_be_turned_off(tmp_path: Path) -> None:
+    template = TEMPLATE.replace("        - DynamoDBCrudPolicy: { TableName: !Ref LedgerTable }\n", "", 1)
+    with RestoreStack(write_stack(tmp_path, template=template), enforce_iam=False) as s:
+        assert run(s, {"value": 4, "pool": "p1"}).status == "SUCCEEDED"
+        assert s.iam is None
