@@ -34,6 +34,10 @@ patches below are process-wide. While it is active:
   fails with it (moto: ValueError -> States.Runtime); a Choice rule on a missing path fails
   with States.Runtime (moto silently takes the Default); an integer
   ``ToleratedFailurePercentage`` is written as a float for moto's parser, which rejects ``0``;
+* IAM is enforced (``enforce_iam=False`` to turn it off): every AWS call of a handler or of the
+  interpreter is authorized against the caller's role as deployed from the template (SAM
+  transform, policies resolved) and a call the role does not allow fails with the service's
+  access-denied error, as on AWS (``tools/iam_enforcement.py``; ``stack.iam.decisions``);
 * ``boto3`` client/resource creation is serialised with a lock: the interpreter and the
   handlers create clients from the default session in many threads at once, which boto3
   does not support (it does not happen on AWS, where every invocation has its own process).
