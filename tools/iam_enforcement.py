@@ -330,7 +330,10 @@ def required_access(
         if operation in _COGNITO_UNSCOPED:
             return [(action, "*")]
         if "UserPoolId" in params:
-            return [(action, f"arn:{p}:cognito-idp:{r}:{a}:userpool/{params['UserPoolId']}")]
+            access = [(action, f"arn:{p}:cognito-idp:{r}:{a}:userpool/{params['UserPoolId']}")]
+            if operation in ("CreateGroup", "UpdateGroup") and params.get("RoleArn"):
+                access.append(("iam:PassRole", params["RoleArn"]))  # the group's role is passed to Cognito
+            return access
     elif service == "s3":
         if operation in _S3_OBJECT_ACTIONS:
             action = _S3_OBJECT_ACTIONS[operation]

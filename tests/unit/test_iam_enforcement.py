@@ -20,6 +20,11 @@ def test_calls_map_to_the_actions_and_resources_aws_authorizes():
     assert access("cognito-idp", "CreateGroup", UserPoolId="us-west-2_abc", GroupName="g") == [
         ("cognito-idp:CreateGroup", POOL)
     ]
+    role = f"arn:aws:iam::{ACCOUNT}:role/readers"
+    assert access("cognito-idp", "CreateGroup", UserPoolId="us-west-2_abc", GroupName="g", RoleArn=role) == [
+        ("cognito-idp:CreateGroup", POOL),
+        ("iam:PassRole", role),
+    ]
     assert access("cognito-idp", "CreateUserPool", PoolName="p") == [("cognito-idp:CreateUserPool", "*")]
     assert access("cognito-idp", "CreateUserPoolDomain", UserPoolId="us-west-2_abc", Domain="d") == [
         ("cognito-idp:CreateUserPoolDomain", POOL)
