@@ -205,6 +205,22 @@ def deployed_principals(stack: RestoreStack) -> dict[str, Principal]:
 _NO_VALUE = object()
 
 
+def deployed_resource_policies(stack: RestoreStack) -> list[tuple[str, dict[str, Any]]]:
+    """(logical id, resolved document) of every resource policy the stack deploys (bucket, topic,
+    queue policies...): the lint reads them too; the emulator does not evaluate them."""
+    transformed = sam_transform(stack.template, stack.region)
+    resolver = copy.copy(stack)
+    resolver.template = transformed
+    found = []
+    for lid, res in transformed["Resources"].items():
+        if res["Type"].startswith("AWS::IAM::") or "Condition" in res and not resolver._condition(res["Condition"]):
+            continue
+        props = res.get("Properties") or {}
+        if "PolicyDocument" in props:
+            found.append((lid, resolver._resolve(props["PolicyDocument"])))
+    return found
+
+
 def statements(document: dict[str, Any]) -> list[dict[str, Any]]:
     found = document.get("Statement", [])
     return [found] if isinstance(found, dict) else list(found)

@@ -18,6 +18,9 @@ it from the SAM-transformed template). Findings, each one fails the lint:
 * UNJUSTIFIED_STAR: ``Resource: "*"`` for an action without resource types that the allow-list
   does not justify for that principal;
 * STALE_ALLOWLIST: an allow-list entry nothing needs any more;
+* UNJUSTIFIED_OVERRIDE / STALE_OVERRIDE: an action the database lacks is described in the
+  allow-list (``unknown_action_overrides``: resource_types, required, reason, source); each needs
+  its reason and AWS source, and goes once the database knows the action;
 * UNREVIEWED_AWS_MANAGED_POLICY: an AWS managed policy not in the allow-list (AWS-owned: not linted).
 """
 
@@ -130,8 +133,18 @@ class Database:
 
 
 def lint(policies: list[dict[str, Any]], allowlist: dict[str, Any]) -> tuple[list[str], list[str]]:
-    db = Database(allowlist.get("unknown_action_overrides") or {})
+    overrides = allowlist.get("unknown_action_overrides") or {}
+    db = Database(overrides)
     findings: list[str] = []
+    for action, override in overrides.items():
+        # An override is the honest way to lint an action newer than the database: it cites its
+        # source, and it goes as soon as the database knows the action.
+        if not override.get("reason") or not override.get("source", "").startswith("https://docs.aws.amazon.com/"):
+            findings.append(f"UNJUSTIFIED_OVERRIDE {action}: needs a reason and an AWS documentation source")
+        prefix, _, name = action.partition(":")
+        data = _service(prefix.lower())
+        if data is not None and any(n.lower() == name.lower() for n in data["privileges"]):
+            findings.append(f"STALE_OVERRIDE {action}: the IAM database knows it now; drop the override")
     notes: list[str] = []
     used_stars: set[tuple[int, str, str]] = set()
     used_managed: set[str] = set()
@@ -164,7 +177,9 @@ def lint(policies: list[dict[str, Any]], allowlist: dict[str, Any]) -> tuple[lis
             for resource in as_list(statement.get("Resource")):
                 for action in actions:
                     checked += 1
-                    if statement.get("Effect") == "Allow" and "Action" in statement:
+                    if statement.get("Effect") == "Deny":
+                        continue  # a deny narrows: any action/resource pair of it is safe
+                    if "Action" in statement:
                         granted.setdefault((principal, action), set()).add(resource)
                     formats = db.resource_formats(action)
                     if resource == "*":

@@ -19,7 +19,13 @@ import pytest
 
 from tests.gates.test_gates import ROOT, TEMPLATE, report, require_tool, run
 from tools.emulator import RestoreStack
-from tools.iam_enforcement import Principal, deployed_principals, evaluate, sam_transform
+from tools.iam_enforcement import (
+    Principal,
+    deployed_principals,
+    deployed_resource_policies,
+    evaluate,
+    sam_transform,
+)
 
 pytestmark = pytest.mark.gates
 
@@ -43,9 +49,12 @@ def _stack(parameters: dict[str, str]) -> RestoreStack:
 def _policies() -> list[dict[str, Any]]:
     documents = []
     for variant, parameters in VARIANTS.items():
-        for lid, principal in deployed_principals(_stack(parameters)).items():
+        stack = _stack(parameters)
+        for lid, principal in deployed_principals(stack).items():
             for source, document in principal.documents:
                 documents.append({"principal": lid, "source": source, "document": document, "variant": variant})
+        for lid, document in deployed_resource_policies(stack):
+            documents.append({"principal": lid, "source": "resource policy", "document": document, "variant": variant})
     return documents
 
 
@@ -188,3 +197,35 @@ def test_kms_doc_covers_every_service_that_uses_the_key() -> None:
     assert "https://docs.aws.amazon.com/" in doc
     if "AWS::Events::Rule" in template:  # a rule publishing to the encrypted topic needs the key policy too
         assert "events.amazonaws.com" in doc
+
+
+def test_an_override_for_an_action_the_database_lacks_must_cite_aws_and_go_when_known(tmp_path: Path) -> None:
+    require_tool(LINT_PYTHON, "iamlint")
+    fmt = "arn:${Partition}:cognito-idp:${Region}:${Account}:userpool/${UserPoolId}"
+    overrides = {
+        "cognito-idp:SomeFutureAction": {"resource_types": [fmt], "required": [fmt], "reason": "new in 2027"},
+        "cognito-idp:CreateGroup": {
+            "resource_types": [fmt],
+            "reason": "was missing once",
+            "source": "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncognitouserpools.html",
+        },
+    }
+    allow = {"star_resources": [], "aws_managed_policies": [], "unknown_action_overrides": overrides}
+    (tmp_path / "allow.json").write_text(json.dumps(allow))
+    pool = "arn:aws:cognito-idp:us-west-2:1:userpool/*"
+    policy = [
+        {
+            "principal": "F",
+            "source": "test",
+            "document": {
+                "Statement": [{"Effect": "Allow", "Action": "cognito-idp:SomeFutureAction", "Resource": pool}]
+            },
+        }
+    ]
+    (tmp_path / "p.json").write_text(json.dumps(policy))
+    proc, _ = run(
+        [str(LINT_PYTHON), "tools/iam_lint.py", str(tmp_path / "p.json"), str(tmp_path / "allow.json")], timeout=120
+    )
+    assert "FINDING UNJUSTIFIED_OVERRIDE cognito-idp:SomeFutureAction" in proc.stdout, proc.stdout
+    assert "FINDING STALE_OVERRIDE cognito-idp:CreateGroup" in proc.stdout, proc.stdout
+    assert "UNKNOWN_ACTION" not in proc.stdout and "RESOURCE_TYPE_MISMATCH" not in proc.stdout, proc.stdout
