@@ -403,6 +403,8 @@ def required_access(
             if ":cognito-idp:" in target:
                 access.append((f"cognito-idp:{operation}", target))
             return access
+    elif service == "sts" and operation == "GetCallerIdentity":
+        return []  # needs no permission (STS API reference)
     raise IamEmulationGap(
         f"{service}:{operation} is not mapped to its IAM actions and resources in tools/iam_enforcement.py"
     )
