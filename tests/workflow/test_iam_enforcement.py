@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from datetime import datetime, timezone
 from datetime import UTC
 from pathlib import Path
 from typing import Any
