@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from datetime import datetime, timezone
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -24,7 +23,6 @@ from tools.sample_pool import SamplePoolSpec, backup_key, build_source_pool, exp
 
 def _rich_restore_input(stack: RestoreStack) -> tuple[dict[str, Any], dict[str, Any]]:
     """A PLUS pool (triggers, UI, threat protection, WAF) backed up, with its DR dependencies mapped."""
-    from datetime import datetime
 
     source = boto3.client("cognito-idp", region_name=SOURCE_REGION)
     pool = build_source_pool(source, SamplePoolSpec(users=60, groups=3, rich=True))
