@@ -27,3 +27,11 @@ class NotRestorable(Exception):
 
 class CognitoThrottled(RestoreError):
     """Cognito kept throttling after the SDK's retries; Step Functions retries the task with jitter."""
+
+
+class ResourceTemporarilyUnavailable(RestoreError):
+    """AWS says to retry later (e.g. a web ACL still propagating); Step Functions retries the task."""
+
+
+class AccessDenied(RestoreError):
+    """The phase's role lacks a permission: every item would fail the same way, so the phase fails."""
