@@ -128,6 +128,7 @@ def test_a_double_click_stops_the_second_execution_before_it_creates_anything(
     assert "Validate and prepare backup" not in late.states_entered()
     failure_alert = next(a for a in stack.alerts() if a["subject"].startswith("Cognito DR restore FAILED"))
     assert first_arn in failure_alert["message"]
+    assert "Nothing was done by this execution" in failure_alert["message"]
     assert [name for name, _ in stack.invocations].count("CreatePoolFunction") == 1
     _every_user_once(stack, source, first.output["new_user_pool_id"])
     assert _ledger(stack, first.output["restore_id"])["owner_execution"]["S"] == first_arn
