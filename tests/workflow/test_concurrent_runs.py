@@ -106,18 +106,18 @@ def test_continuing_with_other_options_is_refused_before_anything_is_created(
 def test_a_double_click_stops_the_second_execution_before_it_creates_anything(
     stack: RestoreStack, source_cognito: Any
 ) -> None:
-    """The second execution of a running restore fails at once, naming the running one; the first completes."""
+    """The trigger clicked twice: the second execution fails at once, naming the running one; the first completes."""
     source = make_backup(stack, source_cognito, SamplePoolSpec(users=60, groups=3))
     request = {"user_pool_id": source.pool_id}
     second: dict[str, Any] = {}
 
     def second_click_while_the_first_runs(name: str, event: dict) -> None:
         if name == "CreatePoolFunction" and not second:
-            second["arn"] = stack.start(request)
+            second["arn"] = stack.invoke("StartRestoreFunction", request)["execution_arn"]
             second["result"] = stack.wait(second["arn"])
 
     stack.on_invoke(second_click_while_the_first_runs)
-    first_arn = stack.start(request)
+    first_arn = stack.invoke("StartRestoreFunction", request)["execution_arn"]
     first = stack.wait(first_arn)
     stack.on_invoke(None)
 
