@@ -77,6 +77,56 @@ def test_a_new_restore_id_restores_the_same_backup_afresh(stack: RestoreStack, s
     assert len(_pools(stack)) == 2
 
 
+def test_the_restore_reads_the_backup_object_its_id_names(stack: RestoreStack, source_cognito: Any) -> None:
+    """The key overwritten after the restore chose it (versioned bucket): the chosen version is restored."""
+    source = make_backup(stack, source_cognito, SamplePoolSpec(users=20, groups=3))
+    bucket = stack.outputs["BackupBucketName"]
+
+    def overwrite_before_preparing(name: str, event: dict) -> None:
+        if name == "PrepareBackupFunction":
+            stack.client("s3").put_object(Bucket=bucket, Key=source.key, Body=b"{not a backup")
+
+    stack.on_invoke(overwrite_before_preparing)
+    result = stack.run({"user_pool_id": source.pool_id})
+    stack.on_invoke(None)
+
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    _every_user_once(stack, source, result.output["new_user_pool_id"])
+    versions = stack.client("s3").list_object_versions(Bucket=bucket, Prefix=source.key)["Versions"]
+    assert len(versions) == 2
+    ledger_version = _ledger(stack, result.output["restore_id"])["backup_version"]["S"]
+    assert ledger_version == f"version:{next(v for v in versions if not v['IsLatest'])['VersionId']}"
+
+
+def test_an_unversioned_backup_overwritten_after_it_was_chosen_is_refused(
+    stack: RestoreStack, source_cognito: Any
+) -> None:
+    """Without versions the ETag pins the object: another object under the key is not restored silently."""
+    bucket = stack.outputs["BackupBucketName"]
+    stack.client("s3").put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
+    source = make_backup(stack, source_cognito, SamplePoolSpec(users=5, groups=3))
+    original = stack.client("s3").get_object(Bucket=bucket, Key=source.key)["Body"].read()
+
+    def overwrite_before_preparing(name: str, event: dict) -> None:
+        if name == "PrepareBackupFunction":
+            stack.client("s3").put_object(Bucket=bucket, Key=source.key, Body=original + b" ")
+
+    stack.on_invoke(overwrite_before_preparing)
+    result = stack.run({"user_pool_id": source.pool_id})
+    stack.on_invoke(None)
+
+    assert result.status == "FAILED" and result.error == "RestoreConflict"
+    assert "was overwritten after restore" in result.cause
+    assert _ledger(stack, _only_restore_id(stack))["backup_version"]["S"].startswith("etag:")
+    assert _pools(stack) == []
+
+
+def _only_restore_id(stack: RestoreStack) -> str:
+    items = stack.client("dynamodb").scan(TableName=stack.outputs["RestoreLedgerTableName"])["Items"]
+    [restore_id] = [i["restore_id"]["S"] for i in items if "#" not in i["restore_id"]["S"]]
+    return restore_id
+
+
 def test_a_dry_run_has_its_own_restore_id(stack: RestoreStack, source_cognito: Any) -> None:
     source = make_backup(stack, source_cognito, SamplePoolSpec(users=10, groups=3))
 
