@@ -184,6 +184,38 @@ def test_a_double_click_stops_the_second_execution_before_it_creates_anything(
     assert _ledger(stack, first.output["restore_id"])["owner_execution"]["S"] == first_arn
 
 
+def test_a_redrive_of_an_execution_taken_over_meanwhile_stops_while_the_other_runs(
+    stack: RestoreStack, source_cognito: Any
+) -> None:
+    """A failed; B (same input) took the restore over; A redriven while B runs: A stops, B completes."""
+    source = make_backup(stack, source_cognito, SamplePoolSpec(users=60, groups=3))
+    request = {"user_pool_id": source.pool_id}
+
+    def crash_on_users(name: str, event: dict) -> None:
+        if name == "RestoreUsersFunction":
+            raise LambdaCrash()
+
+    stack.on_invoke(crash_on_users)
+    failed = stack.run(request)
+    assert failed.status == "FAILED"
+    redriven: dict[str, Any] = {}
+
+    def redrive_the_failed_one_while_b_runs(name: str, event: dict) -> None:
+        if name == "RestoreUsersFunction" and not redriven:
+            redriven["result"] = stack.wait(stack.redrive(failed.arn))
+
+    stack.on_invoke(redrive_the_failed_one_while_b_runs)
+    b_arn = stack.start(request)
+    b = stack.wait(b_arn)
+    stack.on_invoke(None)
+
+    assert b.status == "SUCCEEDED", (b.error, b.cause)
+    late = redriven["result"]
+    assert late.status == "FAILED" and late.error == "RestoreInProgress" and b_arn in late.cause
+    assert "Restore users and memberships" not in late.states_entered()
+    _every_user_once(stack, source, b.output["new_user_pool_id"])
+
+
 def test_a_stale_chunk_invocation_stops_when_a_newer_one_takes_the_chunk_over(
     stack: RestoreStack, source_cognito: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
