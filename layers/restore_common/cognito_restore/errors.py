@@ -35,3 +35,15 @@ class ResourceTemporarilyUnavailable(RestoreError):
 
 class AccessDenied(RestoreError):
     """The phase's role lacks a permission: every item would fail the same way, so the phase fails."""
+
+
+class RestoreInProgress(RestoreError):
+    """Another execution is running this restore id: this one stops before doing anything."""
+
+
+class ChunkLeaseLost(RestoreError):
+    """A newer invocation took over this chunk: this (stale) one stops without writing progress."""
+
+
+class ChunkLeaseHeld(RestoreError):
+    """A chunk's lease is held by an invocation that outlives this one; retried later."""
