@@ -54,3 +54,14 @@ def newest_backup(keys: Iterable[str], pool_id: str) -> BackupRef | None:
 
 def is_valid_pool_id(pool_id: object) -> bool:
     return isinstance(pool_id, str) and len(pool_id) <= 55 and bool(POOL_ID_PATTERN.fullmatch(pool_id))
+
+
+def backup_time(timestamp: str | None, key: str) -> str:
+    """When the backup was taken, always a string (the state machine formats it into an alert): the
+    backup's own timestamp, else the time in its key, else a plain "unknown"."""
+    if isinstance(timestamp, str) and timestamp:
+        return timestamp
+    ref = parse_backup_key(key)
+    if ref is not None:
+        return f"{ref.taken_at:%Y-%m-%dT%H:%M:%SZ} (from the backup key)"
+    return "unknown (the backup has no timestamp)"
