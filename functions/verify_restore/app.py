@@ -147,7 +147,8 @@ def _subject(report: Report, state: dict[str, Any]) -> str:
     pool_id = state["pool"]["id"]
     not_restorable = report.outcome.get("unrestorable", 0)
     if not_restorable:
-        return f"Cognito DR restore complete, {not_restorable} items not restorable: {pool_id}"[:100]
+        items = "item" if not_restorable == 1 else "items"
+        return f"Cognito DR restore complete, {not_restorable} {items} not restorable: {pool_id}"[:100]
     return f"Cognito DR restore complete: {pool_id}"
 
 

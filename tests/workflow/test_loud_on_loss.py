@@ -80,9 +80,10 @@ def _assert_incomplete(stack: RestoreStack, result: Any, restore_id: str) -> int
     users = report["counts"]["users"]
     assert users["restored"] + users["skipped"] + users["failed"] == 200
     assert users["restored"] == 150
-    failure = [a for a in stack.alerts() if a["subject"].startswith("Cognito DR restore FAILED")][-1]
+    failure = [a for a in stack.alerts() if (a["subject"] or "").startswith("Cognito DR restore FAILED")][-1]
     assert "RestoreIncomplete" in failure["message"]
-    assert not any(a["subject"].startswith("Cognito DR restore complete") for a in stack.alerts())
+    assert not any((a["subject"] or "").startswith("Cognito DR restore complete") for a in stack.alerts())
+    assert "ended FAILED" in stack.alerts()[-1]["message"]  # and EventBridge's execution-ended alert
     return users["restored"]
 
 

@@ -8,12 +8,15 @@ within the phase's time, every user of the pool is listed and each restored user
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from cognito_restore import aws
 from cognito_restore.errors import DATA_ERRORS
+from cognito_restore.phase import raise_if_throttled
 
 # ListUsers / ListUsersInGroup return at most 60 per page and paginate by token, so one task lists
 # sequentially: ~5 pages/s at ~200 ms a call (the UserList quota, 30 RPS, is not the bound).
@@ -32,14 +35,17 @@ class OutOfTime(Exception):
     """The listing would not end within the phase's time."""
 
 
-def _count(operation: str, key: str, out_of_time: Callable[[], bool] = lambda: False, **kwargs: Any) -> int:
-    paginator = aws.client("cognito-idp").get_paginator(operation)
-    total = 0
-    for page in paginator.paginate(**kwargs):
-        total += len(page.get(key, []))
-        if out_of_time():
-            raise OutOfTime
-    return total
+def _pages(operation: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Every page; throttling past the SDK's retries becomes CognitoThrottled (the state machine retries)."""
+    try:
+        yield from aws.client("cognito-idp").get_paginator(operation).paginate(**kwargs)
+    except ClientError as error:
+        raise_if_throttled(error)
+        raise
+
+
+def _count(operation: str, key: str, **kwargs: Any) -> int:
+    return sum(len(page.get(key, [])) for page in _pages(operation, **kwargs))
 
 
 def listable(users: int, memberships: int) -> bool:
@@ -48,8 +54,8 @@ def listable(users: int, memberships: int) -> bool:
 
 def pool_usernames(pool_id: str, out_of_time: Callable[[], bool]) -> set[str]:
     names: set[str] = set()
-    paginator = aws.client("cognito-idp").get_paginator("list_users")
-    for page in paginator.paginate(UserPoolId=pool_id, Limit=PAGE_SIZE, AttributesToGet=[]):
+    # No AttributesToGet: Cognito refuses it when a user lacks a requested attribute.
+    for page in _pages("list_users", UserPoolId=pool_id, Limit=PAGE_SIZE):
         names.update(user["Username"] for user in page.get("Users", []))
         if out_of_time():
             raise OutOfTime
