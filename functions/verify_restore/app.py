@@ -82,12 +82,11 @@ def _verify(report: Report, state: dict[str, Any], accounting: UserAccounting, g
         users.restored -= len(absent)
         users.failed.extend(absent)
     report.verification = compare(expected, found)
-    # A per-user failure Cognito gave for a transient cause (not the data) is not an unrestorable item.
+    # A user Cognito refused for a transient cause (not its data) is not an unrestorable item (chunks now
+    # fail instead of recording those). Memberships are left out: a membership of a group that could not be
+    # restored fails with ResourceNotFoundException, a consequence of that group's reported failure.
     transient = [
-        item
-        for result in accounting.results
-        for item in result.get("failed", []) + result.get("memberships_failed", [])
-        if not caused_by_backup(item)
+        item for result in accounting.results for item in result.get("failed", []) if not caused_by_backup(item)
     ]
     unreported = {
         name: sum(1 for item in c.failed if item["item"] == UNREPORTED) for name, c in report.categories.items()

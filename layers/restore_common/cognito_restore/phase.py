@@ -9,7 +9,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from cognito_restore import aws
-from cognito_restore.errors import CognitoThrottled, NotRestorable
+from cognito_restore.errors import DATA_ERRORS, CognitoThrottled, NotRestorable
 from cognito_restore.outcomes import PhaseOutcome
 from cognito_restore.resources import Request
 from cognito_restore.store import WorkStore
@@ -39,6 +39,13 @@ def raise_if_throttled(error: ClientError) -> None:
     """SDK retries are spent: let Step Functions retry the whole (idempotent) task with jitter."""
     if aws.is_throttling(error):
         raise CognitoThrottled(f"Cognito still throttling after SDK retries ({error_code(error)})") from None
+
+
+def raise_unless_caused_by_data(error: ClientError) -> None:
+    """Only a refusal caused by the backed-up item is reported as not restorable; any other (pool gone,
+    access denied, internal error) fails the phase, which the state machine retries or a redrive re-runs."""
+    if error_code(error) not in DATA_ERRORS:
+        raise error
 
 
 def record_phase(state: dict[str, Any], phase: str, outcome: PhaseOutcome) -> dict[str, Any]:
@@ -73,6 +80,7 @@ def restore_each(
         except ClientError as error:
             raise_if_throttled(error)
             if error_code(error) not in exists_codes:
+                raise_unless_caused_by_data(error)
                 outcome.fail(name, describe_error(error))
                 continue
             responses[name] = None
@@ -103,5 +111,6 @@ def restore_single(
             outcome.manual_steps.append(f"{category}: {reason}")
         except ClientError as error:
             raise_if_throttled(error)
+            raise_unless_caused_by_data(error)
             outcome.fail(name, describe_error(error))
     return record_phase(state, category, outcome)

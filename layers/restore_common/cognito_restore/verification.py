@@ -64,9 +64,10 @@ def pool_usernames(pool_id: str, out_of_time: Callable[[], bool]) -> set[str]:
 
 def live_counts(pool_id: str, groups: list[str], list_memberships: bool) -> dict[str, int]:
     """Counts of everything but users (listed separately, by name)."""
+    existing = {g["GroupName"] for page in _pages("list_groups", UserPoolId=pool_id, Limit=60) for g in page["Groups"]}
     counts = {
         "app_clients": _count("list_user_pool_clients", "UserPoolClients", UserPoolId=pool_id, MaxResults=60),
-        "groups": _count("list_groups", "Groups", UserPoolId=pool_id, Limit=60),
+        "groups": len(existing),
         "identity_providers": _count("list_identity_providers", "Providers", UserPoolId=pool_id, MaxResults=60),
         "resource_servers": _count("list_resource_servers", "ResourceServers", UserPoolId=pool_id, MaxResults=50),
     }
@@ -74,6 +75,7 @@ def live_counts(pool_id: str, groups: list[str], list_memberships: bool) -> dict
         counts["memberships"] = sum(
             _count("list_users_in_group", "Users", UserPoolId=pool_id, GroupName=group, Limit=PAGE_SIZE)
             for group in groups
+            if group in existing  # a group that failed is reported; its members cannot be listed
         )
     return counts
 
