@@ -16,7 +16,6 @@ from cognito_restore.verification import (
     OutOfTime,
     UserAccounting,
     account_users,
-    caused_by_backup,
     compare,
     decide,
     listable,
@@ -48,9 +47,9 @@ def _add_results(report: Report, store: WorkStore, plan: dict[str, Any]) -> User
         store.get_json(plan["users_manifest_key"]),
         lambda index: store.get_json_or_none(store.chunk_result_key("users", index)),
         lambda chunk: [item["old_username"] for item in store.get_json(chunk["key"])],  # UserPlan items
+        on_result=report.add_chunk,
+        keep_usernames=listable(plan["planned"]["users"], plan["planned"]["memberships"]),
     )
-    for result in accounting.results:
-        report.add_chunk(result)
     report.categories["users"].failed.extend(accounting.unaccounted)
     report.maps["users"] = (
         f"s3://{store.bucket}/{store.key('results/users/')} (ids: old/new username and sub per chunk)"
@@ -85,9 +84,7 @@ def _verify(report: Report, state: dict[str, Any], accounting: UserAccounting, g
     # A user Cognito refused for a transient cause (not its data) is not an unrestorable item (chunks now
     # fail instead of recording those). Memberships are left out: a membership of a group that could not be
     # restored fails with ResourceNotFoundException, a consequence of that group's reported failure.
-    transient = [
-        item for result in accounting.results for item in result.get("failed", []) if not caused_by_backup(item)
-    ]
+    transient = accounting.transient
     unreported = {
         name: sum(1 for item in c.failed if item["item"] == UNREPORTED) for name, c in report.categories.items()
     }

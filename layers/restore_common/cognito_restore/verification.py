@@ -101,31 +101,36 @@ class UserAccounting:
     """Every planned user, chunk by chunk: its chunk's result names it, or it is unaccounted for."""
 
     planned: int = 0
-    results: list[dict[str, Any]] = field(default_factory=list)  # the chunk result files found
+    accounted: int = 0  # users the result files name (restored or failed)
     unaccounted: list[dict[str, str]] = field(default_factory=list)  # users of unfinished chunks, by name
     unfinished_chunks: list[int] = field(default_factory=list)
     restored_usernames: set[str] = field(default_factory=set)  # new usernames the results name
-
-    @property
-    def accounted(self) -> int:
-        return sum(r.get("restored", 0) + len(r.get("failed", [])) for r in self.results)
+    transient: list[dict[str, str]] = field(default_factory=list)  # users refused for a cause not their data
 
 
 def account_users(
     manifest: Iterable[dict[str, Any]],
     load_result: Callable[[int], dict[str, Any] | None],
     load_chunk_usernames: Callable[[dict[str, Any]], list[str]],
+    on_result: Callable[[dict[str, Any]], None] = lambda result: None,
+    keep_usernames: bool = True,
 ) -> UserAccounting:
     """One result file per chunk of the manifest; a chunk without one (or one naming fewer users than the
-    chunk holds: an at-least-once surprise) leaves its other users unaccounted for, by name."""
+    chunk holds: an at-least-once surprise) leaves its other users unaccounted for, by name. Each result
+    goes to on_result and is not kept (memory stays flat in the number of chunks)."""
     accounting = UserAccounting()
     for chunk in manifest:
         accounting.planned += int(chunk["count"])
         result = load_result(int(chunk["index"]))
         if result is not None and result.get("done") is not False:
             named = {i["old_username"] for i in result.get("ids", [])} | {f["item"] for f in result.get("failed", [])}
-            accounting.results.append(result)
-            accounting.restored_usernames.update(i["new_username"] for i in result.get("ids", []) if i["new_username"])
+            on_result(result)
+            accounting.accounted += result.get("restored", 0) + len(result.get("failed", []))
+            accounting.transient.extend(f for f in result.get("failed", []) if not caused_by_backup(f))
+            if keep_usernames:
+                accounting.restored_usernames.update(
+                    i["new_username"] for i in result.get("ids", []) if i["new_username"]
+                )
             if len(named) >= int(chunk["count"]):
                 continue
         else:
