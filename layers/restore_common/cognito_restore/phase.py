@@ -9,7 +9,13 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from cognito_restore import aws
-from cognito_restore.errors import AccessDenied, CognitoThrottled, NotRestorable, ResourceTemporarilyUnavailable
+from cognito_restore.errors import (
+    DATA_ERRORS,
+    AccessDenied,
+    CognitoThrottled,
+    NotRestorable,
+    ResourceTemporarilyUnavailable,
+)
 from cognito_restore.outcomes import PhaseOutcome
 from cognito_restore.resources import Request
 from cognito_restore.store import WorkStore
@@ -46,6 +52,13 @@ def raise_if_throttled(error: ClientError) -> None:
         raise CognitoThrottled(f"Cognito still throttling after SDK retries ({error_code(error)})") from None
     if error_code(error) in ACCESS_DENIED_CODES:
         raise AccessDenied(describe_error(error)) from None
+
+
+def raise_unless_caused_by_data(error: ClientError) -> None:
+    """Only a refusal caused by the backed-up item is reported as not restorable; any other (pool gone,
+    access denied, internal error) fails the phase, which the state machine retries or a redrive re-runs."""
+    if error_code(error) not in DATA_ERRORS:
+        raise error
 
 
 def record_phase(state: dict[str, Any], phase: str, outcome: PhaseOutcome) -> dict[str, Any]:
@@ -97,6 +110,7 @@ def restore_one(
     except ClientError as error:
         raise_if_throttled(error)
         if error_code(error) not in exists_codes:
+            raise_unless_caused_by_data(error)
             outcome.fail(name, describe_error(error))
             return name, False, None
         response = None
@@ -131,5 +145,6 @@ def restore_single(
             raise_if_throttled(error)
             if error_code(error) in transient_codes:
                 raise ResourceTemporarilyUnavailable(describe_error(error)) from None
+            raise_unless_caused_by_data(error)
             outcome.fail(name, describe_error(error))
     return record_phase(state, category, outcome)
