@@ -9,9 +9,10 @@ from botocore.exceptions import ClientError
 
 from cognito_restore import aws
 from cognito_restore.arn_map import ArnMapper
+from cognito_restore.aws_errors import describe_error, error_code, raise_if_throttled
 from cognito_restore.handler import phase_handler
 from cognito_restore.outcomes import PhaseOutcome
-from cognito_restore.phase import backup_parts, describe_error, error_code, pool_id, raise_if_throttled, record_phase
+from cognito_restore.phase import backup_parts, pool_id, record_phase
 from cognito_restore.pool_config import map_lambda_config, update_user_pool_request
 
 logger, metrics, tracer = Logger(), Metrics(), Tracer()

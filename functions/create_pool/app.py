@@ -10,11 +10,12 @@ from botocore.exceptions import ClientError
 
 from cognito_restore import aws
 from cognito_restore.arn_map import ArnMapper
+from cognito_restore.aws_errors import describe_error, error_code, raise_if_throttled
 from cognito_restore.handler import phase_handler
 from cognito_restore.ledger import Ledger
 from cognito_restore.messaging import SMS_ROLE_ERRORS, Applied, apply_with_fallback
 from cognito_restore.outcomes import PhaseOutcome
-from cognito_restore.phase import backup_parts, describe_error, error_code, raise_if_throttled, record_phase
+from cognito_restore.phase import backup_parts, record_phase
 from cognito_restore.pool_config import RESTORE_ID_TAG, create_user_pool_request, reapply_request
 
 logger, metrics, tracer = Logger(), Metrics(), Tracer()

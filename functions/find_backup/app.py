@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 
 from cognito_restore import aws
 from cognito_restore.arn_map import validate_mapping
+from cognito_restore.aws_errors import NOT_FOUND_CODES, error_code
 from cognito_restore.discovery import BACKUP_PREFIX, find_newest_backup, is_valid_pool_id, parse_backup_key
 from cognito_restore.errors import BackupNotFound, InvalidInput, RestoreConflict
 from cognito_restore.handler import phase_handler
@@ -27,7 +28,7 @@ def _named_backup(bucket: str, key: str, pool_id: str) -> str:
     try:
         aws.client("s3").head_object(Bucket=bucket, Key=key)
     except ClientError as error:
-        if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+        if error_code(error) in NOT_FOUND_CODES:
             raise BackupNotFound(f"Backup s3://{bucket}/{key} does not exist.") from None
         raise
     return key

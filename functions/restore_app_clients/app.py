@@ -10,10 +10,11 @@ from botocore.exceptions import ClientError
 
 from cognito_restore import aws
 from cognito_restore.arn_map import ArnMapper
+from cognito_restore.aws_errors import describe_error
 from cognito_restore.client_ids import CLIENT_MAP
 from cognito_restore.handler import phase_handler
 from cognito_restore.outcomes import PhaseOutcome
-from cognito_restore.phase import backup_parts, describe_error, pool_id, record_phase, restore_each, work_store
+from cognito_restore.phase import backup_parts, pool_id, record_phase, restore_each, work_store
 from cognito_restore.resources import app_client_request
 
 logger, metrics, tracer = Logger(), Metrics(), Tracer()

@@ -9,12 +9,12 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from cognito_restore import aws
+from cognito_restore.aws_errors import describe_error, error_code, raise_if_throttled
 from cognito_restore.errors import CognitoThrottled
 from cognito_restore.pacing import Pacer
 from cognito_restore.passwords import random_password
-from cognito_restore.phase import describe_error, error_code, raise_if_throttled, work_store
+from cognito_restore.phase import work_store
 from cognito_restore.users import UserPlan, federated_links
-
 
 _RUNTIME_FIELDS = ("pacer", "cognito")
 

@@ -13,6 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from cognito_restore import aws
+from cognito_restore.aws_errors import error_code
 from cognito_restore.errors import RestoreConflict
 
 
@@ -62,7 +63,7 @@ class Ledger:
                 ConditionExpression="attribute_not_exists(restore_id)",
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            if error_code(error) != "ConditionalCheckFailedException":
                 raise
         entry = self.get(restore_id)
         assert entry is not None
@@ -85,7 +86,7 @@ class Ledger:
             )
             return new_pool_id
         except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            if error_code(error) != "ConditionalCheckFailedException":
                 raise
         entry = self.get(restore_id)
         if entry is None or entry.new_pool_id is None:

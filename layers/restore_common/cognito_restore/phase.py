@@ -8,8 +8,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from cognito_restore import aws
-from cognito_restore.errors import CognitoThrottled, NotRestorable
+from cognito_restore.aws_errors import describe_error, error_code, raise_if_throttled
+from cognito_restore.errors import NotRestorable
 from cognito_restore.outcomes import PhaseOutcome
 from cognito_restore.resources import Request
 from cognito_restore.store import WorkStore
@@ -25,20 +25,6 @@ def pool_id(state: dict[str, Any]) -> str:
 
 def backup_parts(state: dict[str, Any]) -> dict[str, Any]:
     return work_store(state).get_json(state["plan"]["parts_key"])
-
-
-def error_code(error: ClientError) -> str:
-    return error.response.get("Error", {}).get("Code", "Unknown")
-
-
-def describe_error(error: ClientError) -> str:
-    return f"{error_code(error)}: {error.response.get('Error', {}).get('Message', '')}".strip()
-
-
-def raise_if_throttled(error: ClientError) -> None:
-    """SDK retries are spent: let Step Functions retry the whole (idempotent) task with jitter."""
-    if aws.is_throttling(error):
-        raise CognitoThrottled(f"Cognito still throttling after SDK retries ({error_code(error)})") from None
 
 
 def record_phase(state: dict[str, Any], phase: str, outcome: PhaseOutcome) -> dict[str, Any]:
