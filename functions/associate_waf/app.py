@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cognito_restore import aws
 from cognito_restore.arn_map import ArnMapper
@@ -13,11 +13,9 @@ from cognito_restore.phase import restore_single
 from cognito_restore.resources import Request
 from cognito_restore.security import web_acl_arn
 
-logger, metrics, tracer = Logger(), Metrics(), Tracer()
 
-
-@phase_handler(logger, metrics, tracer)
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@phase_handler("associate_waf")
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     state = event["state"]
     counts = restore_single(
         state,

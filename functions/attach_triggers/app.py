@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from cognito_restore import aws
@@ -14,8 +14,6 @@ from cognito_restore.handler import phase_handler
 from cognito_restore.outcomes import PhaseOutcome
 from cognito_restore.phase import backup_parts, pool_id, record_phase
 from cognito_restore.pool_config import map_lambda_config, update_user_pool_request
-
-logger, metrics, tracer = Logger(), Metrics(), Tracer()
 
 
 def _allow_cognito(function_arn: str, pool_arn: str, new_pool: str) -> str | None:
@@ -35,8 +33,8 @@ def _allow_cognito(function_arn: str, pool_arn: str, new_pool: str) -> str | Non
     return None
 
 
-@phase_handler(logger, metrics, tracer)
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@phase_handler("attach_triggers")
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     state = event["state"]
     new_pool, pool_arn = pool_id(state), state["pool"]["arn"]
     outcome = PhaseOutcome("lambda_triggers")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from cognito_restore import aws
@@ -14,8 +14,6 @@ from cognito_restore.domain import derived_prefixes, hosted_ui_url
 from cognito_restore.handler import phase_handler
 from cognito_restore.outcomes import PhaseOutcome
 from cognito_restore.phase import backup_parts, pool_id, record_phase
-
-logger, metrics, tracer = Logger(), Metrics(), Tracer()
 
 
 def _create_prefix(new_pool: str, prefix: str, restore_id: str, outcome: PhaseOutcome) -> str | None:
@@ -42,8 +40,8 @@ def _create_prefix(new_pool: str, prefix: str, restore_id: str, outcome: PhaseOu
     return None
 
 
-@phase_handler(logger, metrics, tracer)
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@phase_handler("create_domain")
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     state = event["state"]
     new_pool = pool_id(state)
     region = state["pool"]["region"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from cognito_restore import aws
@@ -14,11 +14,10 @@ from cognito_restore.aws_errors import describe_error, error_code, raise_if_thro
 from cognito_restore.handler import phase_handler
 from cognito_restore.ledger import Ledger
 from cognito_restore.messaging import SMS_ROLE_ERRORS, Applied, apply_with_fallback
+from cognito_restore.observability import logger
 from cognito_restore.outcomes import PhaseOutcome
 from cognito_restore.phase import backup_parts, record_phase
 from cognito_restore.pool_config import RESTORE_ID_TAG, create_user_pool_request, reapply_request
-
-logger, metrics, tracer = Logger(), Metrics(), Tracer()
 
 
 def _pool_created_earlier(name: str, restore_id: str) -> str | None:
@@ -75,8 +74,8 @@ def _apply(call: Any, request: dict[str, Any]) -> Applied:
         raise
 
 
-@phase_handler(logger, metrics, tracer)
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@phase_handler("create_pool")
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     state = event["state"]
     restore_id = state["restore"]["restore_id"]
     ledger = Ledger(os.environ["LEDGER_TABLE"])

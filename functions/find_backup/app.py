@@ -6,7 +6,7 @@ import os
 import re
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from cognito_restore import aws
@@ -16,8 +16,8 @@ from cognito_restore.discovery import BACKUP_PREFIX, find_newest_backup, is_vali
 from cognito_restore.errors import BackupNotFound, InvalidInput, RestoreConflict
 from cognito_restore.handler import phase_handler
 from cognito_restore.ledger import Ledger
+from cognito_restore.observability import logger
 
-logger, metrics, tracer = Logger(), Metrics(), Tracer()
 RESTORE_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 
 
@@ -41,8 +41,8 @@ def _newest_backup(bucket: str, pool_id: str) -> str:
     return ref.key
 
 
-@phase_handler(logger, metrics, tracer)
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@phase_handler("find_backup")
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = event.get("input") or {}
     pool_id = request.get("user_pool_id")
     if not is_valid_pool_id(pool_id):

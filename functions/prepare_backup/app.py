@@ -5,21 +5,20 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cognito_restore import aws
 from cognito_restore.discovery import parse_backup_key
 from cognito_restore.handler import phase_handler
+from cognito_restore.observability import logger, metrics
 from cognito_restore.phase import work_store
 from cognito_restore.plan import prepare_backup
 from cognito_restore.pool_config import OLD_SUB_ATTRIBUTE
 
-logger, metrics, tracer = Logger(), Metrics(), Tracer()
 
-
-@phase_handler(logger, metrics, tracer)
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@phase_handler("prepare_backup")
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     state = event["state"]
     restore = state["restore"]
     store = work_store(state)

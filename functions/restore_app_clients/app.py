@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from cognito_restore import aws
@@ -16,8 +16,6 @@ from cognito_restore.handler import phase_handler
 from cognito_restore.outcomes import PhaseOutcome
 from cognito_restore.phase import backup_parts, pool_id, record_phase, restore_each, work_store
 from cognito_restore.resources import app_client_request
-
-logger, metrics, tracer = Logger(), Metrics(), Tracer()
 
 
 def _existing_clients(user_pool_id: str) -> dict[str, str]:
@@ -49,8 +47,8 @@ def _client_creator(regenerated: list[str]) -> Callable[..., dict[str, Any]]:
     return create
 
 
-@phase_handler(logger, metrics, tracer)
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@phase_handler("restore_app_clients")
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     state = event["state"]
     new_pool = pool_id(state)
     parts = backup_parts(state)

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cognito_restore.chunks import restore_user, run_user_chunk
 from cognito_restore.handler import phase_handler
+from cognito_restore.observability import logger, metrics
 from cognito_restore.pacing import Pacer, concurrent_chunks
 from cognito_restore.phase import pool_id
 from cognito_restore.users import UserPlan
 
-logger, metrics, tracer = Logger(), Metrics(), Tracer()
 
-
-@phase_handler(logger, metrics, tracer)
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@phase_handler("restore_users")
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     policy = event["plan"]["password_policy"]
     pacer = Pacer(concurrency=concurrent_chunks(event["plan"]["map_concurrency"], event["plan"]["user_chunks"]))
     outcome = run_user_chunk(

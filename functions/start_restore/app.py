@@ -6,17 +6,17 @@ import json
 import os
 import re
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cognito_restore import aws
 from cognito_restore.discovery import is_valid_pool_id
 from cognito_restore.errors import InvalidInput
 from cognito_restore.handler import phase_handler
+from cognito_restore.observability import logger
 
-logger, metrics, tracer = Logger(), Metrics(), Tracer()
 OPTIONS = ("backup_key", "dry_run", "restore_id", "keep_client_secrets")
 
 
@@ -26,12 +26,12 @@ def execution_name(pool_id: str, now: datetime) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "-", name)[:80]
 
 
-@phase_handler(logger, metrics, tracer)
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@phase_handler("start_restore")
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     pool_id = event.get("user_pool_id")
     if not is_valid_pool_id(pool_id):
         raise InvalidInput('Invoke with {"user_pool_id": "<source pool id>"}, e.g. us-east-1_AbCdEf123.')
-    name = execution_name(pool_id, datetime.now(timezone.utc))
+    name = execution_name(pool_id, datetime.now(UTC))
     execution_input = {"user_pool_id": pool_id, **{k: event[k] for k in OPTIONS if k in event}}
     response = aws.client("stepfunctions").start_execution(
         stateMachineArn=os.environ["STATE_MACHINE_ARN"], name=name, input=json.dumps(execution_input)

@@ -5,16 +5,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cognito_restore import aws
 from cognito_restore.handler import phase_handler
+from cognito_restore.observability import logger
 from cognito_restore.phase import work_store
 from cognito_restore.report import Report, identity_provider_steps, render_markdown, user_steps
 from cognito_restore.store import WorkStore
 from cognito_restore.verification import compare, live_counts
 
-logger, metrics, tracer = Logger(), Metrics(), Tracer()
 CHUNK_RESULT = re.compile(r"/chunk-\d+\.json$")  # not the .progress / .error files
 PHASES = (
     "pool_configuration",
@@ -80,8 +79,8 @@ def _standard_steps(
     ]
 
 
-@phase_handler(logger, metrics, tracer)
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@phase_handler("verify_restore")
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     state = event["state"]
     restore, plan = state["restore"], state["plan"]
     store = work_store(state)
