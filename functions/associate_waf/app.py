@@ -7,9 +7,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cognito_restore import aws
-from cognito_restore.arn_map import ArnMapper
 from cognito_restore.handler import phase_handler
-from cognito_restore.phase import restore_single
+from cognito_restore.phase import arn_mapper, restore_single
 from cognito_restore.resources import Request
 from cognito_restore.security import web_acl_arn
 
@@ -17,13 +16,14 @@ from cognito_restore.security import web_acl_arn
 @phase_handler("associate_waf")
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     state = event["state"]
+    mapper = arn_mapper(state)
     counts = restore_single(
         state,
         "waf",
         "waf_configuration",
         build=lambda waf: Request(
             {
-                "WebACLArn": web_acl_arn(waf, ArnMapper.for_restore(state["restore"], state["pool"]["region"])),
+                "WebACLArn": web_acl_arn(waf, mapper),
                 "ResourceArn": state["pool"]["arn"],
             }
         ),

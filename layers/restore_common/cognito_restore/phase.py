@@ -8,6 +8,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from cognito_restore.arn_map import ArnMapper
 from cognito_restore.aws_errors import describe_error, error_code, raise_if_throttled
 from cognito_restore.errors import NotRestorable
 from cognito_restore.outcomes import PhaseOutcome
@@ -21,6 +22,11 @@ def work_store(state: dict[str, Any]) -> WorkStore:
 
 def pool_id(state: dict[str, Any]) -> str:
     return state["pool"]["id"]
+
+
+def arn_mapper(state: dict[str, Any]) -> ArnMapper:
+    """The ARN mapper of the restore into the new pool's Region: build it once per invocation."""
+    return ArnMapper.for_restore(state["restore"], state["pool"]["region"])
 
 
 def backup_parts(state: dict[str, Any]) -> dict[str, Any]:
