@@ -11,6 +11,7 @@ from cognito_restore import aws
 from cognito_restore.handler import phase_handler
 from cognito_restore.observability import logger
 from cognito_restore.scrub import failure_summary, scrub
+from cognito_restore.state import AlertFailureEvent
 from cognito_restore.store import WorkStore
 
 
@@ -35,7 +36,7 @@ def _mapping(value: Any) -> dict[str, Any]:
 
 
 @phase_handler("alert_failure")
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: AlertFailureEvent, context: LambdaContext) -> None:
     state = _mapping(event.get("state"))
     error = _mapping(state.get("error"))
     restore = _mapping(state.get("restore"))
@@ -61,4 +62,3 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         Message="\n".join(lines),
     )
     logger.info("Failure alert sent", extra={"phase": phase, "error": error_name})
-    return {"alerted": True}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cognito_restore import aws
@@ -11,10 +9,11 @@ from cognito_restore.client_ids import client_id_map
 from cognito_restore.handler import phase_handler
 from cognito_restore.phase import arn_mapper, pool_id, restore_single, work_store
 from cognito_restore.security import risk_configuration_request
+from cognito_restore.state import PhaseEvent, ThreatProtectionApplied, UiCustomized
 
 
 @phase_handler("apply_threat_protection")
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: PhaseEvent[UiCustomized], context: LambdaContext) -> ThreatProtectionApplied:
     state = event["state"]
     mapper = arn_mapper(state)
     counts = restore_single(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cognito_restore import aws
@@ -11,10 +9,11 @@ from cognito_restore.handler import phase_handler
 from cognito_restore.phase import arn_mapper, restore_single
 from cognito_restore.resources import Request
 from cognito_restore.security import web_acl_arn
+from cognito_restore.state import PhaseEvent, ThreatProtectionApplied, WafAssociated
 
 
 @phase_handler("associate_waf")
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: PhaseEvent[ThreatProtectionApplied], context: LambdaContext) -> WafAssociated:
     state = event["state"]
     mapper = arn_mapper(state)
     counts = restore_single(

@@ -18,6 +18,7 @@ from cognito_restore.observability import logger
 from cognito_restore.outcomes import PhaseOutcome
 from cognito_restore.phase import backup_parts, record_phase
 from cognito_restore.pool_config import RESTORE_ID_TAG, create_user_pool_request, reapply_request
+from cognito_restore.state import PhaseEvent, PoolCreated, Prepared
 
 
 def _pool_created_earlier(name: str, restore_id: str) -> str | None:
@@ -75,7 +76,7 @@ def _apply(call: Any, request: dict[str, Any]) -> Applied:
 
 
 @phase_handler("create_pool")
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: PhaseEvent[Prepared], context: LambdaContext) -> PoolCreated:
     state = event["state"]
     restore_id = state["restore"]["restore_id"]
     ledger = Ledger(os.environ["LEDGER_TABLE"])

@@ -8,7 +8,6 @@ failure was recorded, and the state machine resumes at the failed phase (every p
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -17,6 +16,7 @@ from cognito_restore.errors import RestoreError
 from cognito_restore.handler import phase_handler
 from cognito_restore.observability import logger
 from cognito_restore.scrub import failure_summary
+from cognito_restore.state import FailRestoreEvent, Resumed
 
 RESERVED_ERROR_PREFIXES = ("States.", "Lambda.", "Sandbox.", "Runtime.")
 
@@ -34,7 +34,7 @@ def original_error(name: str, message: str) -> RestoreError:
 
 
 @phase_handler("fail_restore")
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: FailRestoreEvent, context: LambdaContext) -> Resumed:
     failure = event["failure"]
     phase = failure.get("phase", "unknown phase")
     redrive_count = int(event.get("redrive_count") or 0)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
@@ -17,6 +16,7 @@ from cognito_restore.errors import BackupNotFound, InvalidInput, RestoreConflict
 from cognito_restore.handler import phase_handler
 from cognito_restore.ledger import Ledger
 from cognito_restore.observability import logger
+from cognito_restore.state import FindBackupEvent, Started
 
 RESTORE_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 
@@ -42,7 +42,7 @@ def _newest_backup(bucket: str, pool_id: str) -> str:
 
 
 @phase_handler("find_backup")
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: FindBackupEvent, context: LambdaContext) -> Started:
     request = event.get("input") or {}
     pool_id = request.get("user_pool_id")
     if not is_valid_pool_id(pool_id):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -15,15 +14,16 @@ from cognito_restore.observability import logger, metrics
 from cognito_restore.phase import work_store
 from cognito_restore.plan import prepare_backup
 from cognito_restore.pool_config import OLD_SUB_ATTRIBUTE
+from cognito_restore.state import PhaseEvent, Plan, Prepared, Started
 
 
 @phase_handler("prepare_backup")
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: PhaseEvent[Started], context: LambdaContext) -> Prepared:
     state = event["state"]
     restore = state["restore"]
     store = work_store(state)
     prepared_key = store.key("plan/prepared.json")
-    plan = store.get_json_or_none(prepared_key)
+    plan: Plan | None = store.get_json_or_none(prepared_key)
     if plan is None:  # a retry or redrive reuses the first preparation
         ref = parse_backup_key(restore["backup_key"])
         expected_pool = ref.pool_id if ref else restore["source_pool_id"]

@@ -15,6 +15,7 @@ from cognito_restore.handler import phase_handler
 from cognito_restore.outcomes import PhaseOutcome
 from cognito_restore.phase import arn_mapper, backup_parts, pool_id, record_phase, restore_each, work_store
 from cognito_restore.resources import app_client_request
+from cognito_restore.state import ClientsRestored, IdentityProvidersRestored, PhaseEvent
 
 
 def _existing_clients(user_pool_id: str) -> dict[str, str]:
@@ -47,7 +48,7 @@ def _client_creator(regenerated: list[str]) -> Callable[..., dict[str, Any]]:
 
 
 @phase_handler("restore_app_clients")
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: PhaseEvent[IdentityProvidersRestored], context: LambdaContext) -> ClientsRestored:
     state = event["state"]
     new_pool = pool_id(state)
     parts = backup_parts(state)

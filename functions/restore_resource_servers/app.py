@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cognito_restore import aws
@@ -11,6 +9,7 @@ from cognito_restore.handler import phase_handler
 from cognito_restore.outcomes import PhaseOutcome
 from cognito_restore.phase import backup_parts, pool_id, record_phase, restore_each
 from cognito_restore.resources import resource_server_request
+from cognito_restore.state import PhaseEvent, PoolCreated, ResourceServersRestored
 
 
 def _existing_identifiers(user_pool_id: str) -> set[str]:
@@ -24,7 +23,7 @@ def _existing_identifiers(user_pool_id: str) -> set[str]:
 
 
 @phase_handler("restore_resource_servers")
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: PhaseEvent[PoolCreated], context: LambdaContext) -> ResourceServersRestored:
     state = event["state"]
     outcome = PhaseOutcome("resource_servers")
     servers = backup_parts(state).get("resource_servers") or []

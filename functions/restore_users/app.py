@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -12,11 +10,12 @@ from cognito_restore.handler import phase_handler
 from cognito_restore.observability import logger, metrics
 from cognito_restore.pacing import Pacer, concurrent_chunks
 from cognito_restore.phase import pool_id
+from cognito_restore.state import ChunkSummary, UserChunkEvent
 from cognito_restore.users import UserPlan
 
 
 @phase_handler("restore_users")
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: UserChunkEvent, context: LambdaContext) -> ChunkSummary:
     policy = event["plan"]["password_policy"]
     pacer = Pacer(concurrency=concurrent_chunks(event["plan"]["map_concurrency"], event["plan"]["user_chunks"]))
     outcome = run_user_chunk(
@@ -29,4 +28,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     metrics.add_metric(name="UsersFailed", unit=MetricUnit.Count, value=len(outcome.failed))
     metrics.add_metric(name="MembershipsRestored", unit=MetricUnit.Count, value=outcome.memberships_restored)
     logger.info("User chunk progress", extra=outcome.summary())
-    return outcome.summary()
+    return {"done": outcome.done}

@@ -7,7 +7,6 @@ import os
 import re
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -16,6 +15,7 @@ from cognito_restore.discovery import is_valid_pool_id
 from cognito_restore.errors import InvalidInput
 from cognito_restore.handler import phase_handler
 from cognito_restore.observability import logger
+from cognito_restore.state import ExecutionInput, StartRestoreResult
 
 OPTIONS = ("backup_key", "dry_run", "restore_id", "keep_client_secrets")
 
@@ -27,12 +27,12 @@ def execution_name(pool_id: str, now: datetime) -> str:
 
 
 @phase_handler("start_restore")
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: ExecutionInput, context: LambdaContext) -> StartRestoreResult:
     pool_id = event.get("user_pool_id")
     if not is_valid_pool_id(pool_id):
         raise InvalidInput('Invoke with {"user_pool_id": "<source pool id>"}, e.g. us-east-1_AbCdEf123.')
     name = execution_name(pool_id, datetime.now(UTC))
-    execution_input = {"user_pool_id": pool_id, **{k: event[k] for k in OPTIONS if k in event}}
+    execution_input = {"user_pool_id": pool_id, **{k: v for k, v in event.items() if k in OPTIONS}}
     response = aws.client("stepfunctions").start_execution(
         stateMachineArn=os.environ["STATE_MACHINE_ARN"], name=name, input=json.dumps(execution_input)
     )

@@ -11,6 +11,7 @@ from cognito_restore.handler import phase_handler
 from cognito_restore.observability import logger
 from cognito_restore.phase import work_store
 from cognito_restore.report import Report, identity_provider_steps, render_markdown, user_steps
+from cognito_restore.state import PhaseEvent, Plan, ToVerify, Verified
 from cognito_restore.store import WorkStore
 from cognito_restore.verification import compare, live_counts
 
@@ -29,7 +30,7 @@ PHASES = (
 )
 
 
-def _add_results(report: Report, store: WorkStore, plan: dict[str, Any]) -> None:
+def _add_results(report: Report, store: WorkStore) -> None:
     for phase in PHASES:
         outcome = store.get_result(phase)
         if outcome:
@@ -43,34 +44,28 @@ def _add_results(report: Report, store: WorkStore, plan: dict[str, Any]) -> None
     report.maps["app_clients"] = f"s3://{store.bucket}/{store.key('maps/app_clients.json')}"
 
 
-def _add_problems(report: Report, store: WorkStore, plan: dict[str, Any]) -> None:
+def _add_problems(report: Report, store: WorkStore, plan: Plan) -> None:
     for chunk in store.get_json(plan["problems_manifest_key"]):
         for problem in store.get_json(chunk["key"]):
             report.add_problem(problem)
 
 
-def _domain_outcome(report: Report, state: dict[str, Any]) -> None:
-    domain = state.get("domain") or {}
+def _domain_outcome(report: Report, state: ToVerify) -> None:
+    domain = state.get("domain")
     report.domain = domain
-    if domain.get("status") not in ("ACTIVE", "NONE"):
+    if domain is not None and domain["status"] not in ("ACTIVE", "NONE"):
         domain_report = report.categories["domain"]
         if domain_report.restored:
             domain_report.restored -= 1
-            reason = domain.get("outcome") or domain.get("status")
-            domain_report.failed.append(
-                {"item": domain.get("name", "?"), "reason": f"domain did not become ACTIVE ({reason})"}
-            )
-            report.manual_steps.append(
-                f"Check domain {domain.get('name')} in the console (status {domain.get('status')})"
-            )
+            reason = domain.get("outcome") or domain["status"]
+            domain_report.failed.append({"item": domain["name"], "reason": f"domain did not become ACTIVE ({reason})"})
+            report.manual_steps.append(f"Check domain {domain['name']} in the console (status {domain['status']})")
 
 
-def _standard_steps(
-    report: Report, state: dict[str, Any], parts: dict[str, Any], status_counts: dict[str, int]
-) -> None:
+def _standard_steps(report: Report, state: ToVerify, parts: dict[str, Any], status_counts: dict[str, int]) -> None:
     pool = state["pool"]
-    domain = state.get("domain") or {}
-    host = domain.get("url", "").removeprefix("https://") or None
+    domain = state.get("domain")
+    host = (domain.get("url", "") if domain else "").removeprefix("https://") or None
     report.manual_steps[:0] = [
         f"Point applications at pool {pool['id']} in {pool['region']} with the new app client ids (see app configuration)",
         "Tell users to sign in with forgot-password (passwords cannot be restored)",
@@ -80,7 +75,7 @@ def _standard_steps(
 
 
 @phase_handler("verify_restore")
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: PhaseEvent[ToVerify], context: LambdaContext) -> Verified:
     state = event["state"]
     restore, plan = state["restore"], state["plan"]
     store = work_store(state)
@@ -103,7 +98,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         report.categories["memberships"].restored = plan["planned"]["memberships"]
     else:
         report.new_pool = state["pool"]
-        _add_results(report, store, plan)
+        _add_results(report, store)
         _domain_outcome(report, state)
         parts = store.get_json(plan["parts_key"])
         _standard_steps(report, state, parts, plan.get("status_counts") or {})
@@ -120,7 +115,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     return {
         **state,
         "report": {
-            "json_key": json_key,
             "markdown_key": markdown_key,
             "location": f"s3://{store.bucket}/{json_key}",
             "counts": report.counts(),

@@ -46,13 +46,16 @@ class BackupParts:
     def get(self, name: str) -> Any:
         return self.sections.get(name)
 
+    # Both checked by validate_sections (read_backup): a str, and an object with a Name.
     @property
     def pool_id(self) -> str:
-        return self.sections["user_pool_id"]
+        pool_id: str = self.sections["user_pool_id"]
+        return pool_id
 
     @property
     def config(self) -> dict[str, Any]:
-        return self.sections["user_pool_config"]
+        config: dict[str, Any] = self.sections["user_pool_config"]
+        return config
 
 
 UserCallback = Callable[[Any], None]

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from cognito_restore import aws
@@ -14,6 +15,7 @@ from cognito_restore.errors import CognitoThrottled
 from cognito_restore.pacing import Pacer
 from cognito_restore.passwords import random_password
 from cognito_restore.phase import work_store
+from cognito_restore.state import UserChunkEvent
 from cognito_restore.users import UserPlan, federated_links
 
 _RUNTIME_FIELDS = ("pacer", "cognito")
@@ -49,7 +51,8 @@ class ChunkOutcome:
         if self.pacer is not None:
             self.pacer.before(operation)
 
-    def summary(self) -> dict[str, int]:
+    def summary(self) -> dict[str, int | bool]:
+        """For the log line of each invocation (the state keeps only done)."""
         return {
             "chunk": self.index,
             "done": self.done,
@@ -185,8 +188,8 @@ TIME_RESERVE_MS = 60_000  # stop and hand back a continuation with this much Lam
 
 
 def run_user_chunk(
-    event: dict[str, Any],
-    context: Any,
+    event: UserChunkEvent,
+    context: LambdaContext,
     restore_item: Callable[[dict[str, Any], ChunkOutcome], None],
     pacer: Pacer | None = None,
 ) -> ChunkOutcome:

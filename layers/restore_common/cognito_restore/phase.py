@@ -13,27 +13,30 @@ from cognito_restore.aws_errors import describe_error, error_code, raise_if_thro
 from cognito_restore.errors import NotRestorable
 from cognito_restore.outcomes import PhaseOutcome
 from cognito_restore.resources import Request
+from cognito_restore.state import PhaseCounts, WithPlan, WithPool, WithRestore
 from cognito_restore.store import WorkStore
 
 
-def work_store(state: dict[str, Any]) -> WorkStore:
+def work_store(state: WithRestore) -> WorkStore:
     return WorkStore(bucket=os.environ["WORK_BUCKET"], restore_id=state["restore"]["restore_id"])
 
 
-def pool_id(state: dict[str, Any]) -> str:
+def pool_id(state: WithPool) -> str:
     return state["pool"]["id"]
 
 
-def arn_mapper(state: dict[str, Any]) -> ArnMapper:
+def arn_mapper(state: WithPool) -> ArnMapper:
     """The ARN mapper of the restore into the new pool's Region: build it once per invocation."""
     return ArnMapper.for_restore(state["restore"], state["pool"]["region"])
 
 
-def backup_parts(state: dict[str, Any]) -> dict[str, Any]:
-    return work_store(state).get_json(state["plan"]["parts_key"])
+def backup_parts(state: WithPlan) -> dict[str, Any]:
+    """The backup's small sections as prepare_backup saved them (the backup's own JSON: untyped)."""
+    parts: dict[str, Any] = work_store(state).get_json(state["plan"]["parts_key"])
+    return parts
 
 
-def record_phase(state: dict[str, Any], phase: str, outcome: PhaseOutcome) -> dict[str, Any]:
+def record_phase(state: WithRestore, phase: str, outcome: PhaseOutcome) -> PhaseCounts:
     """Save the phase outcome for the report; returns only counts for the state."""
     work_store(state).put_result(phase, outcome.to_dict())
     return outcome.counts()
@@ -90,13 +93,13 @@ def restore_one(
 
 
 def restore_single(
-    state: dict[str, Any],
+    state: WithPlan,
     category: str,
     section: str,
     build: Callable[[dict[str, Any]], Request],
     apply: Callable[..., Any],
     label: Callable[[dict[str, Any]], str],
-) -> dict[str, Any]:
+) -> PhaseCounts:
     """Restore one optional backup section (UI customization, risk configuration, WAF)."""
     outcome = PhaseOutcome(category)
     value = backup_parts(state).get(section)
