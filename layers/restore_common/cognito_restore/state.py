@@ -279,6 +279,7 @@ class RestoreResult(TypedDict):
 
 # ---------------------------------------------------------------- task events and results
 
+
 class PhaseEvent[StateT](TypedDict):
     """The Payload of a phase task: {"state.$": "$"}."""
 
