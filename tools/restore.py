@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +108,7 @@ def start(
         execution_input["backup_key"] = backup_key
     if arn_map:
         execution_input["arn_map"] = json.loads(arn_map.read_text())
-    name = f"restore-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    name = f"restore-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     execution = boto3.client("stepfunctions").start_execution(
         stateMachineArn=arn, name=name, input=json.dumps(execution_input)
     )["executionArn"]

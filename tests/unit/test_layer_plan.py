@@ -276,7 +276,7 @@ def test_users_streamed_before_the_config_are_still_planned_with_the_pool_model(
         },
     )
     ordered = {"users": doc.pop("users"), **doc}
-    assert list(ordered)[0] == "users"
+    assert next(iter(ordered)) == "users"
     prepared, sink = prepare(ordered)
     (planned,) = planned_users(sink, prepared)
     assert planned["create_username"] == "ada@example.com"

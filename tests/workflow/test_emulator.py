@@ -527,15 +527,13 @@ def test_wiring_errors_are_reported(tmp_path: Path) -> None:
     bad_asl = json.loads(json.dumps(ASL))
     bad_asl["States"]["Second"]["Parameters"]["FunctionName"] = "${ThirdFunctionArn}"
     write_stack(tmp_path / "a", asl=bad_asl)
-    with pytest.raises(EmulatorError, match="ThirdFunctionArn"):
-        with RestoreStack(tmp_path / "a"):
-            pass
+    with pytest.raises(EmulatorError, match="ThirdFunctionArn"), RestoreStack(tmp_path / "a"):
+        pass
 
     conflicting = TEMPLATE.replace("GREETING: !Join", "ENVIRONMENT: other\n          GREETING: !Join")
     write_stack(tmp_path / "b", template=conflicting)
-    with pytest.raises(EmulatorError, match="ENVIRONMENT"):
-        with RestoreStack(tmp_path / "b"):
-            pass
+    with pytest.raises(EmulatorError, match="ENVIRONMENT"), RestoreStack(tmp_path / "b"):
+        pass
 
 
 # ----------------------------------------------------------------------------- executions

@@ -110,7 +110,7 @@ def _stream_memberships(
             return
         if event != "map_key":
             raise BackupInvalid("group_memberships must map group names to lists of usernames.")
-        _, first_event, first_value = next(events)
+        _, first_event, _first_value = next(events)
         if first_event == "null":
             continue
         if first_event != "start_array":

@@ -41,7 +41,7 @@ class ChunkOutcome:
     cognito: Any = field(default=None, repr=False, compare=False)  # this invocation's client
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ChunkOutcome":
+    def from_dict(cls, data: dict[str, Any]) -> ChunkOutcome:
         known = {f for f in cls.__dataclass_fields__ if f not in _RUNTIME_FIELDS}
         return cls(**{k: v for k, v in data.items() if k in known})
 

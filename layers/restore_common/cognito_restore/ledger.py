@@ -7,7 +7,7 @@ same restore id continue the same restore instead of creating a second pool.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -26,7 +26,7 @@ class LedgerEntry:
     new_pool_id: str | None = None
 
     @classmethod
-    def from_item(cls, item: dict[str, Any]) -> "LedgerEntry":
+    def from_item(cls, item: dict[str, Any]) -> LedgerEntry:
         return cls(
             restore_id=item["restore_id"]["S"],
             source_pool_id=item["source_pool_id"]["S"],
@@ -58,7 +58,7 @@ class Ledger:
                     "source_pool_id": {"S": source_pool_id},
                     "backup_bucket": {"S": backup_bucket},
                     "backup_key": {"S": backup_key},
-                    "opened_at": {"S": datetime.now(timezone.utc).isoformat()},
+                    "opened_at": {"S": datetime.now(UTC).isoformat()},
                 },
                 ConditionExpression="attribute_not_exists(restore_id)",
             )

@@ -35,5 +35,5 @@ class PhaseOutcome:
         return {"restored": len(self.restored), "skipped": len(self.skipped), "failed": len(self.failed)}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "PhaseOutcome":
+    def from_dict(cls, data: dict[str, Any]) -> PhaseOutcome:
         return cls(**data)

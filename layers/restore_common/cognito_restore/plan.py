@@ -20,7 +20,7 @@ from typing import IO, Any, Protocol
 from cognito_restore.backup import BackupParts, read_backup
 from cognito_restore.errors import BackupInvalid, InvalidInput
 from cognito_restore.state import PlannedCounts, PreparedPlan
-from cognito_restore.users import UserModel, UserPlan, UserProblem, plan_user
+from cognito_restore.users import UserModel, UserProblem, plan_user
 
 PROBLEM_CHUNK_SIZE = 5000
 MEMBERSHIP_ONLY_GROUP_NOTE = (
@@ -232,7 +232,8 @@ class _UserPlanner:
     def on_user(self, raw: Any) -> None:
         if self.model is None:
             if self.spill is None:
-                self.spill = tempfile.TemporaryFile("w+", dir=os.path.dirname(self.index.path))
+                # Open across calls (on_user, then drain_spill closes it): no with-block can span them.
+                self.spill = tempfile.TemporaryFile("w+", dir=os.path.dirname(self.index.path))  # noqa: SIM115
             self.spill.write(json.dumps(raw) + "\n")
             return
         self._plan(raw)
