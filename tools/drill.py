@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import threading
-import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -77,8 +76,6 @@ def main(
     out: Path,
 ) -> None:
     console = Console(soft_wrap=True)  # never break ids an operator copies
-    if not verbose:
-        warnings.filterwarnings("ignore", message="No application metrics")
     console.print(f"[bold]Cognito DR drill[/bold]: emulated AWS, source {SOURCE_REGION} -> DR {DR_REGION}")
     # The emulation has no quotas to protect: pace at 10x Cognito's defaults so the drill stays short.
     quotas = {

@@ -47,6 +47,7 @@ def phase_handler(
                     elapsed_ms = (time.perf_counter() - started) * 1000
                     metrics.add_metric(name="PhaseDuration", unit=MetricUnit.Milliseconds, value=elapsed_ms)
                     metrics.flush_metrics()
+                    metrics.clear_metrics()  # flush keeps them when POWERTOOLS_METRICS_DISABLED is set
 
         return measured
 
