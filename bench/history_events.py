@@ -101,11 +101,11 @@ def run_child(stack: RestoreStack, state: dict[str, Any], continuation: bool) ->
             HalfTime(chunk["count"]).remaining(LambdaContext.get_remaining_time_in_millis),
         )
         if continuation
-        else contextlib.nullcontext()
+        else contextlib.nullcontext(),
+        quiet(),
     ):
-        with quiet():
-            arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps(child_input))["executionArn"]
-            result = stack.wait(arn)
+        arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps(child_input))["executionArn"]
+        result = stack.wait(arn)
     if result.status != "SUCCEEDED":
         raise RuntimeError(f"child {result.status}: {result.error} {result.cause}")
     outputs = [
@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> None:
             )
             if not child:  # the child's events do not depend on the pool size: measure once
                 state = map_input(history)
-                one, one_out = run_child(stack, state, continuation=False)
+                one, _one_out = run_child(stack, state, continuation=False)
                 two, two_out = run_child(stack, state, continuation=True)
                 child = {
                     "one": len(one),

@@ -32,6 +32,7 @@ that do not scale (~1 ms: sleep wake-up, GIL hand-offs) count K times (K = 5: -2
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import threading
 import time
@@ -148,7 +149,7 @@ class Throttler:
         return timed_call_action
 
     @contextmanager
-    def installed(self) -> Iterator["Throttler"]:
+    def installed(self) -> Iterator[Throttler]:
         with ExitStack() as stack:
             for method in CATEGORY_OF:
                 original = getattr(CognitoIdpBackend, method, None)
@@ -178,7 +179,7 @@ class PacerProbe:
     waits: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
 
     @contextmanager
-    def installed(self) -> Iterator["PacerProbe"]:
+    def installed(self) -> Iterator[PacerProbe]:
         from pyrate_limiter import Limiter
 
         original_init, original_acquire = Limiter.__init__, Limiter.try_acquire
@@ -257,7 +258,7 @@ def per_task_gaps(stamps: list[tuple[int, float]]) -> list[float]:
     gaps = []
     for times in by_thread.values():
         times.sort()
-        gaps.extend(b - a for a, b in zip(times, times[1:]))
+        gaps.extend(b - a for a, b in itertools.pairwise(times))
     return gaps
 
 
@@ -388,7 +389,7 @@ def main(argv: list[str] | None = None) -> None:
     print()
     print("pacing per category (unscaled ms; a chunk task makes one call per interval per category):")
     print(f"{'category':<20} {'interval cfg':>12} {'median gap':>11} {'mean gap':>9} {'mean wait':>10} {'acquires':>9}")
-    for category, quota in DEFAULT_QUOTAS.items():
+    for category, _quota in DEFAULT_QUOTAS.items():
         ops = [m for m, c in CATEGORY_OF.items() if c == category and throttler.stamps.get(m)]
         gaps = [g for m in ops for g in per_task_gaps(throttler.stamps[m])]
         waits = probe.waits.get(category, [])

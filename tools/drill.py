@@ -13,8 +13,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-import warnings
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -42,7 +41,7 @@ def _backup_pool_id(path: Path) -> str:
 
 def _upload_backup(stack: RestoreStack, path: Path) -> tuple[str, str]:
     pool_id = _backup_pool_id(path)
-    key = backup_key(pool_id, datetime.now(timezone.utc))
+    key = backup_key(pool_id, datetime.now(UTC))
     stack.client("s3").upload_file(str(path), stack.outputs["BackupBucketName"], key)
     return pool_id, key
 
@@ -78,8 +77,6 @@ def main(
     out: Path,
 ) -> None:
     console = Console(soft_wrap=True)  # never break ids an operator copies
-    if not verbose:
-        warnings.filterwarnings("ignore", message="No application metrics")
     console.print(f"[bold]Cognito DR drill[/bold]: emulated AWS, source {SOURCE_REGION} -> DR {DR_REGION}")
     # The emulation has no quotas to protect: pace at 10x Cognito's defaults so the drill stays short.
     quotas = {
@@ -104,9 +101,7 @@ def main(
                 cognito_source, SamplePoolSpec(users=users, groups=groups, username_mode=username_mode)
             )
             backup = export_backup(cognito_source, pool.pool_id)
-            key = write_backup(
-                stack.client("s3"), stack.outputs["BackupBucketName"], backup, datetime.now(timezone.utc)
-            )
+            key = write_backup(stack.client("s3"), stack.outputs["BackupBucketName"], backup, datetime.now(UTC))
             pool_id = pool.pool_id
             console.print(
                 f"Source pool {pool_id}: {users} users, {groups} groups, {len(pool.client_ids)} app clients; backup at {key}"

@@ -73,6 +73,7 @@ item counts from ``describe_map_run``).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import importlib.util
@@ -98,8 +99,8 @@ from unittest import mock
 import boto3
 import yaml
 
-from tools.iam_enforcement import IamEnforcer
 from tools.execution_events import ExecutionEvents, states_all_matcher
+from tools.iam_enforcement import IamEnforcer
 
 LOG = logging.getLogger(__name__)
 
@@ -393,7 +394,7 @@ class RestoreStack:
             undo = self._exit_stack.pop()
             try:
                 undo()
-            except BaseException as exc:  # keep undoing the rest
+            except BaseException as exc:  # noqa: BLE001  # keep undoing the rest; the first is re-raised below
                 errors.append(exc)
         self._active = False
         self._clients.clear()
@@ -740,21 +741,21 @@ class RestoreStack:
 
     def _install_patches(self) -> None:
         from moto.awslambda.models import LambdaFunction
+        from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
         from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
-        from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
-            distributed_iteration_component as dic,
-        )
-        from moto.stepfunctions.parser.asl.component.state.wait.wait_function import (
-            wait_function,
-        )
         from moto.stepfunctions.parser.asl.component.common.string.string_expression import (
             StringVariableSample,
         )
         from moto.stepfunctions.parser.asl.component.state.choice.comparison.comparison_variable import (  # noqa: E501
             ComparisonVariable,
         )
+        from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
+            distributed_iteration_component as dic,
+        )
         from moto.stepfunctions.parser.asl.component.state.fail import state_fail
-        from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
+        from moto.stepfunctions.parser.asl.component.state.wait.wait_function import (
+            wait_function,
+        )
         from moto.stepfunctions.parser.backend import execution_worker
 
         stack = self
@@ -1136,7 +1137,7 @@ class RestoreStack:
         if name not in conditions:
             raise EmulatorError(f"unknown condition {name}")
         if name in self._condition_stack:
-            raise EmulatorError(f"circular condition {self._condition_stack + [name]}")
+            raise EmulatorError(f"circular condition {[*self._condition_stack, name]}")
         self._condition_stack.append(name)
         try:
             value = self._eval_condition(conditions[name])
@@ -1300,7 +1301,7 @@ class RestoreStack:
         if lid in self._names:
             return self._names[lid]
         if lid in self._name_stack:
-            raise EmulatorError(f"circular name reference {self._name_stack + [lid]}")
+            raise EmulatorError(f"circular name reference {[*self._name_stack, lid]}")
         res = self._resource(lid)
         prop, max_len, lower = _NAME_PROPS.get(res["Type"], (None, 128, False))
         props = res.get("Properties") or {}
@@ -1562,10 +1563,8 @@ def _check_same(actual: str, expected: str, lid: str) -> None:
 
 
 def _remove_path(entry: str) -> None:
-    try:
+    with contextlib.suppress(ValueError):
         sys.path.remove(entry)
-    except ValueError:
-        pass
 
 
 def _prune_dead_threads() -> None:

@@ -130,7 +130,7 @@ class ExecutionEvents:
         backend = events_backends[self.stack.account_id][self.stack.region]
         for name, rule_arn in self.rules.items():
             rule = backend.describe_rule(name, None)
-            if rule.state != "ENABLED" or not rule.event_pattern.matches_event(event):
+            if rule.state != "ENABLED" or not rule.event_pattern.matches_event(event):  # type: ignore[arg-type]  # moto's TypedDict of the same shape
                 continue
             for target in rule.targets:
                 self._deliver(rule_arn, target, event)

@@ -10,7 +10,7 @@ _LAYER = str(Path(__file__).resolve().parents[1] / "layers" / "restore_common")
 if _LAYER not in sys.path:
     sys.path.append(_LAYER)
 
-from cognito_restore.errors import InvalidInput
-from cognito_restore.execution_input import RestoreRequest
+from cognito_restore.errors import InvalidInput  # noqa: E402 (the layer is put on the path first)
+from cognito_restore.execution_input import RestoreRequest  # noqa: E402
 
 __all__ = ["InvalidInput", "RestoreRequest"]

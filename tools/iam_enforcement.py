@@ -213,7 +213,7 @@ def deployed_resource_policies(stack: RestoreStack) -> list[tuple[str, dict[str,
     resolver.template = transformed
     found = []
     for lid, res in transformed["Resources"].items():
-        if res["Type"].startswith("AWS::IAM::") or "Condition" in res and not resolver._condition(res["Condition"]):
+        if res["Type"].startswith("AWS::IAM::") or ("Condition" in res and not resolver._condition(res["Condition"])):
             continue
         props = res.get("Properties") or {}
         if "PolicyDocument" in props:
@@ -477,20 +477,20 @@ class IamEnforcer:
         from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 
         probe = boto_client_for(self.stack.region, "s3")
-        if probe._request_signer._credentials.access_key != _INTERPRETER_ACCESS_KEY:
+        if probe._request_signer._credentials.access_key != _INTERPRETER_ACCESS_KEY:  # type: ignore[attr-defined]  # botocore private
             from tools.emulator import EmulatorError
 
             raise EmulatorError(
                 "moto's Step Functions interpreter no longer signs with its fixed key: update iam_enforcement"
             )
-        original = botocore.client.BaseClient._make_api_call
+        original = botocore.client.BaseClient._make_api_call  # type: ignore[attr-defined]  # the one place every call passes
         enforcer = self
 
         def make_api_call(client: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
             enforcer._authorize(client, operation_name, api_params)
             return original(client, operation_name, api_params)
 
-        botocore.client.BaseClient._make_api_call = make_api_call
+        botocore.client.BaseClient._make_api_call = make_api_call  # type: ignore[attr-defined]
         self._undo.append(lambda: setattr(botocore.client.BaseClient, "_make_api_call", original))
         return self
 

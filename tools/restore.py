@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +114,7 @@ def start(
         )
     except (InvalidInput, ValueError) as error:
         raise click.UsageError(str(error)) from None
-    name = f"restore-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    name = f"restore-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     execution = boto3.client("stepfunctions").start_execution(
         stateMachineArn=arn, name=name, input=json.dumps(request.to_input())
     )["executionArn"]

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cognito_restore import aws
 from cognito_restore.handler import phase_handler
+from cognito_restore.observability import logger
 from cognito_restore.scrub import failure_summary, scrub
+from cognito_restore.state import AlertFailureEvent
 from cognito_restore.store import WorkStore
-
-logger, metrics, tracer = Logger(), Metrics(), Tracer()
 
 
 def _chunk_errors(restore_id: str, limit: int = 3) -> list[str]:
@@ -36,8 +35,8 @@ def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-@phase_handler(logger, metrics, tracer)
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@phase_handler("alert_failure")
+def lambda_handler(event: AlertFailureEvent, context: LambdaContext) -> None:
     state = _mapping(event.get("state"))
     error = _mapping(state.get("error"))
     restore = _mapping(state.get("restore"))
@@ -65,4 +64,3 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         Message="\n".join(lines),
     )
     logger.info("Failure alert sent", extra={"phase": phase, "error": error_name})
-    return {"alerted": True}

@@ -2,33 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cognito_restore import aws
-from cognito_restore.arn_map import ArnMapper
 from cognito_restore.client_ids import client_id_map
 from cognito_restore.handler import phase_handler
-from cognito_restore.phase import pool_id, restore_single, work_store
+from cognito_restore.phase import arn_mapper, pool_id, restore_single, work_store
 from cognito_restore.security import risk_configuration_request
+from cognito_restore.state import PhaseEvent, ThreatProtectionApplied, UiCustomized
 
-logger, metrics, tracer = Logger(), Metrics(), Tracer()
 
-
-@phase_handler(logger, metrics, tracer)
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@phase_handler("apply_threat_protection")
+def lambda_handler(event: PhaseEvent[UiCustomized], context: LambdaContext) -> ThreatProtectionApplied:
     state = event["state"]
+    mapper = arn_mapper(state)
     counts = restore_single(
         state,
         "threat_protection",
         "risk_configuration",
-        build=lambda risk: risk_configuration_request(
-            risk,
-            pool_id(state),
-            client_id_map(work_store(state)),
-            ArnMapper.for_restore(state["restore"], state["pool"]["region"]),
-        ),
+        build=lambda risk: risk_configuration_request(risk, pool_id(state), client_id_map(work_store(state)), mapper),
         apply=aws.client("cognito-idp").set_risk_configuration,
         label=lambda risk: f"risk configuration ({risk.get('ClientId') or 'pool'})",
     )

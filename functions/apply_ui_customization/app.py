@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cognito_restore import aws
 from cognito_restore.client_ids import client_id_map
 from cognito_restore.handler import phase_handler
 from cognito_restore.phase import pool_id, restore_single, work_store
 from cognito_restore.security import ui_customization_request
+from cognito_restore.state import PhaseEvent, TriggersAttached, UiCustomized
 
-logger, metrics, tracer = Logger(), Metrics(), Tracer()
 
-
-@phase_handler(logger, metrics, tracer)
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@phase_handler("apply_ui_customization")
+def lambda_handler(event: PhaseEvent[TriggersAttached], context: LambdaContext) -> UiCustomized:
     state = event["state"]
     counts = restore_single(
         state,

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cognito_restore import aws
-from cognito_restore.arn_map import ArnMapper
 from cognito_restore.handler import phase_handler
-from cognito_restore.phase import restore_single
+from cognito_restore.phase import arn_mapper, restore_single
 from cognito_restore.resources import Request
 from cognito_restore.security import web_acl_arn
-
-logger, metrics, tracer = Logger(), Metrics(), Tracer()
+from cognito_restore.state import PhaseEvent, ThreatProtectionApplied, WafAssociated
 
 # A web ACL created or changed moments ago is still propagating (WAFUnavailableEntityException,
 # https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-waf.html); an internal error
@@ -21,16 +17,17 @@ logger, metrics, tracer = Logger(), Metrics(), Tracer()
 RETRY_LATER = frozenset({"WAFUnavailableEntityException", "WAFInternalErrorException"})
 
 
-@phase_handler(logger, metrics, tracer)
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@phase_handler("associate_waf")
+def lambda_handler(event: PhaseEvent[ThreatProtectionApplied], context: LambdaContext) -> WafAssociated:
     state = event["state"]
+    mapper = arn_mapper(state)
     counts = restore_single(
         state,
         "waf",
         "waf_configuration",
         build=lambda waf: Request(
             {
-                "WebACLArn": web_acl_arn(waf, ArnMapper.for_restore(state["restore"], state["pool"]["region"])),
+                "WebACLArn": web_acl_arn(waf, mapper),
                 "ResourceArn": state["pool"]["arn"],
             }
         ),

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from cognito_restore import aws
-from cognito_restore.arn_map import ArnMapper
+from cognito_restore.aws_errors import describe_error, error_code, raise_if_throttled
 from cognito_restore.handler import phase_handler
 from cognito_restore.outcomes import PhaseOutcome
-from cognito_restore.phase import backup_parts, describe_error, error_code, pool_id, raise_if_throttled, record_phase
+from cognito_restore.phase import arn_mapper, backup_parts, pool_id, record_phase
 from cognito_restore.pool_config import map_lambda_config, update_user_pool_request
-
-logger, metrics, tracer = Logger(), Metrics(), Tracer()
+from cognito_restore.state import DomainCreated, PhaseEvent, TriggersAttached
 
 
 def _allow_cognito(function_arn: str, pool_arn: str, new_pool: str) -> str | None:
@@ -34,13 +31,13 @@ def _allow_cognito(function_arn: str, pool_arn: str, new_pool: str) -> str | Non
     return None
 
 
-@phase_handler(logger, metrics, tracer)
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@phase_handler("attach_triggers")
+def lambda_handler(event: PhaseEvent[DomainCreated], context: LambdaContext) -> TriggersAttached:
     state = event["state"]
     new_pool, pool_arn = pool_id(state), state["pool"]["arn"]
     outcome = PhaseOutcome("lambda_triggers")
     backed_up = {k: v for k, v in (backup_parts(state)["user_pool_config"].get("LambdaConfig") or {}).items() if v}
-    plan = map_lambda_config(backed_up, ArnMapper.for_restore(state["restore"], state["pool"]["region"]))
+    plan = map_lambda_config(backed_up, arn_mapper(state))
     for item in plan.unmapped:
         if item["item"].startswith("Lambda trigger"):
             outcome.skip(item["item"], item["reason"])

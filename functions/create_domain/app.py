@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import os
-from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from cognito_restore import aws
+from cognito_restore.aws_errors import describe_error, error_code, raise_if_throttled
 from cognito_restore.domain import derived_prefixes, hosted_ui_url
 from cognito_restore.handler import phase_handler
 from cognito_restore.outcomes import PhaseOutcome
-from cognito_restore.phase import backup_parts, describe_error, error_code, pool_id, raise_if_throttled, record_phase
-
-logger, metrics, tracer = Logger(), Metrics(), Tracer()
+from cognito_restore.phase import backup_parts, pool_id, record_phase
+from cognito_restore.state import Domain, DomainCreated, GroupsRestored, PhaseEvent
 
 
 def _create_prefix(new_pool: str, prefix: str, restore_id: str, outcome: PhaseOutcome) -> str | None:
@@ -41,14 +40,14 @@ def _create_prefix(new_pool: str, prefix: str, restore_id: str, outcome: PhaseOu
     return None
 
 
-@phase_handler(logger, metrics, tracer)
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@phase_handler("create_domain")
+def lambda_handler(event: PhaseEvent[GroupsRestored], context: LambdaContext) -> DomainCreated:
     state = event["state"]
     new_pool = pool_id(state)
     region = state["pool"]["region"]
     config = backup_parts(state)["user_pool_config"]
     outcome = PhaseOutcome("domain")
-    domain: dict[str, Any] = {
+    domain: Domain = {
         "name": "none",
         "status": "NONE",
         "checks": 0,
@@ -63,7 +62,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if config.get("Domain"):
         prefix = _create_prefix(new_pool, config["Domain"], state["restore"]["restore_id"], outcome)
         if prefix:
-            domain.update(name=prefix, status="CREATING", url=hosted_ui_url(prefix, region))
+            domain = {**domain, "name": prefix, "status": "CREATING", "url": hosted_ui_url(prefix, region)}
             outcome.restore(prefix, *([f"derived from {config['Domain']}"] if prefix != config["Domain"] else []))
     record_phase(state, "domain", outcome)
     return {**state, "domain": domain}

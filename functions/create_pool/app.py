@@ -5,19 +5,20 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from cognito_restore import aws
 from cognito_restore.arn_map import ArnMapper
+from cognito_restore.aws_errors import describe_error, error_code, raise_if_throttled
 from cognito_restore.handler import phase_handler
 from cognito_restore.ledger import Ledger
 from cognito_restore.messaging import SMS_ROLE_ERRORS, Applied, apply_with_fallback
+from cognito_restore.observability import logger
 from cognito_restore.outcomes import PhaseOutcome
-from cognito_restore.phase import backup_parts, describe_error, error_code, raise_if_throttled, record_phase
+from cognito_restore.phase import backup_parts, record_phase
 from cognito_restore.pool_config import RESTORE_ID_TAG, create_user_pool_request, reapply_request
-
-logger, metrics, tracer = Logger(), Metrics(), Tracer()
+from cognito_restore.state import PhaseEvent, PoolCreated, Prepared
 
 
 def _pool_created_earlier(name: str, restore_id: str) -> str | None:
@@ -74,8 +75,8 @@ def _apply(call: Any, request: dict[str, Any]) -> Applied:
         raise
 
 
-@phase_handler(logger, metrics, tracer)
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@phase_handler("create_pool")
+def lambda_handler(event: PhaseEvent[Prepared], context: LambdaContext) -> PoolCreated:
     state = event["state"]
     restore_id = state["restore"]["restore_id"]
     ledger = Ledger(os.environ["LEDGER_TABLE"])

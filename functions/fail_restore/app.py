@@ -9,18 +9,16 @@ unless another execution has taken the restore over meanwhile and still runs it 
 from __future__ import annotations
 
 import os
-from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cognito_restore import aws
 from cognito_restore.errors import RestoreError
 from cognito_restore.handler import phase_handler
 from cognito_restore.ledger import Ledger, execution_status
+from cognito_restore.observability import logger
 from cognito_restore.scrub import failure_summary
-
-logger, metrics, tracer = Logger(), Metrics(), Tracer()
-
+from cognito_restore.state import FailRestoreEvent, Resumed
 
 RESERVED_ERROR_PREFIXES = ("States.", "Lambda.", "Sandbox.", "Runtime.")
 
@@ -37,8 +35,8 @@ def original_error(name: str, message: str) -> RestoreError:
     return type(name, (RestoreError,), {})(message)
 
 
-@phase_handler(logger, metrics, tracer)
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@phase_handler("fail_restore")
+def lambda_handler(event: FailRestoreEvent, context: LambdaContext) -> Resumed:
     failure = event["failure"]
     phase = failure.get("phase", "unknown phase")
     redrive_count = int(event.get("redrive_count") or 0)

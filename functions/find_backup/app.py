@@ -9,19 +9,19 @@ stops here, before anything is created (RestoreInProgress, naming the running ex
 from __future__ import annotations
 
 import os
-from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from cognito_restore import aws
+from cognito_restore.aws_errors import NOT_FOUND_CODES, error_code
 from cognito_restore.discovery import BACKUP_PREFIX, find_newest_backup, parse_backup_key
 from cognito_restore.errors import BackupNotFound, RestoreConflict
 from cognito_restore.execution_input import RestoreRequest, derived_restore_id
 from cognito_restore.handler import phase_handler
 from cognito_restore.ledger import Ledger, execution_status
-
-logger, metrics, tracer = Logger(), Metrics(), Tracer()
+from cognito_restore.observability import logger
+from cognito_restore.state import FindBackupEvent, Started
 
 
 def _backup_version(bucket: str, key: str) -> str:
@@ -29,7 +29,7 @@ def _backup_version(bucket: str, key: str) -> str:
     try:
         head = aws.client("s3").head_object(Bucket=bucket, Key=key)
     except ClientError as error:
-        if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+        if error_code(error) in NOT_FOUND_CODES:
             raise BackupNotFound(f"Backup s3://{bucket}/{key} does not exist.") from None
         raise
     version, etag = head.get("VersionId"), head["ETag"].strip('"')
@@ -43,25 +43,29 @@ def _newest_backup(bucket: str, pool_id: str) -> str:
     return ref.key
 
 
-@phase_handler(logger, metrics, tracer)
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@phase_handler("find_backup")
+def lambda_handler(event: FindBackupEvent, context: LambdaContext) -> Started:
     request = RestoreRequest.parse(event.get("input"))  # before anything is created or recorded
     pool_id = request.user_pool_id
     bucket = os.environ["BACKUP_BUCKET"]
     ledger = Ledger(os.environ["LEDGER_TABLE"])
-    restore_id = request.restore_id
-    entry = ledger.get(restore_id) if restore_id else None
+    entry = ledger.get(request.restore_id) if request.restore_id else None
     if entry is None:
         key = request.backup_key or _newest_backup(bucket, pool_id)
         version = _backup_version(bucket, key)
-        if restore_id is None:
+        if request.restore_id:
+            restore_id = request.restore_id
+        else:
             ref = parse_backup_key(key)
             assert ref is not None  # both the named key and the listed ones parse
             restore_id = derived_restore_id(pool_id, key, version, ref.taken_at, request.dry_run)
         entry = ledger.open(restore_id, pool_id, bucket, key, version, request.options())
     elif entry.source_pool_id != pool_id or (request.backup_key and request.backup_key != entry.backup_key):
-        raise RestoreConflict(f"Restore id {restore_id} already restores {entry.backup_key}; use another restore id.")
+        raise RestoreConflict(
+            f"Restore id {entry.restore_id} already restores {entry.backup_key}; use another restore id."
+        )
     else:
+        restore_id = entry.restore_id
         entry = ledger.open(restore_id, pool_id, entry.backup_bucket, entry.backup_key, options=request.options())
     ledger.claim(restore_id, event["execution_arn"], execution_status)
     logger.info(

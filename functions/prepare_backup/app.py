@@ -5,22 +5,23 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from cognito_restore import aws
+from cognito_restore.aws_errors import error_code
 from cognito_restore.discovery import backup_time, parse_backup_key
 from cognito_restore.errors import RestoreConflict
 from cognito_restore.handler import phase_handler
+from cognito_restore.observability import logger, metrics
 from cognito_restore.phase import work_store
 from cognito_restore.plan import prepare_backup
 from cognito_restore.pool_config import OLD_SUB_ATTRIBUTE
+from cognito_restore.state import PhaseEvent, Plan, Prepared, Restore, Started
 
-logger, metrics, tracer = Logger(), Metrics(), Tracer()
 
-
-def _backup_body(restore: dict[str, Any]) -> Any:
+def _backup_body(restore: Restore) -> Any:
     """The very backup object the restore id names: its version, or its ETag on an unversioned bucket."""
     version = restore.get("backup_version") or ""
     pin = (
@@ -33,7 +34,7 @@ def _backup_body(restore: dict[str, Any]) -> Any:
     try:
         return aws.client("s3").get_object(Bucket=restore["backup_bucket"], Key=restore["backup_key"], **pin)["Body"]
     except ClientError as error:
-        if error.response["Error"]["Code"] not in ("PreconditionFailed", "412"):
+        if error_code(error) not in ("PreconditionFailed", "412"):
             raise
         raise RestoreConflict(
             f"Backup s3://{restore['backup_bucket']}/{restore['backup_key']} was overwritten after restore "
@@ -41,13 +42,13 @@ def _backup_body(restore: dict[str, Any]) -> Any:
         ) from None
 
 
-@phase_handler(logger, metrics, tracer)
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@phase_handler("prepare_backup")
+def lambda_handler(event: PhaseEvent[Started], context: LambdaContext) -> Prepared:
     state = event["state"]
     restore = state["restore"]
     store = work_store(state)
     prepared_key = store.key("plan/prepared.json")
-    plan = store.get_json_or_none(prepared_key)
+    plan: Plan | None = store.get_json_or_none(prepared_key)
     if plan is None:  # a retry or redrive reuses the first preparation
         ref = parse_backup_key(restore["backup_key"])
         expected_pool = ref.pool_id if ref else restore["source_pool_id"]

@@ -5,18 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from cognito_restore import aws
-from cognito_restore.arn_map import ArnMapper
+from cognito_restore.aws_errors import describe_error
 from cognito_restore.client_ids import CLIENT_MAP
 from cognito_restore.handler import phase_handler
 from cognito_restore.outcomes import PhaseOutcome
-from cognito_restore.phase import backup_parts, describe_error, pool_id, record_phase, restore_each, work_store
+from cognito_restore.phase import arn_mapper, backup_parts, pool_id, record_phase, restore_each, work_store
 from cognito_restore.resources import app_client_request
-
-logger, metrics, tracer = Logger(), Metrics(), Tracer()
+from cognito_restore.state import ClientsRestored, IdentityProvidersRestored, PhaseEvent
 
 
 def _existing_clients(user_pool_id: str) -> dict[str, str]:
@@ -48,8 +47,8 @@ def _client_creator(regenerated: list[str]) -> Callable[..., dict[str, Any]]:
     return create
 
 
-@phase_handler(logger, metrics, tracer)
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@phase_handler("restore_app_clients")
+def lambda_handler(event: PhaseEvent[IdentityProvidersRestored], context: LambdaContext) -> ClientsRestored:
     state = event["state"]
     new_pool = pool_id(state)
     parts = backup_parts(state)
@@ -59,6 +58,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     existing = _existing_clients(new_pool)
     regenerated: list[str] = []
     outcome = PhaseOutcome("app_clients")
+    mapper = arn_mapper(state)
+    available_providers = set(restored_providers) & providers
     to_create = [c for c in clients if c.get("ClientName") not in existing]
     for client in clients:
         if client.get("ClientName") in existing:
@@ -70,9 +71,9 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         build=lambda client: app_client_request(
             client,
             new_pool,
-            available_providers=set(restored_providers) & providers,
+            available_providers=available_providers,
             keep_secret=state["restore"].get("keep_client_secrets", True),
-            mapper=ArnMapper.for_restore(state["restore"], aws.client("cognito-idp").meta.region_name),
+            mapper=mapper,
         ),
         create=_client_creator(regenerated),
         exists_codes=frozenset(),

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cognito_restore import aws
 from cognito_restore.groups import restore_groups
 from cognito_restore.handler import phase_handler
 from cognito_restore.pacing import Pacer
+from cognito_restore.state import GroupsRestored, GroupsRestoring, PhaseEvent
 
-logger, metrics, tracer = Logger(), Metrics(), Tracer()
 
-
-@phase_handler(logger, metrics, tracer)
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@phase_handler("restore_groups")
+def lambda_handler(event: PhaseEvent[GroupsRestoring], context: LambdaContext) -> GroupsRestored:
     state = event["state"]
     # One groups task runs at a time: it gets the whole quota.
     progress = restore_groups(state, context, Pacer(concurrency=1), aws.client("cognito-idp"))
-    logger.info("Groups progress", extra=progress)
     return {**state, "groups": progress}

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cognito_restore import aws
 from cognito_restore.handler import phase_handler
 from cognito_restore.outcomes import PhaseOutcome
 from cognito_restore.phase import backup_parts, pool_id, record_phase, restore_each
 from cognito_restore.resources import identity_provider_request
+from cognito_restore.state import IdentityProvidersRestored, PhaseEvent, ResourceServersRestored
 
-logger, metrics, tracer = Logger(), Metrics(), Tracer()
 
-
-@phase_handler(logger, metrics, tracer)
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@phase_handler("restore_identity_providers")
+def lambda_handler(event: PhaseEvent[ResourceServersRestored], context: LambdaContext) -> IdentityProvidersRestored:
     state = event["state"]
     outcome = PhaseOutcome("identity_providers")
     providers = backup_parts(state).get("identity_providers") or []

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cognito_restore import aws
 from cognito_restore.handler import phase_handler
 from cognito_restore.outcomes import PhaseOutcome
 from cognito_restore.phase import backup_parts, pool_id, record_phase, restore_each
 from cognito_restore.resources import resource_server_request
-
-logger, metrics, tracer = Logger(), Metrics(), Tracer()
+from cognito_restore.state import PhaseEvent, PoolCreated, ResourceServersRestored
 
 
 def _existing_identifiers(user_pool_id: str) -> set[str]:
@@ -25,8 +22,8 @@ def _existing_identifiers(user_pool_id: str) -> set[str]:
     }
 
 
-@phase_handler(logger, metrics, tracer)
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@phase_handler("restore_resource_servers")
+def lambda_handler(event: PhaseEvent[PoolCreated], context: LambdaContext) -> ResourceServersRestored:
     state = event["state"]
     outcome = PhaseOutcome("resource_servers")
     servers = backup_parts(state).get("resource_servers") or []

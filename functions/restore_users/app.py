@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cognito_restore.chunks import restore_user, run_user_chunk
 from cognito_restore.handler import phase_handler
+from cognito_restore.observability import logger, metrics
 from cognito_restore.pacing import Pacer, concurrent_chunks
 from cognito_restore.phase import pool_id
+from cognito_restore.state import ChunkSummary, UserChunkEvent
 from cognito_restore.users import UserPlan
 
-logger, metrics, tracer = Logger(), Metrics(), Tracer()
 
-
-@phase_handler(logger, metrics, tracer)
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@phase_handler("restore_users")
+def lambda_handler(event: UserChunkEvent, context: LambdaContext) -> ChunkSummary:
     policy = event["plan"]["password_policy"]
     pacer = Pacer(concurrency=concurrent_chunks(event["plan"]["map_concurrency"], event["plan"]["user_chunks"]))
     outcome = run_user_chunk(
@@ -30,4 +28,4 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     metrics.add_metric(name="UsersFailed", unit=MetricUnit.Count, value=len(outcome.failed))
     metrics.add_metric(name="MembershipsRestored", unit=MetricUnit.Count, value=outcome.memberships_restored)
     logger.info("User chunk progress", extra=outcome.summary())
-    return outcome.summary()
+    return {"done": outcome.done}

@@ -12,16 +12,15 @@ import json
 import os
 import re
 import uuid
-from datetime import datetime, timezone
-from typing import Any
+from datetime import UTC, datetime
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cognito_restore import aws
 from cognito_restore.execution_input import RestoreRequest
 from cognito_restore.handler import phase_handler
-
-logger, metrics, tracer = Logger(), Metrics(), Tracer()
+from cognito_restore.observability import logger
+from cognito_restore.state import ExecutionInput, StartRestoreResult
 
 
 def execution_name(pool_id: str, now: datetime) -> str:
@@ -30,10 +29,10 @@ def execution_name(pool_id: str, now: datetime) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "-", name)[:80]
 
 
-@phase_handler(logger, metrics, tracer)
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@phase_handler("start_restore")
+def lambda_handler(event: ExecutionInput, context: LambdaContext) -> StartRestoreResult:
     request = RestoreRequest.parse(event)
-    name = execution_name(request.user_pool_id, datetime.now(timezone.utc))
+    name = execution_name(request.user_pool_id, datetime.now(UTC))
     response = aws.client("stepfunctions").start_execution(
         stateMachineArn=os.environ["STATE_MACHINE_ARN"], name=name, input=json.dumps(request.to_input())
     )

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from cognito_restore.errors import RestoreIncomplete
 from cognito_restore.handler import phase_handler
+from cognito_restore.observability import logger
 from cognito_restore.phase import work_store
 from cognito_restore.report import UNREPORTED, Report, identity_provider_steps, render_markdown, user_steps
+from cognito_restore.state import PhaseEvent, Plan, ToVerify, Verified
 from cognito_restore.store import WorkStore
 from cognito_restore.verification import (
     ABSENT,
@@ -23,7 +26,6 @@ from cognito_restore.verification import (
     pool_usernames,
 )
 
-logger, metrics, tracer = Logger(), Metrics(), Tracer()
 PHASES = (
     "pool_configuration",
     "resource_servers",
@@ -38,7 +40,7 @@ PHASES = (
 )
 
 
-def _add_results(report: Report, store: WorkStore, plan: dict[str, Any]) -> UserAccounting:
+def _add_results(report: Report, store: WorkStore, plan: Plan) -> UserAccounting:
     for phase in PHASES:
         outcome = store.get_result(phase)
         if outcome:
@@ -58,7 +60,7 @@ def _add_results(report: Report, store: WorkStore, plan: dict[str, Any]) -> User
     return accounting
 
 
-def _verify(report: Report, state: dict[str, Any], accounting: UserAccounting, groups: list[str], context: Any) -> None:
+def _verify(report: Report, state: ToVerify, accounting: UserAccounting, groups: list[str], context: Any) -> None:
     """Live reads of the new pool; the decision (complete / with unrestorable items / incomplete) goes in the report."""
     pool_id = state["pool"]["id"]
     planned = state["plan"]["planned"]
@@ -100,34 +102,28 @@ def _verify(report: Report, state: dict[str, Any], accounting: UserAccounting, g
     ).to_dict()
 
 
-def _add_problems(report: Report, store: WorkStore, plan: dict[str, Any]) -> None:
+def _add_problems(report: Report, store: WorkStore, plan: Plan) -> None:
     for chunk in store.get_json(plan["problems_manifest_key"]):
         for problem in store.get_json(chunk["key"]):
             report.add_problem(problem)
 
 
-def _domain_outcome(report: Report, state: dict[str, Any]) -> None:
-    domain = state.get("domain") or {}
+def _domain_outcome(report: Report, state: ToVerify) -> None:
+    domain = state.get("domain")
     report.domain = domain
-    if domain.get("status") not in ("ACTIVE", "NONE"):
+    if domain is not None and domain["status"] not in ("ACTIVE", "NONE"):
         domain_report = report.categories["domain"]
         if domain_report.restored:
             domain_report.restored -= 1
-            reason = domain.get("outcome") or domain.get("status")
-            domain_report.failed.append(
-                {"item": domain.get("name", "?"), "reason": f"domain did not become ACTIVE ({reason})"}
-            )
-            report.manual_steps.append(
-                f"Check domain {domain.get('name')} in the console (status {domain.get('status')})"
-            )
+            reason = domain.get("outcome") or domain["status"]
+            domain_report.failed.append({"item": domain["name"], "reason": f"domain did not become ACTIVE ({reason})"})
+            report.manual_steps.append(f"Check domain {domain['name']} in the console (status {domain['status']})")
 
 
-def _standard_steps(
-    report: Report, state: dict[str, Any], parts: dict[str, Any], status_counts: dict[str, int]
-) -> None:
+def _standard_steps(report: Report, state: ToVerify, parts: dict[str, Any], status_counts: dict[str, int]) -> None:
     pool = state["pool"]
-    domain = state.get("domain") or {}
-    host = domain.get("url", "").removeprefix("https://") or None
+    domain = state.get("domain")
+    host = (domain.get("url", "") if domain else "").removeprefix("https://") or None
     report.manual_steps[:0] = [
         f"Point applications at pool {pool['id']} in {pool['region']} with the new app client ids (see app configuration)",
         "Tell users to sign in with forgot-password (passwords cannot be restored)",
@@ -136,7 +132,7 @@ def _standard_steps(
     ]
 
 
-def _subject(report: Report, state: dict[str, Any]) -> str:
+def _subject(report: Report, state: ToVerify) -> str:
     """SNS subject (ASCII, at most 100 characters): says when items could not be restored."""
     if report.dry_run:
         return f"Cognito DR dry run {report.source_pool_id} complete"
@@ -148,7 +144,7 @@ def _subject(report: Report, state: dict[str, Any]) -> str:
     return f"Cognito DR restore complete: {pool_id}"
 
 
-def _incomplete_message(report: Report, state: dict[str, Any], location: str) -> str:
+def _incomplete_message(report: Report, state: ToVerify, location: str) -> str:
     users = report.categories["users"]
     planned = state["plan"]["planned"]["users"]
     missing = ", ".join(f"{name} {count}" for name, count in report.outcome["missing"].items())
@@ -159,8 +155,8 @@ def _incomplete_message(report: Report, state: dict[str, Any], location: str) ->
     )
 
 
-@phase_handler(logger, metrics, tracer)
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@phase_handler("verify_restore")
+def lambda_handler(event: PhaseEvent[ToVerify], context: LambdaContext) -> Verified:
     state = event["state"]
     restore, plan = state["restore"], state["plan"]
     store = work_store(state)
@@ -204,7 +200,6 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return {
         **state,
         "report": {
-            "json_key": json_key,
             "markdown_key": markdown_key,
             "location": location,
             "subject": _subject(report, state),

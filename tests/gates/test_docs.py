@@ -50,7 +50,8 @@ EXTRA_PATTERNS = [
     re.compile(r"\bfacts (sheet|section|\d)", re.IGNORECASE),
     re.compile(r"\bdocs " + "\u00a7"),
 ]
-ALLOWED_LINK_PREFIX = "https://docs.aws.amazon.com/"
+# AWS documentation, and AWS's own knowledge center (re:Post) articles.
+ALLOWED_LINK_PREFIX = ("https://docs.aws.amazon.com/", "https://repost.aws/knowledge-center/")
 
 
 def _strip_repository_docs(path: Path, line: str) -> str:

@@ -59,23 +59,32 @@ def test_the_workflow_has_lambda_tasks_and_caught_phases() -> None:
 def test_every_lambda_task_retries_lambda_service_errors_with_jitter(name: str, state: dict[str, Any]) -> None:
     retriers = state.get("Retry", [])
     covered = {error for retrier in retriers for error in retrier["ErrorEquals"]}
-    assert LAMBDA_SERVICE_ERRORS <= covered or "States.ALL" in covered, f"{name}: missing Lambda retriers"
+    assert covered >= LAMBDA_SERVICE_ERRORS or "States.ALL" in covered, f"{name}: missing Lambda retriers"
     for retrier in retriers:
         assert retrier.get("JitterStrategy") == "FULL", f"{name}: retrier {retrier['ErrorEquals']} without jitter"
         assert retrier.get("MaxAttempts", 3) >= 1
 
 
 @pytest.mark.parametrize("name,catch", PHASES_CAUGHT, ids=[name for name, _ in PHASES_CAUGHT])
-def test_every_catch_into_the_failure_path_names_its_own_phase(name: str, catch: dict[str, Any]) -> None:
-    assert catch["ErrorEquals"] == ["States.ALL"], f"{name}: the failure path must catch everything it can"
-    assert catch.get("Assign", {}).get("failed_phase") == name
+def test_every_catch_into_the_failure_path_names_a_phase_to_resume_at(name: str, catch: dict[str, Any]) -> None:
+    phase = catch.get("Assign", {}).get("failed_phase")
+    assert phase in ASL["States"], f"{name}: a Catch must name the phase a redrive resumes at"
     assert catch.get("ResultPath") == "$.error", f"{name}: the state must be kept for a redrive"
+
+
+@pytest.mark.parametrize("name", sorted({name for name, _ in PHASES_CAUGHT}))
+def test_every_caught_state_ends_with_a_catch_all_naming_itself(name: str) -> None:
+    # A specific catcher before it may resume elsewhere (RestoreIncomplete re-runs the users Map).
+    catch_all = ASL["States"][name]["Catch"][-1]
+    assert catch_all["ErrorEquals"] == ["States.ALL"], f"{name}: the failure path must catch everything it can"
+    assert catch_all["Next"] == FAILURE_PATH_ENTRY
+    assert catch_all["Assign"]["failed_phase"] == name
 
 
 def test_the_resume_choice_has_one_branch_per_caught_phase() -> None:
     choices = ASL["States"][RESUME_CHOICE]["Choices"]
     branches = [(choice["StringEquals"], choice["Next"]) for choice in choices]
-    caught = sorted({name for name, _ in PHASES_CAUGHT})
+    caught = sorted({catch["Assign"]["failed_phase"] for _, catch in PHASES_CAUGHT})
     assert sorted(phase for phase, _ in branches) == caught, "one resume branch per caught phase, no more"
     assert all(phase == target for phase, target in branches), "a resume branch leads back to its own phase"
     assert all(choice["Variable"] == "$.failure.phase" for choice in choices)

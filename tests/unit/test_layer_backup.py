@@ -161,7 +161,7 @@ def test_unknown_extra_keys_are_ignored_wherever_they_are():
     ],
 )
 def test_null_sections_mean_not_backed_up(section):
-    parts, users, memberships = read(encode(document(**{section: None})))
+    parts, users, _memberships = read(encode(document(**{section: None})))
     assert parts.get(section) is None
     assert len(users) == 2
 
@@ -421,7 +421,7 @@ def _broken_documents_with_email() -> list[tuple[str, bytes]]:
 
 
 @pytest.mark.parametrize(
-    "label,data", _broken_documents_with_email(), ids=[l for l, _ in _broken_documents_with_email()]
+    "label,data", _broken_documents_with_email(), ids=[label for label, _ in _broken_documents_with_email()]
 )
 def test_errors_never_quote_the_document(label, data):
     message = str(invalid(data))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import boto3
 import pytest
@@ -31,7 +31,7 @@ def test_parse_key_gives_pool_and_utc_time_from_the_key():
     ref = parse_backup_key("cognito-backup/2026/11/02/us-east-1_AbCdEf123-091507.json")
     assert ref is not None
     assert ref.pool_id == "us-east-1_AbCdEf123"
-    assert ref.taken_at == datetime(2026, 11, 2, 9, 15, 7, tzinfo=timezone.utc)
+    assert ref.taken_at == datetime(2026, 11, 2, 9, 15, 7, tzinfo=UTC)
     assert ref.taken_at.utcoffset().total_seconds() == 0
     assert ref.key == "cognito-backup/2026/11/02/us-east-1_AbCdEf123-091507.json"
 
@@ -105,7 +105,7 @@ def test_newest_uses_time_not_listing_order_or_lastmodified():
     # The key listed last (what "LastModified"/listing order would favour) is the older backup:
     # e.g. a CRR replication of an old object that arrived late.
     keys = [key(POOL, "2026/11/02", "110000"), key(POOL, "2026/11/02", "090000")]
-    assert newest_backup(keys, POOL).taken_at == datetime(2026, 11, 2, 11, 0, tzinfo=timezone.utc)
+    assert newest_backup(keys, POOL).taken_at == datetime(2026, 11, 2, 11, 0, tzinfo=UTC)
     assert newest_backup(list(reversed(keys)), POOL).taken_at.hour == 11
 
 

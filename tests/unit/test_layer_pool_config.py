@@ -227,11 +227,9 @@ def test_mfa_configuration_returned_for_later():
     assert build(described_pool(MfaConfiguration=None)).mfa_configuration == "OFF"
 
 
-def test_lambda_config_returned_separately_without_empty_values():
-    result = build()
-    assert result.lambda_config == {"PreSignUp": "arn:aws:lambda:us-east-1:123456789012:function:pre"}
-    assert "LambdaConfig" not in result.request
-    assert build(described_pool(LambdaConfig=None)).lambda_config == {}
+def test_lambda_config_waits_for_the_triggers_phase():
+    assert "LambdaConfig" not in build().request
+    assert "LambdaConfig" not in build(described_pool(LambdaConfig=None)).request
 
 
 def test_legacy_verification_fields_are_not_sent_next_to_the_template():

@@ -7,7 +7,6 @@ import copy
 import pytest
 
 from cognito_restore.arn_map import ArnMapper
-
 from cognito_restore.security import (
     NotRestorable,
     new_client_id,

@@ -55,7 +55,7 @@ def values(plan: UserPlan) -> dict[str, str]:
 
 
 def test_model_declares_standard_and_schema_attributes():
-    assert STANDARD_ATTRIBUTES <= MODEL.declared_attributes
+    assert MODEL.declared_attributes >= STANDARD_ATTRIBUTES
     assert {"custom:tenant_id", "dev:custom:legacy_id"} <= MODEL.declared_attributes
     assert "custom:other" not in MODEL.declared_attributes
     assert not MODEL.sign_in_by_attribute

@@ -73,7 +73,7 @@ def email_pool(aws):
 
 
 def test_status_mix_and_disabled(username_pool):
-    pool, backup = username_pool
+    _pool, backup = username_pool
     users = backup["users"]
     assert len(users) == 200
     assert Counter(u["UserStatus"] for u in users) == Counter(intended_status_counts(200))
@@ -95,7 +95,7 @@ def test_user_attributes(username_pool):
     attrs = [_attrs(u) for u in users]
     verified = Counter(a.get("email_verified") for a in attrs)
     assert verified["true"] == 140 and verified["false"] > 0
-    for user, a in zip(users, attrs):
+    for user, a in zip(users, attrs, strict=False):
         assert re.fullmatch(r"user\d{4}", user["Username"])
         assert a["email"] == f"{user['Username']}@example.com"
         assert UUID_RE.match(a["sub"])
@@ -190,7 +190,7 @@ def test_build_is_deterministic(aws):
 
 
 def test_email_mode_usernames_are_subs(email_pool):
-    pool, backup = email_pool
+    _pool, backup = email_pool
     assert backup["user_pool_config"]["UsernameAttributes"] == ["email"]
     users = backup["users"]
     assert len(users) == 40

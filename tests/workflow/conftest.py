@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -56,9 +56,7 @@ def source_cognito(stack: RestoreStack) -> Any:
 def make_backup(stack: RestoreStack, cognito: Any, spec: SamplePoolSpec, when: datetime | None = None) -> SourceBackup:
     pool = build_source_pool(cognito, spec)
     backup = export_backup(cognito, pool.pool_id)
-    key = write_backup(
-        stack.client("s3"), stack.outputs["BackupBucketName"], backup, when or datetime.now(timezone.utc)
-    )
+    key = write_backup(stack.client("s3"), stack.outputs["BackupBucketName"], backup, when or datetime.now(UTC))
     return SourceBackup(pool, backup, key)
 
 

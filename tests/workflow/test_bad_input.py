@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -14,7 +14,7 @@ from tools.emulator import RestoreStack
 from tools.sample_pool import SamplePoolSpec, backup_key
 
 POOL = "us-east-1_BadInput1"
-WHEN = datetime(2026, 11, 2, 10, 14, 7, tzinfo=timezone.utc)
+WHEN = datetime(2026, 11, 2, 10, 14, 7, tzinfo=UTC)
 
 
 def _pools(stack: RestoreStack) -> list[dict[str, Any]]:

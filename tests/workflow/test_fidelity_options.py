@@ -54,7 +54,7 @@ def test_a_taken_domain_prefix_gets_a_derived_one_and_a_manual_step(stack: Resto
     assert result.status == "SUCCEEDED", (result.error, result.cause)
     new_domain = cognito.describe_user_pool(UserPoolId=result.output["new_user_pool_id"])["UserPool"]["Domain"]
     assert new_domain == f"{domain_prefix(spec)}-dr"
-    ready = [a["message"] for a in stack.alerts() if "ready" in a["subject"]][0]
+    ready = next(a["message"] for a in stack.alerts() if "ready" in a["subject"])
     assert new_domain in ready
-    complete = [a["message"] for a in stack.alerts() if "complete" in a["subject"]][0]
+    complete = next(a["message"] for a in stack.alerts() if "complete" in a["subject"])
     assert f"the hosted UI is at {new_domain}" in complete

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,6 +37,7 @@ def _visible_text(
     stack: RestoreStack, result: Any, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> str:
     out, err = capfd.readouterr()
+    _assert_metrics_and_log_keys_name_no_data(out + "\n" + err, caplog, stack)
     return "\n".join(
         [
             json.dumps(result.history, default=str),
@@ -44,6 +48,50 @@ def _visible_text(
             caplog.text,
         ]
     )
+
+
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+SERVICE = "cognito-dr-restore"  # POWERTOOLS_SERVICE_NAME in the template's Globals: the functions' logger
+PHASES = {path.parent.name for path in Path("functions").glob("*/app.py")}
+
+
+def _keys(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _keys(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _keys(item)
+
+
+def _assert_metrics_and_log_keys_name_no_data(
+    output: str, caplog: pytest.LogCaptureFixture, stack: RestoreStack
+) -> None:
+    """Metrics (embedded metric format, printed) and structured log lines (formatted as the
+    functions' Powertools logger does): metric dimensions are the phase and the service only, and
+    every key of a log line or metric document, at any depth, is an identifier (a user's e-mail,
+    phone or username never is)."""
+    metrics = []
+    for line in output.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and "_aws" in record:
+            metrics.append(record)
+    assert len(metrics) == len(stack.invocations), "one metric document per invocation (its phase's metrics)"
+    for record in metrics:
+        for directive in record["_aws"]["CloudWatchMetrics"]:
+            assert directive["Namespace"] == "CognitoDrRestore"
+            assert all(set(dimensions) <= {"phase", "service"} for dimensions in directive["Dimensions"])
+        assert record["phase"] in PHASES, record["phase"]
+    service = logging.getLogger(SERVICE)
+    formatter = next(handler.formatter for handler in service.handlers if handler.formatter)
+    logs = [json.loads(formatter.format(record)) for record in caplog.records if record.name == SERVICE]
+    assert logs, "no log line of the functions seen"
+    odd = sorted({key for record in metrics + logs for key in _keys(record) if not IDENTIFIER.match(key)})
+    assert not odd, f"log or metric keys that are not identifiers: {odd[:5]}"
 
 
 def _start_capture(capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:

@@ -12,7 +12,7 @@ import difflib
 import io
 import json
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -221,7 +221,7 @@ def test_round_trip_restores_every_category(stack: RestoreStack, username_mode: 
     backup = export_backup(source_cognito, pool.pool_id)
     federated = add_federated_users(backup, OIDC_PROVIDER_NAME, 3, group="editors")
     assert add_sms_mfa_options(backup) > 0
-    when = datetime.now(timezone.utc)
+    when = datetime.now(UTC)
     put_raw_backup(stack, backup_key(pool.pool_id, when), json.dumps(backup).encode())
     arn_map = _dr_dependencies(stack, backup)
 
@@ -285,7 +285,7 @@ def test_natively_linked_users_keep_every_link_and_their_groups_across_reruns(st
     )
     backup = export_backup(source_cognito, pool.pool_id)
     federated = add_federated_users(backup, OIDC_PROVIDER_NAME, 2, group="editors")
-    put_raw_backup(stack, backup_key(pool.pool_id, datetime.now(timezone.utc)), json.dumps(backup).encode())
+    put_raw_backup(stack, backup_key(pool.pool_id, datetime.now(UTC)), json.dumps(backup).encode())
     want_users, new_key_of = expected_users(backup)
     assert sum(1 for u in want_users.values() if u["linked"]) == len(linked) + len(federated)
     assert len(want_users[twice]["linked"]) == 2

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cognito_restore.errors import InvalidInput
+from cognito_restore.state import Restore
 
 GLOBAL_SERVICES = frozenset({"iam", "sts", "cloudfront", "route53"})
 
@@ -42,7 +43,7 @@ class ArnMapper:
     mapping: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def for_restore(cls, restore: dict[str, Any], target_region: str) -> "ArnMapper":
+    def for_restore(cls, restore: Restore, target_region: str) -> ArnMapper:
         merged = validate_mapping(os.environ.get("ARN_MAPPING"))
         merged.update(validate_mapping(restore.get("arn_map")))
         return cls(target_region, merged)

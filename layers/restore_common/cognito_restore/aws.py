@@ -8,9 +8,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-THROTTLING_CODES = frozenset(
-    {"TooManyRequestsException", "ThrottlingException", "Throttling", "RequestLimitExceeded", "SlowDown"}
-)
+from cognito_restore.aws_errors import is_throttled_response
 
 # Standard mode retries throttling with exponential backoff and full jitter (botocore's own).
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=5, read_timeout=30)
@@ -18,13 +16,7 @@ _CONFIG = Config(retries={"mode": "standard", "max_attempts": 8}, connect_timeou
 
 def _is_throttled_response(response: Any) -> bool:
     """A needs-retry event's (http response, parsed) pair that Cognito throttled."""
-    parsed = response[1] if isinstance(response, tuple) and len(response) > 1 else {}
-    return (parsed or {}).get("Error", {}).get("Code") in THROTTLING_CODES
-
-
-def is_throttling(error: BaseException) -> bool:
-    code = getattr(error, "response", {}).get("Error", {}).get("Code")
-    return code in THROTTLING_CODES
+    return isinstance(response, tuple) and len(response) > 1 and is_throttled_response(response[1])
 
 
 @functools.cache

@@ -46,13 +46,16 @@ class BackupParts:
     def get(self, name: str) -> Any:
         return self.sections.get(name)
 
+    # Both checked by validate_sections (read_backup): a str, and an object with a Name.
     @property
     def pool_id(self) -> str:
-        return self.sections["user_pool_id"]
+        pool_id: str = self.sections["user_pool_id"]
+        return pool_id
 
     @property
     def config(self) -> dict[str, Any]:
-        return self.sections["user_pool_config"]
+        config: dict[str, Any] = self.sections["user_pool_config"]
+        return config
 
 
 UserCallback = Callable[[Any], None]
@@ -107,7 +110,7 @@ def _stream_memberships(
             return
         if event != "map_key":
             raise BackupInvalid("group_memberships must map group names to lists of usernames.")
-        _, first_event, first_value = next(events)
+        _, first_event, _first_value = next(events)
         if first_event == "null":
             continue
         if first_event != "start_array":

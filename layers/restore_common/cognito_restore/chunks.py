@@ -7,16 +7,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from cognito_restore import aws
+from cognito_restore.aws_errors import describe_error, error_code, raise_if_throttled
 from cognito_restore.errors import DATA_ERRORS, CognitoThrottled
 from cognito_restore.ledger import ChunkLease
 from cognito_restore.pacing import Pacer
 from cognito_restore.passwords import random_password
-from cognito_restore.phase import describe_error, error_code, raise_if_throttled, work_store
+from cognito_restore.phase import work_store
+from cognito_restore.state import UserChunkEvent
 from cognito_restore.users import UserPlan, federated_links
-
 
 _RUNTIME_FIELDS = ("pacer", "cognito")
 
@@ -41,7 +43,7 @@ class ChunkOutcome:
     cognito: Any = field(default=None, repr=False, compare=False)  # this invocation's client
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ChunkOutcome":
+    def from_dict(cls, data: dict[str, Any]) -> ChunkOutcome:
         known = {f for f in cls.__dataclass_fields__ if f not in _RUNTIME_FIELDS}
         return cls(**{k: v for k, v in data.items() if k in known})
 
@@ -51,7 +53,8 @@ class ChunkOutcome:
         if self.pacer is not None:
             self.pacer.before(operation)
 
-    def summary(self) -> dict[str, int]:
+    def summary(self) -> dict[str, int | bool]:
+        """For the log line of each invocation (the state keeps only done)."""
         return {
             "chunk": self.index,
             "done": self.done,
@@ -202,8 +205,8 @@ TIME_RESERVE_MS = 60_000  # stop and hand back a continuation with this much Lam
 
 
 def run_user_chunk(
-    event: dict[str, Any],
-    context: Any,
+    event: UserChunkEvent,
+    context: LambdaContext,
     restore_item: Callable[[dict[str, Any], ChunkOutcome], None],
     pacer: Pacer | None = None,
 ) -> ChunkOutcome:

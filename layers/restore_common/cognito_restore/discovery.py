@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, TypeGuard
 
 BACKUP_PREFIX = "cognito-backup/"
@@ -36,7 +36,7 @@ def parse_backup_key(key: str) -> BackupRef | None:
             int(t[:2]),
             int(t[2:4]),
             int(t[4:]),
-            tzinfo=timezone.utc,
+            tzinfo=UTC,
         )
     except ValueError:
         return None

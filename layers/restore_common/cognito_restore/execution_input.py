@@ -45,7 +45,7 @@ class RestoreRequest:
     preserve_old_sub: bool = False
 
     @classmethod
-    def parse(cls, value: Any) -> "RestoreRequest":
+    def parse(cls, value: Any) -> RestoreRequest:
         """The validated request; InvalidInput naming every problem otherwise."""
         if not isinstance(value, dict):
             raise InvalidInput('The input must be a JSON object such as {"user_pool_id": "us-east-1_AbCdEf123"}.')
@@ -75,7 +75,7 @@ class RestoreRequest:
             arn_map = validate_mapping(value.get("arn_map"))
         except InvalidInput as error:
             problems.append(str(error).rstrip("."))
-        if problems:
+        if problems or not isinstance(pool_id, str):
             raise InvalidInput("Invalid restore input: " + "; ".join(problems) + ".")
         return cls(
             user_pool_id=pool_id,

@@ -12,21 +12,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from cognito_restore.chunks import TIME_RESERVE_MS
 from cognito_restore.errors import CognitoThrottled
+from cognito_restore.observability import logger
 from cognito_restore.outcomes import PhaseOutcome
 from cognito_restore.pacing import Pacer
 from cognito_restore.phase import backup_parts, pool_id, record_phase, restore_one, work_store
 from cognito_restore.resources import group_request
+from cognito_restore.state import GroupsProgress, WithPool
 
 CHECKPOINT_EVERY = 100  # groups between saved progress points (20 s at 5/s: bounds the redo after a crash)
 EXISTS = frozenset({"GroupExistsException"})
 
 
-def restore_groups(state: dict[str, Any], context: Any, pacer: Pacer, cognito: Any) -> dict[str, Any]:
+def restore_groups(state: WithPool, context: LambdaContext, pacer: Pacer, cognito: Any) -> GroupsProgress:
     """Create the groups to create (backed up, and named only by memberships), resuming from saved progress.
 
-    Returns the phase's counts with done, offset (groups handled) and total."""
+    Returns the phase's counts, and done=False for a continuation."""
     store = work_store(state)
     finished = store.get_result("groups")
     groups = backup_parts(state).get("groups_to_create") or []
@@ -68,5 +72,6 @@ def restore_groups(state: dict[str, Any], context: Any, pacer: Pacer, cognito: A
     return _progress(outcome, len(groups), len(groups), done=True)
 
 
-def _progress(outcome: PhaseOutcome, offset: int, total: int, done: bool) -> dict[str, Any]:
-    return {**outcome.counts(), "done": done, "offset": offset, "total": total}
+def _progress(outcome: PhaseOutcome, offset: int, total: int, done: bool) -> GroupsProgress:
+    logger.info("Groups progress", extra={"offset": offset, "total": total, "done": done})
+    return {**outcome.counts(), "done": done}

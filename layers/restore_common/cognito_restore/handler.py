@@ -1,21 +1,54 @@
-"""The Powertools wrapping every phase handler gets (each function keeps its own Logger/Metrics/Tracer)."""
+"""The Powertools wrapping every phase handler gets, and the metrics of each phase."""
 
 from __future__ import annotations
 
+import functools
+import threading
+import time
 from collections.abc import Callable
-from typing import Any
+from typing import TypeVar
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
-Handler = Callable[[dict[str, Any], Any], Any]
+from cognito_restore.observability import logger, metrics, tracer
+
+EventT = TypeVar("EventT")
+ResultT = TypeVar("ResultT")
+
+# Adding a phase's own metrics and flushing them happen together: handlers running in threads of
+# one process (the offline emulator runs Map items so) share the metric set, and another thread's
+# flush must never leave this one with nothing to publish.
+_FLUSH = threading.Lock()
 
 
-def phase_handler(logger: Logger, metrics: Metrics, tracer: Tracer) -> Callable[[Handler], Handler]:
-    """Lambda context in logs (never the event: it may point at personal data), metrics flushed, traced."""
+def phase_handler(
+    phase: str,
+) -> Callable[[Callable[[EventT, LambdaContext], ResultT]], Callable[[EventT, LambdaContext], ResultT]]:
+    """Lambda context in logs (never the event: it may point at personal data), traced, and metrics:
+    PhaseSucceeded or PhaseFailed (count) and PhaseDuration (ms), dimension ``phase``."""
 
-    def decorate(handler: Handler) -> Handler:
-        wrapped = logger.inject_lambda_context(log_event=False, clear_state=True)(handler)
-        wrapped = tracer.capture_lambda_handler(capture_response=False)(wrapped)
-        return metrics.log_metrics(wrapped)
+    def decorate(handler: Callable[[EventT, LambdaContext], ResultT]) -> Callable[[EventT, LambdaContext], ResultT]:
+        traced = tracer.capture_lambda_handler(capture_response=False)(handler)
+        logged = logger.inject_lambda_context(log_event=False, clear_state=True)(traced)
+
+        @functools.wraps(handler)
+        def measured(event: EventT, context: LambdaContext) -> ResultT:
+            started = time.perf_counter()
+            outcome = "PhaseFailed"
+            try:
+                result: ResultT = logged(event, context)
+                outcome = "PhaseSucceeded"
+                return result
+            finally:
+                with _FLUSH:
+                    metrics.add_dimension(name="phase", value=phase)
+                    metrics.add_metric(name=outcome, unit=MetricUnit.Count, value=1)
+                    elapsed_ms = (time.perf_counter() - started) * 1000
+                    metrics.add_metric(name="PhaseDuration", unit=MetricUnit.Milliseconds, value=elapsed_ms)
+                    metrics.flush_metrics()
+                    metrics.clear_metrics()  # flush keeps them when POWERTOOLS_METRICS_DISABLED is set
+
+        return measured
 
     return decorate

@@ -11,12 +11,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from cognito_restore import aws
+from cognito_restore.aws_errors import error_code
 from cognito_restore.errors import ChunkLeaseHeld, ChunkLeaseLost, RestoreConflict, RestoreInProgress
 
 # DescribeExecution is eventually consistent: an owner claimed this recently and not found yet is
@@ -28,9 +29,10 @@ RUNNING_STATUSES = frozenset({"RUNNING", "PENDING_REDRIVE"})
 def execution_status(execution_arn: str) -> str | None:
     """The status of a restore execution, None when it does not exist (or no longer: 90 days)."""
     try:
-        return aws.client("stepfunctions").describe_execution(executionArn=execution_arn)["status"]
+        status: str = aws.client("stepfunctions").describe_execution(executionArn=execution_arn)["status"]
+        return status
     except ClientError as error:
-        if error.response["Error"]["Code"] == "ExecutionDoesNotExist":
+        if error_code(error) == "ExecutionDoesNotExist":
             return None
         raise
 
@@ -48,7 +50,7 @@ class LedgerEntry:
     options: dict[str, bool] | None = None
 
     @classmethod
-    def from_item(cls, item: dict[str, Any]) -> "LedgerEntry":
+    def from_item(cls, item: dict[str, Any]) -> LedgerEntry:
         return cls(
             restore_id=item["restore_id"]["S"],
             source_pool_id=item["source_pool_id"]["S"],
@@ -93,13 +95,13 @@ class Ledger:
                     "backup_bucket": {"S": backup_bucket},
                     "backup_key": {"S": backup_key},
                     "backup_version": {"S": backup_version},
-                    "opened_at": {"S": datetime.now(timezone.utc).isoformat()},
+                    "opened_at": {"S": datetime.now(UTC).isoformat()},
                     **({"options": {"M": {k: {"BOOL": v} for k, v in options.items()}}} if options else {}),
                 },
                 ConditionExpression="attribute_not_exists(restore_id)",
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            if error_code(error) != "ConditionalCheckFailedException":
                 raise
         entry = self.get(restore_id)
         assert entry is not None
@@ -154,7 +156,7 @@ class Ledger:
                 )
                 return
             except ClientError as error:
-                if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                if error_code(error) != "ConditionalCheckFailedException":
                     raise
         raise RestoreInProgress(f"Restore {restore_id} is being claimed by another execution; follow that one.")
 
@@ -170,7 +172,7 @@ class Ledger:
             )
             return new_pool_id
         except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            if error_code(error) != "ConditionalCheckFailedException":
                 raise
         entry = self.get(restore_id)
         if entry is None or entry.new_pool_id is None:
@@ -213,7 +215,7 @@ class ChunkLease:
                 ExpressionAttributeValues={":me": {"S": self.owner}, ":expires": {"N": str(self.expires_ms)}},
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            if error_code(error) != "ConditionalCheckFailedException":
                 raise
             raise ChunkLeaseHeld(
                 f"{self.kind} chunk {self.index} is held by an invocation that runs longer than this one; retry later."

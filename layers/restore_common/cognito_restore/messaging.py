@@ -20,6 +20,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from cognito_restore.aws_errors import error_code, error_message
+
 SMS_ROLE_ERRORS = frozenset({"InvalidSmsRoleTrustRelationshipException", "InvalidSmsRoleAccessPolicyException"})
 EMAIL_IDENTITY_ERROR = "InvalidEmailRoleAccessPolicyException"
 MAX_DEGRADATIONS = 4  # SMS, configuration set, SES identity: each can be left out once
@@ -80,8 +82,7 @@ class Applied:
 
 
 def _code_and_message(error: ClientError) -> tuple[str, str]:
-    detail = error.response.get("Error", {})
-    return detail.get("Code", "Unknown"), detail.get("Message", "")
+    return error_code(error), error_message(error)
 
 
 def without_sms(request: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from cognito_restore.state import PhaseCounts
+
 
 @dataclass
 class PhaseOutcome:
@@ -29,9 +31,9 @@ class PhaseOutcome:
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
-    def counts(self) -> dict[str, int]:
+    def counts(self) -> PhaseCounts:
         return {"restored": len(self.restored), "skipped": len(self.skipped), "failed": len(self.failed)}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "PhaseOutcome":
+    def from_dict(cls, data: dict[str, Any]) -> PhaseOutcome:
         return cls(**data)

@@ -8,60 +8,35 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from cognito_restore import aws
-from cognito_restore.errors import (
-    DATA_ERRORS,
-    AccessDenied,
-    CognitoThrottled,
-    NotRestorable,
-    ResourceTemporarilyUnavailable,
-)
+from cognito_restore.arn_map import ArnMapper
+from cognito_restore.aws_errors import describe_error, error_code, raise_if_throttled, raise_unless_caused_by_data
+from cognito_restore.errors import NotRestorable, ResourceTemporarilyUnavailable
 from cognito_restore.outcomes import PhaseOutcome
 from cognito_restore.resources import Request
+from cognito_restore.state import PhaseCounts, WithPlan, WithPool, WithRestore
 from cognito_restore.store import WorkStore
 
 
-def work_store(state: dict[str, Any]) -> WorkStore:
+def work_store(state: WithRestore) -> WorkStore:
     return WorkStore(bucket=os.environ["WORK_BUCKET"], restore_id=state["restore"]["restore_id"])
 
 
-def pool_id(state: dict[str, Any]) -> str:
+def pool_id(state: WithPool) -> str:
     return state["pool"]["id"]
 
 
-def backup_parts(state: dict[str, Any]) -> dict[str, Any]:
-    return work_store(state).get_json(state["plan"]["parts_key"])
+def arn_mapper(state: WithPool) -> ArnMapper:
+    """The ARN mapper of the restore into the new pool's Region: build it once per invocation."""
+    return ArnMapper.for_restore(state["restore"], state["pool"]["region"])
 
 
-def error_code(error: ClientError) -> str:
-    return error.response.get("Error", {}).get("Code", "Unknown")
+def backup_parts(state: WithPlan) -> dict[str, Any]:
+    """The backup's small sections as prepare_backup saved them (the backup's own JSON: untyped)."""
+    parts: dict[str, Any] = work_store(state).get_json(state["plan"]["parts_key"])
+    return parts
 
 
-def describe_error(error: ClientError) -> str:
-    return f"{error_code(error)}: {error.response.get('Error', {}).get('Message', '')}".strip()
-
-
-# Codes of a call the caller is not authorized to make (IAM), per service.
-ACCESS_DENIED_CODES = frozenset({"AccessDeniedException", "AccessDenied", "AuthorizationError"})
-
-
-def raise_if_throttled(error: ClientError) -> None:
-    """SDK retries are spent: let Step Functions retry the whole (idempotent) task with jitter.
-    A missing permission fails the phase (its message names the action), never one item."""
-    if aws.is_throttling(error):
-        raise CognitoThrottled(f"Cognito still throttling after SDK retries ({error_code(error)})") from None
-    if error_code(error) in ACCESS_DENIED_CODES:
-        raise AccessDenied(describe_error(error)) from None
-
-
-def raise_unless_caused_by_data(error: ClientError) -> None:
-    """Only a refusal caused by the backed-up item is reported as not restorable; any other (pool gone,
-    access denied, internal error) fails the phase, which the state machine retries or a redrive re-runs."""
-    if error_code(error) not in DATA_ERRORS:
-        raise error
-
-
-def record_phase(state: dict[str, Any], phase: str, outcome: PhaseOutcome) -> dict[str, Any]:
+def record_phase(state: WithRestore, phase: str, outcome: PhaseOutcome) -> PhaseCounts:
     """Save the phase outcome for the report; returns only counts for the state."""
     work_store(state).put_result(phase, outcome.to_dict())
     return outcome.counts()
@@ -119,14 +94,14 @@ def restore_one(
 
 
 def restore_single(
-    state: dict[str, Any],
+    state: WithPlan,
     category: str,
     section: str,
     build: Callable[[dict[str, Any]], Request],
     apply: Callable[..., Any],
     label: Callable[[dict[str, Any]], str],
     transient_codes: frozenset[str] = frozenset(),
-) -> dict[str, Any]:
+) -> PhaseCounts:
     """Restore one optional backup section (UI customization, risk configuration, WAF). An error
     in ``transient_codes`` (AWS says retry later) fails the task for Step Functions to retry."""
     outcome = PhaseOutcome(category)

@@ -19,7 +19,8 @@ from typing import IO, Any, Protocol
 
 from cognito_restore.backup import BackupParts, read_backup
 from cognito_restore.errors import BackupInvalid, InvalidInput
-from cognito_restore.users import UserModel, UserPlan, UserProblem, plan_user
+from cognito_restore.state import PlannedCounts, PreparedPlan
+from cognito_restore.users import UserModel, UserProblem, plan_user
 
 PROBLEM_CHUNK_SIZE = 5000
 MEMBERSHIP_ONLY_GROUP_NOTE = (
@@ -62,7 +63,7 @@ class _ChunkWriter:
         index = len(self.manifest)
         name = f"{self.kind}/chunk-{index:06d}.json"
         key = self.sink.put_json(self.sink.chunk_key(name) if self.expiring else self.sink.key(name), self.buffer)
-        self.manifest.append({"kind": self.kind, "index": index, "key": key, "count": len(self.buffer)})
+        self.manifest.append({"index": index, "key": key, "count": len(self.buffer)})
         self.buffer = []
 
     def finish(self) -> str:
@@ -74,21 +75,28 @@ class _ChunkWriter:
 class PreparedBackup:
     """What the later phases need; only pointers and counts go into Step Functions state."""
 
-    pool_name: str
-    source_pool_id: str
     backup_timestamp: str | None
-    username_mode: str
     parts_key: str
     users_manifest_key: str
     problems_manifest_key: str
     user_chunks: int
     counts: dict[str, int]
-    planned: dict[str, int]
+    planned: PlannedCounts
     status_counts: dict[str, int]
     password_policy: dict[str, Any]  # for the random passwords of the user chunks (no secret)
 
-    def to_state(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+    def to_state(self) -> PreparedPlan:
+        return PreparedPlan(
+            backup_timestamp=self.backup_timestamp,
+            parts_key=self.parts_key,
+            users_manifest_key=self.users_manifest_key,
+            problems_manifest_key=self.problems_manifest_key,
+            user_chunks=self.user_chunks,
+            counts=self.counts,
+            planned=self.planned,
+            status_counts=self.status_counts,
+            password_policy=self.password_policy,
+        )
 
 
 class _Index:
@@ -177,10 +185,7 @@ def _prepare(
     counts = _backup_counts(parts, groups_to_create)
     config = parts.config
     return PreparedBackup(
-        pool_name=config["Name"],
-        source_pool_id=parts.pool_id,
         backup_timestamp=parts.get("timestamp"),
-        username_mode="attribute" if config.get("UsernameAttributes") else "username",
         parts_key=parts_key,
         users_manifest_key=users_manifest,
         problems_manifest_key=problems_manifest,
@@ -227,7 +232,8 @@ class _UserPlanner:
     def on_user(self, raw: Any) -> None:
         if self.model is None:
             if self.spill is None:
-                self.spill = tempfile.TemporaryFile("w+", dir=os.path.dirname(self.index.path))
+                # Open across calls (on_user, then drain_spill closes it): no with-block can span them.
+                self.spill = tempfile.TemporaryFile("w+", dir=os.path.dirname(self.index.path))  # noqa: SIM115
             self.spill.write(json.dumps(raw) + "\n")
             return
         self._plan(raw)

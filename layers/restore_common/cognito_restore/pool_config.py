@@ -81,7 +81,6 @@ class PoolRequest:
 
     request: dict[str, Any]
     mfa_configuration: str
-    lambda_config: dict[str, Any] = field(default_factory=dict)
     left_out: list[dict[str, str]] = field(default_factory=list)
 
 
@@ -205,8 +204,7 @@ def create_user_pool_request(
 
     # MFA factors live in SetUserPoolMfaConfig (not in the backup): create with MFA off, set after.
     mfa = config.get("MfaConfiguration") or "OFF"
-    lambda_config = {k: v for k, v in (config.get("LambdaConfig") or {}).items() if v}
-    return PoolRequest(request=request, mfa_configuration=mfa, lambda_config=lambda_config, left_out=left_out)
+    return PoolRequest(request=request, mfa_configuration=mfa, left_out=left_out)
 
 
 @dataclass

@@ -10,6 +10,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from cognito_restore.state import CategoryCounts, Domain, Pool
+
 CATEGORIES = (
     "pool_configuration",
     "resource_servers",
@@ -57,7 +59,7 @@ class CategoryReport:
     failed: list[dict[str, str]] = field(default_factory=list)
     notes: list[dict[str, str]] = field(default_factory=list)
 
-    def counts(self) -> dict[str, int]:
+    def counts(self) -> CategoryCounts:
         return {
             "backup": self.backup,
             "restored": self.restored,
@@ -80,12 +82,12 @@ class Report:
     source_pool_id: str
     backup: dict[str, Any]
     dry_run: bool
-    new_pool: dict[str, Any] | None = None
+    new_pool: Pool | None = None
     categories: dict[str, CategoryReport] = field(default_factory=lambda: {c: CategoryReport() for c in CATEGORIES})
     manual_steps: list[str] = field(default_factory=list)
     verification: dict[str, dict[str, Any]] = field(default_factory=dict)
     client_ids: list[dict[str, Any]] = field(default_factory=list)
-    domain: dict[str, Any] | None = None
+    domain: Domain | None = None
     throttled_calls: int = 0
     unlinked_users: int = 0
     api_calls: dict[str, int] = field(default_factory=dict)
@@ -121,7 +123,7 @@ class Report:
         entry = {"item": problem["item"], "reason": problem["reason"]}
         (report.failed if problem["outcome"] == "failed" else report.skipped).append(entry)
 
-    def counts(self) -> dict[str, dict[str, int]]:
+    def counts(self) -> dict[str, CategoryCounts]:
         return {name: c.counts() for name, c in self.categories.items()}
 
     def summary(self) -> dict[str, str]:
@@ -165,7 +167,7 @@ class Report:
         if not self.new_pool:
             return {}
         pool_id, region = self.new_pool["id"], self.new_pool["region"]
-        domain = (self.domain or {}).get("url", "").removeprefix("https://")
+        domain = (self.domain.get("url", "") if self.domain else "").removeprefix("https://")
         configs = {}
         for client in self.client_ids:
             if not client.get("new_client_id"):

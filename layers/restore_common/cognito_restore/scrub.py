@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from collections.abc import Mapping
+
+from cognito_restore.aws_errors import states_error
 
 _EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"\+\d[\d ()-]{6,}\d")
@@ -33,6 +35,7 @@ def cause_text(cause: str) -> str:
     return cause
 
 
-def failure_summary(error: dict[str, Any]) -> tuple[str, str]:
+def failure_summary(error: Mapping[str, object]) -> tuple[str, str]:
     """(error name, scrubbed cause) of a Step Functions error object {Error, Cause}."""
-    return str(error.get("Error", "Unknown")), scrub(cause_text(str(error.get("Cause", ""))))
+    name, cause = states_error(error)
+    return name, scrub(cause_text(cause))

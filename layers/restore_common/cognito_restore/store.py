@@ -13,6 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from cognito_restore import aws
+from cognito_restore.aws_errors import NOT_FOUND_CODES, error_code
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class WorkStore:
         try:
             return self.get_json(key)
         except ClientError as error:
-            if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
+            if error_code(error) in NOT_FOUND_CODES:
                 return None
             raise
 

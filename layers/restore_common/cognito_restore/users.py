@@ -72,7 +72,7 @@ class UserModel:
     old_sub_attribute: str | None = None  # "custom:<name>" when the operator keeps old subs
 
     @classmethod
-    def from_pool_config(cls, config: dict[str, Any], old_sub_attribute: str | None = None) -> "UserModel":
+    def from_pool_config(cls, config: dict[str, Any], old_sub_attribute: str | None = None) -> UserModel:
         declared = set(STANDARD_ATTRIBUTES)
         immutable = set()
         for attribute in config.get("SchemaAttributes") or []:
@@ -117,7 +117,7 @@ class UserPlan:
         return asdict(self)
 
     @classmethod
-    def from_item(cls, item: dict[str, Any]) -> "UserPlan":
+    def from_item(cls, item: dict[str, Any]) -> UserPlan:
         return cls(**item)
 
 

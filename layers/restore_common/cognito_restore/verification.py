@@ -15,8 +15,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from cognito_restore import aws
+from cognito_restore.aws_errors import raise_if_throttled
 from cognito_restore.errors import DATA_ERRORS
-from cognito_restore.phase import raise_if_throttled
 
 # ListUsers / ListUsersInGroup return at most 60 per page and paginate by token, so one task lists
 # sequentially: ~5 pages/s at ~200 ms a call (the UserList quota, 30 RPS, is not the bound).

@@ -1,0 +1,19 @@
+"""The Powertools Logger, Metrics and Tracer of every function, created once (handlers import them).
+
+Service name, namespace and log level come from the template's Globals (POWERTOOLS_SERVICE_NAME,
+POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_LOG_LEVEL). Metrics go out as CloudWatch embedded metric
+format in the function's logs: no extra IAM permission. Dimensions and log keys carry names of
+phases and counts only, never user data.
+"""
+
+from __future__ import annotations
+
+import os
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+DEFAULT_NAMESPACE = "CognitoDrRestore"  # the template's POWERTOOLS_METRICS_NAMESPACE, for runs outside Lambda
+
+logger = Logger()
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_NAMESPACE)
+tracer = Tracer()

@@ -1,0 +1,344 @@
+"""The state contract of the restore workflow: the execution state and each task's event and result.
+
+Derived from statemachine/restore.asl.json (what each state passes to its task and keeps of the
+result) and from the handlers (functions/*/app.py), which are typed with these. The state only
+grows: each phase returns the state it was given plus its own entry, so each phase's state type
+extends the previous one. Only pointers (S3 keys) and counts travel here, never user data.
+
+tests/workflow/test_state_contract.py runs real executions and checks every state, every task
+event and every task result against these types (every required key present, no unknown key), so
+the contract cannot drift from the ASL silently.
+"""
+
+# No `from __future__ import annotations` here: TypedDict learns which keys are NotRequired from the
+# evaluated annotations (__required_keys__ / __optional_keys__, read by the contract test).
+from typing import Any, Literal, NotRequired, TypedDict
+
+# ---------------------------------------------------------------- entries of the state
+
+
+class ExecutionInput(TypedDict):
+    """What an execution is started with (README "Start a restore"); find_backup validates it."""
+
+    user_pool_id: str
+    backup_key: NotRequired[str]
+    dry_run: NotRequired[bool]
+    restore_id: NotRequired[str]
+    arn_map: NotRequired[dict[str, str] | str]  # an object, or its JSON text
+    keep_client_secrets: NotRequired[bool]
+    preserve_old_sub: NotRequired[bool]
+
+
+class Restore(TypedDict):
+    """The validated input, bound to its backup in the ledger (find_backup)."""
+
+    restore_id: str
+    source_pool_id: str
+    dry_run: bool
+    keep_client_secrets: bool
+    preserve_old_sub: bool
+    arn_map: dict[str, str]
+    backup_bucket: str
+    backup_key: str
+    backup_version: str  # "version:<id>" or "etag:<etag>": the very object the restore id names
+
+
+class PlannedCounts(TypedDict):
+    users: int
+    memberships: int
+
+
+class PreparedPlan(TypedDict):
+    """What preparing the backup found and wrote (plan.PreparedBackup)."""
+
+    backup_timestamp: str | None
+    parts_key: str  # the backup's small sections (S3)
+    users_manifest_key: str  # the user chunk files: the users Map's items (S3)
+    problems_manifest_key: str
+    user_chunks: int
+    counts: dict[str, int]  # items of the backup per report category
+    planned: PlannedCounts
+    status_counts: dict[str, int]  # planned users per backed-up UserStatus
+    password_policy: dict[str, Any]  # the pool's, for the random passwords (no secret)
+
+
+class Plan(PreparedPlan):
+    work_bucket: str
+    map_concurrency: int
+
+
+class Pool(TypedDict):
+    """The new user pool (create_pool)."""
+
+    id: str
+    arn: str
+    name: str
+    region: str
+
+
+class PhaseCounts(TypedDict):
+    """A phase's entry in the state (its items are in its result file, results/<phase>.json)."""
+
+    restored: int
+    skipped: int
+    failed: int
+
+
+class Clients(PhaseCounts):
+    ids: dict[str, str]  # client name -> new client id (for the "pool ready" alert)
+
+
+class GroupsProgress(PhaseCounts):
+    done: bool  # False: a continuation, the "Groups restored?" loop calls the task again
+
+
+DomainStatus = Literal["NONE", "CREATING", "UPDATING", "DELETING", "ACTIVE", "FAILED"]  # NONE: no domain
+
+
+class Domain(TypedDict):
+    name: str  # "none" when the backup has no prefix domain
+    status: DomainStatus
+    checks: int
+    max_checks: int
+    url: NotRequired[str]  # the hosted UI, when a prefix domain was created
+    outcome: NotRequired[Literal["FAILED", "NOT_READY_IN_TIME"]]  # set by the "Domain failed / not ready" Pass states
+
+
+class CategoryCounts(TypedDict):
+    backup: int
+    restored: int
+    skipped: int
+    failed: int
+
+
+class ReportPointer(TypedDict):
+    """Where the report is, and the little the alerts quote of it (verify_restore)."""
+
+    markdown_key: str
+    location: str  # s3:// URL of the JSON report
+    counts: dict[str, CategoryCounts]
+    summary: dict[str, str]
+    manual_steps: list[str]
+    subject: str  # the "restore complete" alert's subject (says when items were not restorable)
+
+
+class StepError(TypedDict):
+    """A Catch's error output (ResultPath $.error)."""
+
+    Error: str
+    Cause: str
+
+
+class Failure(TypedDict):
+    """Kept by "Record failure"; a redrive restarts "Restore failed" with it."""
+
+    phase: str
+    at_redrive: int
+    error: StepError
+
+
+class Resumed(TypedDict):
+    resume_at: str
+
+
+# ---------------------------------------------------------------- the state, phase by phase
+
+
+class WithRestore(TypedDict):
+    """The least a layer helper needs to find the restore's work store."""
+
+    restore: Restore
+
+
+class WithPlan(WithRestore):
+    plan: Plan
+
+
+class WithPool(WithPlan):
+    pool: Pool
+
+
+class Started(TypedDict):
+    """After "Find latest backup". A redrive resumes at the failed phase with the failure keys kept."""
+
+    restore: Restore
+    error: NotRequired[StepError]
+    failure: NotRequired[Failure]
+    resumed: NotRequired[Resumed]
+    alert_error: NotRequired[StepError]  # the failure alert itself failed (its fallback was sent)
+
+
+class Prepared(Started):
+    plan: Plan
+
+
+class PoolCreated(Prepared):
+    pool: Pool
+
+
+class ResourceServersRestored(PoolCreated):
+    resource_servers: PhaseCounts
+
+
+class IdentityProvidersRestored(ResourceServersRestored):
+    identity_providers: PhaseCounts
+
+
+class ClientsRestored(IdentityProvidersRestored):
+    clients: Clients
+
+
+class GroupsRestoring(ClientsRestored):
+    groups: NotRequired[GroupsProgress]  # present from the second turn of the loop
+
+
+class GroupsRestored(ClientsRestored):
+    groups: GroupsProgress
+
+
+class DomainCreated(GroupsRestored):
+    domain: Domain
+
+
+class TriggersAttached(DomainCreated):
+    lambda_triggers: PhaseCounts
+
+
+class UiCustomized(TriggersAttached):
+    ui_customization: PhaseCounts
+
+
+class ThreatProtectionApplied(UiCustomized):
+    threat_protection: PhaseCounts
+
+
+class WafAssociated(ThreatProtectionApplied):
+    waf: PhaseCounts
+
+
+class ToVerify(Prepared):
+    """What "Verify restored pool" gets (every phase's entry) and "Write dry-run report" (no phase ran)."""
+
+    pool: NotRequired[Pool]
+    resource_servers: NotRequired[PhaseCounts]
+    identity_providers: NotRequired[PhaseCounts]
+    clients: NotRequired[Clients]
+    groups: NotRequired[GroupsProgress]
+    domain: NotRequired[Domain]
+    lambda_triggers: NotRequired[PhaseCounts]
+    ui_customization: NotRequired[PhaseCounts]
+    threat_protection: NotRequired[PhaseCounts]
+    waf: NotRequired[PhaseCounts]
+
+
+class Verified(ToVerify):
+    report: ReportPointer
+
+
+class RestoreState(TypedDict):
+    """Any state the execution holds, at any state of the machine (every key optional).
+
+    Before "Find latest backup" has run (or when it failed) it is the execution input: the
+    failure path then sees the input's keys."""
+
+    restore: NotRequired[Restore]
+    plan: NotRequired[Plan]
+    pool: NotRequired[Pool]
+    resource_servers: NotRequired[PhaseCounts]
+    identity_providers: NotRequired[PhaseCounts]
+    clients: NotRequired[Clients]
+    groups: NotRequired[GroupsProgress]
+    domain: NotRequired[Domain]
+    lambda_triggers: NotRequired[PhaseCounts]
+    ui_customization: NotRequired[PhaseCounts]
+    threat_protection: NotRequired[PhaseCounts]
+    waf: NotRequired[PhaseCounts]
+    report: NotRequired[ReportPointer]
+    error: NotRequired[StepError]
+    failure: NotRequired[Failure]
+    resumed: NotRequired[Resumed]
+    alert_error: NotRequired[StepError]
+    # the execution input, while no phase has replaced it
+    user_pool_id: NotRequired[str]
+    backup_key: NotRequired[str]
+    dry_run: NotRequired[bool]
+    restore_id: NotRequired[str]
+    arn_map: NotRequired[dict[str, str] | str]
+    keep_client_secrets: NotRequired[bool]
+    preserve_old_sub: NotRequired[bool]
+
+
+class RestoreResult(TypedDict):
+    """The execution's output ("Restore result" / "Dry run result")."""
+
+    restore_id: str
+    dry_run: bool
+    source_user_pool_id: str
+    new_user_pool_id: NotRequired[str]  # not for a dry run
+    counts: dict[str, CategoryCounts]
+    report: str  # s3:// URL of the JSON report
+
+
+# ---------------------------------------------------------------- task events and results
+
+
+class PhaseEvent[StateT](TypedDict):
+    """The Payload of a phase task: {"state.$": "$"}."""
+
+    state: StateT
+
+
+class FindBackupEvent(TypedDict):
+    input: ExecutionInput  # as started: not validated yet ($$.Execution.Input)
+    execution_arn: str  # the execution that claims the restore in the ledger
+
+
+class ChunkItem(TypedDict):
+    """A row of the users manifest: one item of the users Map."""
+
+    index: int
+    key: str  # the chunk file (S3)
+    count: int  # users in it
+
+
+class ChunkProgress(TypedDict):
+    """What "Restore user chunk" keeps of its task's result (ResultPath $.progress)."""
+
+    done: bool
+
+
+class UserChunkEvent(TypedDict):
+    """The Map's ItemSelector, and the progress of the previous turn on a continuation."""
+
+    chunk: ChunkItem
+    restore: Restore
+    pool: Pool
+    plan: Plan
+    progress: NotRequired[ChunkProgress]
+
+
+class ChunkSummary(TypedDict):
+    """A chunk task's result (its users' outcomes are in the chunk's result file)."""
+
+    done: bool  # False: a continuation, the "Chunk finished?" loop calls the task again
+
+
+class AlertFailureEvent(TypedDict):
+    state: RestoreState
+    failed_phase: str
+    execution_arn: str
+
+
+class FailRestoreEvent(TypedDict):
+    failure: Failure
+    redrive_count: int
+    state: RestoreState
+    execution_arn: str
+
+
+class StartRestoreResult(TypedDict):
+    """What the manual trigger function returns to the operator who invoked it."""
+
+    execution_arn: str
+    execution_name: str
+    restore_id: str | None  # None: derived from the backup object by "Find latest backup"
