@@ -261,7 +261,7 @@ def test_a_stale_chunk_invocation_stops_when_a_newer_one_takes_the_chunk_over(
     stack.on_invoke(None)
 
     assert result.status == "SUCCEEDED", (result.error, result.cause)
-    assert stale["newer"]["done"] is True and stale["newer"]["restored"] == 50
+    assert stale["newer"]["done"] is True  # its counts are in the chunk result file, checked below
     assert any("RestoreUsersFunction raised ChunkLeaseLost" in r.getMessage() for r in caplog.records)
     assert stale["creates"] == 15 and stale["retried"]
     assert writes_after_overtaking == []  # the stale invocation wrote no progress and no result
