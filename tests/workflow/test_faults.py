@@ -20,7 +20,7 @@ from moto.core.exceptions import JsonRESTError, ServiceException
 from moto.sns.models import SNSBackend
 
 from tests.workflow.conftest import SourceBackup, make_backup
-from tools.emulator import LambdaCrash, RestoreStack
+from tools.emulation import LambdaCrash, RestoreStack
 from tools.sample_pool import SamplePoolSpec
 
 ADMIN_OPERATIONS = (
