@@ -14,7 +14,7 @@ import json
 import os
 import threading
 import warnings
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -24,6 +24,7 @@ import ijson
 from rich.console import Console
 
 from tools.emulation import RestoreStack
+from tools.execution_input import RestoreRequest
 from tools.progress import PhaseWatcher, render_summary
 from tools.sample_pool import SamplePoolSpec, backup_key, build_source_pool, export_backup, write_backup
 
@@ -41,7 +42,7 @@ def _backup_pool_id(path: Path) -> str:
 
 def _upload_backup(stack: RestoreStack, path: Path) -> tuple[str, str]:
     pool_id = _backup_pool_id(path)
-    key = backup_key(pool_id, datetime.now(timezone.utc))
+    key = backup_key(pool_id, datetime.now(UTC))
     stack.client("s3").upload_file(str(path), stack.outputs["BackupBucketName"], key)
     return pool_id, key
 
@@ -104,13 +105,13 @@ def main(
             )
             backup = export_backup(cognito_source, pool.pool_id)
             key = write_backup(
-                stack.client("s3"), stack.outputs["BackupBucketName"], backup, datetime.now(timezone.utc)
+                stack.client("s3"), stack.outputs["BackupBucketName"], backup, datetime.now(UTC)
             )
             pool_id = pool.pool_id
             console.print(
                 f"Source pool {pool_id}: {users} users, {groups} groups, {len(pool.client_ids)} app clients; backup at {key}"
             )
-        execution = stack.start({"user_pool_id": pool_id, "dry_run": dry_run})
+        execution = stack.start(RestoreRequest.parse({"user_pool_id": pool_id, "dry_run": dry_run}).to_input())
         console.print(f"Execution {execution.rsplit(':', 1)[-1]}")
         outcome: dict = {}
         waiter = threading.Thread(target=lambda: outcome.update(result=stack.wait(execution)), daemon=True)

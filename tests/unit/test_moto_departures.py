@@ -20,7 +20,6 @@ import hmac
 import io
 import json
 import re
-import textwrap
 import threading
 import uuid
 import zipfile
@@ -892,6 +891,26 @@ ASL_DEPARTURES = [
         Run("FAILED", "States.Runtime"),
     ),
     AslDeparture(
+        "Catch on States.ALL of a States.Runtime failure",
+        {
+            "StartAt": "Read",
+            "States": {
+                "Read": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::aws-sdk:s3:listBuckets",
+                    "Parameters": {},
+                    "ResultSelector": {"missing.$": "$.NoSuchField"},  # States.Runtime
+                    "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Caught"}],
+                    "End": True,
+                },
+                "Caught": {"Type": "Pass", "Result": {"caught": True}, "End": True},
+            },
+        },
+        {},
+        Run("SUCCEEDED", None, {"caught": True}),
+        Run("FAILED", "States.Runtime"),
+    ),
+    AslDeparture(
         "$$.Execution.RedriveCount in the context object",
         {
             "StartAt": "Count",
@@ -986,23 +1005,78 @@ def test_plain_moto_has_no_redrive_execution() -> None:
     assert corrections.redrive_counts == {redriven.arn.rsplit(":", 1)[1]: 1}
 
 
-# ============================================================================ Lambda
+# ============================================================================ Lambda, IAM, EventBridge
 
 HANDLER = """\
+import boto3
+
+
 def lambda_handler(event, context):
     if event.get("fail"):
         raise ValueError("asked to fail")
+    if event.get("bucket"):  # a call its role does not allow: the role has no S3 permission
+        boto3.client("s3").list_objects_v2(Bucket=event["bucket"])
     return {"echo": event, "function": context.function_name}
 """
 
+TINY_TEMPLATE = """\
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  EchoFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: echo/
+      Handler: app.lambda_handler
+      Runtime: python3.13
+  AlertTopic:
+    Type: AWS::SNS::Topic
+  AlertTopicPolicy:
+    Type: AWS::SNS::TopicPolicy
+    Properties:
+      Topics: [!Ref AlertTopic]
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: { Service: events.amazonaws.com }
+            Action: sns:Publish
+            Resource: !Ref AlertTopic
+            Condition: { ArnEquals: { aws:SourceArn: !GetAtt FailedRule.Arn } }
+  FailedRule:
+    Type: AWS::Events::Rule
+    Properties:
+      EventPattern:
+        source: [aws.states]
+        detail-type: [Step Functions Execution Status Change]
+        detail: { status: [FAILED] }
+      Targets: [{ Arn: !Ref AlertTopic, Id: alert }]
+  FlowStateMachine:
+    Type: AWS::Serverless::StateMachine
+    Properties:
+      Definition: { StartAt: Boom, States: { Boom: { Type: Fail, Error: Boom } } }
+      Policies: []
+"""
 
-def test_plain_moto_does_not_run_the_handler_in_process(tmp_path: Path) -> None:
+
+@pytest.fixture
+def tiny_stack(tmp_path: Path) -> Path:
+    (tmp_path / "echo").mkdir()
+    (tmp_path / "echo" / "app.py").write_text(HANDLER, encoding="utf-8")
+    (tmp_path / "template.yaml").write_text(TINY_TEMPLATE, encoding="utf-8")
+    return tmp_path
+
+
+def _zip(source: str) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("app.py", source)
+    return buf.getvalue()
+
+
+def test_plain_moto_does_not_run_the_handler_in_process(tiny_stack: Path) -> None:
     """moto runs a function in a Docker container: without Docker (CI, this machine) every
     invocation fails, so no Lambda task of the workflow could run. The emulation calls the real
     handler in-process with Lambda's error payload for an exception."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("app.py", HANDLER)
     with mock_aws():
         role = boto3.client("iam", region_name=REGION).create_role(RoleName="r", AssumeRolePolicyDocument="{}")
         aws_lambda = boto3.client("lambda", region_name=REGION)
@@ -1011,7 +1085,7 @@ def test_plain_moto_does_not_run_the_handler_in_process(tmp_path: Path) -> None:
             Runtime="python3.13",
             Role=role["Role"]["Arn"],
             Handler="app.lambda_handler",
-            Code={"ZipFile": buf.getvalue()},
+            Code={"ZipFile": _zip(HANDLER)},
         )
         response = aws_lambda.invoke(FunctionName="echo", Payload=json.dumps({"n": 1}))
         payload = response["Payload"].read()
@@ -1019,24 +1093,7 @@ def test_plain_moto_does_not_run_the_handler_in_process(tmp_path: Path) -> None:
         pytest.skip("Docker is available here: moto ran the function in a container")
     assert b"docker" in payload.lower()
 
-    (tmp_path / "echo").mkdir()
-    (tmp_path / "echo" / "app.py").write_text(HANDLER, encoding="utf-8")
-    (tmp_path / "template.yaml").write_text(
-        textwrap.dedent(
-            """\
-            Transform: AWS::Serverless-2016-10-31
-            Resources:
-              EchoFunction:
-                Type: AWS::Serverless::Function
-                Properties:
-                  CodeUri: echo/
-                  Handler: app.lambda_handler
-                  Runtime: python3.13
-            """
-        ),
-        encoding="utf-8",
-    )
-    with RestoreStack(tmp_path) as stack:
+    with RestoreStack(tiny_stack) as stack:
         name = stack.function_name("EchoFunction")
         response = stack.client("lambda").invoke(FunctionName=name, Payload=json.dumps({"n": 1}))
         assert "FunctionError" not in response
@@ -1045,3 +1102,66 @@ def test_plain_moto_does_not_run_the_handler_in_process(tmp_path: Path) -> None:
         assert "FunctionError" in response  # "Unhandled" on AWS; moto labels every function error "Handled"
         error = json.loads(response["Payload"].read())
         assert (error["errorType"], error["errorMessage"]) == ("ValueError", "asked to fail")
+
+
+def test_plain_moto_does_not_evaluate_iam(tiny_stack: Path) -> None:
+    """A role with no S3 permission lists a bucket: moto lets it (it checks no policy by default);
+    AWS refuses, and so does the emulation for a handler whose deployed role lacks the permission."""
+    with mock_aws():
+        iam = boto3.client("iam", region_name=REGION)
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": "sts:AssumeRole"}],
+        }
+        role = iam.create_role(RoleName="no-s3", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        boto3.client("s3", region_name=REGION).create_bucket(Bucket="some-bucket")
+        credentials = boto3.client("sts", region_name=REGION).assume_role(RoleArn=role, RoleSessionName="probe")[
+            "Credentials"
+        ]
+        as_role = boto3.client(
+            "s3",
+            region_name=REGION,
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+        )
+        assert as_role.list_objects_v2(Bucket="some-bucket")["KeyCount"] == 0  # allowed
+
+    with RestoreStack(tiny_stack) as stack:
+        stack.client("s3").create_bucket(Bucket="some-bucket")
+        response = stack.client("lambda").invoke(
+            FunctionName=stack.function_name("EchoFunction"), Payload=json.dumps({"bucket": "some-bucket"})
+        )
+        error = json.loads(response["Payload"].read())
+    assert error["errorType"] == "AccessDenied", error  # S3's access-denied error, raised from the handler
+    assert "s3:ListBucket" in error["errorMessage"], error
+
+
+def test_plain_moto_emits_no_step_functions_events(tiny_stack: Path) -> None:
+    """On AWS an execution's end is an EventBridge event ("Step Functions Execution Status Change")
+    that rules route, e.g. to the alert topic; moto's Step Functions emits none. The rule and its
+    target work in plain moto (a put event of the same shape arrives); the execution's does not."""
+    pattern = {"detail-type": ["Step Functions Execution Status Change"]}
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        sqs = boto3.client("sqs", region_name=REGION)
+        url = sqs.create_queue(QueueName="events")["QueueUrl"]
+        queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events = boto3.client("events", region_name=REGION)
+        events.put_rule(Name="ended", EventPattern=json.dumps(pattern))
+        events.put_targets(Rule="ended", Targets=[{"Id": "q", "Arn": queue}])
+        events.put_events(
+            Entries=[{"Source": "control", "DetailType": pattern["detail-type"][0], "Detail": json.dumps({})}]
+        )
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        asl = {"StartAt": "Boom", "States": {"Boom": {"Type": "Fail", "Error": "Boom"}}}
+        assert _plain_run(sfn, asl, {}).status == "FAILED"
+        received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        assert [json.loads(m["Body"])["source"] for m in received] == ["control"]  # none from the execution
+
+    with RestoreStack(tiny_stack) as stack:
+        result = stack.run({}, state_machine="FlowStateMachine", timeout=30)
+        assert result.status == "FAILED"
+        [alert] = stack.alerts("AlertTopic")
+    event = json.loads(alert["message"])
+    assert (event["source"], event["detail-type"]) == ("aws.states", "Step Functions Execution Status Change")
+    assert (event["detail"]["status"], event["detail"]["executionArn"]) == ("FAILED", result.arn)

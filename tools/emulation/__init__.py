@@ -23,8 +23,10 @@ One module per concern (the patches target moto 5.2.5's internals; ``pyproject.t
   joinable executions, redrive, ``ExecutionResult``;
 * ``extensions.py``: the hooks an extension gets (start, deployed, invocation, execution_ended,
   redriven, stop);
+* ``iam.py``: IAM enforcement, an extension (also read by the IAM gates);
+* ``eventbridge.py``: the template's EventBridge rules for ended executions, an extension;
 * ``cognito/``: strict Cognito (``rules.py``: what Cognito refuses; ``features.py``: what moto
-  lacks; ``messaging.py``: SMS role and SES checks), the first extension;
+  lacks; ``messaging.py``: SMS role and SES checks), an extension;
 * ``errors.py``: ``EmulatorError``, ``LambdaCrash``.
 """
 

@@ -15,8 +15,9 @@ which order; ``RestoreStack._install()`` calls the hooks. The order of a stack's
    before a redrive starts;
 5. on exit, ``stop()`` of each extension, in reverse order, before moto's mock stops.
 
-Strict Cognito (``tools/emulation/cognito``) is the first extension: ``strict_cognito=False`` leaves
-it out.
+Today's extensions, in order: IAM enforcement (``iam.py``; ``enforce_iam=False`` leaves it out), the
+template's EventBridge rules (``eventbridge.py``), strict Cognito (``cognito/``; ``strict_cognito=False``
+leaves it out).
 """
 
 from __future__ import annotations

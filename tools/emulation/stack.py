@@ -14,7 +14,9 @@ patches are process-wide. While it is active:
   environment (``lambda_runtime.py``);
 * every Lambda invocation is dispatched in-process to the real handler (``lambda_runtime.py``);
 * moto's Step Functions interpreter is corrected and made instant (``stepfunctions.py``);
-* the extensions run (``extensions.py``; strict Cognito, ``cognito/``, unless ``strict_cognito=False``);
+* the extensions run (``extensions.py``): IAM enforcement (``iam.py``, unless ``enforce_iam=False``),
+  the template's EventBridge rules (``eventbridge.py``), strict Cognito (``cognito/``, unless
+  ``strict_cognito=False``);
 * ``boto3`` client/resource creation is serialised with a lock: the interpreter and the
   handlers create clients from the default session in many threads at once, which boto3
   does not support (it does not happen on AWS, where every invocation has its own process).
@@ -72,14 +74,16 @@ class RestoreStack:
     ``stack_name`` feeds ``AWS::StackName`` and the generated physical names
     (``<stack>-<LogicalId>-<SUFFIX>``, deterministic); ``moto_logs=True`` keeps moto's
     interpreter logs; ``strict_cognito=False`` leaves moto's Cognito as lenient as it is
-    (default: ``tools/emulation/cognito`` is installed while the stack is active). Attributes
+    (default: ``tools/emulation/cognito`` is installed while the stack is active);
+    ``enforce_iam=False`` leaves IAM unchecked (default: ``tools/emulation/iam.py``). Attributes
     once entered:
     ``outputs`` (template Outputs resolved), ``resources`` (logical id -> physical id, as
     ``Ref`` would give), ``region``, ``account_id``, ``invocations`` ((function logical id,
     seconds) in call order), ``waits`` (seconds requested by Wait states) and
     ``retry_sleeps`` (back-off seconds requested by Retriers, after jitter). The parts:
     ``cfn`` (the template resolved, ``template.py``), ``lambda_runtime`` (``lambda_runtime.py``),
-    ``sfn`` (``stepfunctions.py``), ``extensions`` (``extensions.py``, once entered).
+    ``sfn`` (``stepfunctions.py``), ``extensions`` (``extensions.py``, once entered), ``iam``
+    (``iam.py``'s enforcer), ``execution_events`` (``eventbridge.py``: the template's rules).
     """
 
     def __init__(
@@ -92,6 +96,7 @@ class RestoreStack:
         stack_name: str = "cognito-dr-restore-emulator",
         moto_logs: bool = False,
         strict_cognito: bool = True,
+        enforce_iam: bool = True,
     ):
         self.root = Path(root).resolve()
         self.template_path = self.root / template
@@ -102,6 +107,9 @@ class RestoreStack:
         self.stack_name = stack_name
         self.moto_logs = moto_logs
         self.strict_cognito = strict_cognito  # tools/emulation/cognito: Cognito's real refusals
+        self.enforce_iam = enforce_iam  # tools/emulation/iam.py: each call checked against its caller's role
+        self.iam: Any = None  # the IamEnforcer while the stack is active (its .decisions, .denied())
+        self.execution_events: Any = None  # tools/emulation/eventbridge.py's ExecutionEvents, once deployed
         self.parameter_overrides = {k: scalar_str(v) for k, v in (parameters or {}).items()}
         self.cfn = Template(
             self.template,
@@ -305,6 +313,11 @@ class RestoreStack:
         """Function logical id -> function name."""
         return {lid: f.name for lid, f in self.lambda_runtime.functions.items()}
 
+    @property
+    def active(self) -> bool:
+        """Entered and not yet exited."""
+        return self._active
+
     def _require_active(self) -> None:
         if not self._active:
             raise EmulatorError("the RestoreStack is not active (use it as a context manager)")
@@ -313,7 +326,14 @@ class RestoreStack:
 
     def _extensions(self) -> list[Extension]:
         """The extensions this stack runs, in order: the one place where a plug-in is added."""
+        from tools.emulation.eventbridge import EventBridgeExtension
+
         extensions: list[Extension] = []
+        if self.enforce_iam:
+            from tools.emulation.iam import IamExtension
+
+            extensions.append(IamExtension())
+        extensions.append(EventBridgeExtension())
         if self.strict_cognito:
             from tools.emulation.cognito import StrictCognitoExtension
 

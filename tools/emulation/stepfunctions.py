@@ -17,9 +17,12 @@ installs them on their own, for a test on a plain ``mock_aws``) and what they re
   ``ErrorPath`` gives a ``States.*`` name fails with it (moto: ValueError -> States.Runtime); a
   Choice rule on a missing path fails with States.Runtime (moto silently takes the Default); an
   integer ``ToleratedFailurePercentage`` is written as a float for moto's parser, which rejects
-  ``0`` (``moto_compatible_definition``, applied when the stack creates a state machine);
+  ``0`` (``moto_compatible_definition``, applied when the stack creates a state machine); a Retry or
+  Catch on ``States.ALL`` does not match ``States.Runtime`` / ``States.DataLimitExceeded`` (moto
+  matches every error);
 * ``redrive`` plays RedriveExecution, which moto lacks, and the context object gets
-  ``Execution.RedriveCount``, which moto lacks too.
+  ``Execution.RedriveCount``, which moto lacks too (and, in a redriven execution, the original
+  ``Execution.Input``).
 
 Known limits: Distributed Map items run as threads inside the parent execution: no child
 executions exist, and the parent history shows ``MapStateEntered, MapStateStarted, MapRunStarted,
@@ -81,6 +84,7 @@ class StepFunctions:
         self.waits: list[float] = []  # seconds requested by Wait states
         self.retry_sleeps: list[float] = []  # back-off seconds requested by Retriers, after jitter
         self.redrive_counts: dict[str, int] = {}  # execution name -> Execution.RedriveCount
+        self.redrive_inputs: dict[str, Any] = {}  # execution name -> the original Execution.Input
         self.threads: list[tuple[str, threading.Thread]] = []  # (execution ARN, interpreter thread)
         # Called with the execution ARN, in the interpreter thread, once the execution has ended.
         self.execution_ended: list[Callable[[str], None]] = []
@@ -101,6 +105,7 @@ class StepFunctions:
 
     def patches(self) -> list[Any]:
         """The patches of moto's interpreter (not started)."""
+        from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
         from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
         from moto.stepfunctions.parser.asl.component.common.string.string_expression import (
             StringVariableSample,
@@ -159,6 +164,10 @@ class StepFunctions:
             env.states.context_object.context_object_data["Execution"]["RedriveCount"] = sfn.redrive_counts.get(  # type: ignore[typeddict-unknown-key]
                 name, 0
             )
+            if name in sfn.redrive_inputs:  # the started input is the failed state's, not the execution's
+                env.states.context_object.context_object_data["Execution"]["Input"] = copy.deepcopy(
+                    sfn.redrive_inputs[name]
+                )
             return env
 
         original_variable_sample = StringVariableSample._eval_body
@@ -170,6 +179,7 @@ class StepFunctions:
         return [
             mock.patch.object(StringVariableSample, "_eval_body", variable_sample),
             mock.patch.object(ComparisonVariable, "_eval_body", _choice_comparison),
+            mock.patch.object(ErrorEqualsDecl, "_eval_body", states_all_matcher(ErrorEqualsDecl._eval_body)),
             mock.patch.object(state_fail, "CustomErrorName", _fail_state_error_name),
             mock.patch.object(wait_function.WaitFunction, "_wait_interval", wait_interval),
             mock.patch.object(retrier_decl, "time", types.SimpleNamespace(sleep=sleep)),
@@ -180,7 +190,8 @@ class StepFunctions:
 
     def redrive(self, sfn: Any, execution_arn: str) -> str:
         """Step Functions' RedriveExecution, which moto lacks: continue a failed execution from its
-        unsuccessful state, with that state's input, and Execution.RedriveCount one higher.
+        unsuccessful state, with that state's input, Execution.RedriveCount one higher and
+        Execution.Input the original execution's input (a redrive "uses the same input").
 
         AWS continues under the same execution ARN; here it is a new execution of the same
         definition starting at that state (named ``<name>-redrive-<n>``). Returns its ARN.
@@ -205,6 +216,9 @@ class StepFunctions:
         count = self.redrive_counts.get(described["name"], 0) + 1
         redrive_name = f"{name}-redrive-{count}"
         self.redrive_counts[redrive_name] = count
+        self.redrive_inputs[redrive_name] = self.redrive_inputs.get(
+            described["name"], json.loads(described.get("input") or "{}")
+        )
         redriven = sfn.create_state_machine(
             name=f"{machine['name']}-redrive-{count}-{uuid.uuid4().hex[:6]}",
             definition=json.dumps(definition),
@@ -400,6 +414,28 @@ def _choice_comparison(comparison: Any, env: Any) -> None:
             )
         )
     comparison.comparison_function.eval(env)
+
+
+# Errors a Retrier or Catcher on States.ALL does not match on AWS (only one naming them does).
+UNCATCHABLE = ("States.Runtime", "States.DataLimitExceeded")
+
+
+def states_all_matcher(original: Any) -> Any:
+    """``ErrorEqualsDecl._eval_body`` that, like AWS, does not let States.ALL match States.Runtime or
+    States.DataLimitExceeded (only a Retrier/Catcher naming them explicitly does)."""
+    from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
+
+    def eval_body(decl: Any, env: Any) -> None:
+        error_name = env.stack[-1]
+        name = getattr(error_name, "error_name", None)
+        names = {getattr(n, "error_name", None) for n in decl.error_names}
+        if name in UNCATCHABLE and ErrorEqualsDecl._STATE_ALL_ERROR in decl.error_names and name not in names:
+            env.stack.pop()
+            env.stack.append(False)
+            return
+        original(decl, env)
+
+    return eval_body
 
 
 def moto_compatible_definition(definition: str) -> str:

@@ -41,6 +41,7 @@ _NAME_PROPS: dict[str, tuple[str | None, int, bool]] = {
     "AWS::StepFunctions::StateMachine": ("StateMachineName", 80, False),
     "AWS::Logs::LogGroup": ("LogGroupName", 512, False),
     "AWS::IAM::Role": ("RoleName", 64, False),
+    "AWS::Events::Rule": ("Name", 64, False),
 }
 
 
@@ -247,6 +248,8 @@ class Template:
             "AWS::StepFunctions::StateMachine": f"arn:{p}:states:{r}:{a}:stateMachine:{name}",
             "AWS::Logs::LogGroup": f"arn:{p}:logs:{r}:{a}:log-group:{name}:*",
             "AWS::IAM::Role": f"arn:{p}:iam::{a}:role/{name}",
+            "AWS::Events::Rule": f"arn:{p}:events:{r}:{a}:rule/{name}",
+            "AWS::KMS::Key": f"arn:{p}:kms:{r}:{a}:key/{name}",
         }
         if attr == "Arn" and typ in arns:
             return arns[typ]
