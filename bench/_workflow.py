@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.synthetic import SyntheticBackup, upload_backup
-from tools.emulator import ExecutionResult, RestoreStack
+from tools.emulation import ExecutionResult, RestoreStack
 
 DR_REGION = "us-west-2"
 QUOTA_PARAMETERS = {
@@ -85,7 +85,8 @@ def restore(stack: RestoreStack, backup: SyntheticBackup, timeout: float = 3600,
     """
     upload_backup(stack.client("s3"), stack.outputs["BackupBucketName"], backup)
     errors: list[str] = []
-    call_handler = stack._call_handler
+    runtime = stack.lambda_runtime
+    call_handler = runtime.call_handler
 
     def recording(fn: Any, event: Any, context: Any = None) -> Any:
         try:
@@ -96,12 +97,12 @@ def restore(stack: RestoreStack, backup: SyntheticBackup, timeout: float = 3600,
             )
             raise
 
-    stack._call_handler = recording  # type: ignore[method-assign]  # to say why a run failed
+    runtime.call_handler = recording  # type: ignore[method-assign]  # to say why a run failed
     try:
         with quiet() if silent else contextlib.nullcontext():
             result = stack.run({"user_pool_id": backup.pool_id}, timeout=timeout)
     finally:
-        del stack._call_handler
+        del runtime.call_handler
     if result.status != "SUCCEEDED":
         raise RuntimeError(
             f"restore {result.status}: {result.error} {result.cause}\nhandler errors "

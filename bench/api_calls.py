@@ -20,7 +20,7 @@ import time
 
 from bench._workflow import DR_REGION, OUT_DIR, UNPACED, calls_table, restore
 from bench.synthetic import DEFAULT_STATUS_MIX, SyntheticSpec, cached_backup, parse_status_mix
-from tools.emulator import RestoreStack
+from tools.emulation import RestoreStack
 
 
 def main(argv: list[str] | None = None) -> None:

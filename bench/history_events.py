@@ -32,7 +32,7 @@ from unittest import mock
 
 from bench._workflow import DR_REGION, OUT_DIR, UNPACED, USERS_MAP, quiet, restore
 from bench.synthetic import SyntheticSpec, cached_backup
-from tools.emulator import LambdaContext, RestoreStack
+from tools.emulation import LambdaContext, RestoreStack
 
 ASL = Path(__file__).resolve().parents[1] / "statemachine" / "restore.asl.json"
 EVENT_LIMIT = 25_000

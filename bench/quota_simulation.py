@@ -1,6 +1,6 @@
 """Item (b): does the paced restore run at Cognito's quotas? The real workflow against throttling moto.
 
-The restore stack (``tools.emulator.RestoreStack``: template.yaml in moto, the real ASL, the real
+The restore stack (``tools.emulation.RestoreStack``: template.yaml in moto, the real ASL, the real
 handlers) restores a synthetic backup (10k users, all CONFIRMED, one group each by default) while
 moto's Cognito backend of the restore Region refuses calls beyond token buckets at the default
 quotas per category (UserCreation 50/s, UserAccountRecovery 30/s, UserUpdate 25/s,
@@ -50,7 +50,7 @@ from moto.core.exceptions import JsonRESTError
 
 from bench._workflow import DR_REGION, OUT_DIR, QUOTA_PARAMETERS, restore
 from bench.synthetic import SyntheticSpec, cached_backup
-from tools.emulator import RestoreStack
+from tools.emulation import RestoreStack
 
 DEFAULT_QUOTAS = {"UserCreation": 50.0, "UserAccountRecovery": 30.0, "UserUpdate": 25.0, "UserResourceUpdate": 25.0}
 CATEGORY_OF = {  # backend method -> quota category (docs/cognito-behaviours.md §4)
@@ -134,7 +134,7 @@ class Throttler:
         return throttled
 
     def _with_latency(self, call_action: Callable[..., Any]) -> Callable[..., Any]:
-        """Sleep the emulated latency after the request, outside tools/strict_cognito's one-request-at-a-time
+        """Sleep the emulated latency after the request, outside tools/emulation/cognito's one-request-at-a-time
         lock (sleeping inside it would serialise every chunk task)."""
         due = self._due
 

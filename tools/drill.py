@@ -5,7 +5,7 @@
     python -m tools.drill --backup path/to/backup.json
 
 The source pool lives in an emulated us-east-1, the restore runs in an emulated DR Region
-(us-west-2) with the real ASL, the real handlers and the wiring of template.yaml (tools.emulator).
+(us-west-2) with the real ASL, the real handlers and the wiring of template.yaml (tools.emulation).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import click
 import ijson
 from rich.console import Console
 
-from tools.emulator import RestoreStack
+from tools.emulation import RestoreStack
 from tools.execution_input import RestoreRequest
 from tools.progress import PhaseWatcher, render_summary
 from tools.sample_pool import SamplePoolSpec, backup_key, build_source_pool, export_backup, write_backup

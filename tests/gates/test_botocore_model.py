@@ -40,6 +40,7 @@ from cognito_restore.resources import (
 )
 from cognito_restore.security import risk_configuration_request, ui_customization_request
 from cognito_restore.users import UserPlan
+from tools.emulation.cognito import strict_cognito
 from tools.sample_pool import (
     OIDC_PROVIDER_NAME,
     SamplePoolSpec,
@@ -48,7 +49,6 @@ from tools.sample_pool import (
     build_source_pool,
     export_backup,
 )
-from tools.strict_cognito import strict_cognito
 
 pytestmark = pytest.mark.gates
 

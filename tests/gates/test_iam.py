@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from tests.gates.test_gates import ROOT, TEMPLATE, report, require_tool, run
-from tools.emulator import RestoreStack
-from tools.iam_enforcement import (
+from tools.emulation import RestoreStack
+from tools.emulation.iam import (
     Principal,
     deployed_principals,
     deployed_resource_policies,
@@ -132,13 +132,13 @@ def _may(principal: Principal, action: str, resource: str) -> bool:
 
 def test_with_a_customer_key_every_encryptable_resource_uses_it() -> None:
     stack, _, transformed = _principals_with_key()
-    resolver = __import__("copy").copy(stack)
-    resolver.template = transformed
+    resolver = __import__("copy").copy(stack.cfn)  # the stack's parameters and conditions, the transformed resources
+    resolver.doc = transformed
     encrypted: dict[str, Any] = {}
     for lid, res in transformed["Resources"].items():
-        if "Condition" in res and not resolver._condition(res["Condition"]):
+        if "Condition" in res and not resolver.condition(res["Condition"]):
             continue
-        props = resolver._resolve(res.get("Properties") or {})
+        props = resolver.resolve(res.get("Properties") or {})
         typ = res["Type"]
         if typ == "AWS::S3::Bucket":
             [rule] = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
@@ -162,8 +162,8 @@ def test_with_a_customer_key_every_encryptable_resource_uses_it() -> None:
 
 def test_with_a_customer_key_every_publisher_and_bucket_user_may_use_it() -> None:
     stack, principals, _ = _principals_with_key()
-    topic = stack._getatt("AlertTopic", "TopicArn")
-    buckets = [f"arn:aws:s3:::{stack._ref('WorkBucket')}", f"arn:aws:s3:::{stack._params['BackupBucketName']}"]
+    topic = stack.cfn.getatt("AlertTopic", "TopicArn")
+    buckets = [f"arn:aws:s3:::{stack.cfn.ref('WorkBucket')}", f"arn:aws:s3:::{stack.cfn.ref('BackupBucketName')}"]
     needs: dict[str, set[str]] = {}
     for lid, principal in principals.items():
         if _may(principal, "sns:Publish", topic):  # SNS encrypts with a data key of the caller's

@@ -7,7 +7,7 @@ against it (`-c requirements.lock`). This gate fails when:
 - a pin of the layer's requirements differs from the lock's (version or hashes), or the layer does
   not hold exactly the runtime group's dependency closure (read from the installed metadata);
 - the venv running the tests does not hold the locked versions (lock changed, `make venv` not run);
-- moto is not pinned exactly, to the version tools/emulator.py's patches are written for;
+- moto is not pinned exactly, to the version tools/emulation's patches are written for;
 - a lock file names an index or any URL (the lock must not depend on where packages come from).
 """
 
@@ -31,7 +31,7 @@ pytestmark = pytest.mark.gates
 ROOT = Path(__file__).resolve().parents[2]
 LOCK = ROOT / "requirements.lock"
 LAYER = ROOT / "layers" / "restore_common" / "requirements.txt"
-EMULATOR = ROOT / "tools" / "emulator.py"
+EMULATOR = ROOT / "tools" / "emulation" / "__init__.py"
 
 
 @dataclass(frozen=True)
@@ -169,5 +169,5 @@ def test_moto_is_pinned_to_the_version_the_emulator_patches(groups, lock) -> Non
     assert specifier.operator == "==", "moto must be pinned exactly: the emulator patches its internals"
     assert lock[canonicalize_name("moto")].version == specifier.version
     assert f"moto {specifier.version}" in EMULATOR.read_text(), (
-        f"tools/emulator.py does not say its patches target moto {specifier.version}: review them, then say so"
+        f"tools/emulation/__init__.py does not say its patches target moto {specifier.version}: review them, then say so"
     )

@@ -1,10 +1,10 @@
-"""tools/iam_enforcement.py: SDK call -> (action, resource) as AWS authorizes it, and policy evaluation."""
+"""tools/emulation/iam.py: SDK call -> (action, resource) as AWS authorizes it, and policy evaluation."""
 
 from __future__ import annotations
 
 import pytest
 
-from tools.iam_enforcement import IamEmulationGap, Principal, evaluate, required_access
+from tools.emulation.iam import IamEmulationGap, Principal, evaluate, required_access
 
 REGION, ACCOUNT = "us-west-2", "123456789012"
 POOL = f"arn:aws:cognito-idp:{REGION}:{ACCOUNT}:userpool/us-west-2_abc"

@@ -1,4 +1,4 @@
-"""tools/strict_cognito.py: moto's Cognito refuses what real Cognito refuses.
+"""tools/emulation/cognito: moto's Cognito refuses what real Cognito refuses.
 
 Each behaviour: the naive call gets the real error code and message, the correct call passes.
 """
@@ -19,8 +19,9 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-import tools.strict_cognito as strict
-from tools.strict_cognito import strict_cognito
+import tools.emulation.cognito as strict
+from tools.emulation.cognito import features, strict_cognito
+from tools.emulation.cognito import messages as msg
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -95,7 +96,7 @@ def test_installation_is_scoped_reference_counted_and_the_emulator_can_opt_out()
             fails(cognito.admin_confirm_sign_up, "NotAuthorizedException", UserPoolId=pool_id, Username="u")
         assert not strict.is_installed()
         cognito.admin_confirm_sign_up(UserPoolId=pool_id, Username="u")  # moto's leniency is back
-    from tools.emulator import RestoreStack
+    from tools.emulation import RestoreStack
 
     assert inspect.signature(RestoreStack).parameters["strict_cognito"].default is True
 
@@ -165,7 +166,7 @@ def test_at_most_50_custom_attributes(cognito: Any) -> None:
     fails(
         cognito.create_user_pool,
         "InvalidParameterException",
-        strict.MSG_TOO_MANY_CUSTOM,
+        msg.MSG_TOO_MANY_CUSTOM,
         PoolName="p",
         Schema=customs(51),
     )
@@ -174,7 +175,7 @@ def test_at_most_50_custom_attributes(cognito: Any) -> None:
     fails(
         cognito.add_custom_attributes,
         "InvalidParameterException",
-        strict.MSG_TOO_MANY_CUSTOM,
+        msg.MSG_TOO_MANY_CUSTOM,
         UserPoolId=pool_id,
         CustomAttributes=customs(1, "c"),
     )
@@ -538,7 +539,7 @@ def test_client_secret_is_kept_and_cannot_be_combined_with_generate_secret(cogni
     fails(
         cognito.create_user_pool_client,
         "InvalidParameterException",
-        strict.MSG_SECRET_AND_GENERATE,
+        msg.MSG_SECRET_AND_GENERATE,
         UserPoolId=pool_id,
         ClientName="c",
         GenerateSecret=True,
@@ -669,7 +670,7 @@ def test_domain_status_goes_creating_then_active(cognito: Any, monkeypatch: pyte
     assert first["Status"] == "CREATING" and first["UserPoolId"] == pool_id and first["AWSAccountId"] == ACCOUNT
     assert cognito.describe_user_pool_domain(Domain="my-login")["DomainDescription"]["Status"] == "ACTIVE"
 
-    monkeypatch.setattr(strict, "DOMAIN_DESCRIBES_BEFORE_ACTIVE", 3)
+    monkeypatch.setattr(features, "DOMAIN_DESCRIBES_BEFORE_ACTIVE", 3)
     other = pool(cognito)["Id"]
     cognito.create_user_pool_domain(UserPoolId=other, Domain="slow-login")
     statuses = [cognito.describe_user_pool_domain(Domain="slow-login")["DomainDescription"]["Status"] for _ in range(4)]
@@ -782,7 +783,7 @@ def test_risk_configuration_needs_threat_protection(cognito: Any) -> None:
     fails(
         cognito.set_risk_configuration,
         "UserPoolAddOnNotEnabledException",
-        strict.MSG_ADDON_NOT_ENABLED,
+        msg.MSG_ADDON_NOT_ENABLED,
         UserPoolId=essentials,
         CompromisedCredentialsRiskConfiguration=compromised,
     )
@@ -934,7 +935,7 @@ def test_link_provider_limits_and_immutable_destination(cognito: Any, link_pool:
     fails(
         link,
         "LimitExceededException",
-        strict.MSG_LINK_LIMIT,
+        msg.MSG_LINK_LIMIT,
         cognito=cognito,
         pool_id=link_pool,
         username="alice",
@@ -1047,7 +1048,7 @@ def test_sms_role_trust_is_checked_like_cognito_assumes_it(cognito: Any) -> None
         fails(
             cognito.create_user_pool,
             "InvalidSmsRoleTrustRelationshipException",
-            strict.MSG_SMS_TRUST,
+            msg.MSG_SMS_TRUST,
             PoolName=case,
             SmsConfiguration={"SnsCallerArn": role, "ExternalId": "ext"},
         )
@@ -1063,7 +1064,7 @@ def test_sms_role_must_publish_to_phone_numbers(cognito: Any) -> None:
     fails(
         cognito.create_user_pool,
         "InvalidSmsRoleAccessPolicyException",
-        strict.MSG_SMS_PUBLISH,
+        msg.MSG_SMS_PUBLISH,
         PoolName="p",
         SmsConfiguration={"SnsCallerArn": role, "ExternalId": "ext"},
     )
@@ -1110,7 +1111,7 @@ def test_ses_identity_must_be_verified_in_its_region(cognito: Any) -> None:
     fails(
         cognito.create_user_pool,
         "InvalidParameterException",
-        strict.MSG_NO_CONFIGURATION_SET.format(name="events", region=REGION),
+        msg.MSG_NO_CONFIGURATION_SET.format(name="events", region=REGION),
         PoolName="p",
         EmailConfiguration={**developer, "ConfigurationSet": "events"},
     )
@@ -1122,7 +1123,7 @@ def test_cognito_default_takes_no_from_address(cognito: Any) -> None:
     fails(
         cognito.create_user_pool,
         "InvalidParameterException",
-        strict.MSG_DEFAULT_FROM,
+        msg.MSG_DEFAULT_FROM,
         PoolName="p",
         EmailConfiguration={"EmailSendingAccount": "COGNITO_DEFAULT", "From": "x@example.com"},
     )

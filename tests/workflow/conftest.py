@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 import pytest
 
-from tools.emulator import RestoreStack
+from tools.emulation import RestoreStack
 from tools.sample_pool import SamplePool, SamplePoolSpec, build_source_pool, export_backup, write_backup
 
 SOURCE_REGION = "us-east-1"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.workflow.conftest import make_backup, put_raw_backup
-from tools.emulator import RestoreStack
+from tools.emulation import RestoreStack
 from tools.sample_pool import SamplePoolSpec, backup_key
 
 POOL = "us-east-1_BadInput1"

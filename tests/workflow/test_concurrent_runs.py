@@ -15,7 +15,7 @@ from moto.cognitoidp.models import CognitoIdpBackend
 from moto.s3.models import S3Backend
 
 from tests.workflow.conftest import SourceBackup, make_backup
-from tools.emulator import LambdaCrash, RestoreStack
+from tools.emulation import LambdaCrash, RestoreStack
 from tools.sample_pool import SamplePoolSpec
 
 
@@ -253,7 +253,7 @@ def test_a_stale_chunk_invocation_stops_when_a_newer_one_takes_the_chunk_over(
 
     stack.on_invoke(on_chunk_task)
     with (
-        caplog.at_level(logging.INFO, logger="tools.emulator"),
+        caplog.at_level(logging.INFO, logger="tools.emulation"),
         mock.patch.object(CognitoIdpBackend, "admin_create_user", admin_create_user),
         mock.patch.object(S3Backend, "put_object", record_put),
     ):

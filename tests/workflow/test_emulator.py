@@ -1,4 +1,4 @@
-"""Tests of the embedded AWS emulation (tools/emulator.py) itself.
+"""Tests of the embedded AWS emulation (tools/emulation) itself.
 
 Everything runs against a tiny stack of its own, written to a temporary directory with the
 conventions of the real template.yaml (Globals with Layers/Environment, a LayerVersion with
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.emulator import EmulatorError, LambdaCrash, RestoreStack
+from tools.emulation import EmulatorError, LambdaCrash, RestoreStack
 
 ACCOUNT = "123456789012"
 

@@ -3,7 +3,7 @@
 A Catch on States.ALL catches neither States.Runtime nor States.DataLimitExceeded, and no state sees a
 timeout or an abort. The template's ExecutionEndedRule (Step Functions Execution Status Change) publishes
 to the alert topic; the emulator emits the event when an execution ends and evaluates the deployed rule,
-its input transformer and the topic policy (tools/execution_events.py).
+its input transformer and the topic policy (tools/emulation/eventbridge.py).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 from unittest import mock
 
 from tests.workflow.conftest import make_backup
-from tools.emulator import RestoreStack
+from tools.emulation import RestoreStack
 from tools.sample_pool import SamplePoolSpec, write_backup
 
 ENDED = "Cognito DR restore execution {name} ended {status}"
@@ -66,14 +66,14 @@ def test_a_states_runtime_failure_no_catch_can_see_alerts(stack: RestoreStack, s
     """A phase returns a state without pool.name: "Alert pool ready" fails with States.Runtime, which its
     Catch on States.ALL does not catch; the execution ends FAILED without any failure alert of its own."""
     source = make_backup(stack, source_cognito, SamplePoolSpec(users=10, groups=3))
-    create_pool = stack._handler(stack._function("CreatePoolFunction"))
+    create_pool = stack.lambda_runtime.handler(stack.lambda_runtime.function("CreatePoolFunction"))
 
     def nameless_pool(event: dict, context: Any) -> dict:
         state = copy.deepcopy(create_pool(event, context))
         del state["pool"]["name"]
         return state
 
-    with mock.patch.dict(stack._modules, {"CreatePoolFunction": nameless_pool}):
+    with mock.patch.dict(stack.lambda_runtime._modules, {"CreatePoolFunction": nameless_pool}):
         result = stack.run({"user_pool_id": source.pool_id}, name="drill-runtime")
 
     assert result.status == "FAILED"

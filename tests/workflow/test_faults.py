@@ -21,7 +21,7 @@ from moto.sns.exceptions import SNSException
 from moto.sns.models import SNSBackend
 
 from tests.workflow.conftest import SourceBackup, make_backup
-from tools.emulator import LambdaCrash, RestoreStack
+from tools.emulation import LambdaCrash, RestoreStack
 from tools.sample_pool import SamplePoolSpec
 
 ADMIN_OPERATIONS = (

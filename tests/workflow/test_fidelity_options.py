@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.workflow.conftest import make_backup
-from tools.emulator import RestoreStack
+from tools.emulation import RestoreStack
 from tools.sample_pool import SamplePoolSpec, domain_prefix
 
 

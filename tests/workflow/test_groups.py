@@ -14,7 +14,7 @@ from typing import Any
 from unittest import mock
 
 from tests.workflow.conftest import make_backup
-from tools.emulator import LambdaContext, LambdaCrash, RestoreStack
+from tools.emulation import LambdaContext, LambdaCrash, RestoreStack
 from tools.sample_pool import SamplePoolSpec
 
 GROUPS = 45

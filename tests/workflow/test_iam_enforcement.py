@@ -1,5 +1,5 @@
 """IAM enforced by the emulator: every call of a handler or of the state machine is checked against
-the caller's role as deployed from template.yaml (tools/iam_enforcement.py), as AWS would."""
+the caller's role as deployed from template.yaml (tools/emulation/iam.py), as AWS would."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from moto.wafv2.models import WAFV2Backend
 
 from tests.workflow.conftest import DR_REGION, SOURCE_REGION, UNPACED, make_backup, put_raw_backup
 from tests.workflow.test_round_trip import _dr_dependencies
-from tools.emulator import REPO_ROOT, RestoreStack
+from tools.emulation import REPO_ROOT, RestoreStack
 from tools.sample_pool import SamplePoolSpec, backup_key, build_source_pool, export_backup
 
 

@@ -16,14 +16,14 @@ from unittest import mock
 import pytest
 
 from tests.workflow.conftest import SourceBackup, make_backup
-from tools.emulator import LambdaCrash, RestoreStack
+from tools.emulation import LambdaCrash, RestoreStack
 from tools.sample_pool import SamplePoolSpec
 
 
 @pytest.fixture
 def lenient_map() -> Iterator[None]:
     """A Map that carries on past a failed item, as moto does without the emulator's check."""
-    with mock.patch("tools.emulator._enforce_tolerated_failures", lambda env, record: None):
+    with mock.patch("tools.emulation.stepfunctions._enforce_tolerated_failures", lambda env, record: None):
         yield
 
 

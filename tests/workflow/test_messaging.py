@@ -1,7 +1,7 @@
 """Region-bound messaging settings never stop a restore (docs/messaging.md).
 
 An SMS role that trusts only the source pool, or an SES identity verified only in the source
-Region, is refused by Cognito (modelled by tools/strict_cognito.py) on every attempt: the pool is
+Region, is refused by Cognito (modelled by tools/emulation/cognito) on every attempt: the pool is
 restored without it, with every user, and the report names the exact fix. Once the operator fixed
 it, starting again with the same restore id applies the setting.
 """
@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 
 from tests.workflow.conftest import DR_REGION, SOURCE_REGION, make_backup
-from tools.emulator import RestoreStack
+from tools.emulation import RestoreStack
 from tools.sample_pool import (
     SMS_EXTERNAL_ID,
     SamplePoolSpec,

@@ -7,7 +7,7 @@ from typing import Any
 from click.testing import CliRunner
 
 from tests.workflow.conftest import make_backup
-from tools.emulator import RestoreStack
+from tools.emulation import RestoreStack
 from tools.restore import main
 from tools.sample_pool import SamplePoolSpec
 

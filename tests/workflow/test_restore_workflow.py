@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.workflow.conftest import DR_REGION, SourceBackup, make_backup
-from tools.emulator import RestoreStack
+from tools.emulation import RestoreStack
 from tools.sample_pool import SamplePoolSpec
 
 MANAGED = {"sub", "identities"}

@@ -19,7 +19,7 @@ import boto3
 import pytest
 
 from tests.workflow.conftest import DR_REGION, SOURCE_REGION, put_raw_backup
-from tools.emulator import RestoreStack
+from tools.emulation import RestoreStack
 from tools.sample_pool import (
     NATIVE_LINKED_USERS,
     OIDC_PROVIDER_NAME,

@@ -10,7 +10,7 @@ import pytest
 
 from bench.synthetic import SyntheticBackup, SyntheticSpec, upload_backup, write_backup_file
 from tests.workflow.conftest import DR_REGION, UNPACED
-from tools.emulator import RestoreStack
+from tools.emulation import RestoreStack
 
 USERS = 5000
 CHUNK_SIZE = 250

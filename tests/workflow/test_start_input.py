@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.workflow.conftest import make_backup
-from tools.emulator import RestoreStack
+from tools.emulation import RestoreStack
 from tools.sample_pool import SamplePoolSpec
 
 

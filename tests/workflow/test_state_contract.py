@@ -21,7 +21,7 @@ from unittest import mock
 from cognito_restore import state as contract
 from tests.workflow.conftest import make_backup
 from tests.workflow.contract import keys_of, violations
-from tools.emulator import ExecutionResult, LambdaContext, LambdaCrash, RestoreStack
+from tools.emulation import ExecutionResult, LambdaContext, LambdaCrash, RestoreStack
 from tools.sample_pool import SamplePoolSpec
 
 RESULT_STATES = ("Restore result", "Dry run result")

@@ -1,4 +1,4 @@
-"""IAM as AWS evaluates it, for the emulator (``tools/emulator.py``) and the IAM gates (``tests/gates``).
+"""IAM as AWS evaluates it, for the emulator (an extension, ``IamExtension``) and the IAM gates (``tests/gates``).
 
 * ``sam_transform`` runs the SAM translator (samtranslator, the code CloudFormation's
   ``AWS::Serverless-2016-10-31`` transform runs) on ``template.yaml``: SAM policy templates
@@ -42,8 +42,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from tools.emulation.extensions import Extension
+
 if TYPE_CHECKING:
-    from tools.emulator import RestoreStack
+    from tools.emulation.stack import RestoreStack
 
 # Documents of the AWS managed policies SAM attaches (as AWS publishes them; AWS-owned, so the
 # lint reports but does not judge them). An unknown one is an error, not an empty policy.
@@ -85,7 +87,7 @@ _ACTING_AS: contextvars.ContextVar[str | None] = contextvars.ContextVar("iam_act
 
 class IamEmulationGap(Exception):
     """The emulator cannot decide this call as AWS would (unmapped operation, unsupported
-    condition): extend tools/iam_enforcement.py rather than let the call through unchecked."""
+    condition): extend tools/emulation/iam.py rather than let the call through unchecked."""
 
 
 # ============================================================================ deployed policies
@@ -125,16 +127,16 @@ def sam_transform(template: dict[str, Any], region: str) -> dict[str, Any]:
 def deployed_principals(stack: RestoreStack) -> dict[str, Principal]:
     """Function / state machine logical id -> its role's resolved policies, with the stack's
     parameters, conditions and physical names (the stack need not be active)."""
-    from tools.emulator import EmulatorError
+    from tools.emulation.errors import EmulatorError
 
     transformed = sam_transform(stack.template, stack.region)
-    resolver = copy.copy(stack)  # same parameters, conditions and names; the transformed resources
-    resolver.template = transformed
+    resolver = copy.copy(stack.cfn)  # same parameters, conditions and names; the transformed resources
+    resolver.doc = transformed
     resources = transformed["Resources"]
 
     def active(lid: str) -> bool:
         res = resources[lid]
-        return "Condition" not in res or resolver._condition(res["Condition"])
+        return "Condition" not in res or resolver.condition(res["Condition"])
 
     def pick(value: Any) -> Any:
         """Fn::If / AWS::NoValue resolved, everything else left as written."""
@@ -143,7 +145,7 @@ def deployed_principals(stack: RestoreStack) -> dict[str, Principal]:
             return [v for v in out if v is not _NO_VALUE]
         if isinstance(value, dict) and set(value) == {"Fn::If"}:
             cond, yes, no = value["Fn::If"]
-            return pick(yes if resolver._condition(cond) else no)
+            return pick(yes if resolver.condition(cond) else no)
         if value == {"Ref": "AWS::NoValue"}:
             return _NO_VALUE
         return value
@@ -155,7 +157,7 @@ def deployed_principals(stack: RestoreStack) -> dict[str, Principal]:
             for role in pick((res.get("Properties") or {}).get("Roles") or []):
                 if isinstance(role, dict) and "Ref" in role:
                     attached.setdefault(role["Ref"], []).append(
-                        (lid, resolver._resolve(res["Properties"]["PolicyDocument"]))
+                        (lid, resolver.resolve(res["Properties"]["PolicyDocument"]))
                     )
 
     principals: dict[str, Principal] = {}
@@ -169,8 +171,8 @@ def deployed_principals(stack: RestoreStack) -> dict[str, Principal]:
         role_lid = role_ref["Fn::GetAtt"][0]
         role = resources[role_lid]
         role_props = role.get("Properties") or {}
-        role_name = resolver._name(role_lid)
-        session = resolver._name(lid)
+        role_name = resolver.name(role_lid)
+        session = resolver.name(lid)
         principal = Principal(
             logical_id=lid,
             role_logical_id=role_lid,
@@ -179,22 +181,22 @@ def deployed_principals(stack: RestoreStack) -> dict[str, Principal]:
         )
         for policy in pick(role_props.get("Policies") or []):
             principal.documents.append(
-                (f"{role_lid} inline {policy.get('PolicyName')}", resolver._resolve(policy["PolicyDocument"]))
+                (f"{role_lid} inline {policy.get('PolicyName')}", resolver.resolve(policy["PolicyDocument"]))
             )
         for managed in pick(role_props.get("ManagedPolicyArns") or []):
             if isinstance(managed, dict) and set(managed) == {"Ref"} and managed["Ref"] in resources:
                 ref = managed["Ref"]
                 if resources[ref]["Type"] != "AWS::IAM::ManagedPolicy":
                     raise EmulatorError(f"{role_lid}: ManagedPolicyArns Ref {ref} is not an AWS::IAM::ManagedPolicy")
-                principal.documents.append((ref, resolver._resolve(resources[ref]["Properties"]["PolicyDocument"])))
+                principal.documents.append((ref, resolver.resolve(resources[ref]["Properties"]["PolicyDocument"])))
                 continue
-            arn = resolver._resolve(managed)
+            arn = resolver.resolve(managed)
             if not isinstance(arn, str) or ":iam::aws:policy/" not in arn:
                 raise EmulatorError(
                     f"{role_lid}: managed policy {managed!r} is neither in the template nor AWS managed"
                 )
             if arn not in AWS_MANAGED_POLICIES:
-                raise EmulatorError(f"{role_lid}: AWS managed policy {arn} unknown to tools/iam_enforcement.py")
+                raise EmulatorError(f"{role_lid}: AWS managed policy {arn} unknown to tools/emulation/iam.py")
             principal.aws_managed.append(arn)
             principal.documents.append((arn, AWS_MANAGED_POLICIES[arn]))
         principal.documents.extend(attached.get(role_lid, []))
@@ -209,15 +211,15 @@ def deployed_resource_policies(stack: RestoreStack) -> list[tuple[str, dict[str,
     """(logical id, resolved document) of every resource policy the stack deploys (bucket, topic,
     queue policies...): the lint reads them too; the emulator does not evaluate them."""
     transformed = sam_transform(stack.template, stack.region)
-    resolver = copy.copy(stack)
-    resolver.template = transformed
+    resolver = copy.copy(stack.cfn)
+    resolver.doc = transformed
     found = []
     for lid, res in transformed["Resources"].items():
-        if res["Type"].startswith("AWS::IAM::") or ("Condition" in res and not resolver._condition(res["Condition"])):
+        if res["Type"].startswith("AWS::IAM::") or ("Condition" in res and not resolver.condition(res["Condition"])):
             continue
         props = res.get("Properties") or {}
         if "PolicyDocument" in props:
-            found.append((lid, resolver._resolve(props["PolicyDocument"])))
+            found.append((lid, resolver.resolve(props["PolicyDocument"])))
     return found
 
 
@@ -406,7 +408,7 @@ def required_access(
     elif service == "sts" and operation == "GetCallerIdentity":
         return []  # needs no permission (STS API reference)
     raise IamEmulationGap(
-        f"{service}:{operation} is not mapped to its IAM actions and resources in tools/iam_enforcement.py"
+        f"{service}:{operation} is not mapped to its IAM actions and resources in tools/emulation/iam.py"
     )
 
 
@@ -441,7 +443,7 @@ class IamEnforcer:
             and res["Type"] in ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine")
         ]
         if len(machines) > 1:
-            from tools.emulator import EmulatorError
+            from tools.emulation.errors import EmulatorError
 
             raise EmulatorError(f"IAM enforcement tells state machines apart only when there is one: {machines}")
         self.state_machine = machines[0] if machines else None
@@ -478,10 +480,10 @@ class IamEnforcer:
 
         probe = boto_client_for(self.stack.region, "s3")
         if probe._request_signer._credentials.access_key != _INTERPRETER_ACCESS_KEY:  # type: ignore[attr-defined]  # botocore private
-            from tools.emulator import EmulatorError
+            from tools.emulation.errors import EmulatorError
 
             raise EmulatorError(
-                "moto's Step Functions interpreter no longer signs with its fixed key: update iam_enforcement"
+                "moto's Step Functions interpreter no longer signs with its fixed key: update tools/emulation/iam.py"
             )
         original = botocore.client.BaseClient._make_api_call  # type: ignore[attr-defined]  # the one place every call passes
         enforcer = self
@@ -555,3 +557,22 @@ __all__ = [
     "sam_transform",
     "statements",
 ]
+
+
+class IamExtension(Extension):
+    """IAM enforcement as a ``RestoreStack`` extension (``enforce_iam=True``): ``stack.iam`` is the
+    ``IamEnforcer`` while the stack is active; each handler call is made as its function."""
+
+    def __init__(self) -> None:
+        self.enforcer: IamEnforcer | None = None
+
+    def start(self, stack: RestoreStack) -> None:
+        self.enforcer = IamEnforcer(stack).start()
+        stack.iam = self.enforcer
+
+    def invocation(self, function_logical_id: str) -> contextlib.AbstractContextManager[Any]:
+        return IamEnforcer.acting_as(function_logical_id)  # its AWS calls are checked against its role
+
+    def stop(self) -> None:
+        if self.enforcer is not None:
+            self.enforcer.stop()

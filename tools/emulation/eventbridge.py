@@ -11,25 +11,29 @@ to ``sns:Publish`` for that rule (``aws:SourceArn``), or when the topic is encry
 key ``alias/aws/sns``, whose key policy cannot grant EventBridge (docs/alerts.md). Refusals are kept in
 ``failed_invocations``.
 
-Also here, because it decides what reaches these rules: on AWS a Retry or Catch on ``States.ALL`` does
-not match ``States.Runtime`` or ``States.DataLimitExceeded`` (the execution fails); moto 5.2.5 matches
-every error. ``states_all_matcher`` restores AWS's rule.
+What reaches these rules depends on a Step Functions correction in ``stepfunctions.py``: on AWS a Retry
+or Catch on ``States.ALL`` does not match ``States.Runtime`` or ``States.DataLimitExceeded`` (the
+execution fails); moto 5.2.5 matches every error.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from tools.emulation.extensions import Extension
+
 if TYPE_CHECKING:
-    from tools.emulator import RestoreStack
+    from tools.emulation.stack import RestoreStack
+
+LOG = logging.getLogger(__name__)
 
 DETAIL_TYPE = "Step Functions Execution Status Change"
-UNCATCHABLE = ("States.Runtime", "States.DataLimitExceeded")
 _PLACEHOLDER = re.compile(r"<([A-Za-z0-9_.-]+)>")
 
 
@@ -49,32 +53,32 @@ class ExecutionEvents:
 
     def deploy(self) -> None:
         events = self.stack.client("events")
-        for lid, res in self.stack._active_resources():
-            props = self.stack._resolve(res.get("Properties") or {})
+        for lid, res in self.stack.cfn.active_resources():
+            props = self.stack.cfn.resolve(res.get("Properties") or {})
             if res["Type"] == "AWS::SNS::Topic":
-                self.topic_keys[self.stack._ref(lid)] = str(props.get("KmsMasterKeyId") or "")
+                self.topic_keys[self.stack.cfn.ref(lid)] = str(props.get("KmsMasterKeyId") or "")
             elif res["Type"] == "AWS::SNS::TopicPolicy":
                 statements = (props.get("PolicyDocument") or {}).get("Statement") or []
                 for topic in props.get("Topics") or []:
                     self.topic_policies.setdefault(topic, []).extend(
                         statements if isinstance(statements, list) else [statements]
                     )
-        for lid, res in self.stack._active_resources():
+        for lid, res in self.stack.cfn.active_resources():
             if res["Type"] != "AWS::Events::Rule":
                 continue
-            props = self.stack._resolve(res.get("Properties") or {})
+            props = self.stack.cfn.resolve(res.get("Properties") or {})
             if props.get("EventBusName", "default") != "default":
                 raise NotImplementedError(f"{lid}: only the default event bus is emulated")
-            name = self.stack._name(lid)
+            name = self.stack.cfn.name(lid)
             arn = events.put_rule(
                 Name=name,
                 EventPattern=json.dumps(props["EventPattern"]),
                 State=props.get("State", "ENABLED"),
                 Description=props.get("Description", ""),
             )["RuleArn"]
-            if arn != self.stack._getatt(lid, "Arn"):
+            if arn != self.stack.cfn.getatt(lid, "Arn"):
                 raise RuntimeError(
-                    f"{lid}: moto created {arn}, the template resolves to {self.stack._getatt(lid, 'Arn')}"
+                    f"{lid}: moto created {arn}, the template resolves to {self.stack.cfn.getatt(lid, 'Arn')}"
                 )
             targets = props.get("Targets") or []
             if targets:
@@ -93,7 +97,7 @@ class ExecutionEvents:
     def status_change_event(self, described: dict[str, Any]) -> dict[str, Any]:
         machine = self.redriven_from.get(described["stateMachineArn"], described["stateMachineArn"])
         name = described["name"]
-        redrive_count = int(self.stack._redrive_counts.get(name, 0))
+        redrive_count = int(self.stack.sfn.redrive_counts.get(name, 0))
         if redrive_count:  # AWS redrives under the same execution ARN and name
             name = name.split("-redrive-")[0]
         stop = described.get("stopDate") or datetime.now(UTC)
@@ -219,19 +223,37 @@ def render_input(target: dict[str, Any], event: dict[str, Any]) -> str:
     return rendered
 
 
-def states_all_matcher(original: Any) -> Any:
-    """``ErrorEqualsDecl._eval_body`` that, like AWS, does not let States.ALL match States.Runtime or
-    States.DataLimitExceeded (only a Retrier/Catcher naming them explicitly does)."""
-    from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
+class EventBridgeExtension(Extension):
+    """The template's EventBridge rules as a ``RestoreStack`` extension: ``stack.execution_events``
+    is the ``ExecutionEvents`` of the deployment."""
 
-    def eval_body(decl: Any, env: Any) -> None:
-        error_name = env.stack[-1]
-        name = getattr(error_name, "error_name", None)
-        names = {getattr(n, "error_name", None) for n in decl.error_names}
-        if name in UNCATCHABLE and ErrorEqualsDecl._STATE_ALL_ERROR in decl.error_names and name not in names:
-            env.stack.pop()
-            env.stack.append(False)
+    def __init__(self) -> None:
+        self.stack: RestoreStack | None = None
+
+    def start(self, stack: RestoreStack) -> None:
+        self.stack = stack
+
+    def deployed(self, stack: RestoreStack) -> None:
+        stack.execution_events = ExecutionEvents(stack)
+        stack.execution_events.deploy()
+
+    def execution_ended(self, execution_arn: str) -> None:
+        stack = self.stack
+        if stack is None or stack.execution_events is None or not stack.active:
             return
-        original(decl, env)
+        try:
+            stack.execution_events.execution_ended(execution_arn)
+        except Exception:
+            LOG.exception("execution status change event of %s not delivered", execution_arn)
+            raise
 
-    return eval_body
+    def redriven(self, failed_state_machine_arn: str, redriven_state_machine_arn: str) -> None:
+        # The status change events of a redriven execution name the original state machine.
+        events = self.stack.execution_events if self.stack is not None else None
+        if events is not None:
+            events.redriven_from[redriven_state_machine_arn] = events.redriven_from.get(
+                failed_state_machine_arn, failed_state_machine_arn
+            )
+
+    def stop(self) -> None:
+        self.stack = None
