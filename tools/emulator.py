@@ -34,6 +34,11 @@ patches below are process-wide. While it is active:
   fails with it (moto: ValueError -> States.Runtime); a Choice rule on a missing path fails
   with States.Runtime (moto silently takes the Default); an integer
   ``ToleratedFailurePercentage`` is written as a float for moto's parser, which rejects ``0``;
+  a Retry or Catch on ``States.ALL`` does not match ``States.Runtime`` / ``States.DataLimitExceeded``
+  (moto matches every error);
+* EventBridge: when an execution ends, its "Step Functions Execution Status Change" event goes
+  through the template's ``AWS::Events::Rule`` resources to their SNS targets, refused where AWS
+  refuses (topic policy, AWS managed key): ``tools/execution_events.py``, ``execution_events``;
 * ``boto3`` client/resource creation is serialised with a lock: the interpreter and the
   handlers create clients from the default session in many threads at once, which boto3
   does not support (it does not happen on AWS, where every invocation has its own process).
@@ -88,6 +93,8 @@ from unittest import mock
 
 import boto3
 import yaml
+
+from tools.execution_events import ExecutionEvents, states_all_matcher
 
 LOG = logging.getLogger(__name__)
 
@@ -238,6 +245,7 @@ _NAME_PROPS: dict[str, tuple[str | None, int, bool]] = {
     "AWS::StepFunctions::StateMachine": ("StateMachineName", 80, False),
     "AWS::Logs::LogGroup": ("LogGroupName", 512, False),
     "AWS::IAM::Role": ("RoleName", 64, False),
+    "AWS::Events::Rule": ("Name", 64, False),
 }
 
 
@@ -308,6 +316,7 @@ class RestoreStack:
         self._exit_stack: list[Callable[[], None]] = []
         self._threads: list[tuple[str, threading.Thread]] = []
         self._redrive_counts: dict[str, int] = {}  # execution name -> Execution.RedriveCount
+        self.execution_events: ExecutionEvents | None = None  # tools/execution_events.py, once deployed
 
         self._resolve_parameters()
 
@@ -483,6 +492,11 @@ class RestoreStack:
             roleArn=machine["roleArn"],
             type=machine.get("type", "STANDARD"),
         )
+        if self.execution_events is not None:  # its status change events name the original state machine
+            original = described["stateMachineArn"]
+            self.execution_events.redriven_from[redriven["stateMachineArn"]] = self.execution_events.redriven_from.get(
+                original, original
+            )
         return sfn.start_execution(
             stateMachineArn=redriven["stateMachineArn"], name=redrive_name, input=failed.get("input") or "{}"
         )["executionArn"]
@@ -725,6 +739,7 @@ class RestoreStack:
             ComparisonVariable,
         )
         from moto.stepfunctions.parser.asl.component.state.fail import state_fail
+        from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
         from moto.stepfunctions.parser.backend import execution_worker
 
         stack = self
@@ -745,6 +760,7 @@ class RestoreStack:
                 except BaseException as exc:
                     worker._emulator_exception = exc
                     raise
+                stack._execution_ended(worker._evaluation_details.execution_details.arn)
 
             name = worker._evaluation_details.execution_details.name
             thread = threading.Thread(target=target, daemon=True, name=f"sfn-{name}")
@@ -793,6 +809,7 @@ class RestoreStack:
             mock.patch.object(LambdaFunction, "_invoke_lambda", invoke_lambda),
             mock.patch.object(StringVariableSample, "_eval_body", variable_sample),
             mock.patch.object(ComparisonVariable, "_eval_body", _choice_comparison),
+            mock.patch.object(ErrorEqualsDecl, "_eval_body", states_all_matcher(ErrorEqualsDecl._eval_body)),
             mock.patch.object(state_fail, "CustomErrorName", _fail_state_error_name),
             mock.patch.object(wait_function.WaitFunction, "_wait_interval", wait_interval),
             mock.patch.object(retrier_decl, "time", types.SimpleNamespace(sleep=sleep)),
@@ -811,6 +828,16 @@ class RestoreStack:
             self._exit_stack.append(strict_cognito().start().stop)
         self._exit_stack.append(_prune_dead_threads)
         self._exit_stack.append(self._stop_running_executions)
+
+    def _execution_ended(self, execution_arn: str) -> None:
+        """EventBridge: the execution's status change event through the template's rules (tools/execution_events.py)."""
+        if self.execution_events is None or not self._active:
+            return
+        try:
+            self.execution_events.execution_ended(execution_arn)
+        except Exception:  # noqa: BLE001 - reported, never kills the interpreter thread
+            LOG.exception("execution status change event of %s not delivered", execution_arn)
+            raise
 
     def _stop_running_executions(self) -> None:
         """On exit: abort what is still running (a test that did not wait) and give its thread
@@ -871,6 +898,8 @@ class RestoreStack:
                     self._deploy_function(lid, props, role_arn)
                 else:
                     self._deploy_state_machine(lid, props, role_arn)
+        self.execution_events = ExecutionEvents(self)
+        self.execution_events.deploy()
         for lid, _ in self._active_resources():
             self.resources[lid] = self._ref(lid)
         for key, out in (self.template.get("Outputs") or {}).items():
@@ -1216,6 +1245,8 @@ class RestoreStack:
             "AWS::StepFunctions::StateMachine": f"arn:{p}:states:{r}:{a}:stateMachine:{name}",
             "AWS::Logs::LogGroup": f"arn:{p}:logs:{r}:{a}:log-group:{name}:*",
             "AWS::IAM::Role": f"arn:{p}:iam::{a}:role/{name}",
+            "AWS::Events::Rule": f"arn:{p}:events:{r}:{a}:rule/{name}",
+            "AWS::KMS::Key": f"arn:{p}:kms:{r}:{a}:key/{name}",
         }
         if attr == "Arn" and typ in arns:
             return arns[typ]

@@ -9,7 +9,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
 from cognito_restore import aws
-from cognito_restore.discovery import parse_backup_key
+from cognito_restore.discovery import backup_time, parse_backup_key
 from cognito_restore.handler import phase_handler
 from cognito_restore.phase import work_store
 from cognito_restore.plan import prepare_backup
@@ -38,6 +38,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         )
         plan = {
             **prepared.to_state(),
+            "backup_timestamp": backup_time(prepared.backup_timestamp, restore["backup_key"]),
             "work_bucket": store.bucket,
             "map_concurrency": int(os.environ.get("USER_MAP_CONCURRENCY", "4")),
         }

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-
-from cognito_restore import aws
+from cognito_restore.errors import RestoreIncomplete
 from cognito_restore.handler import phase_handler
 from cognito_restore.phase import work_store
-from cognito_restore.report import Report, identity_provider_steps, render_markdown, user_steps
+from cognito_restore.report import UNREPORTED, Report, identity_provider_steps, render_markdown, user_steps
 from cognito_restore.store import WorkStore
-from cognito_restore.verification import compare, live_counts
+from cognito_restore.verification import (
+    ABSENT,
+    TIME_RESERVE_MS,
+    OutOfTime,
+    UserAccounting,
+    account_users,
+    caused_by_backup,
+    compare,
+    decide,
+    listable,
+    live_counts,
+    pool_usernames,
+)
 
 logger, metrics, tracer = Logger(), Metrics(), Tracer()
-CHUNK_RESULT = re.compile(r"/chunk-\d+\.json$")  # not the .progress / .error files
 PHASES = (
     "pool_configuration",
     "resource_servers",
@@ -30,18 +39,69 @@ PHASES = (
 )
 
 
-def _add_results(report: Report, store: WorkStore, plan: dict[str, Any]) -> None:
+def _add_results(report: Report, store: WorkStore, plan: dict[str, Any]) -> UserAccounting:
     for phase in PHASES:
         outcome = store.get_result(phase)
         if outcome:
             report.add_phase(phase, outcome)
-    for key in store.list_keys(store.key("results/users/")):
-        if CHUNK_RESULT.search(key):
-            report.add_chunk(store.get_json(key))
+    accounting = account_users(
+        store.get_json(plan["users_manifest_key"]),
+        lambda index: store.get_json_or_none(store.chunk_result_key("users", index)),
+        lambda chunk: [item["old_username"] for item in store.get_json(chunk["key"])],  # UserPlan items
+    )
+    for result in accounting.results:
+        report.add_chunk(result)
+    report.categories["users"].failed.extend(accounting.unaccounted)
     report.maps["users"] = (
         f"s3://{store.bucket}/{store.key('results/users/')} (ids: old/new username and sub per chunk)"
     )
     report.maps["app_clients"] = f"s3://{store.bucket}/{store.key('maps/app_clients.json')}"
+    return accounting
+
+
+def _verify(report: Report, state: dict[str, Any], accounting: UserAccounting, groups: list[str], context: Any) -> None:
+    """Live reads of the new pool; the decision (complete / with unrestorable items / incomplete) goes in the report."""
+    pool_id = state["pool"]["id"]
+    planned = state["plan"]["planned"]
+    expected = {name: c.restored for name, c in report.categories.items()}
+    small = listable(planned["users"], planned["memberships"])
+    found = live_counts(pool_id, groups, list_memberships=small)
+    absent: list[dict[str, str]] = []
+    live_users = f"not listed ({planned['users']} users: more than one phase can list); counted from the chunk results"
+    if small:
+        try:
+            names = pool_usernames(pool_id, lambda: context.get_remaining_time_in_millis() < TIME_RESERVE_MS)
+        except OutOfTime:
+            live_users = "not listed (the phase ran out of time); counted from the chunk results"
+        else:
+            found["users"] = len(names)
+            live_users = f"listed: {len(names)} users in the pool"
+            absent = [{"item": name, "reason": ABSENT} for name in sorted(accounting.restored_usernames - names)]
+    users = report.categories["users"]
+    if absent:
+        users.restored -= len(absent)
+        users.failed.extend(absent)
+    report.verification = compare(expected, found)
+    # A per-user failure Cognito gave for a transient cause (not the data) is not an unrestorable item.
+    transient = [
+        item
+        for result in accounting.results
+        for item in result.get("failed", []) + result.get("memberships_failed", [])
+        if not caused_by_backup(item)
+    ]
+    unreported = {
+        name: sum(1 for item in c.failed if item["item"] == UNREPORTED) for name, c in report.categories.items()
+    }
+    not_restored = sum(len(c.failed) + len(c.skipped) for c in report.categories.values()) - sum(unreported.values())
+    report.outcome = decide(
+        report.verification,
+        unaccounted_users=len(accounting.unaccounted),
+        absent_users=len(absent),
+        environment_failures=len(transient),
+        unrestorable=not_restored - len(accounting.unaccounted) - len(absent) - len(transient),
+        live_users=live_users,
+        unreported=unreported,
+    ).to_dict()
 
 
 def _add_problems(report: Report, store: WorkStore, plan: dict[str, Any]) -> None:
@@ -80,6 +140,28 @@ def _standard_steps(
     ]
 
 
+def _subject(report: Report, state: dict[str, Any]) -> str:
+    """SNS subject (ASCII, at most 100 characters): says when items could not be restored."""
+    if report.dry_run:
+        return f"Cognito DR dry run {report.source_pool_id} complete"
+    pool_id = state["pool"]["id"]
+    not_restorable = report.outcome.get("unrestorable", 0)
+    if not_restorable:
+        return f"Cognito DR restore complete, {not_restorable} items not restorable: {pool_id}"[:100]
+    return f"Cognito DR restore complete: {pool_id}"
+
+
+def _incomplete_message(report: Report, state: dict[str, Any], location: str) -> str:
+    users = report.categories["users"]
+    planned = state["plan"]["planned"]["users"]
+    missing = ", ".join(f"{name} {count}" for name, count in report.outcome["missing"].items())
+    return (
+        f"Restore incomplete: {users.restored} of {planned} planned users restored and verified; missing: {missing}. "
+        f"Report: {location}. Redrive this execution or start again with the same restore_id: "
+        "unfinished chunks are re-run, finished ones return at once."
+    )
+
+
 @phase_handler(logger, metrics, tracer)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     state = event["state"]
@@ -104,26 +186,31 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         report.categories["memberships"].restored = plan["planned"]["memberships"]
     else:
         report.new_pool = state["pool"]
-        _add_results(report, store, plan)
+        accounting = _add_results(report, store, plan)
         _domain_outcome(report, state)
         parts = store.get_json(plan["parts_key"])
         _standard_steps(report, state, parts, plan.get("status_counts") or {})
         report.client_ids = store.get_json_or_none(store.key("maps/app_clients.json")) or []
         groups = [g["GroupName"] for g in (parts.get("groups_to_create") or [])]
-        expected = {name: c.restored for name, c in report.categories.items()}
-        report.verification = compare(expected, live_counts(state["pool"]["id"], expected["users"], groups))
+        for category in report.categories.values():
+            category.balance()
+        _verify(report, state, accounting, groups, context)
     for category in report.categories.values():
         category.balance()
     document = report.to_dict()
     json_key = store.put_json(store.key("report.json"), document)
     markdown_key = store.put_text(store.key("report.md"), render_markdown(document))
     logger.info("Report written", extra={"summary": report.summary(), "throttled_calls": report.throttled_calls})
+    location = f"s3://{store.bucket}/{json_key}"
+    if report.outcome.get("status") == "incomplete":
+        raise RestoreIncomplete(_incomplete_message(report, state, location))
     return {
         **state,
         "report": {
             "json_key": json_key,
             "markdown_key": markdown_key,
-            "location": f"s3://{store.bucket}/{json_key}",
+            "location": location,
+            "subject": _subject(report, state),
             "counts": report.counts(),
             "summary": report.summary(),
             "manual_steps": report.manual_steps[:8]

@@ -54,7 +54,8 @@ def test_fatal_backup_problems_fail_before_any_cognito_write(stack: RestoreStack
 
     assert result.status == "FAILED"
     assert result.error == "BackupInvalid"
-    [alert] = stack.alerts()
+    [alert, ended] = stack.alerts()  # the phase's alert, then EventBridge's "execution ended FAILED"
+    assert ended["subject"] is None and "ended FAILED" in ended["message"]
     assert alert["subject"] == "Cognito DR restore FAILED: Validate and prepare backup"
     assert reason in alert["message"]
     assert _pools(stack) == []

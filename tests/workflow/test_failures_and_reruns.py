@@ -22,7 +22,8 @@ def test_no_backup_found_fails_with_an_alert_naming_the_phase(stack: RestoreStac
 
     assert result.status == "FAILED"
     assert result.error == "BackupNotFound"
-    [alert] = stack.alerts()
+    [alert, ended] = stack.alerts()  # the phase's alert, then EventBridge's "execution ended FAILED"
+    assert ended["subject"] is None and "ended FAILED" in ended["message"]
     assert alert["subject"] == "Cognito DR restore FAILED: Find latest backup"
     assert "phase 'Find latest backup'" in alert["message"]
     assert "No backup of user pool us-east-1_NoSuchPool1" in alert["message"]
@@ -56,6 +57,7 @@ def test_cognito_error_while_creating_the_pool_fails_with_the_cause(stack: Resto
     assert [a["subject"] for a in alerts] == [
         f"Cognito DR restore started for {source.pool_id}",
         "Cognito DR restore FAILED: Create user pool",
+        None,  # EventBridge: the execution ended FAILED
     ]
     assert "InvalidParameterException" in alerts[1]["message"]
     assert "The pool quota of this Region is reached" in alerts[1]["message"]

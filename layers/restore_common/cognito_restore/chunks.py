@@ -9,7 +9,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from cognito_restore import aws
-from cognito_restore.errors import CognitoThrottled
+from cognito_restore.errors import DATA_ERRORS, CognitoThrottled
 from cognito_restore.pacing import Pacer
 from cognito_restore.passwords import random_password
 from cognito_restore.phase import describe_error, error_code, raise_if_throttled, work_store
@@ -73,6 +73,18 @@ def _sub_of(attributes: list[dict[str, str]]) -> str | None:
 
 def restore_user(pool_id: str, plan: UserPlan, password_policy: dict[str, Any], outcome: ChunkOutcome) -> None:
     """AdminCreateUser (all attributes, no invitation) -> permanent password if it was usable -> disable."""
+    mark = (outcome.memberships_restored, len(outcome.memberships_failed), len(outcome.unlinked), len(outcome.notes))
+    try:
+        _restore_user(pool_id, plan, password_policy, outcome)
+    except Exception:
+        # The retry redoes this user from its start: drop what this attempt counted for it, or the
+        # report would count its memberships twice (and verification would find fewer than reported).
+        outcome.memberships_restored = mark[0]
+        del outcome.memberships_failed[mark[1] :], outcome.unlinked[mark[2] :], outcome.notes[mark[3] :]
+        raise
+
+
+def _restore_user(pool_id: str, plan: UserPlan, password_policy: dict[str, Any], outcome: ChunkOutcome) -> None:
     cognito = outcome.client()
     try:
         try:
@@ -111,6 +123,8 @@ def restore_user(pool_id: str, plan: UserPlan, password_policy: dict[str, Any], 
         _add_to_groups(pool_id, new_username, plan, outcome)
     except ClientError as error:
         raise_if_throttled(error)
+        if error_code(error) not in DATA_ERRORS:
+            raise  # not this user's data: fail the chunk (retried, redriven) rather than record a loss
         outcome.failed.append({"item": plan.old_username, "reason": describe_error(error)})
         return
     outcome.restored += 1

@@ -93,3 +93,14 @@ def find_newest_backup(s3: Any, bucket: str, pool_id: str) -> BackupRef | None:
                 if ref is not None:
                     return ref
     return None
+
+
+def backup_time(timestamp: str | None, key: str) -> str:
+    """When the backup was taken, always a string (the state machine formats it into an alert): the
+    backup's own timestamp, else the time in its key, else a plain "unknown"."""
+    if isinstance(timestamp, str) and timestamp:
+        return timestamp
+    ref = parse_backup_key(key)
+    if ref is not None:
+        return f"{ref.taken_at:%Y-%m-%dT%H:%M:%SZ} (from the backup key)"
+    return "unknown (the backup has no timestamp)"

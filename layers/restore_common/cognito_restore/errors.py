@@ -1,5 +1,24 @@
 """Errors raised by the phases. The class name is the Step Functions error name (Catch/Retry match it)."""
 
+# Per-item Cognito refusals caused by the backed-up data or configuration itself: running the restore
+# again cannot fix them, so they are recorded for the item (named in the report). Any other refusal of a
+# user's call (pool gone, access denied, internal error) fails the chunk, which a redrive re-runs.
+DATA_ERRORS = frozenset(
+    {
+        "InvalidParameterException",
+        "AliasExistsException",
+        "InvalidPasswordException",
+        "UnsupportedUserStateException",
+        "UserLambdaValidationException",
+        "InvalidLambdaResponseException",
+        "PreconditionNotMetException",
+        "CodeDeliveryFailureException",
+        "InvalidSmsRoleAccessPolicyException",
+        "InvalidSmsRoleTrustRelationshipException",
+        "InvalidEmailRoleAccessPolicyException",
+    }
+)
+
 
 class RestoreError(Exception):
     """Base class: a problem the operator must see in the failure alert."""
@@ -19,6 +38,11 @@ class InvalidInput(RestoreError):
 
 class RestoreConflict(RestoreError):
     """The restore id is already bound to another source pool or backup."""
+
+
+class RestoreIncomplete(RestoreError):
+    """Verification found planned items absent from the new pool (or unaccounted for): never SUCCEEDED.
+    A redrive or a re-run with the same restore id re-runs the unfinished chunks."""
 
 
 class NotRestorable(Exception):

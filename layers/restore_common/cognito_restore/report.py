@@ -46,6 +46,9 @@ NOT_RESTORABLE = (
 )
 
 
+UNREPORTED = "(unaccounted)"  # balance(): an item no phase reported
+
+
 @dataclass
 class CategoryReport:
     backup: int = 0
@@ -67,8 +70,7 @@ class CategoryReport:
         missing = self.backup - self.restored - len(self.skipped) - len(self.failed)
         if missing > 0:
             self.failed.extend(
-                {"item": "(unaccounted)", "reason": "not restored and not reported by any phase"}
-                for _ in range(missing)
+                {"item": UNREPORTED, "reason": "not restored and not reported by any phase"} for _ in range(missing)
             )
 
 
@@ -88,6 +90,7 @@ class Report:
     unlinked_users: int = 0
     api_calls: dict[str, int] = field(default_factory=dict)
     maps: dict[str, Any] = field(default_factory=dict)
+    outcome: dict[str, Any] = field(default_factory=dict)  # verification.Outcome: complete / incomplete ...
 
     def add_phase(self, category: str, outcome: dict[str, Any]) -> None:
         report = self.categories[category]
@@ -129,6 +132,8 @@ class Report:
                 summary[name] = f"{c.restored}/{c.backup} restored, {len(c.skipped)} skipped, {len(c.failed)} failed"
         mismatches = [name for name, check in self.verification.items() if not check.get("ok")]
         summary["verification"] = "OK" if not mismatches else "MISMATCH in " + ", ".join(mismatches)
+        if self.outcome:
+            summary["outcome"] = self.outcome["status"]
         return summary
 
     def to_dict(self) -> dict[str, Any]:
@@ -144,6 +149,7 @@ class Report:
                 for name, c in self.categories.items()
             },
             "verification": self.verification,
+            "outcome": self.outcome,
             "not_restorable": list(NOT_RESTORABLE),
             "manual_steps": self.manual_steps,
             "client_ids": self.client_ids,
@@ -250,6 +256,10 @@ def render_markdown(report: dict[str, Any]) -> str:
     for name, c in report["counts"].items():
         lines.append(f"| {name} | {c['backup']} | {c['restored']} | {c['skipped']} | {c['failed']} |")
     lines += ["", "## Verification against the new pool", ""]
+    outcome = report.get("outcome") or {}
+    if outcome:
+        lines.append(f"- Outcome: **{outcome['status']}**; users in the pool: {outcome['live_users']}")
+        lines += [f"- MISSING {name}: {count}" for name, count in outcome["missing"].items()]
     for name, check in report["verification"].items():
         lines.append(
             f"- {name}: expected {check.get('expected')}, found {check.get('found')}: {'OK' if check.get('ok') else 'MISMATCH'}"

@@ -1,36 +1,73 @@
-"""Compares what the new pool holds with what the restore says it restored (counts, read back live)."""
+"""Compares the new pool itself with the plan: exact per-chunk accounting plus live reads of the pool.
+
+`DescribeUserPool.EstimatedNumberOfUsers` is an estimate (wrong above ~20k users), so it never decides
+anything. Users are counted exactly from the per-chunk result files, which name every user's outcome; a
+chunk without its result file has its users unaccounted for. When the plan is small enough to list
+within the phase's time, every user of the pool is listed and each restored username must be there.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from cognito_restore import aws
+from cognito_restore.errors import DATA_ERRORS
 
-# Above this many users, count with DescribeUserPool's estimate instead of listing (ListUsers: 30 RPS).
-FULL_LIST_LIMIT = 20_000
+# ListUsers / ListUsersInGroup return at most 60 per page and paginate by token, so one task lists
+# sequentially: ~5 pages/s at ~200 ms a call (the UserList quota, 30 RPS, is not the bound).
+# 600 s of the phase's 900 s give ~180,000 users + memberships; above, the live user list is skipped.
+PAGE_SIZE = 60
+LIST_PAGES_PER_SECOND = 5
+LIST_BUDGET_SECONDS = 600
+LIST_LIMIT = PAGE_SIZE * LIST_PAGES_PER_SECOND * LIST_BUDGET_SECONDS
+TIME_RESERVE_MS = 60_000  # stop listing with this much Lambda time left (the report must still be written)
+
+UNACCOUNTED = "not restored: its chunk has no result file (the chunk did not finish)"
+ABSENT = "absent from the new pool although its chunk reported it restored"
 
 
-def _count(operation: str, key: str, **kwargs: Any) -> int:
+class OutOfTime(Exception):
+    """The listing would not end within the phase's time."""
+
+
+def _count(operation: str, key: str, out_of_time: Callable[[], bool] = lambda: False, **kwargs: Any) -> int:
     paginator = aws.client("cognito-idp").get_paginator(operation)
-    return sum(len(page.get(key, [])) for page in paginator.paginate(**kwargs))
+    total = 0
+    for page in paginator.paginate(**kwargs):
+        total += len(page.get(key, []))
+        if out_of_time():
+            raise OutOfTime
+    return total
 
 
-def live_counts(pool_id: str, expected_users: int, groups: list[str]) -> dict[str, int]:
-    cognito = aws.client("cognito-idp")
+def listable(users: int, memberships: int) -> bool:
+    return users + memberships <= LIST_LIMIT
+
+
+def pool_usernames(pool_id: str, out_of_time: Callable[[], bool]) -> set[str]:
+    names: set[str] = set()
+    paginator = aws.client("cognito-idp").get_paginator("list_users")
+    for page in paginator.paginate(UserPoolId=pool_id, Limit=PAGE_SIZE, AttributesToGet=[]):
+        names.update(user["Username"] for user in page.get("Users", []))
+        if out_of_time():
+            raise OutOfTime
+    return names
+
+
+def live_counts(pool_id: str, groups: list[str], list_memberships: bool) -> dict[str, int]:
+    """Counts of everything but users (listed separately, by name)."""
     counts = {
         "app_clients": _count("list_user_pool_clients", "UserPoolClients", UserPoolId=pool_id, MaxResults=60),
         "groups": _count("list_groups", "Groups", UserPoolId=pool_id, Limit=60),
         "identity_providers": _count("list_identity_providers", "Providers", UserPoolId=pool_id, MaxResults=60),
         "resource_servers": _count("list_resource_servers", "ResourceServers", UserPoolId=pool_id, MaxResults=50),
     }
-    if expected_users <= FULL_LIST_LIMIT:
-        counts["users"] = _count("list_users", "Users", UserPoolId=pool_id, Limit=60)
+    if list_memberships:
         counts["memberships"] = sum(
-            _count("list_users_in_group", "Users", UserPoolId=pool_id, GroupName=group, Limit=60) for group in groups
-        )
-    else:
-        counts["users"] = int(
-            cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"].get("EstimatedNumberOfUsers", 0)
+            _count("list_users_in_group", "Users", UserPoolId=pool_id, GroupName=group, Limit=PAGE_SIZE)
+            for group in groups
         )
     return counts
 
@@ -41,3 +78,99 @@ def compare(expected: dict[str, int], found: dict[str, int]) -> dict[str, dict[s
         for name in found
         if name in expected
     }
+
+
+def error_code(reason: str) -> str:
+    return reason.split(":", 1)[0].strip()
+
+
+def caused_by_backup(item: dict[str, str]) -> bool:
+    return error_code(item.get("reason", "")) in DATA_ERRORS
+
+
+@dataclass
+class UserAccounting:
+    """Every planned user, chunk by chunk: its chunk's result names it, or it is unaccounted for."""
+
+    planned: int = 0
+    results: list[dict[str, Any]] = field(default_factory=list)  # the chunk result files found
+    unaccounted: list[dict[str, str]] = field(default_factory=list)  # users of unfinished chunks, by name
+    unfinished_chunks: list[int] = field(default_factory=list)
+    restored_usernames: set[str] = field(default_factory=set)  # new usernames the results name
+
+    @property
+    def accounted(self) -> int:
+        return sum(r.get("restored", 0) + len(r.get("failed", [])) for r in self.results)
+
+
+def account_users(
+    manifest: Iterable[dict[str, Any]],
+    load_result: Callable[[int], dict[str, Any] | None],
+    load_chunk_usernames: Callable[[dict[str, Any]], list[str]],
+) -> UserAccounting:
+    """One result file per chunk of the manifest; a chunk without one (or one naming fewer users than the
+    chunk holds: an at-least-once surprise) leaves its other users unaccounted for, by name."""
+    accounting = UserAccounting()
+    for chunk in manifest:
+        accounting.planned += int(chunk["count"])
+        result = load_result(int(chunk["index"]))
+        if result is not None and result.get("done") is not False:
+            named = {i["old_username"] for i in result.get("ids", [])} | {f["item"] for f in result.get("failed", [])}
+            accounting.results.append(result)
+            accounting.restored_usernames.update(i["new_username"] for i in result.get("ids", []) if i["new_username"])
+            if len(named) >= int(chunk["count"]):
+                continue
+        else:
+            named = set()
+        accounting.unfinished_chunks.append(int(chunk["index"]))
+        accounting.unaccounted.extend(
+            {"item": username, "reason": UNACCOUNTED}
+            for username in load_chunk_usernames(chunk)
+            if username not in named
+        )
+    return accounting
+
+
+@dataclass
+class Outcome:
+    """complete | complete_with_unrestorable | incomplete, with what decides it (counts, no personal data)."""
+
+    status: str
+    missing: dict[str, int]
+    unrestorable: int
+    live_users: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "missing": self.missing,
+            "unrestorable": self.unrestorable,
+            "live_users": self.live_users,
+        }
+
+
+def decide(
+    verification: dict[str, dict[str, Any]],
+    unaccounted_users: int,
+    absent_users: int,
+    environment_failures: int,
+    unrestorable: int,
+    live_users: str,
+    unreported: dict[str, int] | None = None,
+) -> Outcome:
+    """Incomplete when any item the plan restores is not in the pool (or not accounted for)."""
+    missing = {
+        name: check["expected"] - check["found"]
+        for name, check in verification.items()
+        if check["found"] < check["expected"] and name != "users"
+    }
+    for name, count in (unreported or {}).items():  # items no phase or chunk result accounts for
+        if count:
+            missing[name] = max(missing.get(name, 0), count)
+    if unaccounted_users or absent_users:
+        missing["users"] = unaccounted_users + absent_users
+    if environment_failures:
+        missing["failed_for_a_transient_cause"] = environment_failures
+    if missing:
+        return Outcome("incomplete", missing, unrestorable, live_users)
+    return Outcome("complete_with_unrestorable" if unrestorable else "complete", {}, unrestorable, live_users)

@@ -1,0 +1,134 @@
+"""Loud on loss: a chunk that dies mid-way while the Distributed Map does not fail never ends SUCCEEDED.
+
+The Map's tolerated-failure check is switched off (moto's own behaviour, or any at-least-once surprise
+on AWS), so the run reaches "Verify restored pool" with a chunk that has no result file. Verification
+compares the pool itself with the plan and fails with RestoreIncomplete and the counts; a redrive or a
+second start with the same restore id re-runs the unfinished chunk and leaves one pool with every user.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+from unittest import mock
+
+import pytest
+
+from tests.workflow.conftest import SourceBackup, make_backup
+from tools.emulator import LambdaCrash, RestoreStack
+from tools.sample_pool import SamplePoolSpec
+
+
+@pytest.fixture
+def lenient_map() -> Iterator[None]:
+    """A Map that carries on past a failed item, as moto does without the emulator's check."""
+    with mock.patch("tools.emulator._enforce_tolerated_failures", lambda env, record: None):
+        yield
+
+
+@pytest.fixture
+def chunk_1_dies_after_20_users() -> Iterator[dict[str, bool]]:
+    """Every attempt at chunk 1 dies (Runtime.ExitError) at its 21st user, until switched off."""
+    from cognito_restore.users import UserPlan
+
+    original = UserPlan.from_item.__func__
+    control = {"crashing": True}
+
+    def from_item(cls: type, item: dict) -> Any:
+        plan = original(cls, item)
+        if control["crashing"] and plan.old_username == control.get("victim"):
+            raise LambdaCrash()
+        return plan
+
+    with mock.patch.object(UserPlan, "from_item", classmethod(from_item)):
+        yield control
+
+
+def _pool_usernames(stack: RestoreStack, pool_id: str) -> list[str]:
+    cognito = stack.client("cognito-idp")
+    return [
+        u["Username"]
+        for page in cognito.get_paginator("list_users").paginate(UserPoolId=pool_id)
+        for u in page["Users"]
+    ]
+
+
+def _report(stack: RestoreStack, restore_id: str) -> dict[str, Any]:
+    body = stack.client("s3").get_object(
+        Bucket=stack.outputs["WorkBucketName"], Key=f"restores/{restore_id}/report.json"
+    )["Body"]
+    return json.loads(body.read())
+
+
+def _crashing_source(stack: RestoreStack, cognito: Any, control: dict) -> SourceBackup:
+    source = make_backup(stack, cognito, SamplePoolSpec(users=200, groups=4))
+    usernames = [u["Username"] for u in source.backup["users"]]
+    control["victim"] = usernames[50 + 20]  # chunk 1 (users 50-99, chunk size 50): 20 created, then it dies
+    return source
+
+
+def _assert_incomplete(stack: RestoreStack, result: Any, restore_id: str) -> int:
+    assert result.status == "FAILED", "a run with a lost chunk must not succeed"
+    assert result.error == "RestoreIncomplete"
+    assert "of 200 planned users" in result.cause and "users 50" in result.cause, result.cause
+    assert [run["itemCounts"]["failed"] for run in result.map_runs] == [1]  # the Map itself did not fail
+    report = _report(stack, restore_id)
+    assert report["outcome"]["status"] == "incomplete"
+    assert report["outcome"]["missing"]["users"] == 50  # the whole chunk: its result file is missing
+    assert report["outcome"]["missing"]["memberships"] > 0
+    users = report["counts"]["users"]
+    assert users["restored"] + users["skipped"] + users["failed"] == 200
+    assert users["restored"] == 150
+    failure = [a for a in stack.alerts() if a["subject"].startswith("Cognito DR restore FAILED")][-1]
+    assert "RestoreIncomplete" in failure["message"]
+    assert not any(a["subject"].startswith("Cognito DR restore complete") for a in stack.alerts())
+    return users["restored"]
+
+
+def test_a_lost_chunk_fails_the_restore_and_starting_again_restores_every_user(
+    stack: RestoreStack, source_cognito: Any, lenient_map: None, chunk_1_dies_after_20_users: dict
+) -> None:
+    control = chunk_1_dies_after_20_users
+    source = _crashing_source(stack, source_cognito, control)
+    request = {"user_pool_id": source.pool_id, "restore_id": "lost-chunk"}
+
+    first = stack.run(request)
+    _assert_incomplete(stack, first, "lost-chunk")
+    pools = stack.client("cognito-idp").list_user_pools(MaxResults=60)["UserPools"]
+    assert len(pools) == 1
+    assert len(_pool_usernames(stack, pools[0]["Id"])) == 170  # chunks 0, 2, 3 and 20 users of chunk 1
+
+    control["crashing"] = False
+    second = stack.run(request)
+
+    assert second.status == "SUCCEEDED", (second.error, second.cause)
+    assert [p["Id"] for p in stack.client("cognito-idp").list_user_pools(MaxResults=60)["UserPools"]] == [
+        second.output["new_user_pool_id"]
+    ]
+    names = _pool_usernames(stack, second.output["new_user_pool_id"])
+    assert sorted(names) == sorted(u["Username"] for u in source.backup["users"])
+    assert _report(stack, "lost-chunk")["outcome"]["status"] == "complete"
+    assert stack.alerts()[-1]["subject"] == f"Cognito DR restore complete: {second.output['new_user_pool_id']}"
+
+
+def test_a_lost_chunk_is_re_run_by_a_redrive(
+    stack: RestoreStack, source_cognito: Any, lenient_map: None, chunk_1_dies_after_20_users: dict
+) -> None:
+    control = chunk_1_dies_after_20_users
+    source = _crashing_source(stack, source_cognito, control)
+
+    first = stack.run({"user_pool_id": source.pool_id, "restore_id": "lost-chunk-redrive"})
+    _assert_incomplete(stack, first, "lost-chunk-redrive")
+    control["crashing"] = False
+    chunk_calls_before = sum(1 for name, _ in stack.invocations if name == "RestoreUsersFunction")
+    redriven = stack.wait(stack.redrive(first.arn))
+
+    assert redriven.status == "SUCCEEDED", (redriven.error, redriven.cause)
+    entered = redriven.states_entered()
+    assert entered[:3] == ["Restore failed", "Resume at the failed phase", "Restore users and memberships"]
+    assert "Create user pool" not in entered
+    # All four chunks are invoked again; the three finished ones return at once from their result files.
+    assert sum(1 for name, _ in stack.invocations if name == "RestoreUsersFunction") - chunk_calls_before == 4
+    names = _pool_usernames(stack, redriven.output["new_user_pool_id"])
+    assert sorted(names) == sorted(u["Username"] for u in source.backup["users"])

@@ -1,0 +1,237 @@
+"""EventBridge for the emulator: "Step Functions Execution Status Change" events through the template's rules.
+
+moto neither emits Step Functions events nor delivers EventBridge targets to SNS. When an execution of a
+deployed state machine ends FAILED, TIMED_OUT or ABORTED (the statuses a Catch cannot see: an abort, a
+timeout, States.Runtime, States.DataLimitExceeded), ``ExecutionEvents.execution_ended`` builds the event
+as AWS sends it, matches it against every ``AWS::Events::Rule`` of the template (moto's event-pattern
+matcher, on the rules deployed into moto's EventBridge), renders the target's ``InputTransformer`` and
+publishes the result to the target topic. Delivery is refused, as AWS refuses it (the rule's
+``FailedInvocations`` metric, no message), when the topic policy does not allow ``events.amazonaws.com``
+to ``sns:Publish`` for that rule (``aws:SourceArn``), or when the topic is encrypted with the AWS managed
+key ``alias/aws/sns``, whose key policy cannot grant EventBridge (docs/alerts.md). Refusals are kept in
+``failed_invocations``.
+
+Also here, because it decides what reaches these rules: on AWS a Retry or Catch on ``States.ALL`` does
+not match ``States.Runtime`` or ``States.DataLimitExceeded`` (the execution fails); moto 5.2.5 matches
+every error. ``states_all_matcher`` restores AWS's rule.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tools.emulator import RestoreStack
+
+DETAIL_TYPE = "Step Functions Execution Status Change"
+UNCATCHABLE = ("States.Runtime", "States.DataLimitExceeded")
+_PLACEHOLDER = re.compile(r"<([A-Za-z0-9_.-]+)>")
+
+
+@dataclass
+class ExecutionEvents:
+    """The template's EventBridge rules, deployed into moto and evaluated for each ended execution."""
+
+    stack: RestoreStack
+    rules: dict[str, str] = field(default_factory=dict)  # rule name -> rule ARN
+    topic_policies: dict[str, list[dict]] = field(default_factory=dict)  # topic ARN -> statements
+    topic_keys: dict[str, str] = field(default_factory=dict)  # topic ARN -> KmsMasterKeyId
+    redriven_from: dict[str, str] = field(default_factory=dict)  # redrive state machine ARN -> original
+    delivered: list[dict[str, Any]] = field(default_factory=list)
+    failed_invocations: list[dict[str, Any]] = field(default_factory=list)
+
+    # ------------------------------------------------------------------ deployment
+
+    def deploy(self) -> None:
+        events = self.stack.client("events")
+        for lid, res in self.stack._active_resources():
+            props = self.stack._resolve(res.get("Properties") or {})
+            if res["Type"] == "AWS::SNS::Topic":
+                self.topic_keys[self.stack._ref(lid)] = str(props.get("KmsMasterKeyId") or "")
+            elif res["Type"] == "AWS::SNS::TopicPolicy":
+                statements = (props.get("PolicyDocument") or {}).get("Statement") or []
+                for topic in props.get("Topics") or []:
+                    self.topic_policies.setdefault(topic, []).extend(
+                        statements if isinstance(statements, list) else [statements]
+                    )
+        for lid, res in self.stack._active_resources():
+            if res["Type"] != "AWS::Events::Rule":
+                continue
+            props = self.stack._resolve(res.get("Properties") or {})
+            if props.get("EventBusName", "default") != "default":
+                raise NotImplementedError(f"{lid}: only the default event bus is emulated")
+            name = self.stack._name(lid)
+            arn = events.put_rule(
+                Name=name,
+                EventPattern=json.dumps(props["EventPattern"]),
+                State=props.get("State", "ENABLED"),
+                Description=props.get("Description", ""),
+            )["RuleArn"]
+            if arn != self.stack._getatt(lid, "Arn"):
+                raise RuntimeError(
+                    f"{lid}: moto created {arn}, the template resolves to {self.stack._getatt(lid, 'Arn')}"
+                )
+            targets = props.get("Targets") or []
+            if targets:
+                response = events.put_targets(Rule=name, Targets=targets)
+                if response.get("FailedEntryCount"):
+                    raise RuntimeError(f"{lid}: targets refused: {response['FailedEntries']}")
+            self.rules[name] = arn
+
+    # ------------------------------------------------------------------ the event
+
+    def execution_ended(self, execution_arn: str) -> None:
+        """Called by the emulator once an execution has ended (from its interpreter thread)."""
+        sfn = self.stack.client("stepfunctions")
+        self.publish(self.status_change_event(sfn.describe_execution(executionArn=execution_arn)))
+
+    def status_change_event(self, described: dict[str, Any]) -> dict[str, Any]:
+        machine = self.redriven_from.get(described["stateMachineArn"], described["stateMachineArn"])
+        name = described["name"]
+        redrive_count = int(self.stack._redrive_counts.get(name, 0))
+        if redrive_count:  # AWS redrives under the same execution ARN and name
+            name = name.split("-redrive-")[0]
+        stop = described.get("stopDate") or datetime.now(UTC)
+        execution_arn = machine.replace(":stateMachine:", ":execution:") + f":{name}"
+        return {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": DETAIL_TYPE,
+            "source": "aws.states",
+            "account": self.stack.account_id,
+            "time": stop.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": self.stack.region,
+            "resources": [execution_arn],
+            "detail": {
+                "executionArn": execution_arn,
+                "stateMachineArn": machine,
+                "name": name,
+                "status": described["status"],
+                "startDate": int(described["startDate"].timestamp() * 1000),
+                "stopDate": int(stop.timestamp() * 1000),
+                "input": described.get("input"),
+                "output": described.get("output"),
+                "inputDetails": {"included": True},
+                "outputDetails": {"included": True} if described.get("output") is not None else None,
+                "error": described.get("error"),
+                "cause": described.get("cause"),
+                "redriveCount": redrive_count,
+            },
+        }
+
+    def publish(self, event: dict[str, Any]) -> None:
+        from moto.events.models import events_backends
+
+        backend = events_backends[self.stack.account_id][self.stack.region]
+        for name, rule_arn in self.rules.items():
+            rule = backend.describe_rule(name, None)
+            if rule.state != "ENABLED" or not rule.event_pattern.matches_event(event):
+                continue
+            for target in rule.targets:
+                self._deliver(rule_arn, target, event)
+
+    # ------------------------------------------------------------------ delivery
+
+    def _deliver(self, rule_arn: str, target: dict[str, Any], event: dict[str, Any]) -> None:
+        arn = target["Arn"]
+        if ":sns:" not in arn:
+            raise NotImplementedError(f"EventBridge target {arn}: only SNS topics are emulated")
+        message = render_input(target, event)
+        refusal = self._refusal(rule_arn, arn)
+        if refusal:
+            self.failed_invocations.append({"rule": rule_arn, "target": arn, "reason": refusal})
+            return
+        try:
+            self.stack.client("sns").publish(TopicArn=arn, Message=message)  # EventBridge sets no Subject
+        except Exception as error:  # noqa: BLE001 - SNS down: AWS retries for up to 24 h, then drops it
+            self.failed_invocations.append({"rule": rule_arn, "target": arn, "reason": f"SNS refused: {error}"})
+            return
+        self.delivered.append({"rule": rule_arn, "target": arn, "message": message})
+
+    def _refusal(self, rule_arn: str, topic_arn: str) -> str | None:
+        if self.topic_keys.get(topic_arn) == "alias/aws/sns":
+            return "the topic is encrypted with the AWS managed key aws/sns, which EventBridge cannot use"
+        if not any(_allows_eventbridge(s, rule_arn, topic_arn) for s in self.topic_policies.get(topic_arn, [])):
+            return "the topic policy does not allow events.amazonaws.com to publish for this rule"
+        return None
+
+
+def _allows_eventbridge(statement: dict[str, Any], rule_arn: str, topic_arn: str) -> bool:
+    if statement.get("Effect") != "Allow":
+        return False
+    principal = statement.get("Principal") or {}
+    services = principal.get("Service") if isinstance(principal, dict) else None
+    if "events.amazonaws.com" not in (services if isinstance(services, list) else [services]):
+        return False
+    actions = statement.get("Action")
+    if not set(actions if isinstance(actions, list) else [actions]) & {"sns:Publish", "sns:*", "*"}:
+        return False
+    resources = statement.get("Resource")
+    if not set(resources if isinstance(resources, list) else [resources]) & {topic_arn, "*"}:
+        return False
+    for operator, conditions in (statement.get("Condition") or {}).items():
+        for key, expected in conditions.items():
+            if key.lower() != "aws:sourcearn" or operator not in ("ArnEquals", "StringEquals", "ArnLike", "StringLike"):
+                return False  # a condition this emulation cannot evaluate: refuse rather than guess
+            values = expected if isinstance(expected, list) else [expected]
+            if operator.endswith("Like"):
+                matched = any(re.fullmatch(re.escape(v).replace(r"\*", ".*"), rule_arn) for v in values)
+            else:
+                matched = rule_arn in values
+            if not matched:
+                return False
+    return True
+
+
+def _path(event: dict[str, Any], path: str) -> Any:
+    value: Any = event
+    for part in path.removeprefix("$.").split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def render_input(target: dict[str, Any], event: dict[str, Any]) -> str:
+    """The InputTransformer: each <name> of InputTemplate replaced by its InputPathsMap value (a string as
+    is inside a quoted template, anything else as JSON; a missing path gives null). No transformer: the
+    whole event. The result must be valid JSON, as EventBridge requires."""
+    transformer = target.get("InputTransformer")
+    if not transformer:
+        return json.dumps(target["Input"]) if "Input" in target else json.dumps(event)
+    values = {name: _path(event, path) for name, path in (transformer.get("InputPathsMap") or {}).items()}
+    template = transformer["InputTemplate"]
+
+    def value_of(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in values:
+            return match.group(0)
+        value = values[name]
+        return json.dumps(value)[1:-1] if isinstance(value, str) else json.dumps(value)
+
+    rendered = _PLACEHOLDER.sub(value_of, template)
+    json.loads(rendered)  # ValueError: EventBridge would refuse the template
+    return rendered
+
+
+def states_all_matcher(original: Any) -> Any:
+    """``ErrorEqualsDecl._eval_body`` that, like AWS, does not let States.ALL match States.Runtime or
+    States.DataLimitExceeded (only a Retrier/Catcher naming them explicitly does)."""
+    from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
+
+    def eval_body(decl: Any, env: Any) -> None:
+        error_name = env.stack[-1]
+        name = getattr(error_name, "error_name", None)
+        names = {getattr(n, "error_name", None) for n in decl.error_names}
+        if name in UNCATCHABLE and ErrorEqualsDecl._STATE_ALL_ERROR in decl.error_names and name not in names:
+            env.stack.pop()
+            env.stack.append(False)
+            return
+        original(decl, env)
+
+    return eval_body
