@@ -24,6 +24,7 @@ import ijson
 from rich.console import Console
 
 from tools.emulator import RestoreStack
+from tools.execution_input import RestoreRequest
 from tools.progress import PhaseWatcher, render_summary
 from tools.sample_pool import SamplePoolSpec, backup_key, build_source_pool, export_backup, write_backup
 
@@ -110,7 +111,7 @@ def main(
             console.print(
                 f"Source pool {pool_id}: {users} users, {groups} groups, {len(pool.client_ids)} app clients; backup at {key}"
             )
-        execution = stack.start({"user_pool_id": pool_id, "dry_run": dry_run})
+        execution = stack.start(RestoreRequest.parse({"user_pool_id": pool_id, "dry_run": dry_run}).to_input())
         console.print(f"Execution {execution.rsplit(':', 1)[-1]}")
         outcome: dict = {}
         waiter = threading.Thread(target=lambda: outcome.update(result=stack.wait(execution)), daemon=True)

@@ -317,6 +317,7 @@ class RestoreStack:
         self._threads: list[tuple[str, threading.Thread]] = []
         self._redrive_counts: dict[str, int] = {}  # execution name -> Execution.RedriveCount
         self.execution_events: ExecutionEvents | None = None  # tools/execution_events.py, once deployed
+        self._redrive_inputs: dict[str, Any] = {}  # execution name -> the original Execution.Input
 
         self._resolve_parameters()
 
@@ -460,7 +461,8 @@ class RestoreStack:
 
     def redrive(self, execution_arn: str) -> str:
         """Step Functions' RedriveExecution, which moto lacks: continue a failed execution from its
-        unsuccessful state, with that state's input, and Execution.RedriveCount one higher.
+        unsuccessful state, with that state's input, Execution.RedriveCount one higher and
+        Execution.Input the original execution's input (a redrive "uses the same input").
 
         AWS continues under the same execution ARN; here it is a new execution of the same
         definition starting at that state (named ``<name>-redrive-<n>``). Returns its ARN.
@@ -486,6 +488,9 @@ class RestoreStack:
         count = self._redrive_counts.get(described["name"], 0) + 1
         redrive_name = f"{name}-redrive-{count}"
         self._redrive_counts[redrive_name] = count
+        self._redrive_inputs[redrive_name] = self._redrive_inputs.get(
+            described["name"], json.loads(described.get("input") or "{}")
+        )
         redriven = sfn.create_state_machine(
             name=f"{machine['name']}-redrive-{count}-{uuid.uuid4().hex[:6]}",
             definition=json.dumps(definition),
@@ -797,6 +802,10 @@ class RestoreStack:
             env.states.context_object.context_object_data["Execution"]["RedriveCount"] = stack._redrive_counts.get(  # type: ignore[typeddict-unknown-key]
                 name, 0
             )
+            if name in stack._redrive_inputs:  # the started input is the failed state's, not the execution's
+                env.states.context_object.context_object_data["Execution"]["Input"] = copy.deepcopy(
+                    stack._redrive_inputs[name]
+                )
             return env
 
         original_variable_sample = StringVariableSample._eval_body

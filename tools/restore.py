@@ -19,6 +19,7 @@ import boto3
 import click
 from rich.console import Console
 
+from tools.execution_input import InvalidInput, RestoreRequest
 from tools.progress import PhaseWatcher, render_summary
 
 console = Console(soft_wrap=True)
@@ -67,7 +68,10 @@ def main() -> None:
 @click.option("--pool-id", required=True, help="Source user pool id (the one in the backup keys).")
 @click.option("--stack", help="Name of the deployed restore stack (its StateMachineArn output is used).")
 @click.option("--state-machine-arn", help="The restore state machine, instead of --stack.")
-@click.option("--restore-id", help="Continue (or name) a restore; default: the execution name.")
+@click.option(
+    "--restore-id",
+    help="Name (or continue) a restore; default: derived from the backup, so the same input continues the same restore.",
+)
 @click.option("--backup-key", help="Restore this backup object instead of the newest.")
 @click.option("--dry-run", is_flag=True, help="Validate and plan only: no Cognito write.")
 @click.option(
@@ -96,26 +100,31 @@ def start(
     if not (stack or state_machine_arn):
         raise click.UsageError("give --stack or --state-machine-arn")
     arn = state_machine_arn or state_machine_of(stack or "")
-    execution_input: dict[str, Any] = {
-        "user_pool_id": pool_id,
-        "dry_run": dry_run,
-        "keep_client_secrets": not new_client_secrets,
-        "preserve_old_sub": preserve_old_sub,
-    }
-    if restore_id:
-        execution_input["restore_id"] = restore_id
-    if backup_key:
-        execution_input["backup_key"] = backup_key
-    if arn_map:
-        execution_input["arn_map"] = json.loads(arn_map.read_text())
+    try:
+        request = RestoreRequest.parse(
+            {
+                "user_pool_id": pool_id,
+                "dry_run": dry_run,
+                "keep_client_secrets": not new_client_secrets,
+                "preserve_old_sub": preserve_old_sub,
+                **({"restore_id": restore_id} if restore_id else {}),
+                **({"backup_key": backup_key} if backup_key else {}),
+                **({"arn_map": json.loads(arn_map.read_text())} if arn_map else {}),
+            }
+        )
+    except (InvalidInput, ValueError) as error:
+        raise click.UsageError(str(error)) from None
     name = f"restore-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     execution = boto3.client("stepfunctions").start_execution(
-        stateMachineArn=arn, name=name, input=json.dumps(execution_input)
+        stateMachineArn=arn, name=name, input=json.dumps(request.to_input())
     )["executionArn"]
     console.print(f"Started {execution}")
-    console.print(
-        f"Restore id: {restore_id or name} (start again with --restore-id {restore_id or name} to continue it)"
-    )
+    if restore_id:
+        console.print(f"Restore id: {restore_id} (start again with --restore-id {restore_id} to continue it)")
+    else:
+        console.print(
+            "Restore id: derived from the backup object (in the summary); the same command continues this restore"
+        )
     if watch:
         raise SystemExit(follow(execution, poll_interval))
 

@@ -54,8 +54,10 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         f"Source pool: {scrub(str(source))}   Restore id: {restore_id}",
         f"New pool so far: {pool or 'none created'}",
         f"Execution: {event.get('execution_arn')}",
-        "Fix the cause, then redrive this execution (it resumes at this phase) or start again with the "
-        "same restore_id: finished work is kept and nothing is created twice.",
+        "Nothing was done by this execution: another one runs this restore (named above); follow that one."
+        if error_name == "RestoreInProgress"
+        else "Fix the cause, then redrive this execution (it resumes at this phase) or start again with the "
+        "same input: finished work is kept and nothing is created twice.",
     ]
     aws.client("sns").publish(
         TopicArn=os.environ["ALERT_TOPIC_ARN"],

@@ -2,7 +2,8 @@
 
 Step Functions redrives from the unsuccessful state. The failure path ends here rather than in a
 Fail state, so a redrive runs this task again: Execution.RedriveCount is then higher than when the
-failure was recorded, and the state machine resumes at the failed phase (every phase is idempotent).
+failure was recorded, and the state machine resumes at the failed phase (every phase is idempotent),
+unless another execution has taken the restore over meanwhile and still runs it (RestoreInProgress).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from cognito_restore import aws
 from cognito_restore.errors import RestoreError
 from cognito_restore.handler import phase_handler
+from cognito_restore.ledger import Ledger, execution_status
 from cognito_restore.scrub import failure_summary
 
 logger, metrics, tracer = Logger(), Metrics(), Tracer()
@@ -43,6 +45,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if redrive_count > int(failure.get("at_redrive") or 0):
         restore = (event.get("state") or {}).get("restore")
         restore_id = restore.get("restore_id", "?") if isinstance(restore, dict) else "?"
+        if restore_id != "?":  # the ledger is open: the restore must not run in two executions at once
+            Ledger(os.environ["LEDGER_TABLE"]).claim(restore_id, event["execution_arn"], execution_status)
         aws.client("sns").publish(
             TopicArn=os.environ["ALERT_TOPIC_ARN"],
             Subject=f"Cognito DR restore resumed: {phase}"[:100],

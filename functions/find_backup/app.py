@@ -1,36 +1,39 @@
-"""Phase: find latest backup. Picks the backup to restore and binds it to the restore id."""
+"""Phase: find latest backup. Validates the input, picks the backup and binds it to the restore id.
+
+The restore id defaults to one derived from the source pool and the backup object (key and version
+id, or ETag), so the same input started twice continues the same restore. The ledger then names
+this execution as the one running the restore: a second execution of a restore that is running
+stops here, before anything is created (RestoreInProgress, naming the running execution).
+"""
 
 from __future__ import annotations
 
 import os
-import re
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from botocore.exceptions import ClientError
 
 from cognito_restore import aws
-from cognito_restore.arn_map import validate_mapping
-from cognito_restore.discovery import BACKUP_PREFIX, find_newest_backup, is_valid_pool_id, parse_backup_key
-from cognito_restore.errors import BackupNotFound, InvalidInput, RestoreConflict
+from cognito_restore.discovery import BACKUP_PREFIX, find_newest_backup, parse_backup_key
+from cognito_restore.errors import BackupNotFound, RestoreConflict
+from cognito_restore.execution_input import RestoreRequest, derived_restore_id
 from cognito_restore.handler import phase_handler
-from cognito_restore.ledger import Ledger
+from cognito_restore.ledger import Ledger, execution_status
 
 logger, metrics, tracer = Logger(), Metrics(), Tracer()
-RESTORE_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 
 
-def _named_backup(bucket: str, key: str, pool_id: str) -> str:
-    ref = parse_backup_key(key)
-    if ref is None or ref.pool_id != pool_id:
-        raise InvalidInput(f"backup_key {key} is not a backup of pool {pool_id}.")
+def _backup_version(bucket: str, key: str) -> str:
+    """The object's version id (versioned bucket) or ETag: what makes a backup object this one."""
     try:
-        aws.client("s3").head_object(Bucket=bucket, Key=key)
+        head = aws.client("s3").head_object(Bucket=bucket, Key=key)
     except ClientError as error:
         if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
             raise BackupNotFound(f"Backup s3://{bucket}/{key} does not exist.") from None
         raise
-    return key
+    version, etag = head.get("VersionId"), head["ETag"].strip('"')
+    return f"version:{version}" if version and version != "null" else f"etag:{etag}"
 
 
 def _newest_backup(bucket: str, pool_id: str) -> str:
@@ -42,22 +45,25 @@ def _newest_backup(bucket: str, pool_id: str) -> str:
 
 @phase_handler(logger, metrics, tracer)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    request = event.get("input") or {}
-    pool_id = request.get("user_pool_id")
-    if not is_valid_pool_id(pool_id):
-        raise InvalidInput('Start the restore with {"user_pool_id": "<source pool id>"}, e.g. us-east-1_AbCdEf123.')
-    restore_id = request.get("restore_id") or event["execution_name"]
-    if not isinstance(restore_id, str) or not RESTORE_ID.match(restore_id):
-        raise InvalidInput("restore_id must be 1-80 letters, digits, '-' or '_'.")
+    request = RestoreRequest.parse(event.get("input"))  # before anything is created or recorded
+    pool_id = request.user_pool_id
     bucket = os.environ["BACKUP_BUCKET"]
     ledger = Ledger(os.environ["LEDGER_TABLE"])
-    entry = ledger.get(restore_id)
-    named = request.get("backup_key")
+    restore_id = request.restore_id
+    entry = ledger.get(restore_id) if restore_id else None
     if entry is None:
-        key = _named_backup(bucket, named, pool_id) if named else _newest_backup(bucket, pool_id)
-        entry = ledger.open(restore_id, pool_id, bucket, key)
-    elif entry.source_pool_id != pool_id or (named and named != entry.backup_key):
+        key = request.backup_key or _newest_backup(bucket, pool_id)
+        version = _backup_version(bucket, key)
+        if restore_id is None:
+            ref = parse_backup_key(key)
+            assert ref is not None  # both the named key and the listed ones parse
+            restore_id = derived_restore_id(pool_id, key, version, ref.taken_at, request.dry_run)
+        entry = ledger.open(restore_id, pool_id, bucket, key, version, request.options())
+    elif entry.source_pool_id != pool_id or (request.backup_key and request.backup_key != entry.backup_key):
         raise RestoreConflict(f"Restore id {restore_id} already restores {entry.backup_key}; use another restore id.")
+    else:
+        entry = ledger.open(restore_id, pool_id, entry.backup_bucket, entry.backup_key, options=request.options())
+    ledger.claim(restore_id, event["execution_arn"], execution_status)
     logger.info(
         "Backup chosen",
         extra={"restore_id": restore_id, "backup_key": entry.backup_key, "continuing": entry.new_pool_id is not None},
@@ -66,10 +72,10 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         "restore": {
             "restore_id": restore_id,
             "source_pool_id": pool_id,
-            "dry_run": request.get("dry_run") is True,
-            "keep_client_secrets": request.get("keep_client_secrets", True) is not False,
-            "preserve_old_sub": request.get("preserve_old_sub") is True,
-            "arn_map": validate_mapping(request.get("arn_map")),
+            "dry_run": request.dry_run,
+            "keep_client_secrets": request.keep_client_secrets,
+            "preserve_old_sub": request.preserve_old_sub,
+            "arn_map": request.arn_map,
             "backup_bucket": entry.backup_bucket,
             "backup_key": entry.backup_key,
         }

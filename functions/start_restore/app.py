@@ -1,4 +1,10 @@
-"""Manual DR trigger: {"user_pool_id": ...} -> a new restore execution (unique name); returns its ARN."""
+"""Manual DR trigger: the execution input ({"user_pool_id": ...} and any option) -> a new restore execution.
+
+The input is validated with the same schema as the state machine's first phase (every option,
+an unknown key is an error) and passed through as validated. The execution gets a unique name;
+the restore id is derived from the backup by the first phase unless restore_id is given, so a
+second click starts an execution that stops at once, naming the one already running the restore.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +18,10 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 from cognito_restore import aws
-from cognito_restore.discovery import is_valid_pool_id
-from cognito_restore.errors import InvalidInput
+from cognito_restore.execution_input import RestoreRequest
 from cognito_restore.handler import phase_handler
 
 logger, metrics, tracer = Logger(), Metrics(), Tracer()
-OPTIONS = ("backup_key", "dry_run", "restore_id", "keep_client_secrets")
 
 
 def execution_name(pool_id: str, now: datetime) -> str:
@@ -28,17 +32,15 @@ def execution_name(pool_id: str, now: datetime) -> str:
 
 @phase_handler(logger, metrics, tracer)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    pool_id = event.get("user_pool_id")
-    if not is_valid_pool_id(pool_id):
-        raise InvalidInput('Invoke with {"user_pool_id": "<source pool id>"}, e.g. us-east-1_AbCdEf123.')
-    name = execution_name(pool_id, datetime.now(timezone.utc))
-    execution_input = {"user_pool_id": pool_id, **{k: event[k] for k in OPTIONS if k in event}}
+    request = RestoreRequest.parse(event)
+    name = execution_name(request.user_pool_id, datetime.now(timezone.utc))
     response = aws.client("stepfunctions").start_execution(
-        stateMachineArn=os.environ["STATE_MACHINE_ARN"], name=name, input=json.dumps(execution_input)
+        stateMachineArn=os.environ["STATE_MACHINE_ARN"], name=name, input=json.dumps(request.to_input())
     )
     logger.info("Restore started", extra={"execution_arn": response["executionArn"]})
     return {
         "execution_arn": response["executionArn"],
         "execution_name": name,
-        "restore_id": event.get("restore_id") or name,
+        # None: derived from the backup object by "Find latest backup" (in the execution's output).
+        "restore_id": request.restore_id,
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,6 +11,7 @@ from botocore.exceptions import ClientError
 
 from cognito_restore import aws
 from cognito_restore.errors import DATA_ERRORS, CognitoThrottled
+from cognito_restore.ledger import ChunkLease
 from cognito_restore.pacing import Pacer
 from cognito_restore.passwords import random_password
 from cognito_restore.phase import describe_error, error_code, raise_if_throttled, work_store
@@ -195,6 +197,7 @@ def _add_to_groups(pool_id: str, username: str, plan: UserPlan, outcome: ChunkOu
 
 
 CHECKPOINT_EVERY = 100  # users between saved progress points (bounds the redo after a crash)
+LEASE_CHECK_EVERY = 10  # users between lease checks (a stale invocation writes at most these before it stops)
 TIME_RESERVE_MS = 60_000  # stop and hand back a continuation with this much Lambda time left
 
 
@@ -207,7 +210,9 @@ def run_user_chunk(
     """Restore the users of the chunk named by the Map item, resuming from saved progress.
 
     Returns with done=False (a continuation) when the Lambda time runs low; the state machine then
-    calls again and the work goes on from the saved offset. A finished chunk is never redone.
+    calls again and the work goes on from the saved offset. A finished chunk is never redone. The
+    chunk's lease (ChunkLease) is checked before each batch of Cognito writes and each progress
+    write: an invocation a newer one took over stops (ChunkLeaseLost) without writing anything.
     """
     chunk = event["chunk"]
     store = work_store(event)
@@ -216,19 +221,31 @@ def run_user_chunk(
     finished = store.get_json_or_none(result_key)
     if finished is not None:
         return ChunkOutcome.from_dict(finished)
+    lease = ChunkLease(
+        os.environ["LEDGER_TABLE"], event["restore"]["restore_id"], "users", chunk["index"], context.aws_request_id
+    )
+    lease.acquire(context.get_remaining_time_in_millis())
+
+    def save(key: str, outcome: ChunkOutcome) -> None:
+        lease.check()
+        store.put_json(key, outcome.to_dict())
+
     saved = store.get_json_or_none(progress_key)
     outcome = ChunkOutcome.from_dict(saved) if saved else ChunkOutcome(chunk["index"])
     outcome.pacer = pacer
     outcome.cognito = aws.new_client("cognito-idp")
     items = store.get_json(chunk["key"])
     throttled_before = 0
-    for position in range(outcome.offset, len(items)):
+    start = outcome.offset
+    for position in range(start, len(items)):
+        if position > start and (position - start) % LEASE_CHECK_EVERY == 0:
+            lease.check()
         try:
             restore_item(items[position], outcome)
         except CognitoThrottled:
             # Keep what is done; the state machine retries this chunk later, with jitter.
             outcome.throttled += aws.client_throttles(outcome.cognito) - throttled_before
-            store.put_json(progress_key, outcome.to_dict())
+            save(progress_key, outcome)
             raise
         outcome.offset = position + 1
         if outcome.offset == len(items):
@@ -237,10 +254,10 @@ def run_user_chunk(
         if out_of_time or outcome.offset % CHECKPOINT_EVERY == 0:
             outcome.throttled += aws.client_throttles(outcome.cognito) - throttled_before
             throttled_before = aws.client_throttles(outcome.cognito)
-            store.put_json(progress_key, outcome.to_dict())
+            save(progress_key, outcome)
             if out_of_time:
                 return outcome
     outcome.throttled += aws.client_throttles(outcome.cognito) - throttled_before
     outcome.done = True
-    store.put_json(result_key, outcome.to_dict())
+    save(result_key, outcome)
     return outcome

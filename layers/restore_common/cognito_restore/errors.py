@@ -51,3 +51,15 @@ class NotRestorable(Exception):
 
 class CognitoThrottled(RestoreError):
     """Cognito kept throttling after the SDK's retries; Step Functions retries the task with jitter."""
+
+
+class RestoreInProgress(RestoreError):
+    """Another execution is running this restore id: this one stops before doing anything."""
+
+
+class ChunkLeaseLost(RestoreError):
+    """A newer invocation took over this chunk: this (stale) one stops without writing progress."""
+
+
+class ChunkLeaseHeld(RestoreError):
+    """A chunk's lease is held by an invocation that outlives this one; retried later."""

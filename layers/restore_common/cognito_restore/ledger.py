@@ -1,11 +1,15 @@
 """The restore ledger (DynamoDB): binds a restore id to its backup and to the pool it created.
 
 Conditional writes make the binding happen once, so retries, redrives and a second start with the
-same restore id continue the same restore instead of creating a second pool.
+same restore id continue the same restore instead of creating a second pool. The entry also names
+the execution running the restore (one at a time), and one item per chunk holds the lease of the
+Lambda invocation working on that chunk (one worker per chunk).
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -13,7 +17,22 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from cognito_restore import aws
-from cognito_restore.errors import RestoreConflict
+from cognito_restore.errors import ChunkLeaseHeld, ChunkLeaseLost, RestoreConflict, RestoreInProgress
+
+# DescribeExecution is eventually consistent: an owner claimed this recently and not found yet is
+# taken as running (the second of two executions started together must not take over the first).
+OWNER_GRACE_SECONDS = 600
+RUNNING_STATUSES = frozenset({"RUNNING", "PENDING_REDRIVE"})
+
+
+def execution_status(execution_arn: str) -> str | None:
+    """The status of a restore execution, None when it does not exist (or no longer: 90 days)."""
+    try:
+        return aws.client("stepfunctions").describe_execution(executionArn=execution_arn)["status"]
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ExecutionDoesNotExist":
+            return None
+        raise
 
 
 @dataclass(frozen=True)
@@ -23,6 +42,9 @@ class LedgerEntry:
     backup_bucket: str
     backup_key: str
     new_pool_id: str | None = None
+    owner_execution: str | None = None
+    owned_since: float = 0.0
+    options: dict[str, bool] | None = None
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> "LedgerEntry":
@@ -32,6 +54,9 @@ class LedgerEntry:
             backup_bucket=item["backup_bucket"]["S"],
             backup_key=item["backup_key"]["S"],
             new_pool_id=item.get("new_pool_id", {}).get("S"),
+            owner_execution=item.get("owner_execution", {}).get("S"),
+            owned_since=float(item.get("owned_since", {}).get("N", "0")),
+            options={k: v["BOOL"] for k, v in item["options"]["M"].items()} if "options" in item else None,
         )
 
 
@@ -47,7 +72,15 @@ class Ledger:
         )
         return LedgerEntry.from_item(item) if item else None
 
-    def open(self, restore_id: str, source_pool_id: str, backup_bucket: str, backup_key: str) -> LedgerEntry:
+    def open(
+        self,
+        restore_id: str,
+        source_pool_id: str,
+        backup_bucket: str,
+        backup_key: str,
+        backup_version: str = "",
+        options: dict[str, bool] | None = None,
+    ) -> LedgerEntry:
         """Record which backup this restore uses; a re-run gets the backup recorded first."""
         try:
             aws.client("dynamodb").put_item(
@@ -57,7 +90,9 @@ class Ledger:
                     "source_pool_id": {"S": source_pool_id},
                     "backup_bucket": {"S": backup_bucket},
                     "backup_key": {"S": backup_key},
+                    "backup_version": {"S": backup_version},
                     "opened_at": {"S": datetime.now(timezone.utc).isoformat()},
+                    **({"options": {"M": {k: {"BOOL": v} for k, v in options.items()}}} if options else {}),
                 },
                 ConditionExpression="attribute_not_exists(restore_id)",
             )
@@ -71,7 +106,55 @@ class Ledger:
                 f"Restore id {restore_id} already restores source pool {entry.source_pool_id}, "
                 f"not {source_pool_id}; start with another restore id."
             )
+        differing = sorted(k for k, v in (options or {}).items() if (entry.options or {}).get(k, v) != v)
+        if differing:
+            raise RestoreConflict(
+                f"Restore {restore_id} was started with other values of {', '.join(differing)}; continue it with "
+                "the same options, or pass a new restore_id for a fresh restore."
+            )
         return entry
+
+    def claim(self, restore_id: str, execution_arn: str, status_of: Callable[[str], str | None]) -> None:
+        """Make this execution the one running the restore, unless another one still runs it.
+
+        A conditional write on the previous owner: of two executions claiming at once, one wins and
+        the other sees it running. A redrive keeps its execution ARN, so it keeps its claim.
+        ``status_of`` gives an execution's status, None when Step Functions does not know it.
+        """
+        for _ in range(3):
+            entry = self.get(restore_id)
+            if entry is None:
+                raise RestoreConflict(f"Restore {restore_id} has no ledger entry; start it from the beginning.")
+            owner = entry.owner_execution
+            if owner == execution_arn:
+                return
+            if owner:
+                status = status_of(owner)
+                recent = time.time() - entry.owned_since < OWNER_GRACE_SECONDS
+                if status in RUNNING_STATUSES or (status is None and recent):
+                    raise RestoreInProgress(
+                        f"Restore {restore_id} is already being run by execution {owner}: this execution "
+                        "stopped before doing anything. Follow that one (python -m tools.restore watch "
+                        f"{owner}); to restore the same backup once more, pass a new restore_id."
+                    )
+            condition = "owner_execution = :previous" if owner else "attribute_not_exists(owner_execution)"
+            try:
+                aws.client("dynamodb").update_item(
+                    TableName=self.table,
+                    Key={"restore_id": {"S": restore_id}},
+                    UpdateExpression="SET owner_execution = :me, owned_since = :now",
+                    ConditionExpression=f"attribute_exists(restore_id) AND {condition}",
+                    ExpressionAttributeValues={
+                        ":me": {"S": execution_arn},
+                        ":now": {"N": f"{time.time():.3f}"},
+                        **({":previous": {"S": owner}} if owner else {}),
+                    },
+                )
+                return
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise
+        raise RestoreInProgress(f"Restore {restore_id} is being claimed by another execution; follow that one.")
 
     def bind_pool(self, restore_id: str, new_pool_id: str) -> str:
         """Bind the new pool to the restore once; returns the pool actually bound."""
@@ -91,3 +174,59 @@ class Ledger:
         if entry is None or entry.new_pool_id is None:
             raise RestoreConflict(f"Restore {restore_id} has no ledger entry; start it from the beginning.")
         return entry.new_pool_id
+
+
+@dataclass
+class ChunkLease:
+    """One worker per chunk: the newest invocation working on a chunk holds its lease.
+
+    When a Map run fails or is redriven, or Step Functions retries a task whose invocation it lost
+    track of, the chunk's earlier invocation may still be running. Each invocation takes the lease
+    with an expiry at its own deadline (now + its remaining time; it cannot run longer). A newer
+    invocation has a later deadline, so its conditional write wins; the older one sees, at its next
+    check (before each checkpoint write and each batch of Cognito writes), that it lost the lease
+    and stops without writing progress. A lease is never held past its holder's deadline.
+    """
+
+    table: str
+    restore_id: str
+    kind: str
+    index: int
+    owner: str
+    expires_ms: int = 0
+
+    @property
+    def key(self) -> dict[str, Any]:
+        # Restore ids are [A-Za-z0-9_-]: "#" cannot collide with a restore entry.
+        return {"restore_id": {"S": f"{self.restore_id}#lease#{self.kind}-{self.index:06d}"}}
+
+    def acquire(self, remaining_ms: int) -> None:
+        self.expires_ms = int(time.time() * 1000) + remaining_ms
+        try:
+            aws.client("dynamodb").update_item(
+                TableName=self.table,
+                Key=self.key,
+                UpdateExpression="SET lease_owner = :me, lease_expires = :expires",
+                ConditionExpression="attribute_not_exists(lease_expires) OR lease_expires <= :expires",
+                ExpressionAttributeValues={":me": {"S": self.owner}, ":expires": {"N": str(self.expires_ms)}},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            raise ChunkLeaseHeld(
+                f"{self.kind} chunk {self.index} is held by an invocation that runs longer than this one; retry later."
+            ) from None
+
+    def check(self) -> None:
+        """Raise ChunkLeaseLost when a newer invocation took the chunk over."""
+        item = (
+            aws.client("dynamodb")
+            .get_item(TableName=self.table, Key=self.key, ConsistentRead=True, ProjectionExpression="lease_owner")
+            .get("Item")
+            or {}
+        )
+        if item.get("lease_owner", {}).get("S") != self.owner:
+            raise ChunkLeaseLost(
+                f"{self.kind} chunk {self.index}: a newer invocation took it over; this one stopped without "
+                "writing progress."
+            )

@@ -1,0 +1,109 @@
+"""The one schema of a restore's execution input.
+
+Used by every way of starting a restore (the trigger function, the operator CLI, the drill) and by
+the state machine's first phase, so that an option accepted by one is accepted by all, and an
+unknown or mistyped key is a clear error before anything is created. Error messages name keys and
+expected types, never the values given (an input pasted in a hurry may hold anything).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from cognito_restore.arn_map import validate_mapping
+from cognito_restore.discovery import is_valid_pool_id, parse_backup_key
+from cognito_restore.errors import InvalidInput
+
+RESTORE_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+_SAFE_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
+
+# key -> what it must be (for the error message); user_pool_id is the only required key.
+SCHEMA: dict[str, str] = {
+    "user_pool_id": "the source user pool id, e.g. us-east-1_AbCdEf123",
+    "backup_key": "a backup object key of that pool (cognito-backup/YYYY/MM/DD/<pool-id>-HHMMSS.json)",
+    "dry_run": "true or false",
+    "restore_id": "1-80 letters, digits, '-' or '_'",
+    "arn_map": "an object of old ARN (or source Region) -> new ARN (or Region)",
+    "keep_client_secrets": "true or false",
+    "preserve_old_sub": "true or false",
+}
+_BOOLEANS = ("dry_run", "keep_client_secrets", "preserve_old_sub")
+
+
+@dataclass(frozen=True)
+class RestoreRequest:
+    user_pool_id: str
+    backup_key: str | None = None
+    dry_run: bool = False
+    restore_id: str | None = None
+    arn_map: dict[str, str] = field(default_factory=dict)
+    keep_client_secrets: bool = True
+    preserve_old_sub: bool = False
+
+    @classmethod
+    def parse(cls, value: Any) -> "RestoreRequest":
+        """The validated request; InvalidInput naming every problem otherwise."""
+        if not isinstance(value, dict):
+            raise InvalidInput('The input must be a JSON object such as {"user_pool_id": "us-east-1_AbCdEf123"}.')
+        problems = []
+        unknown = sorted(k for k in value if k not in SCHEMA)
+        if unknown:
+            named = [repr(k) if isinstance(k, str) and _SAFE_KEY.match(k) else "(a key not shown)" for k in unknown]
+            problems.append(f"unknown key(s) {', '.join(named)}; the keys are {', '.join(SCHEMA)}")
+        pool_id = value.get("user_pool_id")
+        if not is_valid_pool_id(pool_id):
+            problems.append(f"user_pool_id must be {SCHEMA['user_pool_id']}")
+        for key in _BOOLEANS:
+            if key in value and not isinstance(value[key], bool):
+                problems.append(f"{key} must be {SCHEMA[key]} (a JSON boolean)")
+        restore_id = value.get("restore_id")
+        if restore_id is not None and not (isinstance(restore_id, str) and RESTORE_ID.match(restore_id)):
+            problems.append(f"restore_id must be {SCHEMA['restore_id']}")
+        backup_key = value.get("backup_key")
+        if backup_key is not None:
+            ref = parse_backup_key(backup_key) if isinstance(backup_key, str) else None
+            if ref is None:
+                problems.append(f"backup_key must be {SCHEMA['backup_key']}")
+            elif is_valid_pool_id(pool_id) and ref.pool_id != pool_id:
+                problems.append(f"backup_key {backup_key} is not a backup of pool {pool_id}")
+        arn_map: dict[str, str] = {}
+        try:
+            arn_map = validate_mapping(value.get("arn_map"))
+        except InvalidInput as error:
+            problems.append(str(error).rstrip("."))
+        if problems:
+            raise InvalidInput("Invalid restore input: " + "; ".join(problems) + ".")
+        return cls(
+            user_pool_id=pool_id,
+            backup_key=backup_key,
+            dry_run=value.get("dry_run", False),
+            restore_id=restore_id,
+            arn_map=arn_map,
+            keep_client_secrets=value.get("keep_client_secrets", True),
+            preserve_old_sub=value.get("preserve_old_sub", False),
+        )
+
+    def to_input(self) -> dict[str, Any]:
+        """The execution input: the pool id and every option that differs from its default."""
+        defaults = RestoreRequest(self.user_pool_id)
+        return {k: v for k, v in asdict(self).items() if k == "user_pool_id" or v != getattr(defaults, k)}
+
+    def options(self) -> dict[str, bool]:
+        """The options that shape what is created; a restore continues only with the same ones."""
+        return {"keep_client_secrets": self.keep_client_secrets, "preserve_old_sub": self.preserve_old_sub}
+
+
+def derived_restore_id(pool_id: str, backup_key: str, version: str, taken_at: datetime, dry_run: bool) -> str:
+    """The default restore id: the same backup object (key + version id or ETag) gives the same id.
+
+    So the same input started twice (a double click, a re-run after a failure) continues the same
+    restore; a deliberate fresh restore of the same backup passes its own restore_id. A dry run has
+    its own id: it never holds (or reuses the plan of) the real restore.
+    """
+    digest = hashlib.sha256(f"{pool_id}\n{backup_key}\n{version}".encode()).hexdigest()[:12]
+    readable = re.sub(r"[^A-Za-z0-9_-]", "-", pool_id)[:40]
+    return f"{readable}-{taken_at:%Y%m%dT%H%M%S}-{digest}" + ("-dryrun" if dry_run else "")

@@ -1,0 +1,195 @@
+"""Idempotent by default: the same input continues the same restore, one execution runs it at a time,
+and one invocation works on a chunk at a time. Always: one pool, every user exactly once."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from typing import Any
+from unittest import mock
+
+import pytest
+from moto.cognitoidp.models import CognitoIdpBackend
+from moto.s3.models import S3Backend
+
+from tests.workflow.conftest import SourceBackup, make_backup
+from tools.emulator import LambdaCrash, RestoreStack
+from tools.sample_pool import SamplePoolSpec
+
+
+def _pools(stack: RestoreStack) -> list[dict[str, Any]]:
+    return stack.client("cognito-idp").list_user_pools(MaxResults=60)["UserPools"]
+
+
+def _every_user_once(stack: RestoreStack, source: SourceBackup, pool_id: str) -> None:
+    assert [p["Id"] for p in _pools(stack)] == [pool_id]
+    cognito = stack.client("cognito-idp")
+    usernames = [
+        u["Username"]
+        for page in cognito.get_paginator("list_users").paginate(UserPoolId=pool_id)
+        for u in page["Users"]
+    ]
+    assert len(usernames) == len(set(usernames)) == len(source.backup["users"])
+
+
+def _ledger(stack: RestoreStack, restore_id: str) -> dict[str, Any]:
+    return stack.client("dynamodb").get_item(
+        TableName=stack.outputs["RestoreLedgerTableName"], Key={"restore_id": {"S": restore_id}}
+    )["Item"]
+
+
+def test_the_same_input_started_twice_continues_the_same_restore(stack: RestoreStack, source_cognito: Any) -> None:
+    """No restore_id: a re-run after a failure, and a run after success, continue the one restore."""
+    source = make_backup(stack, source_cognito, SamplePoolSpec(users=120, groups=3))
+    request = {"user_pool_id": source.pool_id}
+
+    def crash_on_last_chunk(name: str, event: dict) -> None:
+        if name == "RestoreUsersFunction" and event["chunk"]["index"] == 2:
+            raise LambdaCrash()
+
+    stack.on_invoke(crash_on_last_chunk)
+    first = stack.run(request)
+    stack.on_invoke(None)
+    second = stack.run(request)
+    third = stack.run(request)
+
+    assert first.status == "FAILED"
+    assert second.status == third.status == "SUCCEEDED", (second.error, second.cause)
+    restore_id = second.output["restore_id"]
+    assert third.output["restore_id"] == restore_id
+    assert re.fullmatch(rf"{source.pool_id[:40]}-\d{{8}}T\d{{6}}-[0-9a-f]{{12}}", restore_id)
+    assert second.output["new_user_pool_id"] == third.output["new_user_pool_id"]
+    _every_user_once(stack, source, second.output["new_user_pool_id"])
+    assert second.output["counts"]["users"]["restored"] == 120
+    assert _ledger(stack, restore_id)["owner_execution"]["S"] == third.arn
+
+
+def test_a_new_restore_id_restores_the_same_backup_afresh(stack: RestoreStack, source_cognito: Any) -> None:
+    source = make_backup(stack, source_cognito, SamplePoolSpec(users=10, groups=3))
+
+    first = stack.run({"user_pool_id": source.pool_id})
+    fresh = stack.run({"user_pool_id": source.pool_id, "restore_id": "fresh-restore"})
+
+    assert first.status == fresh.status == "SUCCEEDED", (fresh.error, fresh.cause)
+    assert first.output["new_user_pool_id"] != fresh.output["new_user_pool_id"]
+    assert len(_pools(stack)) == 2
+
+
+def test_a_dry_run_has_its_own_restore_id(stack: RestoreStack, source_cognito: Any) -> None:
+    source = make_backup(stack, source_cognito, SamplePoolSpec(users=10, groups=3))
+
+    dry = stack.run({"user_pool_id": source.pool_id, "dry_run": True})
+    real = stack.run({"user_pool_id": source.pool_id})
+
+    assert dry.status == real.status == "SUCCEEDED", (real.error, real.cause)
+    assert dry.output["restore_id"] == real.output["restore_id"] + "-dryrun"
+
+
+def test_continuing_with_other_options_is_refused_before_anything_is_created(
+    stack: RestoreStack, source_cognito: Any
+) -> None:
+    """preserve_old_sub shapes the pool's schema: the same restore cannot continue with another value."""
+    source = make_backup(stack, source_cognito, SamplePoolSpec(users=10, groups=3))
+    first = stack.run({"user_pool_id": source.pool_id})
+
+    second = stack.run({"user_pool_id": source.pool_id, "preserve_old_sub": True})
+
+    assert first.status == "SUCCEEDED"
+    assert second.status == "FAILED" and second.error == "RestoreConflict"
+    assert "preserve_old_sub" in second.cause and "new restore_id" in second.cause
+    assert "Create user pool" not in second.states_entered()
+    assert len(_pools(stack)) == 1
+
+
+def test_a_double_click_stops_the_second_execution_before_it_creates_anything(
+    stack: RestoreStack, source_cognito: Any
+) -> None:
+    """The second execution of a running restore fails at once, naming the running one; the first completes."""
+    source = make_backup(stack, source_cognito, SamplePoolSpec(users=60, groups=3))
+    request = {"user_pool_id": source.pool_id}
+    second: dict[str, Any] = {}
+
+    def second_click_while_the_first_runs(name: str, event: dict) -> None:
+        if name == "CreatePoolFunction" and not second:
+            second["arn"] = stack.start(request)
+            second["result"] = stack.wait(second["arn"])
+
+    stack.on_invoke(second_click_while_the_first_runs)
+    first_arn = stack.start(request)
+    first = stack.wait(first_arn)
+    stack.on_invoke(None)
+
+    assert first.status == "SUCCEEDED", (first.error, first.cause)
+    late = second["result"]
+    assert late.status == "FAILED" and late.error == "RestoreInProgress"
+    assert first_arn in late.cause and "new restore_id" in late.cause
+    assert "Validate and prepare backup" not in late.states_entered()
+    failure_alert = next(a for a in stack.alerts() if a["subject"].startswith("Cognito DR restore FAILED"))
+    assert first_arn in failure_alert["message"]
+    assert "Nothing was done by this execution" in failure_alert["message"]
+    assert [name for name, _ in stack.invocations].count("CreatePoolFunction") == 1
+    _every_user_once(stack, source, first.output["new_user_pool_id"])
+    assert _ledger(stack, first.output["restore_id"])["owner_execution"]["S"] == first_arn
+
+
+def test_a_stale_chunk_invocation_stops_when_a_newer_one_takes_the_chunk_over(
+    stack: RestoreStack, source_cognito: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Chunk 0's first invocation (stale) is overtaken mid-chunk by a newer one (as after a Map redrive,
+    or a task retry whose invocation Step Functions lost): the newer one takes the lease and finishes
+    the chunk; the stale one stops at its next lease check, writing no progress; no user twice."""
+    source = make_backup(stack, source_cognito, SamplePoolSpec(users=120, groups=3))
+    stale: dict[str, Any] = {}
+    overtaken = threading.Event()
+    writes_after_overtaking: list[str] = []
+    create_user, put_object = CognitoIdpBackend.admin_create_user, S3Backend.put_object
+
+    def on_chunk_task(name: str, event: dict) -> None:
+        if name != "RestoreUsersFunction" or event["chunk"]["index"] != 0:
+            return
+        if "event" not in stale:
+            stale.update(event=event, thread=threading.get_ident(), creates=0)
+        elif "newer" in stale:
+            stale["retried"] = True  # the task's retry, after the stale invocation stopped
+
+    def admin_create_user(backend: Any, *args: Any, **kwargs: Any) -> Any:
+        if threading.get_ident() == stale.get("thread") and not overtaken.is_set():
+            stale["creates"] += 1
+            if stale["creates"] == 15:  # mid-batch: the stale one checked its lease at its 11th user
+                overtaken.set()
+                # The newer invocation of the same chunk runs (to its end) inside the stale one's call.
+                stale["newer"] = stack.invoke("RestoreUsersFunction", stale["event"])
+        return create_user(backend, *args, **kwargs)
+
+    def record_put(backend: Any, bucket_name: str, key_name: str, *args: Any, **kwargs: Any) -> Any:
+        # Between the newer invocation's end and the task's retry, only the stale one runs on chunk 0.
+        if "newer" in stale and "retried" not in stale and "/results/users/chunk-000000" in key_name:
+            writes_after_overtaking.append(key_name)
+        return put_object(backend, bucket_name, key_name, *args, **kwargs)
+
+    stack.on_invoke(on_chunk_task)
+    with (
+        caplog.at_level(logging.INFO, logger="tools.emulator"),
+        mock.patch.object(CognitoIdpBackend, "admin_create_user", admin_create_user),
+        mock.patch.object(S3Backend, "put_object", record_put),
+    ):
+        result = stack.run({"user_pool_id": source.pool_id})
+    stack.on_invoke(None)
+
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert stale["newer"]["done"] is True and stale["newer"]["restored"] == 50
+    assert any("RestoreUsersFunction raised ChunkLeaseLost" in r.getMessage() for r in caplog.records)
+    assert stale["creates"] == 15 and stale["retried"]
+    assert writes_after_overtaking == []  # the stale invocation wrote no progress and no result
+    work = stack.client("s3")
+    restore_id = result.output["restore_id"]
+    chunk = json.loads(
+        work.get_object(
+            Bucket=stack.outputs["WorkBucketName"], Key=f"restores/{restore_id}/results/users/chunk-000000.json"
+        )["Body"].read()
+    )
+    assert chunk["done"] is True and chunk["restored"] == 50 and not chunk["failed"]
+    _every_user_once(stack, source, result.output["new_user_pool_id"])
+    assert result.output["counts"]["users"]["restored"] == 120
