@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from cognito_restore.arn_map import ArnMapper
+from cognito_restore.dry_run import build_plan, readiness
 from cognito_restore.errors import RestoreIncomplete
 from cognito_restore.handler import phase_handler
 from cognito_restore.phase import work_store
@@ -140,6 +143,28 @@ def _standard_steps(
     ]
 
 
+def _dry_run_plan(report: Report, state: dict[str, Any], store: WorkStore) -> dict[str, Any]:
+    """What a restore would do: nothing is attempted, so nothing is failed or verified."""
+    plan = state["plan"]
+    parts = store.get_json(plan["parts_key"])
+    region = os.environ.get("AWS_REGION", "")
+    not_created = {name: c.skipped + c.failed for name, c in report.categories.items()}
+    steps = [
+        "Point applications at the new pool with the new app client ids (the report of the restore gives them)",
+        "Tell users to sign in with forgot-password (passwords cannot be restored)",
+        *identity_provider_steps(parts.get("identity_providers") or [], "<new pool id>", None),
+        *user_steps(plan.get("status_counts") or {}, 0, parts["user_pool_config"].get("MfaConfiguration")),
+    ]
+    return build_plan(
+        plan["counts"],
+        plan["planned"],
+        not_created,
+        readiness(parts, ArnMapper.for_restore(state["restore"], region)),
+        steps,
+        plan.get("estimate"),
+    )
+
+
 def _subject(report: Report, state: dict[str, Any]) -> str:
     """SNS subject (ASCII, at most 100 characters): says when items could not be restored."""
     if report.dry_run:
@@ -182,8 +207,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     report.categories["pool_configuration"].backup = 1
     _add_problems(report, store, plan)
     if restore["dry_run"]:
-        report.categories["users"].restored = plan["planned"]["users"]
-        report.categories["memberships"].restored = plan["planned"]["memberships"]
+        report.plan = _dry_run_plan(report, state, store)
     else:
         report.new_pool = state["pool"]
         accounting = _add_results(report, store, plan)
@@ -195,8 +219,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         for category in report.categories.values():
             category.balance()
         _verify(report, state, accounting, groups, context)
-    for category in report.categories.values():
-        category.balance()
+        for category in report.categories.values():
+            category.balance()
     document = report.to_dict()
     json_key = store.put_json(store.key("report.json"), document)
     markdown_key = store.put_text(store.key("report.md"), render_markdown(document))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from cognito_restore.dry_run import build_plan
 from cognito_restore.outcomes import PhaseOutcome
 from cognito_restore.report import CATEGORIES, NOT_RESTORABLE, CategoryReport, Report, render_markdown
 
@@ -277,14 +278,24 @@ def test_markdown_has_counts_verification_ids_and_app_configuration():
         assert entry["item"] in markdown
 
 
-def test_markdown_for_a_dry_run_and_no_manual_steps():
+def test_markdown_for_a_dry_run_is_a_plan_with_none_in_empty_sections():
     report = new_report(dry_run=True)
-    report.categories["users"].backup = 1
-    report.categories["users"].restored = 1
+    report.plan = build_plan(
+        {"users": 2},
+        {"users": 1, "memberships": 0},
+        {"users": [{"item": "bob", "reason": "listed twice in the backup"}]},
+        [],
+        [],
+        None,
+    )
     markdown = render_markdown(report.to_dict())
-    assert "dry run" in markdown
-    assert "## Manual steps\n\n- none" in markdown
+    assert markdown.startswith("# Cognito DR restore plan (dry run)")
+    assert "| users | 2 | 1 | 1 |" in markdown
+    assert "- users: `bob`: listed twice in the backup" in markdown
+    assert "## Manual steps a restore will need\n\nnone" in markdown
+    assert "failed" not in markdown.lower() and "verification" not in markdown.lower()
     assert "App client ids" not in markdown
+    assert report.counts()["users"] == {"backup": 2, "would_create": 1, "would_skip": 1}
 
 
 def test_markdown_lists_balanced_unaccounted_items():

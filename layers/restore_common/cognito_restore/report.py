@@ -10,6 +10,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from cognito_restore.dry_run import render_plan_markdown
+
 CATEGORIES = (
     "pool_configuration",
     "resource_servers",
@@ -91,6 +93,7 @@ class Report:
     api_calls: dict[str, int] = field(default_factory=dict)
     maps: dict[str, Any] = field(default_factory=dict)
     outcome: dict[str, Any] = field(default_factory=dict)  # verification.Outcome: complete / incomplete ...
+    plan: dict[str, Any] = field(default_factory=dict)  # dry run only: dry_run.build_plan
 
     def add_phase(self, category: str, outcome: dict[str, Any]) -> None:
         report = self.categories[category]
@@ -122,10 +125,21 @@ class Report:
         (report.failed if problem["outcome"] == "failed" else report.skipped).append(entry)
 
     def counts(self) -> dict[str, dict[str, int]]:
+        if self.dry_run:  # a plan: would create / would skip, never failed
+            return dict(self.plan.get("categories") or {})
         return {name: c.counts() for name, c in self.categories.items()}
 
     def summary(self) -> dict[str, str]:
         """Short, personal-data-free line per category for the alert."""
+        if self.dry_run:
+            summary = {
+                name: f"would create {c['would_create']} of {c['backup']}, would skip {c['would_skip']}"
+                for name, c in self.counts().items()
+                if c["backup"] or c["would_create"]
+            }
+            summary["estimate"] = (self.plan.get("estimate") or {}).get("text", "unknown")
+            summary["readiness_findings"] = str(len(self.plan.get("readiness") or []))
+            return summary
         summary = {}
         for name, c in self.categories.items():
             if c.backup or c.restored or c.skipped or c.failed:
@@ -150,6 +164,7 @@ class Report:
             },
             "verification": self.verification,
             "outcome": self.outcome,
+            **({"plan": self.plan} if self.dry_run else {}),
             "not_restorable": list(NOT_RESTORABLE),
             "manual_steps": self.manual_steps,
             "client_ids": self.client_ids,
@@ -240,6 +255,8 @@ def user_steps(status_counts: dict[str, int], unlinked: int, mfa: str | None) ->
 
 
 def render_markdown(report: dict[str, Any]) -> str:
+    if report.get("dry_run"):
+        return "\n".join(render_plan_markdown(report)) + "\n"
     lines = [f"# Cognito DR restore report: {report['restore_id']}", ""]
     pool = report.get("new_pool") or {}
     lines += [
