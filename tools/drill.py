@@ -58,26 +58,28 @@ DRILL_QUOTAS = {
 
 
 def backup_pool_id(path: Path) -> str:
-    """The backup file's pool id, read as a stream; a one-line error that never quotes the file."""
+    """The backup file's pool id; the whole file is streamed (flat memory) so a truncated file is
+    refused here too. A one-line error that never quotes the file."""
+    pool_id: str | None = None
     try:
         with path.open("rb") as handle:
             if not handle.read(1):
                 raise OperatorError(f"--backup {path} is empty: not a backup of the producer")
             handle.seek(0)
-            first = True
-            for prefix, event, value in ijson.parse(handle):
-                if first and event != "start_map":
+            for position, (prefix, event, value) in enumerate(ijson.parse(handle)):
+                if position == 0 and event != "start_map":
                     raise OperatorError(f"--backup {path} is not a JSON object: not a backup of the producer")
-                first = False
                 if prefix == "user_pool_id" and event == "string":
-                    return str(value)
+                    pool_id = str(value)
     except OSError as error:
         raise OperatorError(f"--backup {path} cannot be read ({type(error).__name__})") from None
     except ijson.JSONError:
         raise OperatorError(
             f"--backup {path} is not valid JSON (or is truncated): not a backup of the producer"
         ) from None
-    raise OperatorError(f"--backup {path} has no user_pool_id: not a backup of the producer")
+    if pool_id is None:
+        raise OperatorError(f"--backup {path} has no user_pool_id: not a backup of the producer")
+    return pool_id
 
 
 def _arn_map(path: Path | None) -> dict[str, Any] | None:
@@ -241,7 +243,7 @@ def save_sample_backup(path: Path, options: DrillOptions, console: Console) -> N
 
 @click.command(cls=OneLineCommand)
 @click.option("--users", default=200, show_default=True, type=click.IntRange(min=1), help="Users in the sample pool.")
-@click.option("--groups", default=4, show_default=True, type=click.IntRange(min=0), help="Groups in the sample pool.")
+@click.option("--groups", default=4, show_default=True, type=click.IntRange(min=3), help="Groups in the sample pool (3 or more).")
 @click.option("--username-mode", type=click.Choice(["username", "email"]), default="username", show_default=True)
 @click.option(
     "--backup",
@@ -314,12 +316,12 @@ def main(
     if save_backup:
         save_sample_backup(save_backup, options, console)
         return
-    try:
-        options.request("us-east-1_AbCdEf123")  # the options' own checks, before the emulator starts
-    except InvalidInput as error:
+    try:  # the options' own checks, before the emulator starts
+        options.request("us-east-1_AbCdEf123")
+        if not backup_path:
+            SamplePoolSpec(users=users, groups=groups, username_mode=username_mode)
+    except (InvalidInput, ValueError) as error:
         raise OperatorError(str(error)) from None
-    if backup_path:
-        backup_pool_id(backup_path)
     raise SystemExit(run_drill(options, console))
 
 
