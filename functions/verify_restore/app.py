@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from cognito_restore.app_config import app_context
 from cognito_restore.arn_map import ArnMapper
+from cognito_restore.estimate import duration_text
 from cognito_restore.dry_run import build_plan, readiness
 from cognito_restore.errors import RestoreIncomplete
 from cognito_restore.handler import phase_handler
 from cognito_restore.phase import work_store
-from cognito_restore.report import UNREPORTED, Report, identity_provider_steps, render_markdown, user_steps
+from cognito_restore.report import (
+    UNREPORTED,
+    Report,
+    identity_provider_steps,
+    reinvite_csv,
+    render_markdown,
+    user_steps,
+)
 from cognito_restore.store import WorkStore
 from cognito_restore.verification import (
     ABSENT,
@@ -143,6 +153,26 @@ def _standard_steps(
     ]
 
 
+def _when(text: Any) -> datetime | None:
+    """An ISO time (the execution's start, the backup's timestamp, maybe "... (from the backup key)")."""
+    try:
+        parsed = datetime.fromisoformat(str(text)[:19].replace("Z", ""))
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+
+
+def _times(started_at: Any, backup_timestamp: Any) -> dict[str, Any]:
+    ended = datetime.now(UTC)
+    started, taken = _when(started_at), _when(backup_timestamp)
+    return {
+        "started": started.isoformat() if started else "unknown",
+        "ended": ended.isoformat(timespec="seconds"),
+        "duration": duration_text((ended - started).total_seconds()) if started else "unknown",
+        "backup_age": duration_text((ended - taken).total_seconds()) if taken else "unknown",
+    }
+
+
 def _dry_run_plan(report: Report, state: dict[str, Any], store: WorkStore) -> dict[str, Any]:
     """What a restore would do: nothing is attempted, so nothing is failed or verified."""
     plan = state["plan"]
@@ -206,6 +236,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         report.categories[name].backup = count
     report.categories["pool_configuration"].backup = 1
     _add_problems(report, store, plan)
+    report.times = _times(event.get("started_at"), plan.get("backup_timestamp"))
     if restore["dry_run"]:
         report.plan = _dry_run_plan(report, state, store)
     else:
@@ -215,6 +246,10 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         parts = store.get_json(plan["parts_key"])
         _standard_steps(report, state, parts, plan.get("status_counts") or {})
         report.client_ids = store.get_json_or_none(store.key("maps/app_clients.json")) or []
+        report.app_context = app_context(parts)
+        if report.reinvite:
+            key = store.put_text(store.key("reinvite.csv"), reinvite_csv(report.reinvite), "text/csv")
+            report.reinvite_csv = f"s3://{store.bucket}/{key}"
         groups = [g["GroupName"] for g in (parts.get("groups_to_create") or [])]
         for category in report.categories.values():
             category.balance()

@@ -35,6 +35,7 @@ class ChunkOutcome:
     calls: dict[str, int] = field(default_factory=dict)
     throttled: int = 0
     unlinked: list[dict[str, str]] = field(default_factory=list)  # identity links not made again
+    reinvite: list[str] = field(default_factory=list)  # new usernames whose invitation must be re-sent
     offset: int = 0  # users of the chunk handled so far
     done: bool = False
     pacer: Pacer | None = field(default=None, repr=False, compare=False)
@@ -130,6 +131,8 @@ def _restore_user(pool_id: str, plan: UserPlan, password_policy: dict[str, Any],
         outcome.failed.append({"item": plan.old_username, "reason": describe_error(error)})
         return
     outcome.restored += 1
+    if plan.status in ("FORCE_CHANGE_PASSWORD", "UNCONFIRMED"):  # no usable temporary password (not placeholders)
+        outcome.reinvite.append(new_username)
     for note in plan.notes:
         outcome.notes.append({"item": plan.old_username, "note": note})
     outcome.ids.append(
