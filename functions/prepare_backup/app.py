@@ -71,5 +71,10 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         )
         store.put_json(prepared_key, plan)
     metrics.add_metric(name="BackupUsers", unit=MetricUnit.Count, value=plan["counts"]["users"])
+    metrics.add_metric(name="UsersPlanned", unit=MetricUnit.Count, value=plan["planned"]["users"])
+    # Left out by the plan (duplicates, no username, ...): each named in the report.
+    metrics.add_metric(
+        name="UsersSkipped", unit=MetricUnit.Count, value=plan["counts"]["users"] - plan["planned"]["users"]
+    )
     logger.info("Backup prepared", extra={"counts": plan["counts"], "user_chunks": plan["user_chunks"]})
     return {**state, "plan": plan}

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
 
 from cognito_restore.chunks import restore_user, run_user_chunk
 from cognito_restore.handler import phase_handler
@@ -25,9 +24,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         context,
         lambda item, chunk_outcome: restore_user(pool_id(event), UserPlan.from_item(item), policy, chunk_outcome),
         pacer,
+        metrics,  # per-chunk metrics (CognitoDrRestore namespace, POWERTOOLS_METRICS_NAMESPACE)
     )
-    metrics.add_metric(name="UsersRestored", unit=MetricUnit.Count, value=outcome.restored)
-    metrics.add_metric(name="UsersFailed", unit=MetricUnit.Count, value=len(outcome.failed))
-    metrics.add_metric(name="MembershipsRestored", unit=MetricUnit.Count, value=outcome.memberships_restored)
     logger.info("User chunk progress", extra=outcome.summary())
     return outcome.summary()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -204,11 +205,26 @@ LEASE_CHECK_EVERY = 10  # users between lease checks (a stale invocation writes 
 TIME_RESERVE_MS = 60_000  # stop and hand back a continuation with this much Lambda time left
 
 
+def _emit_chunk_metrics(metrics: Any, outcome: ChunkOutcome, before: tuple[int, int, int], started: float) -> None:
+    """What this invocation of the chunk did (deltas: a resumed chunk counts only its new work)."""
+    if metrics is None:
+        return
+    from aws_lambda_powertools.metrics import MetricUnit  # the Lambda runtime's Powertools (layer dependency)
+
+    metrics.add_metric(name="UsersRestored", unit=MetricUnit.Count, value=outcome.restored - before[0])
+    metrics.add_metric(name="UsersFailed", unit=MetricUnit.Count, value=len(outcome.failed) - before[1])
+    metrics.add_metric(name="ThrottledCalls", unit=MetricUnit.Count, value=outcome.throttled - before[2])
+    metrics.add_metric(name="ChunkSeconds", unit=MetricUnit.Seconds, value=round(time.monotonic() - started, 3))
+    if outcome.done:
+        metrics.add_metric(name="ChunksDone", unit=MetricUnit.Count, value=1)
+
+
 def run_user_chunk(
     event: dict[str, Any],
     context: Any,
     restore_item: Callable[[dict[str, Any], ChunkOutcome], None],
     pacer: Pacer | None = None,
+    metrics: Any = None,
 ) -> ChunkOutcome:
     """Restore the users of the chunk named by the Map item, resuming from saved progress.
 
@@ -216,6 +232,8 @@ def run_user_chunk(
     calls again and the work goes on from the saved offset. A finished chunk is never redone. The
     chunk's lease (ChunkLease) is checked before each batch of Cognito writes and each progress
     write: an invocation a newer one took over stops (ChunkLeaseLost) without writing anything.
+    metrics (the handler's Powertools Metrics): this invocation's users restored / failed, throttled
+    calls and duration, flushed by the handler's log_metrics.
     """
     chunk = event["chunk"]
     store = work_store(event)
@@ -240,6 +258,7 @@ def run_user_chunk(
     items = store.get_json(chunk["key"])
     throttled_before = 0
     start = outcome.offset
+    began, before = time.monotonic(), (outcome.restored, len(outcome.failed), outcome.throttled)
     for position in range(start, len(items)):
         if position > start and (position - start) % LEASE_CHECK_EVERY == 0:
             lease.check()
@@ -249,6 +268,7 @@ def run_user_chunk(
             # Keep what is done; the state machine retries this chunk later, with jitter.
             outcome.throttled += aws.client_throttles(outcome.cognito) - throttled_before
             save(progress_key, outcome)
+            _emit_chunk_metrics(metrics, outcome, before, began)
             raise
         outcome.offset = position + 1
         if outcome.offset == len(items):
@@ -259,8 +279,10 @@ def run_user_chunk(
             throttled_before = aws.client_throttles(outcome.cognito)
             save(progress_key, outcome)
             if out_of_time:
+                _emit_chunk_metrics(metrics, outcome, before, began)
                 return outcome
     outcome.throttled += aws.client_throttles(outcome.cognito) - throttled_before
     outcome.done = True
     save(result_key, outcome)
+    _emit_chunk_metrics(metrics, outcome, before, began)
     return outcome
