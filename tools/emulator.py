@@ -39,6 +39,10 @@ patches below are process-wide. While it is active:
 * EventBridge: when an execution ends, its "Step Functions Execution Status Change" event goes
   through the template's ``AWS::Events::Rule`` resources to their SNS targets, refused where AWS
   refuses (topic policy, AWS managed key): ``tools/execution_events.py``, ``execution_events``;
+* IAM is enforced (``enforce_iam=False`` to turn it off): every AWS call of a handler or of the
+  interpreter is authorized against the caller's role as deployed from the template (SAM
+  transform, policies resolved) and a call the role does not allow fails with the service's
+  access-denied error, as on AWS (``tools/iam_enforcement.py``; ``stack.iam.decisions``);
 * ``boto3`` client/resource creation is serialised with a lock: the interpreter and the
   handlers create clients from the default session in many threads at once, which boto3
   does not support (it does not happen on AWS, where every invocation has its own process).
@@ -94,6 +98,7 @@ from unittest import mock
 import boto3
 import yaml
 
+from tools.iam_enforcement import IamEnforcer
 from tools.execution_events import ExecutionEvents, states_all_matcher
 
 LOG = logging.getLogger(__name__)
@@ -280,6 +285,7 @@ class RestoreStack:
         stack_name: str = "cognito-dr-restore-emulator",
         moto_logs: bool = False,
         strict_cognito: bool = True,
+        enforce_iam: bool = True,
     ):
         self.root = Path(root).resolve()
         self.template_path = self.root / template
@@ -290,6 +296,8 @@ class RestoreStack:
         self.stack_name = stack_name
         self.moto_logs = moto_logs
         self.strict_cognito = strict_cognito  # tools/strict_cognito.py: Cognito's real refusals
+        self.enforce_iam = enforce_iam  # tools/iam_enforcement.py: each call checked against its caller's role
+        self.iam: Any = None  # the IamEnforcer while the stack is active (its .decisions, .denied())
         self.parameter_overrides = {k: _scalar_str(v) for k, v in (parameters or {}).items()}
 
         self.outputs: dict[str, str] = {}
@@ -318,8 +326,8 @@ class RestoreStack:
         self._exit_stack: list[Callable[[], None]] = []
         self._threads: list[tuple[str, threading.Thread]] = []
         self._redrive_counts: dict[str, int] = {}  # execution name -> Execution.RedriveCount
-        self.execution_events: ExecutionEvents | None = None  # tools/execution_events.py, once deployed
         self._redrive_inputs: dict[str, Any] = {}  # execution name -> the original Execution.Input
+        self.execution_events: ExecutionEvents | None = None  # tools/execution_events.py, once deployed
 
         self._resolve_parameters()
 
@@ -666,7 +674,9 @@ class RestoreStack:
         try:
             if self._hook is not None:
                 self._hook(fn.logical_id, copy.deepcopy(event))
-            return self._handler(fn)(event, context)
+            handler = self._handler(fn)
+            with IamEnforcer.acting_as(fn.logical_id):  # its AWS calls are checked against its role
+                return handler(event, context)
         finally:
             self.invocations.append((fn.logical_id, time.perf_counter() - started))
 
@@ -833,6 +843,9 @@ class RestoreStack:
         for p in patches:
             p.start()
             self._exit_stack.append(p.stop)
+        if self.enforce_iam:
+            self.iam = IamEnforcer(self).start()
+            self._exit_stack.append(self.iam.stop)
         if self.strict_cognito:
             from tools.strict_cognito import strict_cognito
 

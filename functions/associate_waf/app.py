@@ -15,6 +15,11 @@ from cognito_restore.security import web_acl_arn
 
 logger, metrics, tracer = Logger(), Metrics(), Tracer()
 
+# A web ACL created or changed moments ago is still propagating (WAFUnavailableEntityException,
+# https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-waf.html); an internal error
+# asks for a retry too (botocore model). Step Functions retries the phase with back-off.
+RETRY_LATER = frozenset({"WAFUnavailableEntityException", "WAFInternalErrorException"})
+
 
 @phase_handler(logger, metrics, tracer)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -31,5 +36,6 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         ),
         apply=aws.client("wafv2").associate_web_acl,
         label=lambda waf: f"web ACL {waf.get('WebACLName') or waf.get('WebACLArn')}",
+        transient_codes=RETRY_LATER,
     )
     return {**state, "waf": counts}

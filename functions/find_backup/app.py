@@ -78,5 +78,6 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             "arn_map": request.arn_map,
             "backup_bucket": entry.backup_bucket,
             "backup_key": entry.backup_key,
+            "backup_version": entry.backup_version,
         }
     }

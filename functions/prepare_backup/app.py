@@ -8,10 +8,12 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+from botocore.exceptions import ClientError
 
 from cognito_restore import aws
 from cognito_restore.discovery import backup_time, parse_backup_key
 from cognito_restore.estimate import estimate
+from cognito_restore.errors import RestoreConflict
 from cognito_restore.handler import phase_handler
 from cognito_restore.pacing import quotas_from_env
 from cognito_restore.phase import work_store
@@ -37,6 +39,27 @@ def _progress_writer(store: Any) -> Any:
     return report, counts
 
 
+def _backup_body(restore: dict[str, Any]) -> Any:
+    """The very backup object the restore id names: its version, or its ETag on an unversioned bucket."""
+    version = restore.get("backup_version") or ""
+    pin = (
+        {"VersionId": version.removeprefix("version:")}
+        if version.startswith("version:")
+        else {"IfMatch": version.removeprefix("etag:")}
+        if version.startswith("etag:")
+        else {}
+    )
+    try:
+        return aws.client("s3").get_object(Bucket=restore["backup_bucket"], Key=restore["backup_key"], **pin)["Body"]
+    except ClientError as error:
+        if error.response["Error"]["Code"] not in ("PreconditionFailed", "412"):
+            raise
+        raise RestoreConflict(
+            f"Backup s3://{restore['backup_bucket']}/{restore['backup_key']} was overwritten after restore "
+            f"{restore['restore_id']} chose it; start again without restore_id to restore the new object."
+        ) from None
+
+
 @phase_handler(logger, metrics, tracer)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     state = event["state"]
@@ -47,7 +70,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if plan is None:  # a retry or redrive reuses the first preparation
         ref = parse_backup_key(restore["backup_key"])
         expected_pool = ref.pool_id if ref else restore["source_pool_id"]
-        body = aws.client("s3").get_object(Bucket=restore["backup_bucket"], Key=restore["backup_key"])["Body"]
+        body = _backup_body(restore)
         report_progress, progress = _progress_writer(store)
         prepared = prepare_backup(
             body,

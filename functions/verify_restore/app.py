@@ -29,7 +29,6 @@ from cognito_restore.verification import (
     OutOfTime,
     UserAccounting,
     account_users,
-    caused_by_backup,
     compare,
     decide,
     listable,
@@ -61,9 +60,9 @@ def _add_results(report: Report, store: WorkStore, plan: dict[str, Any]) -> User
         store.get_json(plan["users_manifest_key"]),
         lambda index: store.get_json_or_none(store.chunk_result_key("users", index)),
         lambda chunk: [item["old_username"] for item in store.get_json(chunk["key"])],  # UserPlan items
+        on_result=report.add_chunk,
+        keep_usernames=listable(plan["planned"]["users"], plan["planned"]["memberships"]),
     )
-    for result in accounting.results:
-        report.add_chunk(result)
     report.categories["users"].failed.extend(accounting.unaccounted)
     report.maps["users"] = (
         f"s3://{store.bucket}/{store.key('results/users/')} (ids: old/new username and sub per chunk)"
@@ -95,13 +94,10 @@ def _verify(report: Report, state: dict[str, Any], accounting: UserAccounting, g
         users.restored -= len(absent)
         users.failed.extend(absent)
     report.verification = compare(expected, found)
-    # A per-user failure Cognito gave for a transient cause (not the data) is not an unrestorable item.
-    transient = [
-        item
-        for result in accounting.results
-        for item in result.get("failed", []) + result.get("memberships_failed", [])
-        if not caused_by_backup(item)
-    ]
+    # A user Cognito refused for a transient cause (not its data) is not an unrestorable item (chunks now
+    # fail instead of recording those). Memberships are left out: a membership of a group that could not be
+    # restored fails with ResourceNotFoundException, a consequence of that group's reported failure.
+    transient = accounting.transient
     unreported = {
         name: sum(1 for item in c.failed if item["item"] == UNREPORTED) for name, c in report.categories.items()
     }
@@ -202,7 +198,8 @@ def _subject(report: Report, state: dict[str, Any]) -> str:
     pool_id = state["pool"]["id"]
     not_restorable = report.outcome.get("unrestorable", 0)
     if not_restorable:
-        return f"Cognito DR restore complete, {not_restorable} items not restorable: {pool_id}"[:100]
+        items = "item" if not_restorable == 1 else "items"
+        return f"Cognito DR restore complete, {not_restorable} {items} not restorable: {pool_id}"[:100]
     return f"Cognito DR restore complete: {pool_id}"
 
 

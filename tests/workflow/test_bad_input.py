@@ -105,6 +105,14 @@ def test_item_problems_restore_the_rest_and_are_reported_by_name(stack: RestoreS
     ]
     groups = stack.client("cognito-idp").list_groups(UserPoolId=result.output["new_user_pool_id"])["Groups"]
     assert "ghost-group" in {g["GroupName"] for g in groups}
+    # Every planned item is in the pool; the ones the backup itself makes unrestorable are named, and said.
+    assert report["outcome"]["status"] == "complete_with_unrestorable"
+    not_restored = sum(c["skipped"] + c["failed"] for c in report["counts"].values())
+    assert report["outcome"]["unrestorable"] == not_restored >= 3
+    complete = [a["subject"] for a in stack.alerts() if (a["subject"] or "").startswith("Cognito DR restore complete")]
+    assert complete == [
+        f"Cognito DR restore complete, {not_restored} items not restorable: {result.output['new_user_pool_id']}"
+    ]
 
 
 def _markdown(stack: RestoreStack, result: Any) -> str:

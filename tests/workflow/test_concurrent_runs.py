@@ -77,6 +77,56 @@ def test_a_new_restore_id_restores_the_same_backup_afresh(stack: RestoreStack, s
     assert len(_pools(stack)) == 2
 
 
+def test_the_restore_reads_the_backup_object_its_id_names(stack: RestoreStack, source_cognito: Any) -> None:
+    """The key overwritten after the restore chose it (versioned bucket): the chosen version is restored."""
+    source = make_backup(stack, source_cognito, SamplePoolSpec(users=20, groups=3))
+    bucket = stack.outputs["BackupBucketName"]
+
+    def overwrite_before_preparing(name: str, event: dict) -> None:
+        if name == "PrepareBackupFunction":
+            stack.client("s3").put_object(Bucket=bucket, Key=source.key, Body=b"{not a backup")
+
+    stack.on_invoke(overwrite_before_preparing)
+    result = stack.run({"user_pool_id": source.pool_id})
+    stack.on_invoke(None)
+
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    _every_user_once(stack, source, result.output["new_user_pool_id"])
+    versions = stack.client("s3").list_object_versions(Bucket=bucket, Prefix=source.key)["Versions"]
+    assert len(versions) == 2
+    ledger_version = _ledger(stack, result.output["restore_id"])["backup_version"]["S"]
+    assert ledger_version == f"version:{next(v for v in versions if not v['IsLatest'])['VersionId']}"
+
+
+def test_an_unversioned_backup_overwritten_after_it_was_chosen_is_refused(
+    stack: RestoreStack, source_cognito: Any
+) -> None:
+    """Without versions the ETag pins the object: another object under the key is not restored silently."""
+    bucket = stack.outputs["BackupBucketName"]
+    stack.client("s3").put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
+    source = make_backup(stack, source_cognito, SamplePoolSpec(users=5, groups=3))
+    original = stack.client("s3").get_object(Bucket=bucket, Key=source.key)["Body"].read()
+
+    def overwrite_before_preparing(name: str, event: dict) -> None:
+        if name == "PrepareBackupFunction":
+            stack.client("s3").put_object(Bucket=bucket, Key=source.key, Body=original + b" ")
+
+    stack.on_invoke(overwrite_before_preparing)
+    result = stack.run({"user_pool_id": source.pool_id})
+    stack.on_invoke(None)
+
+    assert result.status == "FAILED" and result.error == "RestoreConflict"
+    assert "was overwritten after restore" in result.cause
+    assert _ledger(stack, _only_restore_id(stack))["backup_version"]["S"].startswith("etag:")
+    assert _pools(stack) == []
+
+
+def _only_restore_id(stack: RestoreStack) -> str:
+    items = stack.client("dynamodb").scan(TableName=stack.outputs["RestoreLedgerTableName"])["Items"]
+    [restore_id] = [i["restore_id"]["S"] for i in items if "#" not in i["restore_id"]["S"]]
+    return restore_id
+
+
 def test_a_dry_run_has_its_own_restore_id(stack: RestoreStack, source_cognito: Any) -> None:
     source = make_backup(stack, source_cognito, SamplePoolSpec(users=10, groups=3))
 
@@ -106,18 +156,18 @@ def test_continuing_with_other_options_is_refused_before_anything_is_created(
 def test_a_double_click_stops_the_second_execution_before_it_creates_anything(
     stack: RestoreStack, source_cognito: Any
 ) -> None:
-    """The second execution of a running restore fails at once, naming the running one; the first completes."""
+    """The trigger clicked twice: the second execution fails at once, naming the running one; the first completes."""
     source = make_backup(stack, source_cognito, SamplePoolSpec(users=60, groups=3))
     request = {"user_pool_id": source.pool_id}
     second: dict[str, Any] = {}
 
     def second_click_while_the_first_runs(name: str, event: dict) -> None:
         if name == "CreatePoolFunction" and not second:
-            second["arn"] = stack.start(request)
+            second["arn"] = stack.invoke("StartRestoreFunction", request)["execution_arn"]
             second["result"] = stack.wait(second["arn"])
 
     stack.on_invoke(second_click_while_the_first_runs)
-    first_arn = stack.start(request)
+    first_arn = stack.invoke("StartRestoreFunction", request)["execution_arn"]
     first = stack.wait(first_arn)
     stack.on_invoke(None)
 
@@ -132,6 +182,38 @@ def test_a_double_click_stops_the_second_execution_before_it_creates_anything(
     assert [name for name, _ in stack.invocations].count("CreatePoolFunction") == 1
     _every_user_once(stack, source, first.output["new_user_pool_id"])
     assert _ledger(stack, first.output["restore_id"])["owner_execution"]["S"] == first_arn
+
+
+def test_a_redrive_of_an_execution_taken_over_meanwhile_stops_while_the_other_runs(
+    stack: RestoreStack, source_cognito: Any
+) -> None:
+    """A failed; B (same input) took the restore over; A redriven while B runs: A stops, B completes."""
+    source = make_backup(stack, source_cognito, SamplePoolSpec(users=60, groups=3))
+    request = {"user_pool_id": source.pool_id}
+
+    def crash_on_users(name: str, event: dict) -> None:
+        if name == "RestoreUsersFunction":
+            raise LambdaCrash()
+
+    stack.on_invoke(crash_on_users)
+    failed = stack.run(request)
+    assert failed.status == "FAILED"
+    redriven: dict[str, Any] = {}
+
+    def redrive_the_failed_one_while_b_runs(name: str, event: dict) -> None:
+        if name == "RestoreUsersFunction" and not redriven:
+            redriven["result"] = stack.wait(stack.redrive(failed.arn))
+
+    stack.on_invoke(redrive_the_failed_one_while_b_runs)
+    b_arn = stack.start(request)
+    b = stack.wait(b_arn)
+    stack.on_invoke(None)
+
+    assert b.status == "SUCCEEDED", (b.error, b.cause)
+    late = redriven["result"]
+    assert late.status == "FAILED" and late.error == "RestoreInProgress" and b_arn in late.cause
+    assert "Restore users and memberships" not in late.states_entered()
+    _every_user_once(stack, source, b.output["new_user_pool_id"])
 
 
 def test_a_stale_chunk_invocation_stops_when_a_newer_one_takes_the_chunk_over(

@@ -113,7 +113,7 @@ Resources:
         Variables:
           BACKUP_BUCKET: !If [CreateBackupBucket, !Ref BackupBucket, !Ref BackupBucketName]
       Policies:
-        - S3ReadPolicy: { BucketName: !Ref WorkBucket }
+        - S3CrudPolicy: { BucketName: !Ref WorkBucket }
 
   SecondFunction:
     Type: AWS::Serverless::Function
@@ -126,6 +126,8 @@ Resources:
         Variables:
           GREETING: !Join ["-", [hello, !Ref Environment, !Select [1, [a, b, c]]]]
           CONCURRENCY: !Ref Concurrency
+      Policies:
+        - DynamoDBCrudPolicy: { TableName: !Ref LedgerTable }
 
   FlowLogGroup:
     Type: AWS::Logs::LogGroup
@@ -147,6 +149,11 @@ Resources:
         Level: ERROR
         Destinations:
           - CloudWatchLogsLogGroup: { LogGroupArn: !GetAtt FlowLogGroup.Arn }
+      Policies:  # the emulator enforces IAM: what the flow's integrations need
+        - LambdaInvokePolicy: { FunctionName: !Ref FirstFunction }
+        - LambdaInvokePolicy: { FunctionName: !Ref SecondFunction }
+        - S3ReadPolicy: { BucketName: !Ref WorkBucket }
+        - SNSPublishMessagePolicy: { TopicName: !GetAtt AlertTopic.TopicName }
 
 Outputs:
   StateMachineArn:
@@ -527,15 +534,13 @@ def test_wiring_errors_are_reported(tmp_path: Path) -> None:
     bad_asl = json.loads(json.dumps(ASL))
     bad_asl["States"]["Second"]["Parameters"]["FunctionName"] = "${ThirdFunctionArn}"
     write_stack(tmp_path / "a", asl=bad_asl)
-    with pytest.raises(EmulatorError, match="ThirdFunctionArn"):
-        with RestoreStack(tmp_path / "a"):
-            pass
+    with pytest.raises(EmulatorError, match="ThirdFunctionArn"), RestoreStack(tmp_path / "a"):
+        pass
 
     conflicting = TEMPLATE.replace("GREETING: !Join", "ENVIRONMENT: other\n          GREETING: !Join")
     write_stack(tmp_path / "b", template=conflicting)
-    with pytest.raises(EmulatorError, match="ENVIRONMENT"):
-        with RestoreStack(tmp_path / "b"):
-            pass
+    with pytest.raises(EmulatorError, match="ENVIRONMENT"), RestoreStack(tmp_path / "b"):
+        pass
 
 
 # ----------------------------------------------------------------------------- executions
@@ -752,3 +757,41 @@ def test_environment_is_restored_on_exit(stack_root: Path) -> None:
     assert dict(os.environ) == before
     assert "tinylib" not in sys.modules
     assert not any(str(stack_root) in p for p in sys.path)
+
+
+# ----------------------------------------------------------------------------- IAM enforcement
+
+
+def test_a_state_machine_without_invoke_permission_fails_its_task_like_aws(tmp_path: Path) -> None:
+    """The interpreter's own calls are checked against the state machine role: no
+    lambda:InvokeFunction on SecondFunction -> its task fails with Lambda's AccessDeniedException."""
+    template = TEMPLATE.replace("        - LambdaInvokePolicy: { FunctionName: !Ref SecondFunction }\n", "", 1)
+    assert template != TEMPLATE
+    with RestoreStack(write_stack(tmp_path, template=template)) as s:
+        result = run(s, {"value": 4, "pool": "p1"})
+
+        assert result.status == "FAILED"
+        assert "AccessDeniedException" in (result.error or "") + (result.cause or "")
+        assert "lambda:InvokeFunction" in result.cause
+        assert [(d.principal, d.action) for d in s.iam.denied()] == [("FlowStateMachine", "lambda:InvokeFunction")]
+        assert [lid for lid, _ in s.invocations] == ["FirstFunction"]  # the denied one never ran
+
+
+def test_a_handler_without_permission_gets_access_denied(tmp_path: Path) -> None:
+    template = TEMPLATE.replace("        - DynamoDBCrudPolicy: { TableName: !Ref LedgerTable }\n", "", 1)
+    assert template != TEMPLATE
+    with RestoreStack(write_stack(tmp_path, template=template)) as s:
+        result = run(s, {"value": 4, "pool": "p1"})
+
+        assert result.status == "FAILED"
+        assert "dynamodb:PutItem" in result.cause and "AccessDeniedException" in result.cause
+        [denied] = s.iam.denied()
+        assert (denied.principal, denied.action) == ("SecondFunction", "dynamodb:PutItem")
+        assert denied.resource.endswith(f":table/{s.resources['LedgerTable']}")
+
+
+def test_enforcement_can_be_turned_off(tmp_path: Path) -> None:
+    template = TEMPLATE.replace("        - DynamoDBCrudPolicy: { TableName: !Ref LedgerTable }\n", "", 1)
+    with RestoreStack(write_stack(tmp_path, template=template), enforce_iam=False) as s:
+        assert run(s, {"value": 4, "pool": "p1"}).status == "SUCCEEDED"
+        assert s.iam is None

@@ -180,7 +180,9 @@ def test_sns_hiccups_are_retried_and_every_alert_is_delivered(stack: RestoreStac
     with mock.patch.object(
         SNSBackend,
         "publish",
-        _failing(SNSBackend.publish, flaky, lambda: SNSException("Throttling", "Rate exceeded")),
+        # SNS's own throttling error (ThrottledException, code Throttled): a bare moto ServiceException has no
+        # SNS error shape, which moto's Step Functions turned into States.Runtime (no Retry can match it).
+        _failing(SNSBackend.publish, flaky, lambda: SNSException("Throttled", "Rate exceeded")),
     ):
         result = stack.run({"user_pool_id": source.pool_id})
 

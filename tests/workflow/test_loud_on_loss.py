@@ -80,9 +80,10 @@ def _assert_incomplete(stack: RestoreStack, result: Any, restore_id: str) -> int
     users = report["counts"]["users"]
     assert users["restored"] + users["skipped"] + users["failed"] == 200
     assert users["restored"] == 150
-    failure = [a for a in stack.alerts() if a["subject"].startswith("Cognito DR restore FAILED")][-1]
+    failure = [a for a in stack.alerts() if (a["subject"] or "").startswith("Cognito DR restore FAILED")][-1]
     assert "RestoreIncomplete" in failure["message"]
-    assert not any(a["subject"].startswith("Cognito DR restore complete") for a in stack.alerts())
+    assert not any((a["subject"] or "").startswith("Cognito DR restore complete") for a in stack.alerts())
+    assert "ended FAILED" in stack.alerts()[-1]["message"]  # and EventBridge's execution-ended alert
     return users["restored"]
 
 
@@ -132,3 +133,34 @@ def test_a_lost_chunk_is_re_run_by_a_redrive(
     assert sum(1 for name, _ in stack.invocations if name == "RestoreUsersFunction") - chunk_calls_before == 4
     names = _pool_usernames(stack, redriven.output["new_user_pool_id"])
     assert sorted(names) == sorted(u["Username"] for u in source.backup["users"])
+
+
+def test_a_transient_cognito_refusal_fails_the_chunk_instead_of_losing_the_user(
+    stack: RestoreStack, source_cognito: Any
+) -> None:
+    """InternalErrorException is no fault of the user's data: recording the user as failed would lose it
+    for good (the chunk would be finished). The chunk fails instead, and starting again restores it."""
+    from moto.cognitoidp.responses import CognitoIdpResponse
+    from moto.core.exceptions import JsonRESTError
+
+    source = make_backup(stack, source_cognito, SamplePoolSpec(users=60, groups=3))
+    victim = source.backup["users"][55]["Username"]
+    original = CognitoIdpResponse.admin_create_user
+    control = {"failing": True}
+
+    def admin_create_user(response: Any) -> Any:
+        if control["failing"] and response.region == stack.region and response._get_param("Username") == victim:
+            raise JsonRESTError("InternalErrorException", "Internal error")
+        return original(response)
+
+    request = {"user_pool_id": source.pool_id, "restore_id": "transient-refusal"}
+    with mock.patch.object(CognitoIdpResponse, "admin_create_user", admin_create_user):
+        first = stack.run(request)
+        control["failing"] = False
+        second = stack.run(request)
+
+    assert first.status == "FAILED" and first.error == "RestoreFailed"  # the users Map failed
+    assert second.status == "SUCCEEDED", (second.error, second.cause)
+    assert victim in _pool_usernames(stack, second.output["new_user_pool_id"])
+    report = _report(stack, "transient-refusal")
+    assert report["counts"]["users"] == {"backup": 60, "restored": 60, "skipped": 0, "failed": 0}

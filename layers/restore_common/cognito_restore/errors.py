@@ -1,8 +1,9 @@
 """Errors raised by the phases. The class name is the Step Functions error name (Catch/Retry match it)."""
 
-# Per-item Cognito refusals caused by the backed-up data or configuration itself: running the restore
-# again cannot fix them, so they are recorded for the item (named in the report). Any other refusal of a
-# user's call (pool gone, access denied, internal error) fails the chunk, which a redrive re-runs.
+# Per-item refusals caused by the backed-up data or configuration itself (or a limit of this account):
+# running the restore again cannot fix them, so they are recorded for the item (named in the report).
+# Any other refusal (pool gone, access denied, internal error) fails the chunk or the phase, which the
+# state machine retries and a redrive re-runs.
 DATA_ERRORS = frozenset(
     {
         "InvalidParameterException",
@@ -16,6 +17,15 @@ DATA_ERRORS = frozenset(
         "InvalidSmsRoleAccessPolicyException",
         "InvalidSmsRoleTrustRelationshipException",
         "InvalidEmailRoleAccessPolicyException",
+        "InvalidOAuthFlowException",
+        "ScopeDoesNotExistException",
+        "UnsupportedIdentityProviderException",
+        "LimitExceededException",
+        "UserPoolAddOnNotEnabledException",
+        "FeatureUnavailableInTierException",
+        "UnsupportedOperationException",
+        "WAFNonexistentItemException",
+        "WAFInvalidParameterException",
     }
 )
 
@@ -51,6 +61,14 @@ class NotRestorable(Exception):
 
 class CognitoThrottled(RestoreError):
     """Cognito kept throttling after the SDK's retries; Step Functions retries the task with jitter."""
+
+
+class ResourceTemporarilyUnavailable(RestoreError):
+    """AWS says to retry later (e.g. a web ACL still propagating); Step Functions retries the task."""
+
+
+class AccessDenied(RestoreError):
+    """The phase's role lacks a permission: every item would fail the same way, so the phase fails."""
 
 
 class RestoreInProgress(RestoreError):

@@ -41,6 +41,7 @@ class LedgerEntry:
     source_pool_id: str
     backup_bucket: str
     backup_key: str
+    backup_version: str = ""  # "version:<id>" or "etag:<etag>" ("" in entries older than it)
     new_pool_id: str | None = None
     owner_execution: str | None = None
     owned_since: float = 0.0
@@ -53,6 +54,7 @@ class LedgerEntry:
             source_pool_id=item["source_pool_id"]["S"],
             backup_bucket=item["backup_bucket"]["S"],
             backup_key=item["backup_key"]["S"],
+            backup_version=item.get("backup_version", {}).get("S", ""),
             new_pool_id=item.get("new_pool_id", {}).get("S"),
             owner_execution=item.get("owner_execution", {}).get("S"),
             owned_since=float(item.get("owned_since", {}).get("N", "0")),

@@ -9,7 +9,13 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from cognito_restore import aws
-from cognito_restore.errors import CognitoThrottled, NotRestorable
+from cognito_restore.errors import (
+    DATA_ERRORS,
+    AccessDenied,
+    CognitoThrottled,
+    NotRestorable,
+    ResourceTemporarilyUnavailable,
+)
 from cognito_restore.outcomes import PhaseOutcome
 from cognito_restore.resources import Request
 from cognito_restore.store import WorkStore
@@ -35,10 +41,24 @@ def describe_error(error: ClientError) -> str:
     return f"{error_code(error)}: {error.response.get('Error', {}).get('Message', '')}".strip()
 
 
+# Codes of a call the caller is not authorized to make (IAM), per service.
+ACCESS_DENIED_CODES = frozenset({"AccessDeniedException", "AccessDenied", "AuthorizationError"})
+
+
 def raise_if_throttled(error: ClientError) -> None:
-    """SDK retries are spent: let Step Functions retry the whole (idempotent) task with jitter."""
+    """SDK retries are spent: let Step Functions retry the whole (idempotent) task with jitter.
+    A missing permission fails the phase (its message names the action), never one item."""
     if aws.is_throttling(error):
         raise CognitoThrottled(f"Cognito still throttling after SDK retries ({error_code(error)})") from None
+    if error_code(error) in ACCESS_DENIED_CODES:
+        raise AccessDenied(describe_error(error)) from None
+
+
+def raise_unless_caused_by_data(error: ClientError) -> None:
+    """Only a refusal caused by the backed-up item is reported as not restorable; any other (pool gone,
+    access denied, internal error) fails the phase, which the state machine retries or a redrive re-runs."""
+    if error_code(error) not in DATA_ERRORS:
+        raise error
 
 
 def record_phase(state: dict[str, Any], phase: str, outcome: PhaseOutcome) -> dict[str, Any]:
@@ -90,6 +110,7 @@ def restore_one(
     except ClientError as error:
         raise_if_throttled(error)
         if error_code(error) not in exists_codes:
+            raise_unless_caused_by_data(error)
             outcome.fail(name, describe_error(error))
             return name, False, None
         response = None
@@ -104,8 +125,10 @@ def restore_single(
     build: Callable[[dict[str, Any]], Request],
     apply: Callable[..., Any],
     label: Callable[[dict[str, Any]], str],
+    transient_codes: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
-    """Restore one optional backup section (UI customization, risk configuration, WAF)."""
+    """Restore one optional backup section (UI customization, risk configuration, WAF). An error
+    in ``transient_codes`` (AWS says retry later) fails the task for Step Functions to retry."""
     outcome = PhaseOutcome(category)
     value = backup_parts(state).get(section)
     if value:
@@ -120,5 +143,8 @@ def restore_single(
             outcome.manual_steps.append(f"{category}: {reason}")
         except ClientError as error:
             raise_if_throttled(error)
+            if error_code(error) in transient_codes:
+                raise ResourceTemporarilyUnavailable(describe_error(error)) from None
+            raise_unless_caused_by_data(error)
             outcome.fail(name, describe_error(error))
     return record_phase(state, category, outcome)

@@ -8,12 +8,15 @@ within the phase's time, every user of the pool is listed and each restored user
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from cognito_restore import aws
 from cognito_restore.errors import DATA_ERRORS
+from cognito_restore.phase import raise_if_throttled
 
 # ListUsers / ListUsersInGroup return at most 60 per page and paginate by token, so one task lists
 # sequentially: ~5 pages/s at ~200 ms a call (the UserList quota, 30 RPS, is not the bound).
@@ -32,14 +35,17 @@ class OutOfTime(Exception):
     """The listing would not end within the phase's time."""
 
 
-def _count(operation: str, key: str, out_of_time: Callable[[], bool] = lambda: False, **kwargs: Any) -> int:
-    paginator = aws.client("cognito-idp").get_paginator(operation)
-    total = 0
-    for page in paginator.paginate(**kwargs):
-        total += len(page.get(key, []))
-        if out_of_time():
-            raise OutOfTime
-    return total
+def _pages(operation: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Every page; throttling past the SDK's retries becomes CognitoThrottled (the state machine retries)."""
+    try:
+        yield from aws.client("cognito-idp").get_paginator(operation).paginate(**kwargs)
+    except ClientError as error:
+        raise_if_throttled(error)
+        raise
+
+
+def _count(operation: str, key: str, **kwargs: Any) -> int:
+    return sum(len(page.get(key, [])) for page in _pages(operation, **kwargs))
 
 
 def listable(users: int, memberships: int) -> bool:
@@ -48,8 +54,8 @@ def listable(users: int, memberships: int) -> bool:
 
 def pool_usernames(pool_id: str, out_of_time: Callable[[], bool]) -> set[str]:
     names: set[str] = set()
-    paginator = aws.client("cognito-idp").get_paginator("list_users")
-    for page in paginator.paginate(UserPoolId=pool_id, Limit=PAGE_SIZE, AttributesToGet=[]):
+    # No AttributesToGet: Cognito refuses it when a user lacks a requested attribute.
+    for page in _pages("list_users", UserPoolId=pool_id, Limit=PAGE_SIZE):
         names.update(user["Username"] for user in page.get("Users", []))
         if out_of_time():
             raise OutOfTime
@@ -58,9 +64,10 @@ def pool_usernames(pool_id: str, out_of_time: Callable[[], bool]) -> set[str]:
 
 def live_counts(pool_id: str, groups: list[str], list_memberships: bool) -> dict[str, int]:
     """Counts of everything but users (listed separately, by name)."""
+    existing = {g["GroupName"] for page in _pages("list_groups", UserPoolId=pool_id, Limit=60) for g in page["Groups"]}
     counts = {
         "app_clients": _count("list_user_pool_clients", "UserPoolClients", UserPoolId=pool_id, MaxResults=60),
-        "groups": _count("list_groups", "Groups", UserPoolId=pool_id, Limit=60),
+        "groups": len(existing),
         "identity_providers": _count("list_identity_providers", "Providers", UserPoolId=pool_id, MaxResults=60),
         "resource_servers": _count("list_resource_servers", "ResourceServers", UserPoolId=pool_id, MaxResults=50),
     }
@@ -68,6 +75,7 @@ def live_counts(pool_id: str, groups: list[str], list_memberships: bool) -> dict
         counts["memberships"] = sum(
             _count("list_users_in_group", "Users", UserPoolId=pool_id, GroupName=group, Limit=PAGE_SIZE)
             for group in groups
+            if group in existing  # a group that failed is reported; its members cannot be listed
         )
     return counts
 
@@ -93,31 +101,36 @@ class UserAccounting:
     """Every planned user, chunk by chunk: its chunk's result names it, or it is unaccounted for."""
 
     planned: int = 0
-    results: list[dict[str, Any]] = field(default_factory=list)  # the chunk result files found
+    accounted: int = 0  # users the result files name (restored or failed)
     unaccounted: list[dict[str, str]] = field(default_factory=list)  # users of unfinished chunks, by name
     unfinished_chunks: list[int] = field(default_factory=list)
     restored_usernames: set[str] = field(default_factory=set)  # new usernames the results name
-
-    @property
-    def accounted(self) -> int:
-        return sum(r.get("restored", 0) + len(r.get("failed", [])) for r in self.results)
+    transient: list[dict[str, str]] = field(default_factory=list)  # users refused for a cause not their data
 
 
 def account_users(
     manifest: Iterable[dict[str, Any]],
     load_result: Callable[[int], dict[str, Any] | None],
     load_chunk_usernames: Callable[[dict[str, Any]], list[str]],
+    on_result: Callable[[dict[str, Any]], None] = lambda result: None,
+    keep_usernames: bool = True,
 ) -> UserAccounting:
     """One result file per chunk of the manifest; a chunk without one (or one naming fewer users than the
-    chunk holds: an at-least-once surprise) leaves its other users unaccounted for, by name."""
+    chunk holds: an at-least-once surprise) leaves its other users unaccounted for, by name. Each result
+    goes to on_result and is not kept (memory stays flat in the number of chunks)."""
     accounting = UserAccounting()
     for chunk in manifest:
         accounting.planned += int(chunk["count"])
         result = load_result(int(chunk["index"]))
         if result is not None and result.get("done") is not False:
             named = {i["old_username"] for i in result.get("ids", [])} | {f["item"] for f in result.get("failed", [])}
-            accounting.results.append(result)
-            accounting.restored_usernames.update(i["new_username"] for i in result.get("ids", []) if i["new_username"])
+            on_result(result)
+            accounting.accounted += result.get("restored", 0) + len(result.get("failed", []))
+            accounting.transient.extend(f for f in result.get("failed", []) if not caused_by_backup(f))
+            if keep_usernames:
+                accounting.restored_usernames.update(
+                    i["new_username"] for i in result.get("ids", []) if i["new_username"]
+                )
             if len(named) >= int(chunk["count"]):
                 continue
         else:
