@@ -258,7 +258,7 @@ class ProgressDisplay:
             )
         if snap.users_total is not None and USERS_PHASE in self.shown:
             rate = f"{snap.rate:.1f} users/s" if snap.rate else "- users/s"
-            bound = f" of {snap.rate_bound:g} allowed by the quotas" if snap.rate_bound else ""
+            bound = f" of {snap.rate_bound:.1f} the quotas allow" if snap.rate_bound else ""
             chunks = ""
             if snap.map_items:
                 chunks = f", chunks {snap.map_items.get('succeeded', 0)}/{snap.map_items.get('total', 0)}"

@@ -130,7 +130,7 @@ def _restored_report() -> Report:
             "notes": [{"item": "carol", "note": "attribute custom:gone is not in the pool schema"}],
         }
     )
-    report.reinvite_csv = "s3://work/restores/r1/reinvite.csv"
+    report.reinvite_csv = "s3://work-bucket/restores/r1/reinvite.csv"
     report.times = {"started": "2026-11-02T11:00:00+00:00", "ended": "x", "duration": "5 min", "backup_age": "51 min"}
     report.client_ids = [{"name": "web", "old_client_id": "old", "new_client_id": CLIENT}]
     report.app_context = app_context(PARTS)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_lambda_powertools import Metrics
 
 from tests.workflow.conftest import make_backup
 from tools.emulator import RestoreStack, load_template
@@ -46,6 +47,7 @@ def test_chunks_emit_the_metrics_the_dashboard_and_alarms_read(
 ) -> None:
     monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
     source = make_backup(stack, source_cognito, SamplePoolSpec(users=120, groups=3))
+    Metrics().clear_metrics()  # Powertools keeps metrics in shared state: none left by an earlier test
     capsys.readouterr()
 
     result = stack.run({"user_pool_id": source.pool_id})
