@@ -82,32 +82,42 @@ class ProgressSource:
             kwargs["nextToken"] = page["nextToken"]
 
     def _phases(self, events: list[dict[str, Any]]) -> list[Phase]:
+        """Each state as last seen: running, ok, or failed (its last task attempt failed: a retried
+        attempt that then succeeded is ok, a caught failure is failed, never 'ok')."""
         phases: dict[str, Phase] = {}
         entered: dict[str, Any] = {}
+        last_attempt: dict[str, str] = {}
         current = ""
         for event in events:
             kind = event["type"]
             if kind.endswith("StateEntered"):
                 current = event["stateEnteredEventDetails"]["name"]
                 entered[current] = event["timestamp"]
+                last_attempt.pop(current, None)
                 phases.pop(current, None)
                 phases[current] = Phase(current)  # re-entered (loops): moves to the end
             elif kind.endswith("StateExited"):
                 details = event["stateExitedEventDetails"]
                 name = details["name"]
                 phase = phases.setdefault(name, Phase(name))
-                if phase.status != "failed":
-                    phase.status = "ok"
+                phase.status = "failed" if last_attempt.get(name) == "failed" else "ok"
                 if name in entered:
                     phase.seconds = (event["timestamp"] - entered[name]).total_seconds()
                 self._capture_output(name, details.get("output"))
             elif kind in ("TaskFailed", "LambdaFunctionFailed", "MapRunFailed", "TaskTimedOut"):
-                if current in phases:
+                last_attempt[current] = "failed"  # retried, or caught when the state exits
+            elif kind in ("ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"):
+                if current in phases and phases[current].status == "running":
                     phases[current].status = "failed"
+            elif kind in ("TaskScheduled", "LambdaFunctionScheduled") and current in phases:
+                last_attempt[current] = "running"  # a retry
+                phases[current].status = "running"
             elif kind == "MapRunStarted":
                 self.map_run_arn = event.get("mapRunStartedEventDetails", {}).get("mapRunArn")
-            elif kind in ("TaskSucceeded", "LambdaFunctionSucceeded") and current == "Alert restore failed":
-                self._capture_alert(event)
+            elif kind in ("TaskSucceeded", "LambdaFunctionSucceeded"):
+                last_attempt[current] = "succeeded"
+                if current == "Alert restore failed":
+                    self._capture_alert(event)
         return list(phases.values())
 
     def _capture_output(self, name: str, output: str | None) -> None:
@@ -246,7 +256,7 @@ class ProgressDisplay:
             if phase.status != before and phase.status == "ok":
                 self.console.print(f"  [green]ok[/green] {phase.name} [dim]{phase.seconds:.1f}s[/dim]")
             elif phase.status != before and phase.status == "failed":
-                self.console.print(f"  [red]FAILED[/red] {phase.name}")
+                self.console.print(f"  [red]FAILED[/red] {phase.name} (the failure alert below says why)")
             self.shown[phase.name] = phase.status
         if snap.users_read or snap.chunks_written:
             self._bar(

@@ -211,3 +211,70 @@ def test_drill_of_2000_users_shows_users_progress_with_rate_and_eta(tmp_path: Pa
     assert all(s.rate_bound and s.rate_bound > 0 for s in moving)  # the quota bound the rate is compared with
     assert any(s.chunks_written == 40 for s in users)  # preparation: 40 chunk files of 50
     assert "Users restored" in terminal.getvalue() and "users/s" in terminal.getvalue()
+
+
+def test_cli_failed_phase_shows_the_failure_alert_not_raw_errors_and_never_ok(stack: Any, monkeypatch: Any) -> None:
+    from datetime import UTC, datetime
+
+    from tests.workflow.conftest import put_raw_backup
+    from tools.sample_pool import backup_key
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", stack.region)
+    pool_id = "us-east-1_AbCdEf123"
+    put_raw_backup(stack, backup_key(pool_id, datetime.now(UTC)), f'{{"user_pool_id": "{SECRET_LOOKING}'.encode())
+
+    result = CliRunner().invoke(
+        restore.main,
+        ["start", "--state-machine-arn", stack.state_machine_arn(), "--pool-id", pool_id, "--poll-interval", "0"],
+    )
+
+    assert result.exit_code == 4, result.output
+    assert "FAILED Validate and prepare backup" in result.output
+    assert "ok Validate and prepare backup" not in result.output
+    assert "Cognito DR restore FAILED in phase 'Validate and prepare backup'" in result.output
+    assert "redrive this execution" in result.output  # how to continue
+    assert '"errorMessage"' not in result.output and '"Payload"' not in result.output  # no raw Lambda JSON
+    assert SECRET_LOOKING not in result.output
+
+
+def test_drill_passes_every_execution_input_option(tmp_path: Path) -> None:
+    arn_map = tmp_path / "arn-map.json"
+    arn_map.write_text(json.dumps({"us-east-1": "us-west-2"}))
+
+    result = CliRunner(mix_stderr=False).invoke(
+        drill.main,
+        [
+            "--users",
+            "10",
+            "--restore-id",
+            "drill-options",
+            "--arn-map",
+            str(arn_map),
+            "--preserve-old-sub",
+            "--new-client-secrets",
+            "--output",
+            "json",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+    )
+
+    assert result.exit_code == 0, result.output + result.stderr
+    document = json.loads(result.stdout)
+    assert document["outcome"] == "complete" and document["output"]["restore_id"] == "drill-options"
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["restore_id"] == "drill-options"
+    notes = " ".join(n["note"] for n in report["categories"]["app_clients"]["notes"])
+    assert "new" in notes.lower() and "secret" in notes.lower()  # --new-client-secrets reached the clients phase
+
+
+def test_save_backup_writes_a_producer_format_file_the_drill_restores(no_emulator: None, tmp_path: Path) -> None:
+    path = tmp_path / "sample-backup.json"
+
+    result = CliRunner().invoke(drill.main, ["--save-backup", str(path), "--users", "7"])
+
+    assert result.exit_code == 0, result.output
+    backup = json.loads(path.read_text())
+    assert len(backup["users"]) == 7 and backup["user_pool_id"].startswith("us-east-1_")
+    assert {"user_pool_config", "app_clients", "groups", "group_memberships"} <= set(backup)
+    assert drill.backup_pool_id(path) == backup["user_pool_id"]
