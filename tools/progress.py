@@ -137,7 +137,7 @@ class ProgressSource:
             self.work_bucket = self.work_bucket or self.plan.get("work_bucket")
 
     def _capture_alert(self, event: dict[str, Any]) -> None:
-        details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+        details: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
         try:
             result = json.loads(details.get("output") or "{}")
         except ValueError:
@@ -387,6 +387,8 @@ def render_summary(
         console.print(f"[bold]New user pool:[/bold] {output['new_user_pool_id']}")
     console.print(f"[bold]Restore id:[/bold] {output.get('restore_id')}   [bold]Report:[/bold] {output.get('report')}")
     counts = output.get("counts") or {}
+    columns: tuple[str, ...]
+    keys: tuple[str, ...]
     if dry_run:
         table = Table(title="Restore plan (dry run: nothing was created)")
         columns = ("category", "in backup", "would create", "would skip")

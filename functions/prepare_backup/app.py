@@ -12,8 +12,8 @@ from botocore.exceptions import ClientError
 
 from cognito_restore import aws
 from cognito_restore.discovery import backup_time, parse_backup_key
-from cognito_restore.estimate import estimate
 from cognito_restore.errors import RestoreConflict
+from cognito_restore.estimate import estimate
 from cognito_restore.handler import phase_handler
 from cognito_restore.pacing import quotas_from_env
 from cognito_restore.phase import work_store

@@ -9,9 +9,9 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from cognito_restore.app_config import app_context
 from cognito_restore.arn_map import ArnMapper
-from cognito_restore.estimate import duration_text
 from cognito_restore.dry_run import build_plan, readiness
 from cognito_restore.errors import RestoreIncomplete
+from cognito_restore.estimate import duration_text
 from cognito_restore.handler import phase_handler
 from cognito_restore.phase import work_store
 from cognito_restore.report import (

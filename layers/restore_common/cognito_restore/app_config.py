@@ -112,7 +112,9 @@ def amplify_outputs(
         "user_verification_types": [
             a for a in context.get("auto_verified_attributes") or [] if a in ("email", "phone_number")
         ],
-        "mfa_configuration": {"ON": "REQUIRED", "OPTIONAL": "OPTIONAL"}.get(context.get("mfa_configuration"), "NONE"),
+        "mfa_configuration": {"ON": "REQUIRED", "OPTIONAL": "OPTIONAL"}.get(
+            str(context.get("mfa_configuration")), "NONE"
+        ),
     }
     if auth["mfa_configuration"] != "NONE":
         auth["mfa_methods"] = ["TOTP"]  # SMS comes back only where the SMS role allows it (report's manual steps)
