@@ -25,6 +25,7 @@ from rich.table import Table
 
 _CHUNK = re.compile(r"/chunk-(\d+)(\.progress)?\.json$")
 USERS_PHASE = "Restore users and memberships"
+GROUPS_PHASE = "Restore groups"
 PREPARE_PHASE = "Validate and prepare backup"
 
 
@@ -47,6 +48,8 @@ class Snapshot:
     users_read: int = 0  # preparation
     chunks_written: int = 0
     chunks_total: int | None = None
+    groups_total: int | None = None
+    groups_done: int = 0  # from the groups phase's checkpoint (every 100 groups)
     map_items: dict[str, int] = field(default_factory=dict)  # DescribeMapRun itemCounts
     rate: float | None = None  # users per second, over the users phase so far
     rate_bound: float | None = None  # what the configured quotas allow (plan estimate)
@@ -189,6 +192,14 @@ class ProgressSource:
                 progress = self._json(f"restores/{self.restore_id}/plan/progress.json") or {}
                 snap.users_read = int(progress.get("users_read", 0))
                 snap.chunks_written = int(progress.get("chunks_written", 0))
+            groups = next((p for p in snap.phases if p.name == GROUPS_PHASE), None)
+            if self.plan and groups is not None:
+                snap.groups_total = int((self.plan.get("counts") or {}).get("groups", 0))
+                if groups.status == "ok":
+                    snap.groups_done = snap.groups_total
+                else:
+                    checkpoint = self._json(f"restores/{self.restore_id}/results/groups.progress.json") or {}
+                    snap.groups_done = int(checkpoint.get("offset", 0))
             if self.plan and any(p.name == USERS_PHASE for p in snap.phases):
                 self._users(snap)
                 self._rate(snap)
@@ -266,6 +277,8 @@ class ProgressDisplay:
                 snap.users_total,
                 f"{snap.chunks_written} chunk files written",
             )
+        if snap.groups_total:
+            self._bar("groups", "Groups created", snap.groups_done, max(snap.groups_total, snap.groups_done), "")
         if snap.users_total is not None and USERS_PHASE in self.shown:
             rate = f"{snap.rate:.1f} users/s" if snap.rate else "- users/s"
             bound = f" of {snap.rate_bound:.1f} the quotas allow" if snap.rate_bound else ""
