@@ -41,19 +41,23 @@ def test_duration_text() -> None:
 def test_readiness_names_region_bound_settings_that_will_not_apply() -> None:
     parts = {
         "user_pool_config": {
+            "Arn": "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Old",  # read-only: no finding
             "LambdaConfig": {"PreSignUp": "arn:aws:lambda:us-east-1:123456789012:function:pre"},
             "SmsConfiguration": {"SnsCallerArn": "arn:aws:iam::123456789012:role/sms", "ExternalId": "x"},
             "EmailConfiguration": {"EmailSendingAccount": "DEVELOPER"},
             "CustomDomain": "login.example.com",
         },
         "identity_providers": [{"ProviderName": "Corp", "ProviderType": "SAML"}],
+        "waf_configuration": {"WebACLArn": "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/w/1"},
     }
 
     findings = readiness(parts, ArnMapper("us-west-2"))
 
     text = "\n".join(findings)
+    assert "userpool/us-east-1_Old" not in text
     assert "user_pool_config.LambdaConfig.PreSignUp: arn:aws:lambda:us-east-1" in text
     assert "SMS role arn:aws:iam::123456789012:role/sms" in text  # IAM is global: not "unmapped", but checked
+    assert "waf_configuration.WebACLArn: arn:aws:wafv2:us-east-1" in text
     assert "SES e-mail" in text and "custom domain login.example.com" in text and "SAML IdP Corp" in text
     assert "PreSignUp" not in "\n".join(readiness(parts, ArnMapper("us-west-2", {"us-east-1": "us-west-2"})))
 

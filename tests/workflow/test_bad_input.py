@@ -142,6 +142,7 @@ def test_dry_run_writes_the_plan_and_report_and_creates_nothing(stack: RestoreSt
         assert report["counts"][name]["would_create"] == report["counts"][name]["backup"] > 0, name
     assert all("failed" not in counts for counts in report["counts"].values())
     assert report["plan"]["estimate"]["total_seconds"] > 0
+    assert report["plan"]["readiness"] == []  # nothing Region-bound in the plain sample pool (its own ARN is not)
     assert report["plan"]["estimate"]["bounding_quota"] == "UserUpdate"  # one AdminAddUserToGroup per user
     markdown = _markdown(stack, result)
     assert markdown.startswith("# Cognito DR restore plan (dry run)")

@@ -12,6 +12,7 @@ from typing import Any
 from cognito_restore.arn_map import ArnMapper
 
 # Categories a dry run plans from the backup's own counts (users and memberships come from the planner).
+READ_ONLY = frozenset({"Arn", "Id"})  # DescribeUserPool fields that are never applied
 PLANNED_FROM_BACKUP = (
     "pool_configuration",
     "resource_servers",
@@ -38,8 +39,11 @@ def readiness(parts: dict[str, Any], mapper: ArnMapper) -> list[str]:
     """Settings of the backup that will not apply as they are in this Region (no personal data: ARNs and names)."""
     findings: list[str] = []
     config = parts.get("user_pool_config") or {}
-    for section in ("user_pool_config", "waf", "risk_configuration", "ui_customization"):
-        for path, arn in _arns(parts.get(section), section):
+    for section in ("user_pool_config", "waf_configuration", "risk_configuration", "ui_customization"):
+        value = parts.get(section)
+        if section == "user_pool_config" and isinstance(value, dict):
+            value = {k: v for k, v in value.items() if k not in READ_ONLY}  # the old pool's own ARN
+        for path, arn in _arns(value, section):
             if mapper.map(arn) is None:
                 findings.append(
                     f"{path}: {arn} is bound to another Region and arn_map / ArnMapping does not map it: "
