@@ -278,3 +278,20 @@ def test_save_backup_writes_a_producer_format_file_the_drill_restores(no_emulato
     assert len(backup["users"]) == 7 and backup["user_pool_id"].startswith("us-east-1_")
     assert {"user_pool_config", "app_clients", "groups", "group_memberships"} <= set(backup)
     assert drill.backup_pool_id(path) == backup["user_pool_id"]
+
+
+def test_cli_watch_output_json_for_scripts(stack: Any, source_cognito: Any, monkeypatch: Any) -> None:
+    from tests.workflow.conftest import make_backup
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", stack.region)
+    source = make_backup(stack, source_cognito, SamplePoolSpec(users=8, groups=3))
+    finished = stack.run({"user_pool_id": source.pool_id})
+
+    result = CliRunner(mix_stderr=False).invoke(
+        restore.main, ["watch", finished.arn, "--output", "json", "--poll-interval", "0"]
+    )
+
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["status"] == "SUCCEEDED" and document["outcome"] == "complete" and document["exit_code"] == 0
+    assert document["not_restored"] == [] and document["output"]["new_user_pool_id"].startswith("us-west-2_")
