@@ -73,6 +73,7 @@ class ProgressSource:
         self.users_started_at: float | None = None  # wall clock (history timestamps are AWS's)
         self.users_done_at_start = 0
         self.failure: dict[str, str] | None = None
+        self._finished: dict[int, tuple[int, int]] = {}  # chunk index -> (restored, failed) of its result file
 
     def events(self) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = []
@@ -162,19 +163,28 @@ class ProgressSource:
         return keys
 
     def _users(self, snap: Snapshot) -> None:
-        """Sum the chunk result files (finished chunks) and progress files (unfinished ones)."""
-        finished: dict[int, dict[str, Any]] = {}
-        partial: dict[int, dict[str, Any]] = {}
+        """Sum the chunk result files (finished chunks, read once: they never change) and the
+        progress files of the unfinished ones."""
+        keys = {}
         for key in self._keys(f"restores/{self.restore_id}/results/users/"):
             match = _CHUNK.search(key)
-            if not match:
+            if match:
+                keys[(int(match.group(1)), bool(match.group(2)))] = key
+        counts: dict[int, tuple[int, int]] = {}
+        for (index, is_progress), key in sorted(keys.items(), key=lambda item: item[0][1]):
+            if index in self._finished:
                 continue
-            body = self._json(key)
-            if isinstance(body, dict):
-                (partial if match.group(2) else finished)[int(match.group(1))] = body
-        for body in {**partial, **finished}.values():
-            snap.users_restored += int(body.get("restored", 0))
-            snap.users_failed += len(body.get("failed") or [])
+            if not is_progress or (index, False) not in keys:
+                body = self._json(key)
+                if isinstance(body, dict):
+                    value = (int(body.get("restored", 0)), len(body.get("failed") or []))
+                    if is_progress:
+                        counts[index] = value
+                    else:
+                        self._finished[index] = value
+        for restored, failed in [*self._finished.values(), *counts.values()]:
+            snap.users_restored += restored
+            snap.users_failed += failed
         snap.users_done = snap.users_restored + snap.users_failed
 
     def snapshot(self) -> Snapshot:
