@@ -243,7 +243,9 @@ def save_sample_backup(path: Path, options: DrillOptions, console: Console) -> N
 
 @click.command(cls=OneLineCommand)
 @click.option("--users", default=200, show_default=True, type=click.IntRange(min=1), help="Users in the sample pool.")
-@click.option("--groups", default=4, show_default=True, type=click.IntRange(min=3), help="Groups in the sample pool (3 or more).")
+@click.option(
+    "--groups", default=4, show_default=True, type=click.IntRange(min=3), help="Groups in the sample pool (3 or more)."
+)
 @click.option("--username-mode", type=click.Choice(["username", "email"]), default="username", show_default=True)
 @click.option(
     "--backup",
