@@ -1,10 +1,16 @@
-"""Operator CLI: start a restore in the DR Region, follow it phase by phase, print the summary.
+"""Operator CLI: start a restore in the DR Region, follow it with live progress, print the outcome.
 
-    python -m tools.restore start --stack cognito-dr-restore-prod --pool-id us-east-1_AbCdEf123
+    python -m tools.restore start --stack cognito-dr-restore-prod --pool-id us-east-1_AbCdEf123 --region us-west-2
     python -m tools.restore start --stack cognito-dr-restore-prod --pool-id us-east-1_AbCdEf123 --dry-run
-    python -m tools.restore watch <execution-arn>
+    python -m tools.restore watch <execution-arn> --stack cognito-dr-restore-prod
+    python -m tools.restore watch <execution-arn> --output json
 
-Uses the AWS credentials and Region of the environment (AWS_PROFILE, AWS_REGION), like the AWS CLI.
+Region and credentials: --region / --profile, else those boto3 reads (AWS_DEFAULT_REGION, AWS_PROFILE,
+the shared config and credentials files; boto3 does not read AWS_REGION). Missing ones are one line
+and exit code 2, before anything is called.
+
+Exit codes: 0 complete; 2 bad option, input or environment (nothing started); 3 complete with items
+not restorable, each named; 4 failed, incomplete, timed out or aborted.
 """
 
 from __future__ import annotations
@@ -17,49 +23,129 @@ from typing import Any
 
 import boto3
 import click
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 from rich.console import Console
 
 from tools.execution_input import InvalidInput, RestoreRequest
-from tools.progress import PhaseWatcher, render_summary
+from tools.progress import (
+    EXIT_FAILED,
+    OneLineGroup,
+    OperatorError,
+    ProgressDisplay,
+    ProgressSource,
+    not_restored,
+    outcome_of,
+    render_summary,
+)
+from tools.progress import (
+    follow as follow_progress,
+)
 
 console = Console(soft_wrap=True)
 
 
-def state_machine_of(stack: str) -> str:
-    outputs = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0].get("Outputs", [])
-    for output in outputs:
-        if output["OutputKey"] == "StateMachineArn":
-            return output["OutputValue"]
-    raise click.ClickException(f"stack {stack} has no StateMachineArn output: is it the Cognito DR restore stack?")
+def aws_session(region: str | None, profile: str | None) -> boto3.Session:
+    """A session whose Region and credentials are known to resolve, or an OperatorError saying which is missing."""
+    try:
+        session = boto3.Session(profile_name=profile, region_name=region)
+    except ProfileNotFound:
+        raise OperatorError(f"AWS profile {profile!r} is not in the AWS config or credentials files.") from None
+    if not session.region_name:
+        raise OperatorError(
+            "No AWS Region: pass --region <DR Region> (or set AWS_DEFAULT_REGION; boto3 does not read AWS_REGION)."
+        )
+    try:
+        credentials = session.get_credentials()
+    except BotoCoreError as error:
+        raise OperatorError(f"AWS credentials could not be loaded: {type(error).__name__}.") from None
+    if credentials is None:
+        raise OperatorError(
+            "No AWS credentials: pass --profile <name>, or set AWS_PROFILE or the AWS_ACCESS_KEY_ID variables."
+        )
+    return session
 
 
-def _report(output: dict[str, Any] | None) -> dict[str, Any] | None:
+def state_machine_of(session: boto3.Session, stack: str) -> tuple[str, str | None]:
+    """(StateMachineArn, WorkBucketName) of the deployed restore stack."""
+    try:
+        stacks = session.client("cloudformation").describe_stacks(StackName=stack)["Stacks"]
+    except ClientError as error:
+        raise OperatorError(f"stack {stack}: {error.response['Error'].get('Message', 'not found')}") from None
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+    if "StateMachineArn" not in outputs:
+        raise OperatorError(f"stack {stack} has no StateMachineArn output: is it the Cognito DR restore stack?")
+    return outputs["StateMachineArn"], outputs.get("WorkBucketName")
+
+
+def _report(session: boto3.Session, output: dict[str, Any] | None) -> dict[str, Any] | None:
     if not output or not output.get("report"):
         return None
     bucket, _, key = output["report"].removeprefix("s3://").partition("/")
-    return json.loads(boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+    return json.loads(session.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
 
 
-def follow(execution_arn: str, poll_interval: float) -> int:
-    sfn = boto3.client("stepfunctions")
-    status = {"value": "RUNNING"}
+def follow(
+    session: boto3.Session, execution_arn: str, poll_interval: float, output_format: str, work_bucket: str | None
+) -> int:
+    sfn = session.client("stepfunctions")
+    source = ProgressSource(sfn, session.client("s3"), execution_arn, work_bucket)
 
     def done() -> bool:
-        status["value"] = sfn.describe_execution(executionArn=execution_arn)["status"]
-        return status["value"] != "RUNNING"
+        return sfn.describe_execution(executionArn=execution_arn)["status"] != "RUNNING"
 
-    PhaseWatcher(sfn, execution_arn, console).follow(done, interval=poll_interval)
+    if output_format == "json":
+        follow_progress(source, None, done, interval=poll_interval)
+    else:
+        with ProgressDisplay(console) as display:
+            follow_progress(source, display, done, interval=poll_interval)
     execution = sfn.describe_execution(executionArn=execution_arn)
-    console.print(
-        f"\n[bold]{execution['status']}[/bold]"
-        + (f": {execution.get('error')}: {execution.get('cause')}" if execution.get("error") else "")
-    )
     output = json.loads(execution["output"]) if execution.get("output") else None
-    render_summary(console, output, _report(output))
-    return 0 if execution["status"] == "SUCCEEDED" else 1
+    report = _report(session, output)
+    outcome, code = outcome_of(execution["status"], report)
+    if output_format == "json":
+        click.echo(
+            json.dumps(
+                {
+                    "execution_arn": execution_arn,
+                    "status": execution["status"],
+                    "outcome": outcome,
+                    "exit_code": code,
+                    "output": output,
+                    "not_restored": not_restored(report),
+                    "failure": source.failure,
+                    "error": execution.get("error"),
+                },
+                indent=2,
+                default=str,
+            )
+        )
+        return code
+    console.print(f"\n[bold]{execution['status']}[/bold]: {outcome}")
+    if execution["status"] != "SUCCEEDED" and not source.failure:
+        # No failure alert of the restore (e.g. it timed out or was aborted): the execution's own error name.
+        console.print(f"Error: {execution.get('error') or execution['status']}. The alert topic has the details.")
+    render_summary(console, output, report, source.failure)
+    return code
 
 
-@click.group()
+def _run(session_args: tuple[str | None, str | None], action: Any) -> None:
+    """Run an action; AWS errors become one line and exit code 4 (a restore may have started)."""
+    try:
+        raise SystemExit(action(aws_session(*session_args)))
+    except (NoCredentialsError, ClientError, BotoCoreError) as error:
+        message = error.response["Error"].get("Message", "") if isinstance(error, ClientError) else ""
+        click.echo(f"Error: AWS call failed: {type(error).__name__} {message}".rstrip(), err=True)
+        raise SystemExit(EXIT_FAILED) from None
+
+
+_region = click.option("--region", help="The DR Region (default: AWS_DEFAULT_REGION or the profile's Region).")
+_profile = click.option("--profile", help="AWS profile (default: AWS_PROFILE or the default profile).")
+_output = click.option(
+    "--output", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+
+
+@click.group(cls=OneLineGroup)
 def main() -> None:
     """Cognito DR restore: operator commands."""
 
@@ -83,6 +169,9 @@ def main() -> None:
 @click.option("--preserve-old-sub", is_flag=True, help="Also store each user's old sub in custom:dr_old_sub.")
 @click.option("--watch/--no-watch", default=True, show_default=True, help="Follow the phases until the end.")
 @click.option("--poll-interval", default=5.0, show_default=True, help="Seconds between progress reads.")
+@_region
+@_profile
+@_output
 def start(
     pool_id: str,
     stack: str | None,
@@ -95,11 +184,13 @@ def start(
     preserve_old_sub: bool,
     watch: bool,
     poll_interval: float,
+    region: str | None,
+    profile: str | None,
+    output_format: str,
 ) -> None:
     """Start a restore of POOL_ID's newest backup (or --backup-key)."""
     if not (stack or state_machine_arn):
         raise click.UsageError("give --stack or --state-machine-arn")
-    arn = state_machine_arn or state_machine_of(stack or "")
     try:
         request = RestoreRequest.parse(
             {
@@ -109,32 +200,63 @@ def start(
                 "preserve_old_sub": preserve_old_sub,
                 **({"restore_id": restore_id} if restore_id else {}),
                 **({"backup_key": backup_key} if backup_key else {}),
-                **({"arn_map": json.loads(arn_map.read_text())} if arn_map else {}),
+                **({"arn_map": _arn_map(arn_map)} if arn_map else {}),
             }
         )
-    except (InvalidInput, ValueError) as error:
-        raise click.UsageError(str(error)) from None
-    name = f"restore-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-    execution = boto3.client("stepfunctions").start_execution(
-        stateMachineArn=arn, name=name, input=json.dumps(request.to_input())
-    )["executionArn"]
-    console.print(f"Started {execution}")
-    if restore_id:
-        console.print(f"Restore id: {restore_id} (start again with --restore-id {restore_id} to continue it)")
-    else:
-        console.print(
-            "Restore id: derived from the backup object (in the summary); the same command continues this restore"
-        )
-    if watch:
-        raise SystemExit(follow(execution, poll_interval))
+    except InvalidInput as error:
+        raise OperatorError(str(error)) from None
+
+    def action(session: boto3.Session) -> int:
+        arn, work_bucket = (state_machine_arn, None) if state_machine_arn else state_machine_of(session, stack or "")
+        name = f"restore-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+        execution = session.client("stepfunctions").start_execution(
+            stateMachineArn=arn, name=name, input=json.dumps(request.to_input())
+        )["executionArn"]
+        say = (lambda text: click.echo(text, err=True)) if output_format == "json" else console.print
+        say(f"Started {execution}")
+        if restore_id:
+            say(f"Restore id: {restore_id} (start again with --restore-id {restore_id} to continue it)")
+        else:
+            say("Restore id: derived from the backup object (in the summary); the same command continues this restore")
+        if not watch:
+            if output_format == "json":
+                click.echo(json.dumps({"execution_arn": execution, "status": "RUNNING"}))
+            return 0
+        return follow(session, execution, poll_interval, output_format, work_bucket)
+
+    _run((region, profile), action)
+
+
+def _arn_map(path: Path) -> Any:
+    """The --arn-map file's JSON; a one-line error naming the file, never quoting it."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError):
+        raise OperatorError(f"--arn-map {path}: not a readable JSON object of old ARN (or Region) -> new.") from None
 
 
 @main.command()
 @click.argument("execution_arn")
 @click.option("--poll-interval", default=5.0, show_default=True)
-def watch(execution_arn: str, poll_interval: float) -> None:
-    """Follow a running (or finished) restore and print its summary."""
-    raise SystemExit(follow(execution_arn, poll_interval))
+@click.option("--stack", help="The restore stack: its work bucket shows the preparation progress too.")
+@_region
+@_profile
+@_output
+def watch(
+    execution_arn: str,
+    poll_interval: float,
+    stack: str | None,
+    region: str | None,
+    profile: str | None,
+    output_format: str,
+) -> None:
+    """Follow a running (or finished) restore with live progress and print its outcome."""
+
+    def action(session: boto3.Session) -> int:
+        work_bucket = state_machine_of(session, stack)[1] if stack else None
+        return follow(session, execution_arn, poll_interval, output_format, work_bucket)
+
+    _run((region, profile), action)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -583,8 +584,10 @@ def link_native_users(cognito: Any, pool_id: str, provider_name: str, count: int
     return linked
 
 
-def build_source_pool(cognito: Any, spec: SamplePoolSpec) -> SamplePool:
-    """Create the sample pool (config, resource server, IdP, clients, groups, users, domain)."""
+def build_source_pool(cognito: Any, spec: SamplePoolSpec, on_user: Callable[[int], None] | None = None) -> SamplePool:
+    """Create the sample pool (config, resource server, IdP, clients, groups, users, domain).
+
+    on_user(n): called after each user created (the drill's progress bar)."""
     rng = random.Random(spec.seed)
     region = cognito.meta.region_name
     pool_id = cognito.create_user_pool(**_pool_kwargs(spec, region))["UserPool"]["Id"]
@@ -592,12 +595,14 @@ def build_source_pool(cognito: Any, spec: SamplePoolSpec) -> SamplePool:
     _create_identity_provider(cognito, pool_id, rng)
     client_ids = _create_clients(cognito, pool_id)
     _create_groups(cognito, pool_id, group_names(spec.groups))
-    for plan in _plan_users(spec):
+    for created, plan in enumerate(_plan_users(spec), start=1):
         username = _create_user(
             cognito, pool_id, client_ids[CLIENT_MOBILE], plan, email_mode=spec.username_mode == "email"
         )
         for group in plan.groups:
             cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=username, GroupName=group)
+        if on_user is not None:
+            on_user(created)
     domain = None
     if spec.with_domain:
         domain = domain_prefix(spec)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -13,12 +14,31 @@ from cognito_restore import aws
 from cognito_restore.aws_errors import error_code
 from cognito_restore.discovery import backup_time, parse_backup_key
 from cognito_restore.errors import RestoreConflict
+from cognito_restore.estimate import estimate
 from cognito_restore.handler import phase_handler
 from cognito_restore.observability import logger, metrics
+from cognito_restore.pacing import quotas_from_env
 from cognito_restore.phase import work_store
 from cognito_restore.plan import prepare_backup
 from cognito_restore.pool_config import OLD_SUB_ATTRIBUTE
 from cognito_restore.state import PhaseEvent, Plan, Prepared, Restore, Started
+
+PROGRESS_INTERVAL_S = 2.0  # at most one progress object write per interval
+
+
+def _progress_writer(store: Any) -> Any:
+    """Writes plan/progress.json (users read, chunk files written) for the operator tools to show."""
+    counts = {"users_read": 0, "chunks_written": 0}
+    last = {"at": 0.0}
+
+    def report(what: str, count: int) -> None:
+        counts[what] = count
+        now = time.monotonic()
+        if now - last["at"] >= PROGRESS_INTERVAL_S:
+            last["at"] = now
+            store.put_json(store.key("plan/progress.json"), {**counts, "done": False})
+
+    return report, counts
 
 
 def _backup_body(restore: Restore) -> Any:
@@ -53,20 +73,35 @@ def lambda_handler(event: PhaseEvent[Started], context: LambdaContext) -> Prepar
         ref = parse_backup_key(restore["backup_key"])
         expected_pool = ref.pool_id if ref else restore["source_pool_id"]
         body = _backup_body(restore)
+        report_progress, progress = _progress_writer(store)
         prepared = prepare_backup(
             body,
             expected_pool_id=expected_pool,
             sink=store,
             user_chunk_size=int(os.environ.get("USER_CHUNK_SIZE", "500")),
             old_sub_attribute=f"custom:{OLD_SUB_ATTRIBUTE}" if restore.get("preserve_old_sub") else None,
+            progress=report_progress,
         )
-        plan = {
-            **prepared.to_state(),
-            "backup_timestamp": backup_time(prepared.backup_timestamp, restore["backup_key"]),
-            "work_bucket": store.bucket,
-            "map_concurrency": int(os.environ.get("USER_MAP_CONCURRENCY", "4")),
-        }
+        state_plan = prepared.to_state()
+        plan = Plan(
+            **state_plan,
+            work_bucket=store.bucket,
+            map_concurrency=int(os.environ.get("USER_MAP_CONCURRENCY", "4")),
+            estimate={},
+        )
+        plan["backup_timestamp"] = backup_time(prepared.backup_timestamp, restore["backup_key"])
+        # The estimate: the dry run's plan and the progress display's bound.
+        plan["estimate"] = estimate(plan, quotas_from_env())
+        store.put_json(
+            store.key("plan/progress.json"),
+            {**progress, "users_read": prepared.planned["users"], "chunks_written": prepared.user_chunks, "done": True},
+        )
         store.put_json(prepared_key, plan)
     metrics.add_metric(name="BackupUsers", unit=MetricUnit.Count, value=plan["counts"]["users"])
+    metrics.add_metric(name="UsersPlanned", unit=MetricUnit.Count, value=plan["planned"]["users"])
+    # Left out by the plan (duplicates, no username, ...): each named in the report.
+    metrics.add_metric(
+        name="UsersSkipped", unit=MetricUnit.Count, value=plan["counts"]["users"] - plan["planned"]["users"]
+    )
     logger.info("Backup prepared", extra={"counts": plan["counts"], "user_chunks": plan["user_chunks"]})
     return {**state, "plan": plan}

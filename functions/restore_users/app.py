@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cognito_restore.chunks import restore_user, run_user_chunk
@@ -23,9 +22,7 @@ def lambda_handler(event: UserChunkEvent, context: LambdaContext) -> ChunkSummar
         context,
         lambda item, chunk_outcome: restore_user(pool_id(event), UserPlan.from_item(item), policy, chunk_outcome),
         pacer,
+        metrics,  # per-chunk metrics (CognitoDrRestore namespace, POWERTOOLS_METRICS_NAMESPACE)
     )
-    metrics.add_metric(name="UsersRestored", unit=MetricUnit.Count, value=outcome.restored)
-    metrics.add_metric(name="UsersFailed", unit=MetricUnit.Count, value=len(outcome.failed))
-    metrics.add_metric(name="MembershipsRestored", unit=MetricUnit.Count, value=outcome.memberships_restored)
     logger.info("User chunk progress", extra=outcome.summary())
     return {"done": outcome.done}

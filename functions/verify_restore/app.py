@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
+import os
+from datetime import UTC, datetime
+from typing import Any, cast
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from cognito_restore.app_config import app_context
+from cognito_restore.arn_map import ArnMapper
+from cognito_restore.dry_run import build_plan, readiness
 from cognito_restore.errors import RestoreIncomplete
+from cognito_restore.estimate import duration_text
 from cognito_restore.handler import phase_handler
 from cognito_restore.observability import logger
 from cognito_restore.phase import work_store
-from cognito_restore.report import UNREPORTED, Report, identity_provider_steps, render_markdown, user_steps
+from cognito_restore.report import (
+    UNREPORTED,
+    Report,
+    identity_provider_steps,
+    reinvite_csv,
+    render_markdown,
+    user_steps,
+)
 from cognito_restore.state import PhaseEvent, Plan, ToVerify, Verified
 from cognito_restore.store import WorkStore
 from cognito_restore.verification import (
@@ -132,6 +145,48 @@ def _standard_steps(report: Report, state: ToVerify, parts: dict[str, Any], stat
     ]
 
 
+def _when(text: Any) -> datetime | None:
+    """An ISO time (the execution's start, the backup's timestamp, maybe "... (from the backup key)")."""
+    try:
+        parsed = datetime.fromisoformat(str(text)[:19].replace("Z", ""))
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+
+
+def _times(started_at: Any, backup_timestamp: Any) -> dict[str, Any]:
+    ended = datetime.now(UTC)
+    started, taken = _when(started_at), _when(backup_timestamp)
+    return {
+        "started": started.isoformat() if started else "unknown",
+        "ended": ended.isoformat(timespec="seconds"),
+        "duration": duration_text((ended - started).total_seconds()) if started else "unknown",
+        "backup_age": duration_text((ended - taken).total_seconds()) if taken else "unknown",
+    }
+
+
+def _dry_run_plan(report: Report, state: ToVerify, store: WorkStore) -> dict[str, Any]:
+    """What a restore would do: nothing is attempted, so nothing is failed or verified."""
+    plan = state["plan"]
+    parts = store.get_json(plan["parts_key"])
+    region = os.environ.get("AWS_REGION", "")
+    not_created = {name: c.skipped + c.failed for name, c in report.categories.items()}
+    steps = [
+        "Point applications at the new pool with the new app client ids (the report of the restore gives them)",
+        "Tell users to sign in with forgot-password (passwords cannot be restored)",
+        *identity_provider_steps(parts.get("identity_providers") or [], "<new pool id>", None),
+        *user_steps(plan.get("status_counts") or {}, 0, parts["user_pool_config"].get("MfaConfiguration")),
+    ]
+    return build_plan(
+        plan["counts"],
+        cast(dict[str, int], plan["planned"]),
+        not_created,
+        readiness(parts, ArnMapper.for_restore(state["restore"], region)),
+        steps,
+        plan.get("estimate"),
+    )
+
+
 def _subject(report: Report, state: ToVerify) -> str:
     """SNS subject (ASCII, at most 100 characters): says when items could not be restored."""
     if report.dry_run:
@@ -174,9 +229,9 @@ def lambda_handler(event: PhaseEvent[ToVerify], context: LambdaContext) -> Verif
         report.categories[name].backup = count
     report.categories["pool_configuration"].backup = 1
     _add_problems(report, store, plan)
+    report.times = _times(event.get("started_at"), plan.get("backup_timestamp"))
     if restore["dry_run"]:
-        report.categories["users"].restored = plan["planned"]["users"]
-        report.categories["memberships"].restored = plan["planned"]["memberships"]
+        report.plan = _dry_run_plan(report, state, store)
     else:
         report.new_pool = state["pool"]
         accounting = _add_results(report, store, plan)
@@ -184,12 +239,16 @@ def lambda_handler(event: PhaseEvent[ToVerify], context: LambdaContext) -> Verif
         parts = store.get_json(plan["parts_key"])
         _standard_steps(report, state, parts, plan.get("status_counts") or {})
         report.client_ids = store.get_json_or_none(store.key("maps/app_clients.json")) or []
+        report.app_context = app_context(parts)
+        if report.reinvite:
+            key = store.put_text(store.key("reinvite.csv"), reinvite_csv(report.reinvite), "text/csv")
+            report.reinvite_csv = f"s3://{store.bucket}/{key}"
         groups = [g["GroupName"] for g in (parts.get("groups_to_create") or [])]
         for category in report.categories.values():
             category.balance()
         _verify(report, state, accounting, groups, context)
-    for category in report.categories.values():
-        category.balance()
+        for category in report.categories.values():
+            category.balance()
     document = report.to_dict()
     json_key = store.put_json(store.key("report.json"), document)
     markdown_key = store.put_text(store.key("report.md"), render_markdown(document))

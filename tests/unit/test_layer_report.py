@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from cognito_restore.dry_run import build_plan
 from cognito_restore.outcomes import PhaseOutcome
 from cognito_restore.report import CATEGORIES, NOT_RESTORABLE, CategoryReport, Report, render_markdown
 
@@ -216,15 +217,15 @@ def test_app_configuration_per_restored_client():
     configs = filled_report().app_configuration()
     assert set(configs) == {"web"}  # the failed client has no new id
     web = configs["web"]
-    assert web["web_env"] == {
-        "COGNITO_USER_POOL_ID": "us-west-2_NewPool99",
-        "COGNITO_CLIENT_ID": "new-web",
-        "AWS_REGION": "us-west-2",
-        "COGNITO_DOMAIN": "prod-prefix.auth.us-west-2.amazoncognito.com",
-    }
-    assert web["amplify"]["aws_user_pools_web_client_id"] == "new-web"
-    assert web["amplify"]["aws_cognito_region"] == "us-west-2"
-    pool = web["mobile"]["auth"]["plugins"]["awsCognitoAuthPlugin"]["UserPool"]["Default"]
+    assert web[".env"].splitlines()[:4] == [
+        "COGNITO_USER_POOL_ID=us-west-2_NewPool99",
+        "COGNITO_CLIENT_ID=new-web",
+        "COGNITO_REGION=us-west-2",
+        "COGNITO_DOMAIN=prod-prefix.auth.us-west-2.amazoncognito.com",
+    ]
+    assert web["amplify_outputs.json"]["auth"]["user_pool_client_id"] == "new-web"
+    assert '"aws_user_pools_web_client_id": "new-web"' in web["aws-exports.js"]
+    pool = web["awsconfiguration.json"]["CognitoUserPool"]["Default"]
     assert pool == {"PoolId": "us-west-2_NewPool99", "AppClientId": "new-web", "Region": "us-west-2"}
 
 
@@ -243,7 +244,7 @@ def test_app_configuration_empty_for_dry_run():
 def test_app_configuration_without_domain():
     report = filled_report()
     report.domain = None
-    assert report.app_configuration()["web"]["web_env"]["COGNITO_DOMAIN"] == ""
+    assert "COGNITO_DOMAIN=\n" in report.app_configuration()["web"][".env"]
 
 
 # --- markdown -----------------------------------------------------------------------------------
@@ -268,7 +269,7 @@ def test_markdown_has_counts_verification_ids_and_app_configuration():
     assert "users: expected 2, found 2: OK" in markdown
     assert "| web | `old-web` | `new-web` |" in markdown
     assert "### App configuration: web" in markdown
-    assert '"COGNITO_CLIENT_ID": "new-web"' in markdown
+    assert "COGNITO_CLIENT_ID=new-web" in markdown
     assert "us-west-2_NewPool99" in markdown
     assert (
         "s3://cognito-backup-dr-prod-123456789012/cognito-backup/2026/11/02/us-east-1_AbCdEf123-101407.json" in markdown
@@ -277,14 +278,24 @@ def test_markdown_has_counts_verification_ids_and_app_configuration():
         assert entry["item"] in markdown
 
 
-def test_markdown_for_a_dry_run_and_no_manual_steps():
+def test_markdown_for_a_dry_run_is_a_plan_with_none_in_empty_sections():
     report = new_report(dry_run=True)
-    report.categories["users"].backup = 1
-    report.categories["users"].restored = 1
+    report.plan = build_plan(
+        {"users": 2},
+        {"users": 1, "memberships": 0},
+        {"users": [{"item": "bob", "reason": "listed twice in the backup"}]},
+        [],
+        [],
+        None,
+    )
     markdown = render_markdown(report.to_dict())
-    assert "dry run" in markdown
-    assert "## Manual steps\n\n- none" in markdown
+    assert markdown.startswith("# Cognito DR restore plan (dry run)")
+    assert "| users | 2 | 1 | 1 |" in markdown
+    assert "- users: `bob`: listed twice in the backup" in markdown
+    assert "## Manual steps a restore will need\n\nnone" in markdown
+    assert "failed" not in markdown.lower() and "verification" not in markdown.lower()
     assert "App client ids" not in markdown
+    assert report.counts()["users"] == {"backup": 2, "would_create": 1, "would_skip": 1}
 
 
 def test_markdown_lists_balanced_unaccounted_items():

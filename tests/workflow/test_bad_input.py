@@ -115,6 +115,12 @@ def test_item_problems_restore_the_rest_and_are_reported_by_name(stack: RestoreS
     ]
 
 
+def _markdown(stack: RestoreStack, result: Any) -> str:
+    bucket, _, key = result.output["report"].removeprefix("s3://").partition("/")
+    body = stack.client("s3").get_object(Bucket=bucket, Key=key.replace("report.json", "report.md"))["Body"]
+    return body.read().decode()
+
+
 def test_dry_run_writes_the_plan_and_report_and_creates_nothing(stack: RestoreStack, source_cognito: Any) -> None:
     source = make_backup(stack, source_cognito, SamplePoolSpec(users=25, groups=3))
 
@@ -130,5 +136,16 @@ def test_dry_run_writes_the_plan_and_report_and_creates_nothing(stack: RestoreSt
     assert writes == []
     report = _report(stack, result)
     assert report["dry_run"] is True
-    assert report["counts"]["users"] == {"backup": 25, "restored": 25, "skipped": 0, "failed": 0}
+    # A plan: what would be created, nothing "failed" or "verified" for work never attempted.
+    assert report["counts"]["users"] == {"backup": 25, "would_create": 25, "would_skip": 0}
+    for name in ("pool_configuration", "app_clients", "groups", "domain"):
+        assert report["counts"][name]["would_create"] == report["counts"][name]["backup"] > 0, name
+    assert all("failed" not in counts for counts in report["counts"].values())
+    assert report["plan"]["estimate"]["total_seconds"] > 0
+    assert report["plan"]["readiness"] == []  # nothing Region-bound in the plain sample pool (its own ARN is not)
+    assert report["plan"]["estimate"]["bounding_quota"] == "UserUpdate"  # one AdminAddUserToGroup per user
+    markdown = _markdown(stack, result)
+    assert markdown.startswith("# Cognito DR restore plan (dry run)")
+    assert "Estimated duration: about" in markdown
+    assert "failed" not in markdown.lower() and "verification" not in markdown.lower()
     assert [a["subject"] for a in stack.alerts()] == [f"Cognito DR dry run {source.pool_id} complete"]

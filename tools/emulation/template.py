@@ -42,6 +42,8 @@ _NAME_PROPS: dict[str, tuple[str | None, int, bool]] = {
     "AWS::Logs::LogGroup": ("LogGroupName", 512, False),
     "AWS::IAM::Role": ("RoleName", 64, False),
     "AWS::Events::Rule": ("Name", 64, False),
+    "AWS::CloudWatch::Alarm": ("AlarmName", 255, False),
+    "AWS::CloudWatch::Dashboard": ("DashboardName", 255, False),
 }
 
 
@@ -250,6 +252,7 @@ class Template:
             "AWS::IAM::Role": f"arn:{p}:iam::{a}:role/{name}",
             "AWS::Events::Rule": f"arn:{p}:events:{r}:{a}:rule/{name}",
             "AWS::KMS::Key": f"arn:{p}:kms:{r}:{a}:key/{name}",
+            "AWS::CloudWatch::Alarm": f"arn:{p}:cloudwatch:{r}:{a}:alarm:{name}",
         }
         if attr == "Arn" and typ in arns:
             return arns[typ]

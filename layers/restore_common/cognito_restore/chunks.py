@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +38,7 @@ class ChunkOutcome:
     calls: dict[str, int] = field(default_factory=dict)
     throttled: int = 0
     unlinked: list[dict[str, str]] = field(default_factory=list)  # identity links not made again
+    reinvite: list[str] = field(default_factory=list)  # new usernames whose invitation must be re-sent
     offset: int = 0  # users of the chunk handled so far
     done: bool = False
     pacer: Pacer | None = field(default=None, repr=False, compare=False)
@@ -133,6 +135,8 @@ def _restore_user(pool_id: str, plan: UserPlan, password_policy: dict[str, Any],
         outcome.failed.append({"item": plan.old_username, "reason": describe_error(error)})
         return
     outcome.restored += 1
+    if plan.status in ("FORCE_CHANGE_PASSWORD", "UNCONFIRMED"):  # no usable temporary password (not placeholders)
+        outcome.reinvite.append(new_username)
     for note in plan.notes:
         outcome.notes.append({"item": plan.old_username, "note": note})
     outcome.ids.append(
@@ -204,11 +208,26 @@ LEASE_CHECK_EVERY = 10  # users between lease checks (a stale invocation writes 
 TIME_RESERVE_MS = 60_000  # stop and hand back a continuation with this much Lambda time left
 
 
+def _emit_chunk_metrics(metrics: Any, outcome: ChunkOutcome, before: tuple[int, int, int], started: float) -> None:
+    """What this invocation of the chunk did (deltas: a resumed chunk counts only its new work)."""
+    if metrics is None:
+        return
+    from aws_lambda_powertools.metrics import MetricUnit  # the Lambda runtime's Powertools (layer dependency)
+
+    metrics.add_metric(name="UsersRestored", unit=MetricUnit.Count, value=outcome.restored - before[0])
+    metrics.add_metric(name="UsersFailed", unit=MetricUnit.Count, value=len(outcome.failed) - before[1])
+    metrics.add_metric(name="ThrottledCalls", unit=MetricUnit.Count, value=outcome.throttled - before[2])
+    metrics.add_metric(name="ChunkSeconds", unit=MetricUnit.Seconds, value=round(time.monotonic() - started, 3))
+    if outcome.done:
+        metrics.add_metric(name="ChunksDone", unit=MetricUnit.Count, value=1)
+
+
 def run_user_chunk(
     event: UserChunkEvent,
     context: LambdaContext,
     restore_item: Callable[[dict[str, Any], ChunkOutcome], None],
     pacer: Pacer | None = None,
+    metrics: Any = None,
 ) -> ChunkOutcome:
     """Restore the users of the chunk named by the Map item, resuming from saved progress.
 
@@ -216,6 +235,8 @@ def run_user_chunk(
     calls again and the work goes on from the saved offset. A finished chunk is never redone. The
     chunk's lease (ChunkLease) is checked before each batch of Cognito writes and each progress
     write: an invocation a newer one took over stops (ChunkLeaseLost) without writing anything.
+    metrics (the handler's Powertools Metrics): this invocation's users restored / failed, throttled
+    calls and duration, flushed by the handler's log_metrics.
     """
     chunk = event["chunk"]
     store = work_store(event)
@@ -240,6 +261,7 @@ def run_user_chunk(
     items = store.get_json(chunk["key"])
     throttled_before = 0
     start = outcome.offset
+    began, before = time.monotonic(), (outcome.restored, len(outcome.failed), outcome.throttled)
     for position in range(start, len(items)):
         if position > start and (position - start) % LEASE_CHECK_EVERY == 0:
             lease.check()
@@ -249,6 +271,7 @@ def run_user_chunk(
             # Keep what is done; the state machine retries this chunk later, with jitter.
             outcome.throttled += aws.client_throttles(outcome.cognito) - throttled_before
             save(progress_key, outcome)
+            _emit_chunk_metrics(metrics, outcome, before, began)
             raise
         outcome.offset = position + 1
         if outcome.offset == len(items):
@@ -259,8 +282,10 @@ def run_user_chunk(
             throttled_before = aws.client_throttles(outcome.cognito)
             save(progress_key, outcome)
             if out_of_time:
+                _emit_chunk_metrics(metrics, outcome, before, began)
                 return outcome
     outcome.throttled += aws.client_throttles(outcome.cognito) - throttled_before
     outcome.done = True
     save(result_key, outcome)
+    _emit_chunk_metrics(metrics, outcome, before, began)
     return outcome

@@ -13,7 +13,7 @@ import json
 import os
 import sqlite3
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any, Protocol
 
@@ -23,6 +23,7 @@ from cognito_restore.state import PlannedCounts, PreparedPlan
 from cognito_restore.users import UserModel, UserProblem, plan_user
 
 PROBLEM_CHUNK_SIZE = 5000
+PROGRESS_EVERY = 1000  # users read between progress callbacks
 MEMBERSHIP_ONLY_GROUP_NOTE = (
     "named only by memberships (the producer lists at most 60 groups): restored without description, precedence or role"
 )
@@ -44,6 +45,7 @@ class _ChunkWriter:
     kind: str
     size: int
     expiring: bool = True
+    on_flush: Callable[[int], None] | None = None  # progress: chunks written so far
     buffer: list[dict[str, Any]] = field(default_factory=list)
     manifest: list[dict[str, Any]] = field(default_factory=list)
     total: int = 0
@@ -65,6 +67,8 @@ class _ChunkWriter:
         key = self.sink.put_json(self.sink.chunk_key(name) if self.expiring else self.sink.key(name), self.buffer)
         self.manifest.append({"index": index, "key": key, "count": len(self.buffer)})
         self.buffer = []
+        if self.on_flush is not None:
+            self.on_flush(len(self.manifest))
 
     def finish(self) -> str:
         self.flush()
@@ -131,11 +135,13 @@ def prepare_backup(
     user_chunk_size: int,
     tmp_dir: str | None = None,
     old_sub_attribute: str | None = None,
+    progress: Callable[[str, int], None] | None = None,
 ) -> PreparedBackup:
-    """old_sub_attribute ("custom:<name>"): also store each user's old sub there (operator opt-in)."""
+    """old_sub_attribute ("custom:<name>"): also store each user's old sub there (operator opt-in).
+    progress(what, count): called as users are read ("users_read") and chunk files written ("chunks_written")."""
     index = _Index(tmp_dir or tempfile.gettempdir())
     try:
-        return _prepare(stream, expected_pool_id, sink, user_chunk_size, index, old_sub_attribute)
+        return _prepare(stream, expected_pool_id, sink, user_chunk_size, index, old_sub_attribute, progress)
     finally:
         index.close()
 
@@ -147,8 +153,9 @@ def _prepare(
     user_chunk_size: int,
     index: _Index,
     old_sub_attribute: str | None,
+    progress: Callable[[str, int], None] | None = None,
 ) -> PreparedBackup:
-    planner = _UserPlanner(index)
+    planner = _UserPlanner(index, progress)
     duplicates: list[str] = []
 
     def on_membership(group: str, member: Any) -> None:
@@ -176,7 +183,9 @@ def _prepare(
 
     groups_to_create = _groups_to_create(parts, index)
     _membership_problems(index)
-    users = _ChunkWriter(sink, "users", user_chunk_size)
+    users = _ChunkWriter(
+        sink, "users", user_chunk_size, on_flush=(lambda n: progress("chunks_written", n)) if progress else None
+    )
     planned_memberships = _write_users(index, users)
     users_manifest = users.finish()
     problems_manifest = _write_problems(index, sink)
@@ -217,8 +226,9 @@ def _problem(index: _Index, category: str, item: str, outcome: str, reason: str)
 class _UserPlanner:
     """Plans users as they stream by; users seen before the pool config wait in a spill file."""
 
-    def __init__(self, index: _Index) -> None:
+    def __init__(self, index: _Index, progress: Callable[[str, int], None] | None = None) -> None:
         self.index = index
+        self.progress = progress
         self.model: UserModel | None = None
         self.case_sensitive = True
         self.spill: IO[str] | None = None
@@ -250,6 +260,8 @@ class _UserPlanner:
         assert self.model is not None
         plan = plan_user(raw, self.model, self.position)
         self.position += 1
+        if self.progress is not None and self.position % PROGRESS_EVERY == 0:
+            self.progress("users_read", self.position)
         db = self.index.db
         if isinstance(plan, UserProblem):
             inserted = db.execute(

@@ -10,7 +10,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from cognito_restore.state import CategoryCounts, Domain, Pool
+from cognito_restore.app_config import for_client
+from cognito_restore.dry_run import render_plan_markdown
+from cognito_restore.state import CategoryCounts, Domain, PlannedCategoryCounts, Pool
 
 CATEGORIES = (
     "pool_configuration",
@@ -48,6 +50,8 @@ NOT_RESTORABLE = (
 )
 
 
+INLINE_REINVITE = 1000  # usernames shown in report.md itself; all of them are in the CSV
+INLINE_NOTES = 5000  # per-user notes shown in report.md; all of them are in report.json
 UNREPORTED = "(unaccounted)"  # balance(): an item no phase reported
 
 
@@ -93,6 +97,11 @@ class Report:
     api_calls: dict[str, int] = field(default_factory=dict)
     maps: dict[str, Any] = field(default_factory=dict)
     outcome: dict[str, Any] = field(default_factory=dict)  # verification.Outcome: complete / incomplete ...
+    plan: dict[str, Any] = field(default_factory=dict)  # dry run only: dry_run.build_plan
+    app_context: dict[str, Any] = field(default_factory=dict)  # app_config.app_context of the backup
+    reinvite: list[str] = field(default_factory=list)  # new usernames to re-send the invitation to
+    reinvite_csv: str | None = None  # s3:// location of the same list as CSV
+    times: dict[str, Any] = field(default_factory=dict)  # started, ended, duration, backup age
 
     def add_phase(self, category: str, outcome: dict[str, Any]) -> None:
         report = self.categories[category]
@@ -115,6 +124,7 @@ class Report:
         report.notes.extend({"item": u["item"], "note": u["reason"]} for u in chunk.get("unlinked", []))
         self.unlinked_users += len(chunk.get("unlinked", []))
         self.throttled_calls += chunk.get("throttled", 0)
+        self.reinvite.extend(chunk.get("reinvite", []))
         for operation, count in (chunk.get("calls") or {}).items():
             self.api_calls[operation] = self.api_calls.get(operation, 0) + count
 
@@ -123,11 +133,26 @@ class Report:
         entry = {"item": problem["item"], "reason": problem["reason"]}
         (report.failed if problem["outcome"] == "failed" else report.skipped).append(entry)
 
-    def counts(self) -> dict[str, CategoryCounts]:
+    def counts(self) -> dict[str, CategoryCounts] | dict[str, PlannedCategoryCounts]:
+        if self.dry_run:  # a plan: would create / would skip, never failed
+            return self.planned_counts()
         return {name: c.counts() for name, c in self.categories.items()}
+
+    def planned_counts(self) -> dict[str, PlannedCategoryCounts]:
+        categories: dict[str, PlannedCategoryCounts] = dict(self.plan.get("categories") or {})
+        return categories
 
     def summary(self) -> dict[str, str]:
         """Short, personal-data-free line per category for the alert."""
+        if self.dry_run:
+            summary = {
+                name: f"would create {c['would_create']} of {c['backup']}, would skip {c['would_skip']}"
+                for name, c in self.planned_counts().items()
+                if c["backup"] or c["would_create"]
+            }
+            summary["estimate"] = (self.plan.get("estimate") or {}).get("text", "unknown")
+            summary["readiness_findings"] = str(len(self.plan.get("readiness") or []))
+            return summary
         summary = {}
         for name, c in self.categories.items():
             if c.backup or c.restored or c.skipped or c.failed:
@@ -152,56 +177,36 @@ class Report:
             },
             "verification": self.verification,
             "outcome": self.outcome,
+            **({"plan": self.plan} if self.dry_run else {}),
             "not_restorable": list(NOT_RESTORABLE),
             "manual_steps": self.manual_steps,
             "client_ids": self.client_ids,
             "domain": self.domain,
             "app_configuration": self.app_configuration(),
             "throttled_calls": self.throttled_calls,
+            "times": self.times,
+            "reinvite": {
+                "count": len(self.reinvite),
+                "csv": self.reinvite_csv,
+                "usernames": self.reinvite[:INLINE_REINVITE],
+            },
             "api_calls": self.api_calls,
             "maps": self.maps,
         }
 
     def app_configuration(self) -> dict[str, Any]:
-        """Ready-to-paste settings per app client (no secrets: kept secrets are unchanged)."""
+        """Ready-to-paste settings per app client, in the formats the SDKs read (app_config; no secrets)."""
         if not self.new_pool:
             return {}
         pool_id, region = self.new_pool["id"], self.new_pool["region"]
         domain = (self.domain.get("url", "") if self.domain else "").removeprefix("https://")
-        configs = {}
-        for client in self.client_ids:
-            if not client.get("new_client_id"):
-                continue
-            configs[client["name"]] = {
-                "web_env": {
-                    "COGNITO_USER_POOL_ID": pool_id,
-                    "COGNITO_CLIENT_ID": client["new_client_id"],
-                    "AWS_REGION": region,
-                    "COGNITO_DOMAIN": domain,
-                },
-                "amplify": {
-                    "aws_user_pools_id": pool_id,
-                    "aws_user_pools_web_client_id": client["new_client_id"],
-                    "aws_cognito_region": region,
-                    "aws_user_pools_domain": domain,
-                },
-                "mobile": {
-                    "auth": {
-                        "plugins": {
-                            "awsCognitoAuthPlugin": {
-                                "UserPool": {
-                                    "Default": {
-                                        "PoolId": pool_id,
-                                        "AppClientId": client["new_client_id"],
-                                        "Region": region,
-                                    }
-                                }
-                            }
-                        }
-                    }
-                },
-            }
-        return configs
+        return {
+            client["name"]: for_client(
+                pool_id, region, client["new_client_id"], client["name"], self.app_context, domain
+            )
+            for client in self.client_ids
+            if client.get("new_client_id")
+        }
 
 
 def identity_provider_steps(providers: list[dict[str, Any]], pool_id: str, domain_host: str | None) -> list[str]:
@@ -241,16 +246,44 @@ def user_steps(status_counts: dict[str, int], unlinked: int, mfa: str | None) ->
     return steps
 
 
+def reinvite_csv(usernames: list[str]) -> str:
+    """username per line, with a header; a name holding a comma or quote is quoted (RFC 4180)."""
+    rows = ["username"]
+    for name in usernames:
+        rows.append('"' + name.replace('"', '""') + '"' if any(c in name for c in ',"\n') else name)
+    return "\n".join(rows) + "\n"
+
+
+def reinvite_command(pool_id: str, region: str) -> str:
+    """Re-sends each invitation (Cognito sends the message: run it when users should get it)."""
+    return (
+        "tail -n +2 reinvite.csv | while IFS= read -r username; do "
+        f"aws cognito-idp admin-create-user --region {region} --user-pool-id {pool_id} "
+        '--username "$username" --message-action RESEND; done'
+    )
+
+
 def render_markdown(report: dict[str, Any]) -> str:
-    lines = [f"# Cognito DR restore report: {report['restore_id']}", ""]
+    if report.get("dry_run"):
+        return "\n".join(render_plan_markdown(report)) + "\n"
     pool = report.get("new_pool") or {}
-    lines += [
+    times = report.get("times") or {}
+    outcome = report.get("outcome") or {}
+    lines = [
+        f"# Cognito DR restore report: {report['restore_id']}",
+        "",
+        f"- Outcome: **{outcome.get('status', 'unknown')}**",
         f"- Source pool: `{report['source_pool_id']}`",
         f"- Backup: `s3://{report['backup'].get('bucket')}/{report['backup'].get('key')}` (taken {report['backup'].get('timestamp')})",
-        f"- New pool: `{pool.get('id', '(dry run: none created)')}` in {pool.get('region', '-')}",
+        f"- Backup age at the end of the restore: {times.get('backup_age', 'unknown')}",
+        f"- Started: {times.get('started', 'unknown')}; ended: {times.get('ended', 'unknown')}; "
+        f"duration: {times.get('duration', 'unknown')}",
+        f"- New pool: `{pool.get('id', 'none')}` in {pool.get('region', '-')}",
         f"- Throttled Cognito calls absorbed by retries: {report['throttled_calls']}",
         "",
         "## What came back",
+        "",
+        "restored + skipped + failed = in backup, in every row.",
         "",
         "| category | in backup | restored | skipped | failed |",
         "|---|---|---|---|---|",
@@ -258,7 +291,6 @@ def render_markdown(report: dict[str, Any]) -> str:
     for name, c in report["counts"].items():
         lines.append(f"| {name} | {c['backup']} | {c['restored']} | {c['skipped']} | {c['failed']} |")
     lines += ["", "## Verification against the new pool", ""]
-    outcome = report.get("outcome") or {}
     if outcome:
         lines.append(f"- Outcome: **{outcome['status']}**; users in the pool: {outcome['live_users']}")
         lines += [f"- MISSING {name}: {count}" for name, count in outcome["missing"].items()]
@@ -266,18 +298,63 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines.append(
             f"- {name}: expected {check.get('expected')}, found {check.get('found')}: {'OK' if check.get('ok') else 'MISMATCH'}"
         )
+    if not outcome and not report["verification"]:
+        lines.append("none")
     lines += ["", "## Not restored, by name", ""]
-    for name, c in report["categories"].items():
-        for outcome in ("failed_items", "skipped_items"):
-            for item in c[outcome]:
-                lines.append(f"- {name} {outcome.split('_')[0]}: `{item['item']}`: {item['reason']}")
+    missing = [
+        f"- {name} {outcome_kind.split('_')[0]}: `{item['item']}`: {item['reason']}"
+        for name, c in report["categories"].items()
+        for outcome_kind in ("failed_items", "skipped_items")
+        for item in c[outcome_kind]
+    ]
+    lines += missing or ["none"]
+    lines += ["", "## Notes per user (restored, with a change: dropped attributes and why, status changes)", ""]
+    notes = [
+        f"- `{note['item']}`: {note.get('note') or note.get('reason')}"
+        for note in report["categories"].get("users", {}).get("notes", [])
+    ]
+    lines += notes[:INLINE_NOTES] or ["none"]
+    if len(notes) > INLINE_NOTES:
+        lines.append(f"- ... {len(notes) - INLINE_NOTES} more in report.json (categories.users.notes)")
+    lines += _reinvite_section(report, pool)
     lines += ["", "## Never restorable", ""]
     lines += [f"- {entry['item']}: {entry['why']}" for entry in report["not_restorable"]]
     lines += ["", "## Manual steps", ""]
-    lines += [f"- [ ] {step}" for step in report["manual_steps"]] or ["- none"]
+    lines += [f"- [ ] {step}" for step in report["manual_steps"]] or ["none"]
+    lines += ["", "## App client ids", ""]
     if report["client_ids"]:
-        lines += ["", "## App client ids", "", "| client | old id | new id |", "|---|---|---|"]
+        lines += ["| client | old id | new id |", "|---|---|---|"]
         lines += [f"| {c['name']} | `{c['old_client_id']}` | `{c['new_client_id']}` |" for c in report["client_ids"]]
-    for name, config in report["app_configuration"].items():
-        lines += ["", f"### App configuration: {name}", "", "```json", json.dumps(config, indent=2), "```"]
+    else:
+        lines.append("none")
+    for name, files in report["app_configuration"].items():
+        lines += ["", f"### App configuration: {name}"]
+        for file_name, content in files.items():
+            language = {"aws-exports.js": "js", ".env": "sh"}.get(file_name, "json")
+            text = content if isinstance(content, str) else json.dumps(content, indent=2)
+            lines += ["", f"`{file_name}`:", "", f"```{language}", text.rstrip("\n"), "```"]
     return "\n".join(lines) + "\n"
+
+
+def _reinvite_section(report: dict[str, Any], pool: dict[str, Any]) -> list[str]:
+    reinvite = report.get("reinvite") or {}
+    lines = ["", "## Users to re-invite", ""]
+    if not reinvite.get("count"):
+        return [*lines, "none"]
+    lines += [
+        f"{reinvite['count']} users were backed up as FORCE_CHANGE_PASSWORD or UNCONFIRMED and hold no usable "
+        f"temporary password. The list as CSV: `{reinvite.get('csv')}`. Download it as reinvite.csv, then "
+        "re-send each invitation (Cognito sends the message; nothing was sent during the restore):",
+        "",
+        "```sh",
+        f"aws s3 cp {reinvite.get('csv')} reinvite.csv",
+        reinvite_command(pool.get("id", "<new pool id>"), pool.get("region", "<region>")),
+        "```",
+        "",
+        "```csv",
+        reinvite_csv(reinvite.get("usernames") or []).rstrip("\n"),
+        "```",
+    ]
+    if reinvite["count"] > len(reinvite.get("usernames") or []):
+        lines.append(f"({reinvite['count'] - len(reinvite['usernames'])} more in the CSV)")
+    return lines

@@ -65,6 +65,7 @@ class PreparedPlan(TypedDict):
 class Plan(PreparedPlan):
     work_bucket: str
     map_concurrency: int
+    estimate: dict[str, Any]  # estimate.estimate: duration at the configured quotas (dry run, progress bound)
 
 
 class Pool(TypedDict):
@@ -111,12 +112,20 @@ class CategoryCounts(TypedDict):
     failed: int
 
 
+class PlannedCategoryCounts(TypedDict):
+    """A dry run's counts: nothing is attempted, so nothing is restored or failed."""
+
+    backup: int
+    would_create: int
+    would_skip: int
+
+
 class ReportPointer(TypedDict):
     """Where the report is, and the little the alerts quote of it (verify_restore)."""
 
     markdown_key: str
     location: str  # s3:// URL of the JSON report
-    counts: dict[str, CategoryCounts]
+    counts: dict[str, CategoryCounts] | dict[str, PlannedCategoryCounts]
     summary: dict[str, str]
     manual_steps: list[str]
     subject: str  # the "restore complete" alert's subject (says when items were not restorable)
@@ -342,3 +351,11 @@ class StartRestoreResult(TypedDict):
     execution_arn: str
     execution_name: str
     restore_id: str | None  # None: derived from the backup object by "Find latest backup"
+
+
+class FailureAlert(TypedDict):
+    """What the failure alert function sent (scrubbed): the operator tools show it instead of the raw error."""
+
+    alerted: bool
+    subject: str
+    message: str
