@@ -54,7 +54,8 @@ Behaviours (the numbers follow the brief):
    Cognito assumes it (role exists in moto's IAM, trusts ``cognito-idp.amazonaws.com``, its
    conditions on ``sts:ExternalId``, ``aws:SourceArn`` = the pool, ``aws:SourceAccount`` hold,
    it allows ``sns:Publish`` on ``*``), the SES identity of ``EmailConfiguration.SourceArn`` is
-   verified in its Region, a DEVELOPER configuration set exists, COGNITO_DEFAULT has no ``From``.
+   this account's (NotAuthorizedException) and verified in its Region (InvalidParameterException, the
+   text real Cognito gives), a DEVELOPER configuration set exists, COGNITO_DEFAULT has no ``From``.
 
 Also: generated client secrets look like Cognito's (moto: a hyphenated UUID that Cognito's own
 ClientSecret pattern refuses), and Cognito requests are served one at a time (moto's are not
@@ -986,9 +987,17 @@ def _response_list_tags_for_resource(self: Any) -> ActionResult:
 MSG_SMS_TRUST = "Role does not have a trust relationship allowing Cognito to assume the role"
 # [REPORTED] OElesin/querypal#6 (CreateUserPool through CloudFormation).
 MSG_SMS_PUBLISH = "Role does not have permission to publish with SNS"
-# [INFERRED] text; the code and rule are [BC] InvalidEmailRoleAccessPolicyException ("an unverified
-# email address or the identity policy isn't set on an email address that Amazon Cognito can access").
-MSG_EMAIL_IDENTITY = "Cognito is not allowed to use your email identity {arn}: it is not verified in {region}."
+# [REPORTED] InvalidParameterException with this text for a SourceArn that is no verified identity of its
+# Region: aws/aws-cdk#18964 and #19787, aws-amplify/amplify-backend#3134 (an address of a domain verified
+# only as a domain, named by an address ARN), all on CreateUserPool (docs/messaging.md). [BC] lists
+# InvalidEmailRoleAccessPolicyException for "an unverified email address" too; real Cognito answers this.
+MSG_EMAIL_NOT_VERIFIED = (
+    "Cognito received the following error from Amazon SES when attempting to send email: Email address is not "
+    "verified. The following identities failed the check in region {region}: {arn}"
+)
+# [REPORTED] NotAuthorizedException, aws/aws-cdk#25115 (a SourceArn without the identity name). An
+# identity of another account gets it too [INFERRED from the text]: Cognito sends only from its own account's.
+MSG_EMAIL_ARN_NOT_YOURS = "Email arn does not belong to your account."
 # [REPORTED] aws/aws-cdk#9739 (InvalidParameterException).
 MSG_DEFAULT_FROM = "Cannot configure From email address for default email configuration"
 # [INFERRED] code and text: no public copy of Cognito's answer for a missing configuration set.
@@ -1108,11 +1117,11 @@ def _check_email_configuration(pool_arn: str, email: dict[str, Any] | None) -> N
     if source:
         parts = source.split(":", 5)
         region = parts[3] if len(parts) == 6 else ""
-        identity = parts[5].split("identity/", 1)[-1] if len(parts) == 6 else ""
-        if not region or not _ses_identity_verified(ses_backends[parts[4]][region], identity):
-            raise _error(
-                "InvalidEmailRoleAccessPolicyException", MSG_EMAIL_IDENTITY.format(arn=source, region=region or "?")
-            )
+        identity = parts[5].removeprefix("identity/") if len(parts) == 6 and parts[5].startswith("identity/") else ""
+        if not region or not identity or parts[4] != account:
+            raise _error("NotAuthorizedException", MSG_EMAIL_ARN_NOT_YOURS)
+        if not _ses_identity_verified(ses_backends[account][region], identity):
+            raise InvalidParameterException(MSG_EMAIL_NOT_VERIFIED.format(region=region.upper(), arn=source))
     name = email.get("ConfigurationSet")
     if developer and name and name not in ses_backends[account][pool_region].config_sets:
         raise InvalidParameterException(MSG_NO_CONFIGURATION_SET.format(name=name, region=pool_region))
