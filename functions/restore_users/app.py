@@ -8,6 +8,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
 from cognito_restore.chunks import restore_user, run_user_chunk
+from cognito_restore.groups import unrestored_groups
 from cognito_restore.handler import phase_handler
 from cognito_restore.pacing import Pacer, concurrent_chunks
 from cognito_restore.phase import pool_id
@@ -20,10 +21,13 @@ logger, metrics, tracer = Logger(), Metrics(), Tracer()
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     policy = event["plan"]["password_policy"]
     pacer = Pacer(concurrency=concurrent_chunks(event["plan"]["map_concurrency"], event["plan"]["user_chunks"]))
+    skipped_groups = unrestored_groups(event)
     outcome = run_user_chunk(
         event,
         context,
-        lambda item, chunk_outcome: restore_user(pool_id(event), UserPlan.from_item(item), policy, chunk_outcome),
+        lambda item, chunk_outcome: restore_user(
+            pool_id(event), UserPlan.from_item(item), policy, chunk_outcome, skipped_groups
+        ),
         pacer,
     )
     metrics.add_metric(name="UsersRestored", unit=MetricUnit.Count, value=outcome.restored)

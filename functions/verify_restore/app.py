@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -18,6 +19,7 @@ from cognito_restore.verification import (
     account_users,
     compare,
     decide,
+    identity_links,
     listable,
     live_counts,
     pool_usernames,
@@ -68,12 +70,18 @@ def _verify(report: Report, state: dict[str, Any], accounting: UserAccounting, g
     absent: list[dict[str, str]] = []
     live_users = f"not listed ({planned['users']} users: more than one phase can list); counted from the chunk results"
     if small:
+        seen: Counter[str] = Counter()  # identity links the listed users hold (each made by the restore)
         try:
-            names = pool_usernames(pool_id, lambda: context.get_remaining_time_in_millis() < TIME_RESERVE_MS)
+            names = pool_usernames(
+                pool_id,
+                lambda: context.get_remaining_time_in_millis() < TIME_RESERVE_MS,
+                on_user=lambda user: seen.update(identity_links=identity_links(user)),
+            )
         except OutOfTime:
             live_users = "not listed (the phase ran out of time); counted from the chunk results"
         else:
             found["users"] = len(names)
+            found["identity_links"] = seen["identity_links"]
             live_users = f"listed: {len(names)} users in the pool"
             absent = [{"item": name, "reason": ABSENT} for name in sorted(accounting.restored_usernames - names)]
     users = report.categories["users"]
@@ -177,10 +185,14 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     for name, count in plan["counts"].items():
         report.categories[name].backup = count
     report.categories["pool_configuration"].backup = 1
+    for name in ("identity_links", "mfa_preferences"):  # of the planned users: a user left out is under users
+        report.categories[name].backup = plan["planned"].get(name, 0)
     _add_problems(report, store, plan)
     if restore["dry_run"]:
         report.categories["users"].restored = plan["planned"]["users"]
         report.categories["memberships"].restored = plan["planned"]["memberships"]
+        for name in ("identity_links", "mfa_preferences"):
+            report.categories[name].restored = plan["planned"].get(name, 0)
     else:
         report.new_pool = state["pool"]
         accounting = _add_results(report, store, plan)

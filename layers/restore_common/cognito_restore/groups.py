@@ -70,3 +70,10 @@ def restore_groups(state: dict[str, Any], context: Any, pacer: Pacer, cognito: A
 
 def _progress(outcome: PhaseOutcome, offset: int, total: int, done: bool) -> dict[str, Any]:
     return {**outcome.counts(), "done": done, "offset": offset, "total": total}
+
+
+def unrestored_groups(state: dict[str, Any]) -> frozenset[str]:
+    """Groups the groups phase reported failed or skipped: their memberships are reported, not tried
+    (Cognito would refuse each with ResourceNotFoundException, which otherwise fails the chunk)."""
+    finished = work_store(state).get_result("groups") or {}
+    return frozenset(str(item["item"]) for item in [*finished.get("failed", []), *finished.get("skipped", [])])
