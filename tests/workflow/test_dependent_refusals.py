@@ -145,3 +145,32 @@ def test_a_link_refused_because_of_the_data_is_counted_and_names_the_user(
     assert report["outcome"]["status"] == "complete_with_unrestorable"
     assert report["outcome"]["unrestorable"] >= 2
     assert "not restorable" in stack.alerts()[-1]["subject"]
+
+
+def test_members_of_a_group_cognito_refused_to_create_are_reported_and_the_restore_ends(
+    stack: RestoreStack, source_cognito: Any
+) -> None:
+    """A group refused because of its data is a failed group; its memberships cannot be made (Cognito would
+    answer ResourceNotFoundException, which otherwise fails the chunk on every run): they are reported."""
+    from moto.cognitoidp.responses import CognitoIdpResponse
+    from moto.core.exceptions import JsonRESTError
+
+    pool_id, backup = _backup(stack, source_cognito)
+    group, members = next((g, m) for g, m in backup["group_memberships"].items() if m)
+    original = CognitoIdpResponse.create_group
+
+    def create_group(response: Any) -> Any:
+        if response.region == stack.region and response._get_param("GroupName") == group:
+            raise JsonRESTError("InvalidParameterException", "Invalid group role")
+        return original(response)
+
+    with mock.patch.object(CognitoIdpResponse, "create_group", create_group):
+        result = stack.run({"user_pool_id": pool_id, "restore_id": "group-refused"})
+
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    report = _report(stack, "group-refused")
+    assert [f["item"] for f in report["categories"]["groups"]["failed_items"]] == [group]
+    failed = report["categories"]["memberships"]["failed_items"]
+    assert sorted(f["item"] for f in failed) == sorted(f"{group}: {m}" for m in members)
+    assert all(f["reason"] == "group not restored (see groups)" for f in failed)
+    assert report["outcome"]["status"] == "complete_with_unrestorable"
