@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cognito_restore.chunks import restore_user, run_user_chunk
+from cognito_restore.groups import unrestored_groups
 from cognito_restore.handler import phase_handler
 from cognito_restore.observability import logger, metrics
 from cognito_restore.pacing import Pacer, concurrent_chunks
@@ -17,10 +18,13 @@ from cognito_restore.users import UserPlan
 def lambda_handler(event: UserChunkEvent, context: LambdaContext) -> ChunkSummary:
     policy = event["plan"]["password_policy"]
     pacer = Pacer(concurrency=concurrent_chunks(event["plan"]["map_concurrency"], event["plan"]["user_chunks"]))
+    skipped_groups = unrestored_groups(event)
     outcome = run_user_chunk(
         event,
         context,
-        lambda item, chunk_outcome: restore_user(pool_id(event), UserPlan.from_item(item), policy, chunk_outcome),
+        lambda item, chunk_outcome: restore_user(
+            pool_id(event), UserPlan.from_item(item), policy, chunk_outcome, skipped_groups
+        ),
         pacer,
         metrics,  # per-chunk metrics (CognitoDrRestore namespace, POWERTOOLS_METRICS_NAMESPACE)
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -34,6 +35,7 @@ from cognito_restore.verification import (
     account_users,
     compare,
     decide,
+    identity_links,
     listable,
     live_counts,
     pool_usernames,
@@ -83,12 +85,18 @@ def _verify(report: Report, state: ToVerify, accounting: UserAccounting, groups:
     absent: list[dict[str, str]] = []
     live_users = f"not listed ({planned['users']} users: more than one phase can list); counted from the chunk results"
     if small:
+        seen: Counter[str] = Counter()  # identity links the listed users hold (each made by the restore)
         try:
-            names = pool_usernames(pool_id, lambda: context.get_remaining_time_in_millis() < TIME_RESERVE_MS)
+            names = pool_usernames(
+                pool_id,
+                lambda: context.get_remaining_time_in_millis() < TIME_RESERVE_MS,
+                on_user=lambda user: seen.update(identity_links=identity_links(user)),
+            )
         except OutOfTime:
             live_users = "not listed (the phase ran out of time); counted from the chunk results"
         else:
             found["users"] = len(names)
+            found["identity_links"] = seen["identity_links"]
             live_users = f"listed: {len(names)} users in the pool"
             absent = [{"item": name, "reason": ABSENT} for name in sorted(accounting.restored_usernames - names)]
     users = report.categories["users"]
@@ -228,6 +236,9 @@ def lambda_handler(event: PhaseEvent[ToVerify], context: LambdaContext) -> Verif
     for name, count in plan["counts"].items():
         report.categories[name].backup = count
     report.categories["pool_configuration"].backup = 1
+    # Of the planned users: a user left out is under users.
+    report.categories["identity_links"].backup = plan["planned"].get("identity_links", 0)
+    report.categories["mfa_preferences"].backup = plan["planned"].get("mfa_preferences", 0)
     _add_problems(report, store, plan)
     report.times = _times(event.get("started_at"), plan.get("backup_timestamp"))
     if restore["dry_run"]:

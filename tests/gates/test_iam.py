@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.gates.test_gates import ROOT, TEMPLATE, report, require_tool, run
-from tools.emulation import RestoreStack
+from tools.emulation import RestoreStack, load_template
 from tools.emulation.iam import (
     Principal,
     deployed_principals,
@@ -197,6 +197,19 @@ def test_kms_doc_covers_every_service_that_uses_the_key() -> None:
     assert "https://docs.aws.amazon.com/" in doc
     if "AWS::Events::Rule" in template:  # a rule publishing to the encrypted topic needs the key policy too
         assert "events.amazonaws.com" in doc
+
+
+def test_the_alert_key_grants_eventbridge_only_for_this_accounts_rule() -> None:
+    """Confused-deputy guard: a key statement for a service principal names the account and the rule."""
+    resources = load_template(TEMPLATE)["Resources"]
+    statements = resources["AlertTopicKey"]["Properties"]["KeyPolicy"]["Statement"]
+    [events] = [s for s in statements if (s.get("Principal") or {}).get("Service") == "events.amazonaws.com"]
+    condition = events.get("Condition") or {}
+    assert condition.get("StringEquals", {}).get("aws:SourceAccount") == {"Ref": "AWS::AccountId"}, condition
+    source_arn = condition.get("ArnEquals", {}).get("aws:SourceArn", {})
+    rule_name = resources["ExecutionEndedRule"]["Properties"].get("Name", {})
+    assert isinstance(source_arn, dict) and "Fn::Sub" in source_arn, condition
+    assert source_arn["Fn::Sub"].endswith(":rule/" + rule_name.get("Fn::Sub", "?")), (source_arn, rule_name)
 
 
 def test_an_override_for_an_action_the_database_lacks_must_cite_aws_and_go_when_known(tmp_path: Path) -> None:

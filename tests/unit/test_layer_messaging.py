@@ -112,6 +112,40 @@ def test_email_errors_leave_out_the_configuration_set_first_then_the_identity():
     }
 
 
+# Cognito's answers as public reports quote them (docs/messaging.md).
+UNVERIFIED = (
+    "Cognito received the following error from Amazon SES when attempting to send email: Email address is not "
+    f"verified. The following identities failed the check in region US-WEST-2: {IDENTITY}"
+)
+OTHER_ACCOUNT = "Email arn does not belong to your account."
+
+
+@pytest.mark.parametrize(
+    "code, message", [("InvalidParameterException", UNVERIFIED), ("NotAuthorizedException", OTHER_ACCOUNT)]
+)
+def test_the_ses_identity_refusals_real_cognito_reports_fall_back_to_cognito_email(code, message):
+    email = {"EmailSendingAccount": "DEVELOPER", "SourceArn": IDENTITY, "From": "App <no-reply@example.com>"}
+    degraded, degradation = next_degradation(error(code, message), request(EmailConfiguration=email))
+    assert degradation.kind == "ses_identity" and degradation.error == f"{code}: {message}"
+    assert degraded["EmailConfiguration"] == {"EmailSendingAccount": "COGNITO_DEFAULT"}
+    assert degraded["SmsConfiguration"] == SMS  # only the e-mail identity is left out
+
+
+@pytest.mark.parametrize(
+    "code, message",
+    [
+        ("InvalidParameterException", UNVERIFIED),  # no SourceArn in the request: not about its identity
+        ("NotAuthorizedException", "Access to Role 'x' is forbidden."),
+        ("InvalidParameterException", "Cannot configure From email address for default email configuration"),
+    ],
+)
+def test_the_same_codes_for_another_cause_still_fail(code, message):
+    email = {"EmailSendingAccount": "COGNITO_DEFAULT"}
+    if "Role" in message:
+        email = {"EmailSendingAccount": "DEVELOPER", "SourceArn": IDENTITY}
+    assert next_degradation(error(code, message), {"EmailConfiguration": email}) is None
+
+
 @pytest.mark.parametrize(
     "code, message",
     [("InvalidParameterException", "The pool quota is reached"), ("LimitExceededException", "too many pools")],

@@ -151,7 +151,7 @@ def test_no_users_gives_empty_manifests():
     assert sink.objects[prepared.users_manifest_key] == []
     assert sink.objects[prepared.problems_manifest_key] == []
     assert prepared.user_chunks == 0
-    assert prepared.planned == {"users": 0, "memberships": 0}
+    assert prepared.planned == {"users": 0, "memberships": 0, "identity_links": 0, "mfa_preferences": 0}
 
 
 def test_each_user_carries_its_groups():

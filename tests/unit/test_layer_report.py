@@ -304,3 +304,34 @@ def test_markdown_lists_balanced_unaccounted_items():
     report.categories["groups"].balance()
     markdown = render_markdown(report.to_dict())
     assert markdown.count("groups failed: `(unaccounted)`") == 2
+
+
+def test_links_and_mfa_preferences_not_restored_are_counted_not_notes():
+    """A restored user without one of its links or its MFA preference leaves an item not restored: it is
+    in the counts that add up (and so in the outcome), not only a note."""
+    from cognito_restore.verification import decide
+
+    report = new_report()
+    report.categories["identity_links"].backup = 3
+    report.categories["mfa_preferences"].backup = 2
+    report.categories["memberships"].backup = 1
+    report.add_chunk(
+        {
+            "restored": 2,
+            "links_restored": 1,
+            "unlinked": [{"item": "alice: CorpOIDC", "reason": "not linked to CorpOIDC: InvalidParameterException: x"}],
+            "mfa_restored": 1,
+            "mfa_failed": [{"item": "bob", "reason": "SMS MFA preference not restored: InvalidParameterException: y"}],
+            "dependents_skipped": [
+                {"category": "identity_links", "item": "carol: CorpOIDC", "reason": "user not restored (z)"},
+                {"category": "memberships", "item": "admins: carol", "reason": "user not restored (z)"},
+            ],
+        }
+    )
+    for name in ("identity_links", "mfa_preferences", "memberships"):
+        c = report.categories[name]
+        assert c.restored + len(c.skipped) + len(c.failed) == c.backup, name
+    assert report.categories["identity_links"].failed[0]["item"] == "alice: CorpOIDC"
+    assert report.categories["mfa_preferences"].failed[0]["item"] == "bob"
+    unrestorable = sum(len(c.failed) + len(c.skipped) for c in report.categories.values())
+    assert decide({}, 0, 0, 0, unrestorable, "listed").status == "complete_with_unrestorable"

@@ -459,8 +459,10 @@ REFUSALS = [
     Refusal(
         "CreateUserPool with an unverified SES identity",
         _email(EmailSendingAccount="DEVELOPER", SourceArn=f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/no@example.com"),
-        "InvalidEmailRoleAccessPolicyException",
-        msg.MSG_EMAIL_IDENTITY.format(arn=f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/no@example.com", region=REGION),
+        IAE,
+        msg.MSG_EMAIL_NOT_VERIFIED.format(
+            arn=f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/no@example.com", region=REGION.upper()
+        ),
     ),
     Refusal(
         "CreateUserPool with a From address for COGNITO_DEFAULT",

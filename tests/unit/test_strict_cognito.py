@@ -1052,6 +1052,15 @@ def test_sms_role_trust_is_checked_like_cognito_assumes_it(cognito: Any) -> None
             PoolName=case,
             SmsConfiguration={"SnsCallerArn": role, "ExternalId": "ext"},
         )
+    # The role requires sts:ExternalId and the request names none: the same code and text
+    # ([BC]: "the external ID provided in the role does not match"; docs/messaging.md).
+    fails(
+        cognito.create_user_pool,
+        "InvalidSmsRoleTrustRelationshipException",
+        strict.MSG_SMS_TRUST,
+        PoolName="no external id",
+        SmsConfiguration={"SnsCallerArn": sms_role("needs-ext", cognito_trust(REGION_POOLS))},
+    )
     assert cognito.list_user_pools(MaxResults=60)["UserPools"] == []  # a refused create leaves no pool
 
 
@@ -1097,15 +1106,29 @@ def test_sms_role_naming_the_pool_is_accepted_by_update_and_mfa_config(cognito: 
 def test_ses_identity_must_be_verified_in_its_region(cognito: Any) -> None:
     identity = f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/no-reply@example.com"
     developer = {"EmailSendingAccount": "DEVELOPER", "SourceArn": identity}
-    fails(cognito.create_user_pool, "InvalidEmailRoleAccessPolicyException", PoolName="p", EmailConfiguration=developer)
+    # Real Cognito's answer, as public reports quote it (docs/messaging.md).
+    unverified = (
+        "Cognito received the following error from Amazon SES when attempting to send email: Email address is "
+        f"not verified. The following identities failed the check in region {REGION.upper()}: {identity}"
+    )
+    fails(cognito.create_user_pool, "InvalidParameterException", unverified, PoolName="p", EmailConfiguration=developer)
     fails(
         cognito.create_user_pool,
-        "InvalidEmailRoleAccessPolicyException",
+        "InvalidParameterException",
+        unverified,
         PoolName="p",
         EmailConfiguration={"EmailSendingAccount": "COGNITO_DEFAULT", "SourceArn": identity},
     )
     boto3.client("ses", region_name="us-west-2").verify_domain_identity(Domain="example.com")  # another Region
-    fails(cognito.create_user_pool, "InvalidEmailRoleAccessPolicyException", PoolName="p", EmailConfiguration=developer)
+    fails(cognito.create_user_pool, "InvalidParameterException", unverified, PoolName="p", EmailConfiguration=developer)
+    for not_ours in (identity.replace(ACCOUNT, "999999999999"), f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/"):
+        fails(
+            cognito.create_user_pool,
+            "NotAuthorizedException",
+            "Email arn does not belong to your account.",
+            PoolName="p",
+            EmailConfiguration={**developer, "SourceArn": not_ours},
+        )
     boto3.client("ses", region_name=REGION).verify_domain_identity(Domain="example.com")  # the domain covers it
     pool(cognito, EmailConfiguration=developer)
     fails(

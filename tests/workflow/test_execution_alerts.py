@@ -122,6 +122,27 @@ def test_the_aws_managed_sns_key_would_lose_the_alert(stack: RestoreStack) -> No
     assert "aws/sns" in stack.execution_events.failed_invocations[0]["reason"]
 
 
+def test_the_alert_key_lets_eventbridge_use_it_only_for_this_accounts_rule(stack: RestoreStack) -> None:
+    """The key statement for events.amazonaws.com is conditioned on aws:SourceAccount and the rule's ARN:
+    the alert still arrives, and a key policy naming another rule (or account) loses it."""
+    topic = stack.outputs["AlertTopicArn"]
+    key = stack.execution_events.topic_keys[topic]
+    [statement] = [s for s in stack.execution_events.key_policies[key] if "Condition" in s]
+    assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": stack.account_id}
+    assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] in stack.execution_events.rules.values()
+
+    stack.run({"user_pool_id": "us-east-1_NoSuchPool1"})
+    assert len(_ended_alerts(stack)) == 1
+
+    other = copy.deepcopy(statement)
+    other["Condition"]["StringEquals"]["aws:SourceAccount"] = "999999999999"
+    policies = {k: [other if s is statement else s for s in v] for k, v in stack.execution_events.key_policies.items()}
+    with mock.patch.dict(stack.execution_events.key_policies, policies):
+        stack.run({"user_pool_id": "us-east-1_NoSuchPool2"})
+    assert len(_ended_alerts(stack)) == 1
+    assert "key policy" in stack.execution_events.failed_invocations[-1]["reason"]
+
+
 def test_a_backup_without_timestamp_restores_and_says_when_from_its_key(
     stack: RestoreStack, source_cognito: Any
 ) -> None:

@@ -157,6 +157,9 @@ def test_ses_identity_missing_in_the_dr_region_falls_back_to_cognito_default_the
     assert report["counts"]["users"]["restored"] == len(backup["users"])
     [step] = [s for s in report["manual_steps"] if s.startswith("EmailConfiguration")]
     assert identity in step and DR_REGION in step and pool["Arn"] in step
+    # Real Cognito's answer (InvalidParameterException, docs/messaging.md) is the reason reported.
+    notes = json.dumps(report["categories"]["pool_configuration"]["notes"])
+    assert "InvalidParameterException" in notes and "Email address is not verified" in notes, notes
 
     stack.client("ses").verify_email_identity(EmailAddress=identity)  # the fix, in the DR Region
 

@@ -7,8 +7,10 @@ as AWS sends it, matches it against every ``AWS::Events::Rule`` of the template 
 matcher, on the rules deployed into moto's EventBridge), renders the target's ``InputTransformer`` and
 publishes the result to the target topic. Delivery is refused, as AWS refuses it (the rule's
 ``FailedInvocations`` metric, no message), when the topic policy does not allow ``events.amazonaws.com``
-to ``sns:Publish`` for that rule (``aws:SourceArn``), or when the topic is encrypted with the AWS managed
-key ``alias/aws/sns``, whose key policy cannot grant EventBridge (docs/alerts.md). Refusals are kept in
+to ``sns:Publish`` for that rule (``aws:SourceArn``), when the topic is encrypted with the AWS managed
+key ``alias/aws/sns``, whose key policy cannot grant EventBridge, or when the topic's key (one the template
+creates) has no key-policy statement letting ``events.amazonaws.com`` use it for that rule and account
+(``aws:SourceArn``, ``aws:SourceAccount``; docs/alerts.md, docs/kms.md). Refusals are kept in
 ``failed_invocations``.
 
 What reaches these rules depends on a Step Functions correction in ``stepfunctions.py``: on AWS a Retry
@@ -45,6 +47,7 @@ class ExecutionEvents:
     rules: dict[str, str] = field(default_factory=dict)  # rule name -> rule ARN
     topic_policies: dict[str, list[dict]] = field(default_factory=dict)  # topic ARN -> statements
     topic_keys: dict[str, str] = field(default_factory=dict)  # topic ARN -> KmsMasterKeyId
+    key_policies: dict[str, list[dict]] = field(default_factory=dict)  # key id / ARN -> statements (template keys)
     redriven_from: dict[str, str] = field(default_factory=dict)  # redrive state machine ARN -> original
     delivered: list[dict[str, Any]] = field(default_factory=list)
     failed_invocations: list[dict[str, Any]] = field(default_factory=list)
@@ -57,6 +60,11 @@ class ExecutionEvents:
             props = self.stack.cfn.resolve(res.get("Properties") or {})
             if res["Type"] == "AWS::SNS::Topic":
                 self.topic_keys[self.stack.cfn.ref(lid)] = str(props.get("KmsMasterKeyId") or "")
+            elif res["Type"] == "AWS::KMS::Key":
+                statements = (props.get("KeyPolicy") or {}).get("Statement") or []
+                statements = statements if isinstance(statements, list) else [statements]
+                self.key_policies[self.stack.cfn.ref(lid)] = statements
+                self.key_policies[self.stack.cfn.getatt(lid, "Arn")] = statements
             elif res["Type"] == "AWS::SNS::TopicPolicy":
                 statements = (props.get("PolicyDocument") or {}).get("Statement") or []
                 for topic in props.get("Topics") or []:
@@ -162,7 +170,41 @@ class ExecutionEvents:
             return "the topic is encrypted with the AWS managed key aws/sns, which EventBridge cannot use"
         if not any(_allows_eventbridge(s, rule_arn, topic_arn) for s in self.topic_policies.get(topic_arn, [])):
             return "the topic policy does not allow events.amazonaws.com to publish for this rule"
+        key = self.topic_keys.get(topic_arn, "")
+        context = {"aws:sourcearn": rule_arn, "aws:sourceaccount": self.stack.account_id}
+        # A key from outside the template (KmsKeyArn): its policy is the operator's (docs/kms.md).
+        if key in self.key_policies and not any(_allows_key_use(s, context) for s in self.key_policies[key]):
+            return "the topic's key policy does not let events.amazonaws.com use the key for this rule"
         return None
+
+
+def _allows_key_use(statement: dict[str, Any], context: dict[str, str]) -> bool:
+    """SNS calls GenerateDataKey and Decrypt for EventBridge: both must be allowed to events.amazonaws.com,
+    under conditions that hold for this rule and account (only the ones evaluated here; others refuse)."""
+    if statement.get("Effect") != "Allow":
+        return False
+    principal = statement.get("Principal") or {}
+    services = principal.get("Service") if isinstance(principal, dict) else None
+    if "events.amazonaws.com" not in (services if isinstance(services, list) else [services]):
+        return False
+    actions = statement.get("Action")
+    actions = actions if isinstance(actions, list) else [actions]
+    needed = ("kms:GenerateDataKey", "kms:Decrypt")
+    if not all(any(re.fullmatch(re.escape(a).replace(r"\*", ".*"), n) for a in actions) for n in needed):
+        return False
+    for operator, conditions in (statement.get("Condition") or {}).items():
+        for key, expected in conditions.items():
+            actual = context.get(key.lower())
+            if actual is None or operator not in ("ArnEquals", "StringEquals", "ArnLike", "StringLike"):
+                return False  # a condition this emulation cannot evaluate: refuse rather than guess
+            values = [str(v) for v in (expected if isinstance(expected, list) else [expected])]
+            if operator.endswith("Like"):
+                matched = any(re.fullmatch(re.escape(v).replace(r"\*", ".*"), actual) for v in values)
+            else:
+                matched = actual in values
+            if not matched:
+                return False
+    return True
 
 
 def _allows_eventbridge(statement: dict[str, Any], rule_arn: str, topic_arn: str) -> bool:

@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from cognito_restore import aws
-from cognito_restore.aws_errors import describe_error, error_code, raise_if_throttled
+from cognito_restore.aws_errors import describe_error, error_code, raise_if_throttled, raise_unless_caused_by_data
 from cognito_restore.errors import DATA_ERRORS, CognitoThrottled
 from cognito_restore.ledger import ChunkLease
 from cognito_restore.pacing import Pacer
@@ -39,6 +39,11 @@ class ChunkOutcome:
     throttled: int = 0
     unlinked: list[dict[str, str]] = field(default_factory=list)  # identity links not made again
     reinvite: list[str] = field(default_factory=list)  # new usernames whose invitation must be re-sent
+    links_restored: int = 0  # identity links made (or found made by an earlier attempt)
+    mfa_restored: int = 0  # SMS MFA preferences set
+    mfa_failed: list[dict[str, str]] = field(default_factory=list)
+    # Links, MFA preferences and memberships of users that could not be created: {category, item, reason}.
+    dependents_skipped: list[dict[str, str]] = field(default_factory=list)
     offset: int = 0  # users of the chunk handled so far
     done: bool = False
     pacer: Pacer | None = field(default=None, repr=False, compare=False)
@@ -78,20 +83,38 @@ def _sub_of(attributes: list[dict[str, str]]) -> str | None:
     return next((a["Value"] for a in attributes if a["Name"] == "sub"), None)
 
 
-def restore_user(pool_id: str, plan: UserPlan, password_policy: dict[str, Any], outcome: ChunkOutcome) -> None:
-    """AdminCreateUser (all attributes, no invitation) -> permanent password if it was usable -> disable."""
-    mark = (outcome.memberships_restored, len(outcome.memberships_failed), len(outcome.unlinked), len(outcome.notes))
+def restore_user(
+    pool_id: str,
+    plan: UserPlan,
+    password_policy: dict[str, Any],
+    outcome: ChunkOutcome,
+    unrestored_groups: frozenset[str] = frozenset(),
+) -> None:
+    """AdminCreateUser (all attributes, no invitation) -> permanent password if it was usable -> disable.
+
+    unrestored_groups: groups the groups phase could not create (their memberships are reported, not tried)."""
+    counters = ("memberships_restored", "links_restored", "mfa_restored")
+    lists = ("memberships_failed", "unlinked", "notes", "mfa_failed", "dependents_skipped")
+    mark = {name: getattr(outcome, name) for name in counters} | {name: len(getattr(outcome, name)) for name in lists}
     try:
-        _restore_user(pool_id, plan, password_policy, outcome)
+        _restore_user(pool_id, plan, password_policy, outcome, unrestored_groups)
     except Exception:
         # The retry redoes this user from its start: drop what this attempt counted for it, or the
         # report would count its memberships twice (and verification would find fewer than reported).
-        outcome.memberships_restored = mark[0]
-        del outcome.memberships_failed[mark[1] :], outcome.unlinked[mark[2] :], outcome.notes[mark[3] :]
+        for name in counters:
+            setattr(outcome, name, mark[name])
+        for name in lists:
+            del getattr(outcome, name)[mark[name] :]
         raise
 
 
-def _restore_user(pool_id: str, plan: UserPlan, password_policy: dict[str, Any], outcome: ChunkOutcome) -> None:
+def _restore_user(
+    pool_id: str,
+    plan: UserPlan,
+    password_policy: dict[str, Any],
+    outcome: ChunkOutcome,
+    unrestored_groups: frozenset[str],
+) -> None:
     cognito = outcome.client()
     try:
         try:
@@ -127,12 +150,13 @@ def _restore_user(pool_id: str, plan: UserPlan, password_policy: dict[str, Any],
         if plan.sms_mfa:
             _set_sms_mfa(pool_id, new_username, plan, outcome)
         _link_identities(pool_id, new_username, plan, attributes, outcome)
-        _add_to_groups(pool_id, new_username, plan, outcome)
+        _add_to_groups(pool_id, new_username, plan, outcome, unrestored_groups)
     except ClientError as error:
         raise_if_throttled(error)
         if error_code(error) not in DATA_ERRORS:
             raise  # not this user's data: fail the chunk (retried, redriven) rather than record a loss
         outcome.failed.append({"item": plan.old_username, "reason": describe_error(error)})
+        _skip_dependents(plan, outcome, f"user not restored ({describe_error(error)})")
         return
     outcome.restored += 1
     if plan.status in ("FORCE_CHANGE_PASSWORD", "UNCONFIRMED"):  # no usable temporary password (not placeholders)
@@ -149,6 +173,19 @@ def _restore_user(pool_id: str, plan: UserPlan, password_policy: dict[str, Any],
     )
 
 
+def _skip_dependents(plan: UserPlan, outcome: ChunkOutcome, reason: str) -> None:
+    """What a user that could not be created would have had: reported with it, never unaccounted for."""
+    user = plan.old_username
+    skipped = [{"category": "memberships", "item": f"{group}: {user}", "reason": reason} for group in plan.groups]
+    skipped += [
+        {"category": "identity_links", "item": f"{user}: {link['provider_name']}", "reason": reason}
+        for link in plan.links
+    ]
+    if plan.sms_mfa:
+        skipped.append({"category": "mfa_preferences", "item": user, "reason": reason})
+    outcome.dependents_skipped.extend(skipped)
+
+
 def _set_sms_mfa(pool_id: str, username: str, plan: UserPlan, outcome: ChunkOutcome) -> None:
     try:
         outcome.call("AdminSetUserMFAPreference")
@@ -157,9 +194,12 @@ def _set_sms_mfa(pool_id: str, username: str, plan: UserPlan, outcome: ChunkOutc
         )
     except ClientError as error:
         raise_if_throttled(error)
-        outcome.notes.append(
-            {"item": plan.old_username, "note": f"SMS MFA preference not restored ({describe_error(error)})"}
+        raise_unless_caused_by_data(error)  # pool gone, internal error: the chunk fails and is run again
+        outcome.mfa_failed.append(
+            {"item": plan.old_username, "reason": f"SMS MFA preference not restored: {describe_error(error)}"}
         )
+        return
+    outcome.mfa_restored += 1
 
 
 def _link_identities(
@@ -170,6 +210,7 @@ def _link_identities(
     linked = {(link["provider_name"], link["user_id"]) for link in federated_links(identities)}
     for link in plan.links:
         if (link["provider_name"], link["user_id"]) in linked:
+            outcome.links_restored += 1  # made by an earlier attempt
             continue
         try:
             outcome.call("AdminLinkProviderForUser")
@@ -184,18 +225,32 @@ def _link_identities(
             )
         except ClientError as error:
             raise_if_throttled(error)
+            raise_unless_caused_by_data(error)  # pool gone, internal error: the chunk fails and is run again
             outcome.unlinked.append(
-                {"item": plan.old_username, "reason": f"not linked to {link['provider_name']}: {describe_error(error)}"}
+                {
+                    "item": f"{plan.old_username}: {link['provider_name']}",
+                    "reason": f"not linked to {link['provider_name']}: {describe_error(error)}",
+                }
             )
+            continue
+        outcome.links_restored += 1
 
 
-def _add_to_groups(pool_id: str, username: str, plan: UserPlan, outcome: ChunkOutcome) -> None:
+def _add_to_groups(
+    pool_id: str, username: str, plan: UserPlan, outcome: ChunkOutcome, unrestored_groups: frozenset[str]
+) -> None:
     for group in plan.groups:
+        if group in unrestored_groups:  # AdminAddUserToGroup could only answer ResourceNotFoundException
+            outcome.memberships_failed.append(
+                {"item": f"{group}: {plan.old_username}", "reason": "group not restored (see groups)"}
+            )
+            continue
         try:
             outcome.call("AdminAddUserToGroup")
             outcome.client().admin_add_user_to_group(UserPoolId=pool_id, Username=username, GroupName=group)
         except ClientError as error:
             raise_if_throttled(error)
+            raise_unless_caused_by_data(error)  # group or pool gone, internal error: the chunk fails, run again
             outcome.memberships_failed.append(
                 {"item": f"{group}: {plan.old_username}", "reason": describe_error(error)}
             )

@@ -21,7 +21,7 @@ from cognito_restore.outcomes import PhaseOutcome
 from cognito_restore.pacing import Pacer
 from cognito_restore.phase import backup_parts, pool_id, record_phase, restore_one, work_store
 from cognito_restore.resources import group_request
-from cognito_restore.state import GroupsProgress, WithPool
+from cognito_restore.state import GroupsProgress, WithPool, WithRestore
 
 CHECKPOINT_EVERY = 100  # groups between saved progress points (20 s at 5/s: bounds the redo after a crash)
 EXISTS = frozenset({"GroupExistsException"})
@@ -75,3 +75,10 @@ def restore_groups(state: WithPool, context: LambdaContext, pacer: Pacer, cognit
 def _progress(outcome: PhaseOutcome, offset: int, total: int, done: bool) -> GroupsProgress:
     logger.info("Groups progress", extra={"offset": offset, "total": total, "done": done})
     return {**outcome.counts(), "done": done}
+
+
+def unrestored_groups(state: WithRestore) -> frozenset[str]:
+    """Groups the groups phase reported failed or skipped: their memberships are reported, not tried
+    (Cognito would refuse each with ResourceNotFoundException, which otherwise fails the chunk)."""
+    finished = work_store(state).get_result("groups") or {}
+    return frozenset(str(item["item"]) for item in [*finished.get("failed", []), *finished.get("skipped", [])])

@@ -24,6 +24,16 @@ from cognito_restore.aws_errors import error_code, error_message
 
 SMS_ROLE_ERRORS = frozenset({"InvalidSmsRoleTrustRelationshipException", "InvalidSmsRoleAccessPolicyException"})
 EMAIL_IDENTITY_ERROR = "InvalidEmailRoleAccessPolicyException"
+# What real Cognito answers for a SourceArn it cannot send from (public reports, docs/messaging.md):
+# InvalidParameterException "Cognito received the following error from Amazon SES when attempting to
+# send email: Email address is not verified. ..." and NotAuthorizedException "Email arn does not belong
+# to your account." These codes also mean unrelated things: only these messages degrade.
+SES_IDENTITY_CODES = frozenset({"InvalidParameterException", "NotAuthorizedException"})
+SES_IDENTITY_MESSAGES = (
+    "received the following error from amazon ses",
+    "email address is not verified",
+    "email arn does not belong to your account",
+)
 MAX_DEGRADATIONS = 4  # SMS, configuration set, SES identity: each can be left out once
 
 # Templates Cognito accepts only with EmailSendingAccount DEVELOPER (botocore model docs).
@@ -155,7 +165,16 @@ def next_degradation(error: ClientError, request: dict[str, Any]) -> tuple[dict[
     if code == EMAIL_IDENTITY_ERROR and (email.get("SourceArn") or email.get("EmailSendingAccount") == "DEVELOPER"):
         degraded, changes = cognito_default_email(request)
         return degraded, Degradation("ses_identity", described, copy.deepcopy(email), changes)
+    if code in SES_IDENTITY_CODES and email.get("SourceArn") and refuses_ses_identity(message):
+        degraded, changes = cognito_default_email(request)
+        return degraded, Degradation("ses_identity", described, copy.deepcopy(email), changes)
     return None
+
+
+def refuses_ses_identity(message: str) -> bool:
+    """The message is Cognito's about the SES identity (SourceArn), not another invalid parameter."""
+    lowered = message.lower()
+    return any(marker in lowered for marker in SES_IDENTITY_MESSAGES)
 
 
 def apply_with_fallback(call: Callable[..., Any], request: dict[str, Any]) -> Applied:

@@ -186,7 +186,7 @@ def _prepare(
     users = _ChunkWriter(
         sink, "users", user_chunk_size, on_flush=(lambda n: progress("chunks_written", n)) if progress else None
     )
-    planned_memberships = _write_users(index, users)
+    planned_dependents = _write_users(index, users)
     users_manifest = users.finish()
     problems_manifest = _write_problems(index, sink)
 
@@ -200,7 +200,12 @@ def _prepare(
         problems_manifest_key=problems_manifest,
         user_chunks=len(users.manifest),
         counts=counts,
-        planned={"users": users.total, "memberships": planned_memberships},
+        planned={
+            "users": users.total,
+            "memberships": planned_dependents["memberships"],
+            "identity_links": planned_dependents["identity_links"],
+            "mfa_preferences": planned_dependents["mfa_preferences"],
+        },
         status_counts=planner.status_counts,
         password_policy=(config.get("Policies") or {}).get("PasswordPolicy") or {},
     )
@@ -329,9 +334,10 @@ def _membership_problems(index: _Index) -> None:
             _problem(index, "memberships", f"{group}: {old_username}", "skipped", f"user not restored ({reason})")
 
 
-def _write_users(index: _Index, writer: _ChunkWriter) -> int:
-    """Each planned user, in backup order, with the groups it belongs to; returns the memberships planned."""
-    planned = 0
+def _write_users(index: _Index, writer: _ChunkWriter) -> dict[str, int]:
+    """Each planned user, in backup order, with the groups it belongs to; returns the memberships, identity
+    links and SMS MFA preferences planned (each is restored, skipped or failed: the report counts them)."""
+    planned = {"memberships": 0, "identity_links": 0, "mfa_preferences": 0}
     rows = index.db.execute(
         """SELECT u.item, json_group_array(m.group_name) FILTER (WHERE m.group_name IS NOT NULL)
            FROM users u LEFT JOIN memberships m ON m.old_username = u.old_username
@@ -340,7 +346,9 @@ def _write_users(index: _Index, writer: _ChunkWriter) -> int:
     for item, groups in rows:
         user = json.loads(item)
         user["groups"] = sorted(json.loads(groups))
-        planned += len(user["groups"])
+        planned["memberships"] += len(user["groups"])
+        planned["identity_links"] += len(user.get("links") or [])
+        planned["mfa_preferences"] += int(bool(user.get("sms_mfa")))
         writer.add(user)
     return planned
 

@@ -23,6 +23,8 @@ CATEGORIES = (
     "domain",
     "users",
     "memberships",
+    "identity_links",  # AdminLinkProviderForUser per identity of a planned user (federated or linked native)
+    "mfa_preferences",  # SMS MFA preference per planned user that had one (legacy MFAOptions)
     "lambda_triggers",
     "ui_customization",
     "threat_protection",
@@ -121,7 +123,13 @@ class Report:
         self.categories["memberships"].restored += chunk.get("memberships_restored", 0)
         self.categories["memberships"].failed.extend(chunk.get("memberships_failed", []))
         report.notes.extend(chunk.get("notes", []))
-        report.notes.extend({"item": u["item"], "note": u["reason"]} for u in chunk.get("unlinked", []))
+        # A restored user without one of its links or its MFA preference is an item not restored: counted.
+        self.categories["identity_links"].restored += chunk.get("links_restored", 0)
+        self.categories["identity_links"].failed.extend(chunk.get("unlinked", []))
+        self.categories["mfa_preferences"].restored += chunk.get("mfa_restored", 0)
+        self.categories["mfa_preferences"].failed.extend(chunk.get("mfa_failed", []))
+        for skipped in chunk.get("dependents_skipped", []):
+            self.categories[skipped["category"]].skipped.append({"item": skipped["item"], "reason": skipped["reason"]})
         self.unlinked_users += len(chunk.get("unlinked", []))
         self.throttled_calls += chunk.get("throttled", 0)
         self.reinvite.extend(chunk.get("reinvite", []))
@@ -236,7 +244,7 @@ def user_steps(status_counts: dict[str, int], unlinked: int, mfa: str | None) ->
     if unlinked:
         steps.append(
             f"{unlinked} identity links (federated placeholders or natively linked users) could not be made "
-            "again: see the users notes"
+            "again: see identity_links, failed items"
         )
     if mfa in ("ON", "OPTIONAL"):
         steps.append(

@@ -46,6 +46,8 @@ class Restore(TypedDict):
 class PlannedCounts(TypedDict):
     users: int
     memberships: int
+    identity_links: NotRequired[int]  # absent in plans prepared before links were counted
+    mfa_preferences: NotRequired[int]
 
 
 class PreparedPlan(TypedDict):

@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 from cognito_restore import aws
 from cognito_restore.aws_errors import raise_if_throttled
 from cognito_restore.errors import DATA_ERRORS
+from cognito_restore.users import federated_links
 
 # ListUsers / ListUsersInGroup return at most 60 per page and paginate by token, so one task lists
 # sequentially: ~5 pages/s at ~200 ms a call (the UserList quota, 30 RPS, is not the bound).
@@ -52,11 +53,22 @@ def listable(users: int, memberships: int) -> bool:
     return users + memberships <= LIST_LIMIT
 
 
-def pool_usernames(pool_id: str, out_of_time: Callable[[], bool]) -> set[str]:
+def identity_links(user: dict[str, Any]) -> int:
+    """Provider links a listed user has (its `identities` attribute)."""
+    return len(
+        federated_links(next((a["Value"] for a in user.get("Attributes", []) if a["Name"] == "identities"), None))
+    )
+
+
+def pool_usernames(
+    pool_id: str, out_of_time: Callable[[], bool], on_user: Callable[[dict[str, Any]], None] = lambda user: None
+) -> set[str]:
     names: set[str] = set()
     # No AttributesToGet: Cognito refuses it when a user lacks a requested attribute.
     for page in _pages("list_users", UserPoolId=pool_id, Limit=PAGE_SIZE):
-        names.update(user["Username"] for user in page.get("Users", []))
+        for user in page.get("Users", []):
+            names.add(user["Username"])
+            on_user(user)
         if out_of_time():
             raise OutOfTime
     return names

@@ -53,7 +53,8 @@ Behaviours (the numbers follow the brief):
    Cognito assumes it (role exists in moto's IAM, trusts ``cognito-idp.amazonaws.com``, its
    conditions on ``sts:ExternalId``, ``aws:SourceArn`` = the pool, ``aws:SourceAccount`` hold,
    it allows ``sns:Publish`` on ``*``), the SES identity of ``EmailConfiguration.SourceArn`` is
-   verified in its Region, a DEVELOPER configuration set exists, COGNITO_DEFAULT has no ``From``.
+   this account's (NotAuthorizedException) and verified in its Region (InvalidParameterException, the
+   text real Cognito gives), a DEVELOPER configuration set exists, COGNITO_DEFAULT has no ``From``.
 
 Also: generated client secrets look like Cognito's (moto: a hyphenated UUID that Cognito's own
 ClientSecret pattern refuses), and Cognito requests are served one at a time (moto's are not

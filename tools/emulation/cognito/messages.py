@@ -127,9 +127,17 @@ IMMUTABLE_POOL_SETTINGS = ("UsernameAttributes", "AliasAttributes", "UsernameCon
 MSG_SMS_TRUST = "Role does not have a trust relationship allowing Cognito to assume the role"
 # [REPORTED] OElesin/querypal#6 (CreateUserPool through CloudFormation).
 MSG_SMS_PUBLISH = "Role does not have permission to publish with SNS"
-# [INFERRED] text; the code and rule are [BC] InvalidEmailRoleAccessPolicyException ("an unverified
-# email address or the identity policy isn't set on an email address that Amazon Cognito can access").
-MSG_EMAIL_IDENTITY = "Cognito is not allowed to use your email identity {arn}: it is not verified in {region}."
+# [REPORTED] InvalidParameterException with this text for a SourceArn that is no verified identity of its
+# Region: aws/aws-cdk#18964 and #19787, aws-amplify/amplify-backend#3134 (an address of a domain verified
+# only as a domain, named by an address ARN), all on CreateUserPool (docs/messaging.md). [BC] lists
+# InvalidEmailRoleAccessPolicyException for "an unverified email address" too; real Cognito answers this.
+MSG_EMAIL_NOT_VERIFIED = (
+    "Cognito received the following error from Amazon SES when attempting to send email: Email address is not "
+    "verified. The following identities failed the check in region {region}: {arn}"
+)
+# [REPORTED] NotAuthorizedException, aws/aws-cdk#25115 (a SourceArn without the identity name). An
+# identity of another account gets it too [INFERRED from the text]: Cognito sends only from its own account's.
+MSG_EMAIL_ARN_NOT_YOURS = "Email arn does not belong to your account."
 # [REPORTED] aws/aws-cdk#9739 (InvalidParameterException).
 MSG_DEFAULT_FROM = "Cannot configure From email address for default email configuration"
 # [INFERRED] code and text: no public copy of Cognito's answer for a missing configuration set.

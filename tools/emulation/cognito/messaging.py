@@ -19,7 +19,8 @@ from moto.cognitoidp.exceptions import InvalidParameterException
 from tools.emulation.cognito.common import error
 from tools.emulation.cognito.messages import (
     MSG_DEFAULT_FROM,
-    MSG_EMAIL_IDENTITY,
+    MSG_EMAIL_ARN_NOT_YOURS,
+    MSG_EMAIL_NOT_VERIFIED,
     MSG_NO_CONFIGURATION_SET,
     MSG_SMS_PUBLISH,
     MSG_SMS_TRUST,
@@ -139,11 +140,11 @@ def _check_email_configuration(pool_arn: str, email: dict[str, Any] | None) -> N
     if source:
         parts = source.split(":", 5)
         region = parts[3] if len(parts) == 6 else ""
-        identity = parts[5].split("identity/", 1)[-1] if len(parts) == 6 else ""
-        if not region or not _ses_identity_verified(ses_backends[parts[4]][region], identity):
-            raise error(
-                "InvalidEmailRoleAccessPolicyException", MSG_EMAIL_IDENTITY.format(arn=source, region=region or "?")
-            )
+        identity = parts[5].removeprefix("identity/") if len(parts) == 6 and parts[5].startswith("identity/") else ""
+        if not region or not identity or parts[4] != account:
+            raise error("NotAuthorizedException", MSG_EMAIL_ARN_NOT_YOURS)
+        if not _ses_identity_verified(ses_backends[account][region], identity):
+            raise InvalidParameterException(MSG_EMAIL_NOT_VERIFIED.format(region=region.upper(), arn=source))
     name = email.get("ConfigurationSet")
     if developer and name and name not in ses_backends[account][pool_region].config_sets:
         raise InvalidParameterException(MSG_NO_CONFIGURATION_SET.format(name=name, region=pool_region))
