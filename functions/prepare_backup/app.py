@@ -66,6 +66,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             "map_concurrency": int(os.environ.get("USER_MAP_CONCURRENCY", "4")),
         }
         store.put_json(prepared_key, plan)
+    # A preparation saved before backup_timestamp existed: the started alert formats it (States.Runtime if absent).
+    plan.setdefault("backup_timestamp", backup_time(None, restore["backup_key"]))
     metrics.add_metric(name="BackupUsers", unit=MetricUnit.Count, value=plan["counts"]["users"])
     logger.info("Backup prepared", extra={"counts": plan["counts"], "user_chunks": plan["user_chunks"]})
     return {**state, "plan": plan}
