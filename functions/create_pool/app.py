@@ -99,6 +99,10 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         pool_id = _pool_created_earlier(config["Name"], restore_id)
     cognito = aws.client("cognito-idp")
     if pool_id is None:
+        # Right before creating: this run of this execution must still own the restore (another execution
+        # may have taken it over since this one claimed it); else two executions could create two pools.
+        claim = event["claim"]
+        ledger.check_owner(restore_id, claim["execution_arn"], int(claim["redrive_count"] or 0))
         applied = _apply(cognito.create_user_pool, pool_request.request)
         pool_id = applied.response["UserPool"]["Id"]
         created = True
