@@ -156,7 +156,7 @@ def main() -> None:
 @click.option("--state-machine-arn", help="The restore state machine, instead of --stack.")
 @click.option(
     "--restore-id",
-    help="Name (or continue) a restore; default: derived from the backup, so the same input continues the same restore.",
+    help="Name (or continue) a restore; default: the pool's unfinished restore, else derived from the newest backup, so the same input continues the same restore.",
 )
 @click.option("--backup-key", help="Restore this backup object instead of the newest.")
 @click.option("--dry-run", is_flag=True, help="Validate and plan only: no Cognito write.")

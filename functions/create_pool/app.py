@@ -18,7 +18,7 @@ from cognito_restore.observability import logger
 from cognito_restore.outcomes import PhaseOutcome
 from cognito_restore.phase import backup_parts, record_phase
 from cognito_restore.pool_config import RESTORE_ID_TAG, create_user_pool_request, reapply_request
-from cognito_restore.state import PhaseEvent, PoolCreated, Prepared
+from cognito_restore.state import CreatePoolEvent, PoolCreated
 
 
 def _pool_created_earlier(name: str, restore_id: str) -> str | None:
@@ -76,7 +76,7 @@ def _apply(call: Any, request: dict[str, Any]) -> Applied:
 
 
 @phase_handler("create_pool")
-def lambda_handler(event: PhaseEvent[Prepared], context: LambdaContext) -> PoolCreated:
+def lambda_handler(event: CreatePoolEvent, context: LambdaContext) -> PoolCreated:
     state = event["state"]
     restore_id = state["restore"]["restore_id"]
     ledger = Ledger(os.environ["LEDGER_TABLE"])
@@ -100,6 +100,10 @@ def lambda_handler(event: PhaseEvent[Prepared], context: LambdaContext) -> PoolC
         pool_id = _pool_created_earlier(config["Name"], restore_id)
     cognito = aws.client("cognito-idp")
     if pool_id is None:
+        # Right before creating: this run of this execution must still own the restore (another execution
+        # may have taken it over since this one claimed it); else two executions could create two pools.
+        claim = event["claim"]
+        ledger.check_owner(restore_id, claim["execution_arn"], int(claim["redrive_count"] or 0))
         applied = _apply(cognito.create_user_pool, pool_request.request)
         pool_id = applied.response["UserPool"]["Id"]
         created = True

@@ -44,7 +44,11 @@ def lambda_handler(event: FailRestoreEvent, context: LambdaContext) -> Resumed:
         restore = (event.get("state") or {}).get("restore")
         restore_id = restore.get("restore_id", "?") if isinstance(restore, dict) else "?"
         if restore_id != "?":  # the ledger is open: the restore must not run in two executions at once
-            Ledger(os.environ["LEDGER_TABLE"]).claim(restore_id, event["execution_arn"], execution_status)
+            # Claims again, as a conditional write on the epoch: an execution that read the entry before
+            # this redrive can no longer take the restore over, and this run's tasks own it from now on.
+            Ledger(os.environ["LEDGER_TABLE"]).claim(
+                restore_id, event["execution_arn"], execution_status, redrive_count
+            )
         aws.client("sns").publish(
             TopicArn=os.environ["ALERT_TOPIC_ARN"],
             Subject=f"Cognito DR restore resumed: {phase}"[:100],

@@ -1,7 +1,9 @@
 """Phase: find latest backup. Validates the input, picks the backup and binds it to the restore id.
 
 The restore id defaults to one derived from the source pool and the backup object (key and version
-id, or ETag), so the same input started twice continues the same restore. The ledger then names
+id, or ETag), so the same input started twice continues the same restore; without restore_id and
+backup_key, an unfinished restore of the pool (the ledger's `source#<pool id>` pointer) is continued
+even when a newer backup has arrived since. The ledger then names
 this execution as the one running the restore: a second execution of a restore that is running
 stops here, before anything is created (RestoreInProgress, naming the running execution).
 """
@@ -16,7 +18,7 @@ from botocore.exceptions import ClientError
 from cognito_restore import aws
 from cognito_restore.aws_errors import NOT_FOUND_CODES, error_code
 from cognito_restore.discovery import BACKUP_PREFIX, find_newest_backup, parse_backup_key
-from cognito_restore.errors import BackupNotFound, RestoreConflict
+from cognito_restore.errors import BackupNotFound, RestoreConflict, RestoreInProgress
 from cognito_restore.execution_input import RestoreRequest, derived_restore_id
 from cognito_restore.handler import phase_handler
 from cognito_restore.ledger import Ledger, execution_status
@@ -49,7 +51,14 @@ def lambda_handler(event: FindBackupEvent, context: LambdaContext) -> Started:
     pool_id = request.user_pool_id
     bucket = os.environ["BACKUP_BUCKET"]
     ledger = Ledger(os.environ["LEDGER_TABLE"])
-    entry = ledger.get(request.restore_id) if request.restore_id else None
+    restore_id = request.restore_id
+    entry = ledger.get(restore_id) if restore_id else None
+    # Neither restore_id nor backup_key: an unfinished restore of this pool is continued, even when a newer
+    # backup has arrived since it started (the id derived from the newest backup would start a second pool).
+    default = restore_id is None and request.backup_key is None and not request.dry_run
+    seen, unfinished = ledger.open_restore_of(pool_id) if default else (None, None)
+    if unfinished is not None:
+        restore_id, entry = unfinished.restore_id, unfinished
     if entry is None:
         key = request.backup_key or _newest_backup(bucket, pool_id)
         version = _backup_version(bucket, key)
@@ -65,12 +74,28 @@ def lambda_handler(event: FindBackupEvent, context: LambdaContext) -> Started:
             f"Restore id {entry.restore_id} already restores {entry.backup_key}; use another restore id."
         )
     else:
-        restore_id = entry.restore_id
+        assert restore_id is not None  # an entry was found by its id
         entry = ledger.open(restore_id, pool_id, entry.backup_bucket, entry.backup_key, options=request.options())
-    ledger.claim(restore_id, event["execution_arn"], execution_status)
+    ledger.claim(restore_id, event["execution_arn"], execution_status, int(event.get("redrive_count") or 0))
+    if not request.dry_run and not ledger.point_source(pool_id, restore_id, seen, force=not default):
+        raise RestoreInProgress(
+            f"Another restore of user pool {pool_id} was started at the same time; this execution stopped "
+            "before creating anything. Start again with the same input to follow that one."
+        )
+    continuing = (
+        f" It continues the unfinished restore {restore_id} of this pool, from the backup it started with "
+        "(a newer backup is not used: to restore the newest backup into a new pool, pass a new restore_id)."
+        if unfinished is not None
+        else ""
+    )
     logger.info(
         "Backup chosen",
-        extra={"restore_id": restore_id, "backup_key": entry.backup_key, "continuing": entry.new_pool_id is not None},
+        extra={
+            "restore_id": restore_id,
+            "backup_key": entry.backup_key,
+            "continuing": entry.new_pool_id is not None,
+            "continues_unfinished_restore": unfinished is not None,
+        },
     )
     return {
         "restore": {
@@ -83,5 +108,6 @@ def lambda_handler(event: FindBackupEvent, context: LambdaContext) -> Started:
             "backup_bucket": entry.backup_bucket,
             "backup_key": entry.backup_key,
             "backup_version": entry.backup_version,
+            "continuing": continuing,
         }
     }

@@ -97,6 +97,8 @@ def lambda_handler(event: PhaseEvent[Started], context: LambdaContext) -> Prepar
             {**progress, "users_read": prepared.planned["users"], "chunks_written": prepared.user_chunks, "done": True},
         )
         store.put_json(prepared_key, plan)
+    # A preparation saved before backup_timestamp existed: the started alert formats it (States.Runtime if absent).
+    plan.setdefault("backup_timestamp", backup_time(None, restore["backup_key"]))
     metrics.add_metric(name="BackupUsers", unit=MetricUnit.Count, value=plan["counts"]["users"])
     metrics.add_metric(name="UsersPlanned", unit=MetricUnit.Count, value=plan["planned"]["users"])
     # Left out by the plan (duplicates, no username, ...): each named in the report.

@@ -11,10 +11,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cognito_restore.app_config import app_context
 from cognito_restore.arn_map import ArnMapper
+from cognito_restore.chunks import invalidate_user_chunk
 from cognito_restore.dry_run import build_plan, readiness
-from cognito_restore.errors import RestoreIncomplete
+from cognito_restore.errors import RestoreIncomplete, RestoreIncompleteResources
 from cognito_restore.estimate import duration_text
+from cognito_restore.groups import invalidate_groups
 from cognito_restore.handler import phase_handler
+from cognito_restore.ledger import Ledger
 from cognito_restore.observability import logger
 from cognito_restore.phase import work_store
 from cognito_restore.report import (
@@ -33,6 +36,7 @@ from cognito_restore.verification import (
     OutOfTime,
     UserAccounting,
     account_users,
+    chunks_with_absent_memberships,
     compare,
     decide,
     identity_links,
@@ -75,13 +79,19 @@ def _add_results(report: Report, store: WorkStore, plan: Plan) -> UserAccounting
     return accounting
 
 
-def _verify(report: Report, state: ToVerify, accounting: UserAccounting, groups: list[str], context: Any) -> None:
-    """Live reads of the new pool; the decision (complete / with unrestorable items / incomplete) goes in the report."""
+def _verify(
+    report: Report, state: ToVerify, accounting: UserAccounting, groups: list[str], context: Any, store: WorkStore
+) -> dict[int, str]:
+    """Live reads of the new pool; the decision (complete / with unrestorable items / incomplete) goes in the report.
+
+    Returns the finished chunks to run again (index -> why, counts only): their result files say done, so a
+    re-run would return at once and never create the users or memberships absent from the pool."""
     pool_id = state["pool"]["id"]
     planned = state["plan"]["planned"]
     expected = {name: c.restored for name, c in report.categories.items()}
     small = listable(planned["users"], planned["memberships"])
-    found = live_counts(pool_id, groups, list_memberships=small)
+    members: dict[str, set[str]] = {}
+    found = live_counts(pool_id, groups, list_memberships=small, members=members)
     absent: list[dict[str, str]] = []
     live_users = f"not listed ({planned['users']} users: more than one phase can list); counted from the chunk results"
     if small:
@@ -98,12 +108,27 @@ def _verify(report: Report, state: ToVerify, accounting: UserAccounting, groups:
             found["users"] = len(names)
             found["identity_links"] = seen["identity_links"]
             live_users = f"listed: {len(names)} users in the pool"
-            absent = [{"item": name, "reason": ABSENT} for name in sorted(accounting.restored_usernames - names)]
+            absent = [{"item": name, "reason": ABSENT} for name in sorted(accounting.restored_usernames.keys() - names)]
     users = report.categories["users"]
     if absent:
         users.restored -= len(absent)
         users.failed.extend(absent)
     report.verification = compare(expected, found)
+    rerun = {index: "its result names fewer users than the chunk holds" for index in accounting.partial_chunks}
+    by_chunk = Counter(accounting.restored_usernames[item["item"]] for item in absent)
+    for index, count in by_chunk.items():
+        rerun[index] = f"{count} of its users absent from the pool"
+    if not report.verification.get("memberships", {}).get("ok", True):
+        plan = state["plan"]
+        for index, count in chunks_with_absent_memberships(
+            store.get_json(plan["users_manifest_key"]),
+            lambda i: store.get_json_or_none(store.chunk_result_key("users", i)),
+            lambda chunk: store.get_json(chunk["key"]),  # UserPlan items
+            members,
+        ).items():
+            rerun[index] = "; ".join(
+                filter(None, (rerun.get(index), f"{count} of its memberships absent from the pool"))
+            )
     # A user Cognito refused for a transient cause (not its data) is not an unrestorable item (chunks now
     # fail instead of recording those). Memberships are left out: a membership of a group that could not be
     # restored fails with ResourceNotFoundException, a consequence of that group's reported failure.
@@ -121,6 +146,7 @@ def _verify(report: Report, state: ToVerify, accounting: UserAccounting, groups:
         live_users=live_users,
         unreported=unreported,
     ).to_dict()
+    return dict(sorted(rerun.items()))
 
 
 def _add_problems(report: Report, store: WorkStore, plan: Plan) -> None:
@@ -207,14 +233,44 @@ def _subject(report: Report, state: ToVerify) -> str:
     return f"Cognito DR restore complete: {pool_id}"
 
 
+RESOURCE_PHASES = {  # category -> the phase that creates it (each one runs again in a redrive from the first)
+    "resource_servers": "Restore resource servers",
+    "identity_providers": "Restore identity providers",
+    "app_clients": "Restore app clients",
+    "groups": "Restore groups",
+}
+
+
+def _rerun_plan(report: Report, accounting: UserAccounting, stale: dict[int, str]) -> dict[str, Any]:
+    """What a redrive (or a start with the same restore id) runs again; goes in the report and the failure."""
+    missing = report.outcome["missing"]
+    unfinished = sorted(set(accounting.unfinished_chunks) - set(stale))
+    return {
+        "phases": [phase for category, phase in RESOURCE_PHASES.items() if missing.get(category)],
+        "invalidated_chunks": [{"chunk": index, "why": why} for index, why in stale.items()],
+        "unfinished_chunks": unfinished,
+    }
+
+
 def _incomplete_message(report: Report, state: ToVerify, location: str) -> str:
     users = report.categories["users"]
     planned = state["plan"]["planned"]["users"]
     missing = ", ".join(f"{name} {count}" for name, count in report.outcome["missing"].items())
+    rerun = report.outcome["rerun"]
+    runs = []
+    if rerun["phases"]:
+        runs.append(
+            f"phases {', '.join(rerun['phases'])} (a redrive resumes at '{RESOURCE_PHASES['resource_servers']}')"
+        )
+    if rerun["invalidated_chunks"]:
+        chunks = ", ".join(f"{c['chunk']} ({c['why']})" for c in rerun["invalidated_chunks"])
+        runs.append(f"user chunks {chunks}, whose results were marked stale")
+    if rerun["unfinished_chunks"]:
+        runs.append(f"unfinished user chunks {', '.join(map(str, rerun['unfinished_chunks']))}")
     return (
         f"Restore incomplete: {users.restored} of {planned} planned users restored and verified; missing: {missing}. "
-        f"Report: {location}. Redrive this execution or start again with the same restore_id: "
-        "unfinished chunks are re-run, finished ones return at once."
+        f"Report: {location}. Redrive this execution or start again with the same restore_id; runs again: "
+        f"{'; '.join(runs) or 'nothing identified (see the report)'}. Other finished chunks return at once."
     )
 
 
@@ -257,16 +313,27 @@ def lambda_handler(event: PhaseEvent[ToVerify], context: LambdaContext) -> Verif
         groups = [g["GroupName"] for g in (parts.get("groups_to_create") or [])]
         for category in report.categories.values():
             category.balance()
-        _verify(report, state, accounting, groups, context)
-        for category in report.categories.values():
-            category.balance()
+        stale = _verify(report, state, accounting, groups, context, store)
+        if report.outcome.get("status") == "incomplete":
+            report.outcome["rerun"] = _rerun_plan(report, accounting, stale)
+    for category in report.categories.values():
+        category.balance()
     document = report.to_dict()
     json_key = store.put_json(store.key("report.json"), document)
     markdown_key = store.put_text(store.key("report.md"), render_markdown(document))
     logger.info("Report written", extra={"summary": report.summary(), "throttled_calls": report.throttled_calls})
     location = f"s3://{store.bucket}/{json_key}"
     if report.outcome.get("status") == "incomplete":
-        raise RestoreIncomplete(_incomplete_message(report, state, location))
+        rerun = report.outcome["rerun"]
+        for chunk in rerun["invalidated_chunks"]:
+            invalidate_user_chunk(store, chunk["chunk"], chunk["why"])
+        if "Restore groups" in rerun["phases"]:
+            invalidate_groups(store, "groups absent from the pool")
+        error = RestoreIncompleteResources if rerun["phases"] else RestoreIncomplete
+        logger.warning("Restore incomplete", extra={"missing": report.outcome["missing"], "rerun": rerun})
+        raise error(_incomplete_message(report, state, location))
+    if not restore["dry_run"]:  # the source pool's next default start begins a new restore
+        Ledger(os.environ["LEDGER_TABLE"]).complete(restore["restore_id"], restore["source_pool_id"])
     return {
         **state,
         "report": {

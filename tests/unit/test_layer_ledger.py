@@ -112,3 +112,61 @@ def test_a_newer_invocation_takes_the_chunk_lease_and_the_older_one_stops(table:
         older.acquire(remaining_ms=10_000)
     ChunkLease(TABLE, "r1", "users", 4, "request-1").acquire(remaining_ms=1_000)  # other chunks: own leases
     assert table.get("r1").owner_execution is None  # lease items live beside the restore's entry
+
+
+def test_a_stale_reader_cannot_take_over_a_restore_its_owner_claimed_again_on_a_redrive(table: Ledger) -> None:
+    """B reads "owner A, FAILED"; A is redriven and claims again; B's write must fail, or both would run."""
+    assert table.claim("r1", A, statuses()) == 1
+    real_get = Ledger.get
+    raced = {"done": False}
+
+    def get_then_redrive(self: Ledger, restore_id: str) -> Any:
+        entry = real_get(self, restore_id)
+        if not raced["done"]:  # B has read the entry; A's redrive claims before B writes
+            raced["done"] = True
+            assert Ledger(TABLE).claim("r1", A, statuses(), redrive_count=1) == 2
+        return entry
+
+    with mock.patch.object(Ledger, "get", get_then_redrive), pytest.raises(RestoreInProgress, match=A):
+        table.claim("r1", B, statuses(**{A: "RUNNING"}))  # B read A as FAILED; when it re-reads, A runs again
+    entry = table.get("r1")
+    assert (entry.owner_execution, entry.owner_redrive, entry.claim_epoch) == (A, 1, 2)
+
+
+def test_every_claim_increments_the_epoch_and_names_the_owning_run(table: Ledger) -> None:
+    assert table.claim("r1", A, statuses()) == 1
+    assert table.claim("r1", A, statuses(), redrive_count=1) == 2  # the owner's own re-claim writes too
+    table.check_owner("r1", A, 1)
+    with pytest.raises(RestoreInProgress):
+        table.check_owner("r1", A, 0)  # the run before the redrive no longer owns it
+    assert table.claim("r1", B, statuses(**{A: "FAILED"})) == 3
+    with pytest.raises(RestoreInProgress, match=B):
+        table.check_owner("r1", A, 1)
+
+
+def test_a_chunk_lease_is_taken_only_while_the_execution_owns_the_restore(table: Ledger) -> None:
+    table.claim("r1", A, statuses())
+    ChunkLease(TABLE, "r1", "users", 0, "request-1").acquire(900_000, (A, 0))
+    table.claim("r1", B, statuses(**{A: "FAILED"}))
+    with pytest.raises(RestoreInProgress, match="taken over"):
+        ChunkLease(TABLE, "r1", "users", 1, "request-2").acquire(900_000, (A, 0))
+    with pytest.raises(ChunkLeaseHeld):  # B's own invocation: the lease condition still applies
+        ChunkLease(TABLE, "r1", "users", 0, "request-3").acquire(1_000, (B, 0))
+    ChunkLease(TABLE, "r1", "users", 1, "request-4").acquire(900_000, (B, 0))
+
+
+def test_the_source_pointer_names_the_unfinished_restore_until_it_completes(table: Ledger) -> None:
+    assert table.open_restore_of("us-east-1_Abc") == (None, None)
+    assert table.point_source("us-east-1_Abc", "r1", None)
+    table.claim("r1", A, statuses())
+    pointed, entry = table.open_restore_of("us-east-1_Abc")
+    assert pointed == "r1" and entry is not None and entry.restore_id == "r1"
+    assert not table.point_source("us-east-1_Abc", "r2", None)  # another start named one meanwhile
+    table.complete("r1", "us-east-1_Abc")
+    assert table.get("r1").completed
+    assert table.open_restore_of("us-east-1_Abc") == (None, None)
+    assert table.point_source("us-east-1_Abc", "r2", None)
+    table.claim("r1", B, statuses(**{A: "SUCCEEDED"}))  # a completed restore started again is open again
+    assert not table.get("r1").completed
+    table.complete("r1", "us-east-1_Abc")  # completes: r2, opened since, stays the pool's unfinished one
+    assert table.open_restore_of("us-east-1_Abc")[0] == "r2"

@@ -33,7 +33,7 @@ def test_every_chunk_with_its_result_accounts_for_every_user() -> None:
     accounting = _account({0: _result(["ada", "grace"]), 1: _result(["alan", "edsger"], ["barbara"])})
     assert accounting.planned == 5 and accounting.accounted == 5
     assert accounting.unaccounted == [] and accounting.unfinished_chunks == []
-    assert accounting.restored_usernames == {"ada", "grace", "alan", "edsger"}
+    assert accounting.restored_usernames == {"ada": 0, "grace": 0, "alan": 1, "edsger": 1}  # new username -> chunk
 
 
 def test_a_chunk_without_its_result_file_leaves_its_users_unaccounted_by_name() -> None:
@@ -47,6 +47,7 @@ def test_a_result_naming_fewer_users_than_its_chunk_leaves_the_others_unaccounte
     accounting = _account({0: _result(["ada", "grace"]), 1: _result(["alan"])})
     assert [u["item"] for u in accounting.unaccounted] == ["edsger", "barbara"]
     assert accounting.accounted == 3
+    assert accounting.partial_chunks == [1]  # its result file must be invalidated, or a re-run returns at once
 
 
 def test_decide() -> None:

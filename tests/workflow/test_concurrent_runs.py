@@ -4,19 +4,18 @@ and one invocation works on a chunk at a time. Always: one pool, every user exac
 from __future__ import annotations
 
 import json
-import logging
 import re
 import threading
+from datetime import UTC, datetime
 from typing import Any
 from unittest import mock
 
-import pytest
 from moto.cognitoidp.models import CognitoIdpBackend
 from moto.s3.models import S3Backend
 
 from tests.workflow.conftest import SourceBackup, make_backup
 from tools.emulation import LambdaCrash, RestoreStack
-from tools.sample_pool import SamplePoolSpec
+from tools.sample_pool import SamplePoolSpec, write_backup
 
 
 def _pools(stack: RestoreStack) -> list[dict[str, Any]]:
@@ -217,11 +216,11 @@ def test_a_redrive_of_an_execution_taken_over_meanwhile_stops_while_the_other_ru
 
 
 def test_a_stale_chunk_invocation_stops_when_a_newer_one_takes_the_chunk_over(
-    stack: RestoreStack, source_cognito: Any, caplog: pytest.LogCaptureFixture
+    stack: RestoreStack, source_cognito: Any
 ) -> None:
-    """Chunk 0's first invocation (stale) is overtaken mid-chunk by a newer one (as after a Map redrive,
-    or a task retry whose invocation Step Functions lost): the newer one takes the lease and finishes
-    the chunk; the stale one stops at its next lease check, writing no progress; no user twice."""
+    """Step Functions loses track of chunk 0's first invocation (it goes on running, stale) and retries the
+    task: the newer invocation takes the lease and finishes the chunk; the stale one stops at its next lease
+    check with ChunkLeaseLost, writing no progress; the task's retry finds the chunk finished; no user twice."""
     source = make_backup(stack, source_cognito, SamplePoolSpec(users=120, groups=3))
     stale: dict[str, Any] = {}
     overtaken = threading.Event()
@@ -233,6 +232,11 @@ def test_a_stale_chunk_invocation_stops_when_a_newer_one_takes_the_chunk_over(
             return
         if "event" not in stale:
             stale.update(event=event, thread=threading.get_ident(), creates=0)
+            try:  # the first invocation, running on after Step Functions lost track of it
+                stack.invoke("RestoreUsersFunction", event)
+            except Exception as error:  # noqa: BLE001 - the stale invocation's own end
+                stale["stopped_with"] = type(error).__name__
+            raise LambdaCrash()  # what Step Functions sees of that attempt: it retries the task
         elif "newer" in stale:
             stale["retried"] = True  # the task's retry, after the stale invocation stopped
 
@@ -253,7 +257,6 @@ def test_a_stale_chunk_invocation_stops_when_a_newer_one_takes_the_chunk_over(
 
     stack.on_invoke(on_chunk_task)
     with (
-        caplog.at_level(logging.INFO, logger="tools.emulation"),
         mock.patch.object(CognitoIdpBackend, "admin_create_user", admin_create_user),
         mock.patch.object(S3Backend, "put_object", record_put),
     ):
@@ -262,7 +265,7 @@ def test_a_stale_chunk_invocation_stops_when_a_newer_one_takes_the_chunk_over(
 
     assert result.status == "SUCCEEDED", (result.error, result.cause)
     assert stale["newer"]["done"] is True  # its counts are in the chunk result file, checked below
-    assert any("RestoreUsersFunction raised ChunkLeaseLost" in r.getMessage() for r in caplog.records)
+    assert stale["stopped_with"] == "ChunkLeaseLost"
     assert stale["creates"] == 15 and stale["retried"]
     assert writes_after_overtaking == []  # the stale invocation wrote no progress and no result
     work = stack.client("s3")
@@ -275,3 +278,108 @@ def test_a_stale_chunk_invocation_stops_when_a_newer_one_takes_the_chunk_over(
     assert chunk["done"] is True and chunk["restored"] == 50 and not chunk["failed"]
     _every_user_once(stack, source, result.output["new_user_pool_id"])
     assert result.output["counts"]["users"]["restored"] == 120
+
+
+def _take_over(stack: RestoreStack, restore_id: str, other: str) -> None:
+    """Another execution's claim, as Ledger.claim writes it (the next epoch, that execution as owner)."""
+    from cognito_restore.ledger import Ledger
+
+    Ledger(stack.outputs["RestoreLedgerTableName"]).claim(restore_id, other, lambda arn: "FAILED")
+
+
+def test_an_execution_taken_over_before_it_creates_the_pool_creates_none(
+    stack: RestoreStack, source_cognito: Any
+) -> None:
+    """Another execution claims the restore between this one's claim and its CreateUserPool: this one checks
+    again right before creating and stops (RestoreInProgress); no pool is created by it."""
+    source = make_backup(stack, source_cognito, SamplePoolSpec(users=10, groups=3))
+    other = "arn:aws:states:us-west-2:123456789012:execution:cognito-dr-restore-test:other"
+
+    def taken_over_meanwhile(name: str, event: dict) -> None:
+        if name == "CreatePoolFunction":
+            _take_over(stack, event["state"]["restore"]["restore_id"], other)
+
+    stack.on_invoke(taken_over_meanwhile)
+    result = stack.run({"user_pool_id": source.pool_id})
+    stack.on_invoke(None)
+
+    assert result.status == "FAILED" and result.error == "RestoreInProgress", (result.error, result.cause)
+    assert other in result.cause
+    assert _pools(stack) == []
+
+
+def test_a_chunk_of_an_execution_taken_over_meanwhile_is_not_started(stack: RestoreStack, source_cognito: Any) -> None:
+    """The chunk lease is taken in one transaction with a check that this run of this execution still owns
+    the restore: once another execution has taken it over, this one's chunks create no user (and a lost
+    lease is not retried, so two executions cannot take a chunk in turns)."""
+    source = make_backup(stack, source_cognito, SamplePoolSpec(users=60, groups=3))
+    other = "arn:aws:states:us-west-2:123456789012:execution:cognito-dr-restore-test:other"
+    taken: dict[str, bool] = {}
+
+    def taken_over_before_the_users(name: str, event: dict) -> None:
+        if name == "RestoreUsersFunction" and not taken:
+            taken["yes"] = True
+            _take_over(stack, event["restore"]["restore_id"], other)
+
+    stack.on_invoke(taken_over_before_the_users)
+    result = stack.run({"user_pool_id": source.pool_id})
+    stack.on_invoke(None)
+
+    assert result.status == "FAILED", (result.error, result.cause)
+    [pool] = _pools(stack)
+    assert stack.client("cognito-idp").list_users(UserPoolId=pool["Id"])["Users"] == []
+    errors = [
+        json.loads(stack.client("s3").get_object(Bucket=stack.outputs["WorkBucketName"], Key=key)["Body"].read())
+        for key in (
+            o["Key"]
+            for o in stack.client("s3").list_objects_v2(Bucket=stack.outputs["WorkBucketName"])["Contents"]
+            if o["Key"].endswith(".error.json")
+        )
+    ]
+    assert errors and {e["Error"] for e in errors} == {"RestoreInProgress"}
+
+
+def test_an_unfinished_restore_is_continued_when_a_newer_backup_has_arrived(
+    stack: RestoreStack, source_cognito: Any
+) -> None:
+    """The same input started again after a failure continues the unfinished restore (its backup, its pool),
+    even though a newer backup of the pool replicated meanwhile, and says so; once that restore is complete,
+    the same input restores the newest backup."""
+    source = make_backup(
+        stack, source_cognito, SamplePoolSpec(users=60, groups=3), when=datetime(2026, 11, 30, 10, tzinfo=UTC)
+    )
+    request = {"user_pool_id": source.pool_id}
+
+    def crash_on_users(name: str, event: dict) -> None:
+        if name == "RestoreUsersFunction":
+            raise LambdaCrash()
+
+    stack.on_invoke(crash_on_users)
+    failed = stack.run(request)
+    stack.on_invoke(None)
+    assert failed.status == "FAILED"
+    [first_pool] = _pools(stack)
+    newer = write_backup(
+        stack.client("s3"),
+        stack.outputs["BackupBucketName"],
+        source.backup,
+        datetime(2026, 11, 30, 11, tzinfo=UTC),
+    )
+
+    continued = stack.run(request)
+
+    assert continued.status == "SUCCEEDED", (continued.error, continued.cause)
+    assert [p["Id"] for p in _pools(stack)] == [first_pool["Id"]] == [continued.output["new_user_pool_id"]]
+    restore_id = continued.output["restore_id"]
+    assert _ledger(stack, restore_id)["backup_key"]["S"] == source.key != newer
+    started = [a["message"] for a in stack.alerts() if (a["subject"] or "").startswith("Cognito DR restore started")]
+    assert f"It continues the unfinished restore {restore_id} of this pool" in started[-1]
+    assert "continues the unfinished" not in started[0]
+    _every_user_once(stack, source, first_pool["Id"])
+
+    fresh = stack.run(request)  # complete: no longer continued; the newest backup is restored
+
+    assert fresh.status == "SUCCEEDED", (fresh.error, fresh.cause)
+    assert fresh.output["restore_id"] != restore_id
+    assert _ledger(stack, fresh.output["restore_id"])["backup_key"]["S"] == newer
+    assert len(_pools(stack)) == 2

@@ -116,3 +116,34 @@ def test_a_crash_between_create_and_ledger_finds_the_pool_again(stack: RestoreSt
     # The run that found the pool again still set the MFA configuration the crash skipped.
     mfa = stack.client("cognito-idp").get_user_pool_mfa_config(UserPoolId=second.output["new_user_pool_id"])
     assert mfa["MfaConfiguration"] == source.backup["user_pool_config"]["MfaConfiguration"] == "OPTIONAL"
+
+
+def test_a_preparation_saved_before_backup_timestamp_existed_is_reused_with_it(
+    stack: RestoreStack, source_cognito: Any
+) -> None:
+    """A prepared.json written by an earlier version (no backup_timestamp) is reused by a re-run: the started
+    alert, which formats the timestamp, must not fail the execution (States.Runtime)."""
+    import json
+
+    from tools.emulation import LambdaCrash
+
+    source = make_backup(stack, source_cognito, SamplePoolSpec(users=5, groups=3))
+    request = {"user_pool_id": source.pool_id, "restore_id": "old-preparation"}
+
+    def crash_creating_the_pool(name: str, event: dict) -> None:
+        if name == "CreatePoolFunction":
+            raise LambdaCrash()
+
+    stack.on_invoke(crash_creating_the_pool)
+    assert stack.run(request).status == "FAILED"
+    stack.on_invoke(None)
+    s3, bucket, key = stack.client("s3"), stack.outputs["WorkBucketName"], "restores/old-preparation/plan/prepared.json"
+    prepared = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    del prepared["backup_timestamp"]
+    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(prepared).encode())
+
+    second = stack.run(request)
+
+    assert second.status == "SUCCEEDED", (second.error, second.cause)
+    started = [a for a in stack.alerts() if (a["subject"] or "").startswith("Cognito DR restore started")][-1]
+    assert " taken 20" in started["message"] and "(from the backup key)" in started["message"]

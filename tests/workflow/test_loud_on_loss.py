@@ -164,3 +164,96 @@ def test_a_transient_cognito_refusal_fails_the_chunk_instead_of_losing_the_user(
     assert victim in _pool_usernames(stack, second.output["new_user_pool_id"])
     report = _report(stack, "transient-refusal")
     assert report["counts"]["users"] == {"backup": 60, "restored": 60, "skipped": 0, "failed": 0}
+
+
+def _incomplete_alert(stack: RestoreStack) -> str:
+    return [a for a in stack.alerts() if (a["subject"] or "").startswith("Cognito DR restore FAILED")][-1]["message"]
+
+
+def test_a_user_deleted_from_a_finished_chunk_is_recreated_by_a_redrive(
+    stack: RestoreStack, source_cognito: Any
+) -> None:
+    """The user's chunk reported it restored (its result file says done), yet it is absent from the pool.
+    Verification names it, marks that chunk's result stale and says so: the redrive re-runs that chunk,
+    which finds its other users and recreates the absent one. SUCCEEDED with every user, one pool."""
+    source = make_backup(stack, source_cognito, SamplePoolSpec(users=120, groups=3))
+    request = {"user_pool_id": source.pool_id}
+    first = stack.run(request)
+    assert first.status == "SUCCEEDED", (first.error, first.cause)
+    pool_id, restore_id = first.output["new_user_pool_id"], first.output["restore_id"]
+    victim = sorted(_pool_usernames(stack, pool_id))[0]
+    victim_chunk = next(
+        index
+        for index in range(3)
+        if victim
+        in {
+            i["new_username"]
+            for i in json.loads(
+                stack.client("s3")
+                .get_object(
+                    Bucket=stack.outputs["WorkBucketName"],
+                    Key=f"restores/{restore_id}/results/users/chunk-{index:06d}.json",
+                )["Body"]
+                .read()
+            )["ids"]
+        }
+    )
+    stack.client("cognito-idp").admin_delete_user(UserPoolId=pool_id, Username=victim)
+
+    again = stack.run(request)  # the same input: the same restore, verified again
+
+    assert again.status == "FAILED" and again.error == "RestoreIncomplete", (again.error, again.cause)
+    assert "users 1" in again.cause
+    assert f"user chunks {victim_chunk} (1 of its users absent from the pool" in again.cause
+    assert f"user chunks {victim_chunk} (" in _incomplete_alert(stack)
+    report = _report(stack, restore_id)
+    assert {"item": victim, "reason": "absent from the new pool although its chunk reported it restored"} in report[
+        "categories"
+    ]["users"]["failed_items"]
+    assert [c["chunk"] for c in report["outcome"]["rerun"]["invalidated_chunks"]] == [victim_chunk]
+
+    redriven = stack.wait(stack.redrive(again.arn))
+
+    assert redriven.status == "SUCCEEDED", (redriven.error, redriven.cause)
+    assert redriven.output["new_user_pool_id"] == pool_id
+    assert sorted(_pool_usernames(stack, pool_id)) == sorted(u["Username"] for u in source.backup["users"])
+    assert [p["Id"] for p in stack.client("cognito-idp").list_user_pools(MaxResults=60)["UserPools"]] == [pool_id]
+    assert _report(stack, restore_id)["counts"]["users"]["restored"] == 120
+
+
+def test_a_group_deleted_from_the_pool_is_recreated_with_its_members_by_a_redrive(
+    stack: RestoreStack, source_cognito: Any
+) -> None:
+    """A group absent (with its memberships): RestoreIncompleteResources, recorded as a failure of "Restore
+    resource servers"; the redrive resumes there, the groups phase (its result marked stale) creates the
+    group again, and the chunks whose memberships are absent (their results marked stale) add them again."""
+    source = make_backup(stack, source_cognito, SamplePoolSpec(users=120, groups=3))
+    request = {"user_pool_id": source.pool_id, "restore_id": "deleted-group"}
+    first = stack.run(request)
+    assert first.status == "SUCCEEDED", (first.error, first.cause)
+    pool_id = first.output["new_user_pool_id"]
+    cognito = stack.client("cognito-idp")
+    memberships = first.output["counts"]["memberships"]["restored"]
+    group = next(
+        g["GroupName"]
+        for g in cognito.list_groups(UserPoolId=pool_id)["Groups"]
+        if cognito.list_users_in_group(UserPoolId=pool_id, GroupName=g["GroupName"])["Users"]
+    )
+    cognito.delete_group(UserPoolId=pool_id, GroupName=group)
+
+    again = stack.run(request)
+
+    assert again.status == "FAILED" and again.error == "RestoreIncompleteResources", (again.error, again.cause)
+    assert "groups 1" in again.cause and "Restore groups" in again.cause
+    assert "a redrive resumes at 'Restore resource servers'" in again.cause
+    assert "memberships absent from the pool" in again.cause
+
+    redriven = stack.wait(stack.redrive(again.arn))
+
+    assert redriven.status == "SUCCEEDED", (redriven.error, redriven.cause)
+    entered = redriven.states_entered()
+    assert entered[:3] == ["Restore failed", "Resume at the failed phase", "Restore resource servers"]
+    assert "Create user pool" not in entered
+    assert group in {g["GroupName"] for g in cognito.list_groups(UserPoolId=pool_id)["Groups"]}
+    assert redriven.output["counts"]["memberships"]["restored"] == memberships
+    assert _report(stack, "deleted-group")["outcome"]["status"] == "complete"

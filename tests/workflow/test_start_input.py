@@ -81,7 +81,8 @@ def test_an_unknown_key_fails_the_first_phase_before_anything_is_created(
     assert result.status == "FAILED"
     assert result.error == "InvalidInput"
     assert "unknown key(s) 'contact', 'dryrun'" in result.cause
-    [alert] = [a for a in stack.alerts() if a["subject"]]  # and the execution-ended alert, with no subject
+    [alert, ended] = stack.alerts()  # the phase's alert, then EventBridge's "execution ended FAILED"
+    assert ended["subject"] is None and "jane.doe" not in ended["message"]
     assert alert["subject"] == "Cognito DR restore FAILED: Find latest backup"
     assert "'contact', 'dryrun'" in alert["message"]
     # A value may be personal data: the error and the alert name keys, never values.

@@ -375,6 +375,22 @@ def required_access(
             if params.get("IndexName"):
                 arn += f"/index/{params['IndexName']}"
             return [(f"dynamodb:{operation}", arn)]
+        if operation == "TransactWriteItems":
+            # Each action is authorized as its own item operation; ConditionCheck as dynamodb:ConditionCheckItem
+            # (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html).
+            actions = {
+                "Put": "PutItem",
+                "Update": "UpdateItem",
+                "Delete": "DeleteItem",
+                "ConditionCheck": "ConditionCheckItem",
+            }
+            access = []
+            for item in params["TransactItems"]:
+                for kind, request in item.items():
+                    table = request["TableName"]
+                    arn = table if table.startswith("arn:") else f"arn:{p}:dynamodb:{r}:{a}:table/{table}"
+                    access.append((f"dynamodb:{actions[kind]}", arn))
+            return access
     elif service == "sns":
         topic = params.get("TopicArn") or params.get("TargetArn")
         if topic:

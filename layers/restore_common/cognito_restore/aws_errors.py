@@ -36,6 +36,12 @@ def error_message(error: ClientError) -> str:
     return _error_field(error.response, "Message") or ""
 
 
+def cancellation_reasons(error: ClientError) -> list[str | None]:
+    """The code of each item of a cancelled DynamoDB transaction (TransactionCanceledException), in order."""
+    reasons = error.response.get("CancellationReasons")
+    return [r.get("Code") if isinstance(r, Mapping) else None for r in reasons] if isinstance(reasons, list) else []
+
+
 def describe_error(error: ClientError) -> str:
     """``Code: message``, for reports (Cognito's messages name no user data beyond the item itself)."""
     return f"{error_code(error)}: {error_message(error)}".strip()

@@ -258,6 +258,7 @@ def _add_to_groups(
         outcome.memberships_restored += 1
 
 
+STALE = "stale"  # a result file verification invalidated: the chunk runs again from its first user
 CHECKPOINT_EVERY = 100  # users between saved progress points (bounds the redo after a crash)
 LEASE_CHECK_EVERY = 10  # users between lease checks (a stale invocation writes at most these before it stops)
 TIME_RESERVE_MS = 60_000  # stop and hand back a continuation with this much Lambda time left
@@ -298,12 +299,16 @@ def run_user_chunk(
     result_key = store.chunk_result_key("users", chunk["index"])
     progress_key = result_key.removesuffix(".json") + ".progress.json"
     finished = store.get_json_or_none(result_key)
-    if finished is not None:
+    if finished is not None and not finished.get(STALE):
         return ChunkOutcome.from_dict(finished)
     lease = ChunkLease(
         os.environ["LEDGER_TABLE"], event["restore"]["restore_id"], "users", chunk["index"], context.aws_request_id
     )
-    lease.acquire(context.get_remaining_time_in_millis())
+    claim = event.get("claim")  # the parent execution's run (absent in events of executions started before it)
+    lease.acquire(
+        context.get_remaining_time_in_millis(),
+        (claim["execution_arn"], int(claim["redrive_count"] or 0)) if claim else None,
+    )
 
     def save(key: str, outcome: ChunkOutcome) -> None:
         lease.check()
@@ -344,3 +349,13 @@ def run_user_chunk(
     save(result_key, outcome)
     _emit_chunk_metrics(metrics, outcome, before, began)
     return outcome
+
+
+def invalidate_user_chunk(store: Any, index: int, reason: str) -> None:
+    """Make the chunk run again from its first user at the next run of the users Map (verification found
+    a user or membership it reported restored absent from the pool). Its users that exist are found and
+    finished (AdminCreateUser -> UsernameExistsException -> AdminGetUser), the absent ones created again.
+    The result file is replaced by a stale marker and the progress by a fresh start (no delete permission)."""
+    result_key = store.chunk_result_key("users", index)
+    store.put_json(result_key.removesuffix(".json") + ".progress.json", ChunkOutcome(index).to_dict())
+    store.put_json(result_key, {"index": index, "done": False, STALE: reason})

@@ -51,8 +51,14 @@ class RestoreConflict(RestoreError):
 
 
 class RestoreIncomplete(RestoreError):
-    """Verification found planned items absent from the new pool (or unaccounted for): never SUCCEEDED.
-    A redrive or a re-run with the same restore id re-runs the unfinished chunks."""
+    """Verification found planned users or memberships absent from the new pool (or unaccounted for): never
+    SUCCEEDED. A redrive resumes at the users Map, a re-run with the same restore id re-runs every phase:
+    both re-run the unfinished chunks and the ones verification invalidated."""
+
+
+class RestoreIncompleteResources(RestoreIncomplete):
+    """Verification found resource servers, identity providers, app clients or groups absent from the new
+    pool: a redrive resumes at "Restore resource servers", whose phases create what is absent."""
 
 
 class NotRestorable(Exception):

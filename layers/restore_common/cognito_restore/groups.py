@@ -25,6 +25,15 @@ from cognito_restore.state import GroupsProgress, WithPool, WithRestore
 
 CHECKPOINT_EVERY = 100  # groups between saved progress points (20 s at 5/s: bounds the redo after a crash)
 EXISTS = frozenset({"GroupExistsException"})
+PROGRESS = "results/groups.progress.json"
+STALE = "stale"  # a result verification invalidated (groups absent from the pool): the phase runs again
+
+
+def invalidate_groups(store: Any, reason: str) -> None:
+    """Make the next run of the groups phase start over: groups that exist count as restored, absent ones
+    are created again (verification found groups absent from the pool)."""
+    store.put_json(store.key(PROGRESS), {"offset": 0, "outcome": PhaseOutcome("groups").to_dict()})
+    store.put_result("groups", {STALE: reason})
 
 
 def restore_groups(state: WithPool, context: LambdaContext, pacer: Pacer, cognito: Any) -> GroupsProgress:
@@ -34,9 +43,9 @@ def restore_groups(state: WithPool, context: LambdaContext, pacer: Pacer, cognit
     store = work_store(state)
     finished = store.get_result("groups")
     groups = backup_parts(state).get("groups_to_create") or []
-    if finished is not None:
+    if finished is not None and not finished.get(STALE):
         return _progress(PhaseOutcome.from_dict(finished), len(groups), len(groups), done=True)
-    progress_key = store.key("results/groups.progress.json")
+    progress_key = store.key(PROGRESS)
     saved = store.get_json_or_none(progress_key)
     outcome = PhaseOutcome.from_dict(saved["outcome"]) if saved else PhaseOutcome("groups")
     offset = saved["offset"] if saved else 0

@@ -41,6 +41,7 @@ class Restore(TypedDict):
     backup_bucket: str
     backup_key: str
     backup_version: str  # "version:<id>" or "etag:<etag>": the very object the restore id names
+    continuing: str  # "" or the sentence the "restore started" alert adds when an unfinished restore goes on
 
 
 class PlannedCounts(TypedDict):
@@ -299,9 +300,24 @@ class PhaseEvent[StateT](TypedDict):
     state: StateT
 
 
+class Claim(TypedDict):
+    """Which run of which execution claimed the restore ($$.Execution.Id, $$.Execution.RedriveCount)."""
+
+    execution_arn: str
+    redrive_count: int | None
+
+
 class FindBackupEvent(TypedDict):
     input: ExecutionInput  # as started: not validated yet ($$.Execution.Input)
     execution_arn: str  # the execution that claims the restore in the ledger
+    redrive_count: NotRequired[int | None]
+
+
+class CreatePoolEvent(TypedDict):
+    """create_pool checks, right before CreateUserPool, that this run still owns the restore."""
+
+    state: Prepared
+    claim: Claim
 
 
 class ChunkItem(TypedDict):
@@ -326,6 +342,7 @@ class UserChunkEvent(TypedDict):
     pool: Pool
     plan: Plan
     progress: NotRequired[ChunkProgress]
+    claim: NotRequired[Claim]  # absent in events of executions started before it
 
 
 class ChunkSummary(TypedDict):

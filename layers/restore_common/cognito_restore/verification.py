@@ -74,8 +74,10 @@ def pool_usernames(
     return names
 
 
-def live_counts(pool_id: str, groups: list[str], list_memberships: bool) -> dict[str, int]:
-    """Counts of everything but users (listed separately, by name)."""
+def live_counts(
+    pool_id: str, groups: list[str], list_memberships: bool, members: dict[str, set[str]] | None = None
+) -> dict[str, int]:
+    """Counts of everything but users (listed separately, by name); ``members`` gets each group's usernames."""
     existing = {g["GroupName"] for page in _pages("list_groups", UserPoolId=pool_id, Limit=60) for g in page["Groups"]}
     counts = {
         "app_clients": _count("list_user_pool_clients", "UserPoolClients", UserPoolId=pool_id, MaxResults=60),
@@ -84,12 +86,45 @@ def live_counts(pool_id: str, groups: list[str], list_memberships: bool) -> dict
         "resource_servers": _count("list_resource_servers", "ResourceServers", UserPoolId=pool_id, MaxResults=50),
     }
     if list_memberships:
-        counts["memberships"] = sum(
-            _count("list_users_in_group", "Users", UserPoolId=pool_id, GroupName=group, Limit=PAGE_SIZE)
-            for group in groups
-            if group in existing  # a group that failed is reported; its members cannot be listed
-        )
+        listed = members if members is not None else {}
+        for group in groups:
+            if group in existing:  # a group that failed is reported; its members cannot be listed
+                listed[group] = {
+                    user["Username"]
+                    for page in _pages("list_users_in_group", UserPoolId=pool_id, GroupName=group, Limit=PAGE_SIZE)
+                    for user in page.get("Users", [])
+                }
+        counts["memberships"] = sum(len(listed.get(group, ())) for group in groups)
     return counts
+
+
+def chunks_with_absent_memberships(
+    manifest: Iterable[dict[str, Any]],
+    load_result: Callable[[int], dict[str, Any] | None],
+    load_items: Callable[[dict[str, Any]], list[dict[str, Any]]],
+    members: dict[str, set[str]],
+) -> dict[int, int]:
+    """Chunk index -> memberships its result reports restored (a restored user's group, not among its failed
+    memberships) that the pool does not have. Reads every finished chunk again: only when some are missing."""
+    absent: dict[int, int] = {}
+    for chunk in manifest:
+        index = int(chunk["index"])
+        result = load_result(index)
+        if result is None or result.get("done") is False:
+            continue  # re-run anyway
+        new_name = {i["old_username"]: i["new_username"] for i in result.get("ids", []) if i["new_username"]}
+        failed = {f["item"] for f in result.get("memberships_failed", [])}
+        count = sum(
+            1
+            for item in load_items(chunk)
+            if item["old_username"] in new_name
+            for group in item.get("groups", [])
+            if f"{group}: {item['old_username']}" not in failed
+            and new_name[item["old_username"]] not in members.get(group, set())
+        )
+        if count:
+            absent[index] = count
+    return absent
 
 
 def compare(expected: dict[str, int], found: dict[str, int]) -> dict[str, dict[str, Any]]:
@@ -116,7 +151,8 @@ class UserAccounting:
     accounted: int = 0  # users the result files name (restored or failed)
     unaccounted: list[dict[str, str]] = field(default_factory=list)  # users of unfinished chunks, by name
     unfinished_chunks: list[int] = field(default_factory=list)
-    restored_usernames: set[str] = field(default_factory=set)  # new usernames the results name
+    partial_chunks: list[int] = field(default_factory=list)  # unfinished although a result file names them done
+    restored_usernames: dict[str, int] = field(default_factory=dict)  # new usernames the results name -> chunk
     transient: list[dict[str, str]] = field(default_factory=list)  # users refused for a cause not their data
 
 
@@ -141,10 +177,11 @@ def account_users(
             accounting.transient.extend(f for f in result.get("failed", []) if not caused_by_backup(f))
             if keep_usernames:
                 accounting.restored_usernames.update(
-                    i["new_username"] for i in result.get("ids", []) if i["new_username"]
+                    (i["new_username"], int(chunk["index"])) for i in result.get("ids", []) if i["new_username"]
                 )
             if len(named) >= int(chunk["count"]):
                 continue
+            accounting.partial_chunks.append(int(chunk["index"]))
         else:
             named = set()
         accounting.unfinished_chunks.append(int(chunk["index"]))
