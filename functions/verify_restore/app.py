@@ -28,7 +28,7 @@ from cognito_restore.report import (
     render_markdown,
     user_steps,
 )
-from cognito_restore.state import PhaseEvent, Plan, ToVerify, Verified
+from cognito_restore.state import Plan, ToVerify, Verified, VerifyEvent
 from cognito_restore.store import WorkStore
 from cognito_restore.verification import (
     ABSENT,
@@ -275,7 +275,7 @@ def _incomplete_message(report: Report, state: ToVerify, location: str) -> str:
 
 
 @phase_handler("verify_restore")
-def lambda_handler(event: PhaseEvent[ToVerify], context: LambdaContext) -> Verified:
+def lambda_handler(event: VerifyEvent, context: LambdaContext) -> Verified:
     state = event["state"]
     restore, plan = state["restore"], state["plan"]
     store = work_store(state)

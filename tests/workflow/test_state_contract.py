@@ -32,7 +32,7 @@ Invocation = tuple[str, Any, Any]  # function logical id, event, result (None wh
 def recorded_invocations(stack: RestoreStack) -> Iterator[list[Invocation]]:
     """Every handler call of the stack with its event and its result, as Lambda would marshal them."""
     calls: list[Invocation] = []
-    original = stack._call_handler
+    original = stack.lambda_runtime.call_handler
 
     def call(fn: Any, event: Any, context: Any = None) -> Any:
         event = json.loads(json.dumps(event))
@@ -44,7 +44,7 @@ def recorded_invocations(stack: RestoreStack) -> Iterator[list[Invocation]]:
         calls.append((fn.logical_id, event, json.loads(json.dumps(result, default=str))))
         return result
 
-    with mock.patch.object(stack, "_call_handler", call):
+    with mock.patch.object(stack.lambda_runtime, "call_handler", call):
         yield calls
 
 
@@ -68,7 +68,7 @@ def short_lived(stack: RestoreStack, budget: dict[str, int]) -> Iterator[None]:
 
 def handler_types(stack: RestoreStack, logical_id: str) -> tuple[Any, Any]:
     """(event type, result type) the handler is annotated with."""
-    handler = inspect.unwrap(stack._handler(stack._function(logical_id)))
+    handler = inspect.unwrap(stack.lambda_runtime.handler(stack.lambda_runtime.function(logical_id)))
     hints = typing.get_type_hints(handler)
     return hints["event"], hints["return"]
 

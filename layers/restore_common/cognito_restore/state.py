@@ -287,7 +287,7 @@ class RestoreResult(TypedDict):
     dry_run: bool
     source_user_pool_id: str
     new_user_pool_id: NotRequired[str]  # not for a dry run
-    counts: dict[str, CategoryCounts]
+    counts: dict[str, CategoryCounts] | dict[str, PlannedCategoryCounts]  # a dry run: would create / skip
     report: str  # s3:// URL of the JSON report
 
 
@@ -311,6 +311,13 @@ class FindBackupEvent(TypedDict):
     input: ExecutionInput  # as started: not validated yet ($$.Execution.Input)
     execution_arn: str  # the execution that claims the restore in the ledger
     redrive_count: NotRequired[int | None]
+
+
+class VerifyEvent(TypedDict):
+    """verify_restore also gets the execution's start ($$.Execution.StartTime), for the report's times."""
+
+    state: ToVerify
+    started_at: str
 
 
 class CreatePoolEvent(TypedDict):
