@@ -1057,7 +1057,7 @@ def test_sms_role_trust_is_checked_like_cognito_assumes_it(cognito: Any) -> None
     fails(
         cognito.create_user_pool,
         "InvalidSmsRoleTrustRelationshipException",
-        strict.MSG_SMS_TRUST,
+        msg.MSG_SMS_TRUST,
         PoolName="no external id",
         SmsConfiguration={"SnsCallerArn": sms_role("needs-ext", cognito_trust(REGION_POOLS))},
     )

@@ -127,7 +127,11 @@ def test_the_alert_key_lets_eventbridge_use_it_only_for_this_accounts_rule(stack
     the alert still arrives, and a key policy naming another rule (or account) loses it."""
     topic = stack.outputs["AlertTopicArn"]
     key = stack.execution_events.topic_keys[topic]
-    [statement] = [s for s in stack.execution_events.key_policies[key] if "Condition" in s]
+    [statement] = [
+        s
+        for s in stack.execution_events.key_policies[key]
+        if s.get("Principal", {}).get("Service") == "events.amazonaws.com"
+    ]
     assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": stack.account_id}
     assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] in stack.execution_events.rules.values()
 

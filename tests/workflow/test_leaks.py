@@ -103,6 +103,8 @@ def _start_capture(capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureF
     capfd.readouterr()
     caplog.clear()
     caplog.set_level(logging.INFO)
+    # The functions' Logger keeps the level it was created with (a drill earlier in this process: WARNING).
+    caplog.set_level(logging.INFO, logger=SERVICE)
 
 
 def _assert_no_leak(text: str, sensitive: set[str]) -> None:

@@ -32,6 +32,12 @@ def _value(blob: dict[str, Any], name: str) -> float:
     return float(sum(value) if isinstance(value, list) else value)
 
 
+def _dashboard_metric_rows() -> list[list[Any]]:
+    body = RESOURCES["RestoreDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"][0]
+    widgets = json.loads(re.sub(r"\$\{[^}]+\}", "0", body))["widgets"]
+    return [metric for widget in widgets for metric in widget["properties"]["metrics"] if isinstance(metric[0], str)]
+
+
 def _dashboard_metrics() -> set[tuple[str, str]]:
     body = RESOURCES["RestoreDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"][0]
     found = set()
@@ -66,7 +72,20 @@ def test_chunks_emit_the_metrics_the_dashboard_and_alarms_read(
     throttle_alarm = RESOURCES["SustainedThrottlingAlarm"]["Properties"]["Metrics"][0]["MetricStat"]["Metric"]
     read.add((throttle_alarm["Namespace"], throttle_alarm["MetricName"]))
     assert read <= emitted, read - emitted
-    assert throttle_alarm["Dimensions"] == [{"Name": "service", "Value": "cognito-dr-restore"}]
+    # CloudWatch matches a metric only with its exact dimension set: the alarm and the dashboard must
+    # name the dimensions the chunks publish with (the phase's, added by phase_handler, and the service).
+    [published] = {
+        tuple(sorted((name, b[name]) for name in dims))
+        for b in chunk_blobs
+        for m in b["_aws"]["CloudWatchMetrics"]
+        for dims in m["Dimensions"]
+    }
+    assert published == (("phase", "restore_users"), ("service", "cognito-dr-restore"))
+    assert tuple(sorted((d["Name"], d["Value"]) for d in throttle_alarm["Dimensions"])) == published
+    for widget_metric in _dashboard_metric_rows():
+        if widget_metric[0] == "CognitoDrRestore":
+            names_values = widget_metric[2:-1] if isinstance(widget_metric[-1], dict) else widget_metric[2:]
+            assert tuple(sorted(zip(names_values[::2], names_values[1::2], strict=True))) == published
 
 
 def test_alarms_notify_the_alert_topic_which_lets_them() -> None:

@@ -13,7 +13,11 @@ import os
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 DEFAULT_NAMESPACE = "CognitoDrRestore"  # the template's POWERTOOLS_METRICS_NAMESPACE, for runs outside Lambda
+# The template's POWERTOOLS_SERVICE_NAME: the dashboard and the alarms select on it. Explicit, so a process
+# that imported this module before the variable was set (offline) still logs and measures as the functions.
+DEFAULT_SERVICE = "cognito-dr-restore"
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or DEFAULT_SERVICE
 
-logger = Logger()
-metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_NAMESPACE)
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_NAMESPACE, service=SERVICE)
 tracer = Tracer()
