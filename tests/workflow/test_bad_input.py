@@ -81,6 +81,7 @@ def test_item_problems_restore_the_rest_and_are_reported_by_name(stack: RestoreS
     users[1]["Attributes"].append({"Name": "custom:not_in_schema", "Value": "x"})  # undeclared attribute
     users[2]["Attributes"].append({"Name": "name", "Value": "n" * 3000})  # oversized value
     users.append({"Username": "broken-user", "Attributes": "not a list", "UserStatus": "CONFIRMED", "Enabled": True})
+    users.append({"Attributes": [], "UserStatus": "CONFIRMED", "Enabled": True})  # no Username
     first_group = next(iter(backup["group_memberships"]))
     backup["group_memberships"][first_group].append("ghost-user")  # unknown user
     backup["group_memberships"]["ghost-group"] = [users[3]["Username"]]  # group absent from `groups`
@@ -93,9 +94,13 @@ def test_item_problems_restore_the_rest_and_are_reported_by_name(stack: RestoreS
     for category, counts in report["counts"].items():
         assert counts["restored"] + counts["skipped"] + counts["failed"] == counts["backup"], category
     users_report = report["categories"]["users"]
-    assert users_report["backup"] == 14 and users_report["restored"] == 12
+    assert users_report["backup"] == 15 and users_report["restored"] == 12
     assert {"item": users[0]["Username"], "reason": "listed twice in the backup"} in users_report["skipped_items"]
     assert any(i["item"] == "broken-user" for i in users_report["failed_items"])
+    nameless = f"<user #{len(users) - 1} without a valid Username>"
+    assert {"item": nameless, "reason": "not a ListUsers item: Username missing or invalid"} in users_report[
+        "failed_items"
+    ]
     notes = {(n["item"], n["note"]) for n in users_report["notes"]}
     assert (users[1]["Username"], "attribute custom:not_in_schema is not in the pool schema") in notes
     assert (users[2]["Username"], "attribute name is longer than 2048 characters") in notes
@@ -149,3 +154,32 @@ def test_dry_run_writes_the_plan_and_report_and_creates_nothing(stack: RestoreSt
     assert "Estimated duration: about" in markdown
     assert "failed" not in markdown.lower() and "verification" not in markdown.lower()
     assert [a["subject"] for a in stack.alerts()] == [f"Cognito DR dry run {source.pool_id} complete"]
+
+
+def test_a_client_secret_cognito_refuses_is_replaced_and_reported(stack: RestoreStack, source_cognito: Any) -> None:
+    backup = copy.deepcopy(_good_backup(stack, source_cognito))
+    pool_id = backup["user_pool_id"]
+    [client] = [c for c in backup["app_clients"] if c.get("ClientSecret")]
+    refused = "not-a-cognito-secret-" + "x" * 10  # CreateUserPoolClient's ClientSecret pattern is [\w+]+
+    client["ClientSecret"] = refused
+    put_raw_backup(stack, backup_key(pool_id, WHEN), json.dumps(backup).encode())
+
+    result = stack.run({"user_pool_id": pool_id, "backup_key": backup_key(pool_id, WHEN)})
+
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    cognito = stack.client("cognito-idp")
+    new_pool = result.output["new_user_pool_id"]
+    [restored] = [
+        c
+        for c in cognito.list_user_pool_clients(UserPoolId=new_pool)["UserPoolClients"]
+        if c["ClientName"] == client["ClientName"]
+    ]
+    secret = cognito.describe_user_pool_client(UserPoolId=new_pool, ClientId=restored["ClientId"])["UserPoolClient"]
+    assert secret["ClientSecret"] and secret["ClientSecret"] != refused
+    report = _report(stack, result)
+    assert report["categories"]["app_clients"]["restored"] == len(backup["app_clients"])
+    assert (
+        f"App client {client['ClientName']} has a NEW client secret: give it to the applications that use this client"
+        in report["manual_steps"]
+    )
+    assert refused not in json.dumps(report)  # neither secret is written into the report
