@@ -38,7 +38,7 @@ def test_a_phase_publishes_success_and_duration_with_its_phase(capsys: pytest.Ca
     [document] = _documents(capsys.readouterr().out)
     [directive] = document["_aws"]["CloudWatchMetrics"]
     assert directive["Namespace"] == "CognitoDrRestore"
-    assert directive["Dimensions"] == [["phase"]]  # and "service" where POWERTOOLS_SERVICE_NAME is set
+    assert directive["Dimensions"] == [["phase", "service"]]  # the service: the template's POWERTOOLS_SERVICE_NAME
     assert {m["Name"] for m in directive["Metrics"]} == {"GroupsRestored", "PhaseSucceeded", "PhaseDuration"}
     assert document["phase"] == "restore_groups" and document["PhaseSucceeded"] == [1.0]
 
