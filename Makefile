@@ -83,6 +83,22 @@ node: .ci/node_modules/.installed
 	npm ci --prefix .ci $(NPM_FLAGS)
 	@touch $@
 
+# The types Amplify Gen 2 publishes for amplify_outputs.json (@aws-amplify/client-config, generated
+# from its JSON schema): the app-configuration gate type-checks the report's snippet against them.
+# Only the package's own files (npm pack, no dependencies), checked against the registry's integrity.
+AMPLIFY_CLIENT_CONFIG := @aws-amplify/client-config@1.11.1
+AMPLIFY_CLIENT_CONFIG_SHA512 := p5Vw8SVlPq/zNKpXdmq6lb5sqLagUAQJ1ULv816JAFm7CRm28GEQeEmrvIhmve5sHrEkkb+DkBwBjwPtCZLMSQ==
+AMPLIFY_TYPES := .ci/amplify-client-config
+
+node: $(AMPLIFY_TYPES)/.installed
+
+$(AMPLIFY_TYPES)/.installed: Makefile
+	rm -rf $(AMPLIFY_TYPES) && mkdir -p $(AMPLIFY_TYPES)
+	cd $(AMPLIFY_TYPES) && npm pack $(AMPLIFY_CLIENT_CONFIG) $(NPM_FLAGS) --silent >/dev/null
+	test "$$(openssl dgst -sha512 -binary $(AMPLIFY_TYPES)/*.tgz | base64 -w0)" = "$(AMPLIFY_CLIENT_CONFIG_SHA512)"
+	tar -xzf $(AMPLIFY_TYPES)/*.tgz -C $(AMPLIFY_TYPES) package/lib/client-config-schema
+	@touch $@
+
 # checkov pins an old boto3: a venv of its own, never the project's.
 CHECKOV_VENV := .ci/checkov-venv
 CHECKOV_VERSION := 3.3.30

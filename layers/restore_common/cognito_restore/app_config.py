@@ -1,7 +1,7 @@
 """Ready-to-paste application configuration for the new pool, in the formats real SDKs read. Pure.
 
-- Amplify Gen 2 `amplify_outputs.json` (schema version 1.5 of @aws-amplify/client-config; tests
-  validate it against that published JSON schema, vendored in tests/data/);
+- Amplify Gen 2 `amplify_outputs.json` (schema version 1.5 of @aws-amplify/client-config; a gate
+  type-checks it against the AWSAmplifyBackendOutputs type that package publishes from the schema);
 - Amplify Gen 1 `aws-exports.js` (the `aws_user_pools_*` keys and the `oauth` block);
 - Android / iOS SDK `awsconfiguration.json` (`CognitoUserPool`, and `Auth.Default.OAuth` for the hosted UI);
 - a `.env` file (KEY=VALUE) for web apps;
