@@ -784,6 +784,72 @@ def test_plain_moto_serves_cognito_requests_concurrently(monkeypatch: pytest.Mon
         assert not _second_request_entered_while_the_first_was_inside(probe)  # the second waited for the first
 
 
+# ============================================================================ DynamoDB: atomic requests
+
+
+def _second_dynamodb_request_entered_while_the_first_was_inside(
+    probe: Callable[[threading.Event], None] | None = None,
+) -> bool:
+    """Two GetItem requests from two threads, as _second_request_entered_while_the_first_was_inside
+    does for Cognito: the first waits inside moto's backend until the second is inside too (plain
+    moto) or is seen waiting for the request lock (``probe``, the emulation's)."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    first_inside, second_inside, second_blocked = threading.Event(), threading.Event(), threading.Event()
+    overlapped: list[bool] = []
+    original = DynamoDBBackend.get_item
+
+    def get_item(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if threading.current_thread().name == "first":
+            first_inside.set()
+            (second_inside if probe is None else second_blocked).wait(10)
+            overlapped.append(second_inside.is_set())
+        else:
+            second_inside.set()
+        return original(self, *args, **kwargs)
+
+    setup = boto3.client("dynamodb", region_name=REGION)
+    setup.create_table(
+        TableName="ledger",
+        KeySchema=[{"AttributeName": "restore_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "restore_id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    clients = {name: boto3.client("dynamodb", region_name=REGION) for name in ("first", "second")}
+    if probe is not None:
+        probe(second_blocked)
+
+    def request(name: str) -> None:
+        if name == "second":
+            first_inside.wait(10)
+        clients[name].get_item(TableName="ledger", Key={"restore_id": {"S": "r"}})
+
+    with mock.patch.object(DynamoDBBackend, "get_item", get_item):
+        threads = [threading.Thread(target=request, args=(name,), name=name) for name in ("first", "second")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    assert second_inside.is_set() and overlapped, "a request did not complete"
+    return overlapped[0]
+
+
+def test_plain_moto_serves_dynamodb_requests_concurrently(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each DynamoDB request is atomic; moto's run concurrently, and its TransactWriteItems (which
+    deep-copies every table) crashed with "dictionary changed size during iteration" in a drill."""
+    from tools.emulation import atomic
+
+    with mock_aws():
+        assert _second_dynamodb_request_entered_while_the_first_was_inside()
+
+    with mock_aws(), atomic.dynamodb_patch():
+
+        def probe(blocked: threading.Event) -> None:
+            monkeypatch.setattr(atomic, "CALL_LOCK", _ProbedLock(blocked))
+
+        assert not _second_dynamodb_request_entered_while_the_first_was_inside(probe)
+
+
 # ============================================================================ Step Functions
 
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/states"

@@ -17,6 +17,8 @@ patches are process-wide. While it is active:
 * the extensions run (``extensions.py``): IAM enforcement (``iam.py``, unless ``enforce_iam=False``),
   the template's EventBridge rules (``eventbridge.py``), strict Cognito (``cognito/``, unless
   ``strict_cognito=False``);
+* DynamoDB requests are served one at a time (``atomic.py``: moto's TransactWriteItems breaks when
+  another thread writes meanwhile; each request is atomic on AWS);
 * ``boto3`` client/resource creation is serialised with a lock: the interpreter and the
   handlers create clients from the default session in many threads at once, which boto3
   does not support (it does not happen on AWS, where every invocation has its own process).
@@ -45,6 +47,7 @@ from unittest import mock
 
 import boto3
 
+from tools.emulation import atomic
 from tools.emulation.errors import EmulatorError
 from tools.emulation.extensions import Extension
 from tools.emulation.lambda_runtime import LambdaRuntime, dummy_zip, remove_path
@@ -358,6 +361,7 @@ class RestoreStack:
         patches: list[Any] = [
             self.lambda_runtime.patch(),
             *self.sfn.patches(),
+            atomic.dynamodb_patch(),
             mock.patch.object(session_cls, "client", locked_client),
             mock.patch.object(session_cls, "resource", locked_resource),
         ]

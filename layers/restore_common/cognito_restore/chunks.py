@@ -15,6 +15,7 @@ from cognito_restore import aws
 from cognito_restore.aws_errors import describe_error, error_code, raise_if_throttled, raise_unless_caused_by_data
 from cognito_restore.errors import DATA_ERRORS, CognitoThrottled
 from cognito_restore.ledger import ChunkLease
+from cognito_restore.observability import metrics_lock
 from cognito_restore.pacing import Pacer
 from cognito_restore.passwords import random_password
 from cognito_restore.phase import work_store
@@ -270,12 +271,13 @@ def _emit_chunk_metrics(metrics: Any, outcome: ChunkOutcome, before: tuple[int, 
         return
     from aws_lambda_powertools.metrics import MetricUnit  # the Lambda runtime's Powertools (layer dependency)
 
-    metrics.add_metric(name="UsersRestored", unit=MetricUnit.Count, value=outcome.restored - before[0])
-    metrics.add_metric(name="UsersFailed", unit=MetricUnit.Count, value=len(outcome.failed) - before[1])
-    metrics.add_metric(name="ThrottledCalls", unit=MetricUnit.Count, value=outcome.throttled - before[2])
-    metrics.add_metric(name="ChunkSeconds", unit=MetricUnit.Seconds, value=round(time.monotonic() - started, 3))
-    if outcome.done:
-        metrics.add_metric(name="ChunksDone", unit=MetricUnit.Count, value=1)
+    with metrics_lock:
+        metrics.add_metric(name="UsersRestored", unit=MetricUnit.Count, value=outcome.restored - before[0])
+        metrics.add_metric(name="UsersFailed", unit=MetricUnit.Count, value=len(outcome.failed) - before[1])
+        metrics.add_metric(name="ThrottledCalls", unit=MetricUnit.Count, value=outcome.throttled - before[2])
+        metrics.add_metric(name="ChunkSeconds", unit=MetricUnit.Seconds, value=round(time.monotonic() - started, 3))
+        if outcome.done:
+            metrics.add_metric(name="ChunksDone", unit=MetricUnit.Count, value=1)
 
 
 def run_user_chunk(

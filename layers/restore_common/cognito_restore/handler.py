@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import threading
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -11,15 +10,10 @@ from typing import TypeVar
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cognito_restore.observability import logger, metrics, tracer
+from cognito_restore.observability import logger, metrics, metrics_lock, tracer
 
 EventT = TypeVar("EventT")
 ResultT = TypeVar("ResultT")
-
-# Adding a phase's own metrics and flushing them happen together: handlers running in threads of
-# one process (the offline emulator runs Map items so) share the metric set, and another thread's
-# flush must never leave this one with nothing to publish.
-_FLUSH = threading.Lock()
 
 
 def phase_handler(
@@ -41,7 +35,7 @@ def phase_handler(
                 outcome = "PhaseSucceeded"
                 return result
             finally:
-                with _FLUSH:
+                with metrics_lock:
                     metrics.add_dimension(name="phase", value=phase)
                     metrics.add_metric(name=outcome, unit=MetricUnit.Count, value=1)
                     elapsed_ms = (time.perf_counter() - started) * 1000

@@ -9,6 +9,7 @@ phases and counts only, never user data.
 from __future__ import annotations
 
 import os
+import threading
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
@@ -21,3 +22,7 @@ SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or DEFAULT_SERVICE
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_NAMESPACE, service=SERVICE)
 tracer = Tracer()
+# Adding metrics and flushing them: handlers running in threads of one process (the offline emulator
+# runs Map items so) share the metric set, and another thread's flush must never see it change
+# meanwhile nor leave this one with nothing to publish. One invocation per process on AWS: no contention.
+metrics_lock = threading.RLock()
