@@ -132,7 +132,7 @@ test: lint node checkov iamlint
 	$(WITH_VENV) $(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 unit: venv
-	$(WITH_VENV) $(PY) -m pytest tests/unit $(PYTEST_ARGS)
+	$(WITH_VENV) $(PY) -m pytest tests/unit $(XDIST) $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV_BIN)/ruff check $(LINT_PATHS)
