@@ -18,31 +18,10 @@ import pytest
 
 from cognito_restore.app_config import app_context, for_client
 from tests.gates.test_gates import ROOT, require_tool
+from tests.unit.test_app_config import CLIENT, DOMAIN, PARTS, POOL, REGION  # the same sample pool
 
 TSC = ROOT / ".ci" / "node_modules" / "typescript" / "bin" / "tsc"
 TYPES = ROOT / ".ci" / "amplify-client-config" / "package" / "lib" / "client-config-schema" / "client_config_v1.5"
-POOL, REGION, CLIENT = "us-west-2_NewPool99", "us-west-2", "newclientid123"
-DOMAIN = "prod-prefix.auth.us-west-2.amazoncognito.com"
-PARTS = {
-    "user_pool_config": {
-        "UsernameAttributes": ["email"],
-        "AutoVerifiedAttributes": ["email"],
-        "MfaConfiguration": "OPTIONAL",
-        "Policies": {"PasswordPolicy": {"MinimumLength": 12, "RequireNumbers": True, "RequireSymbols": False}},
-        "SchemaAttributes": [{"Name": "email", "Required": True}, {"Name": "custom:tenant", "Required": False}],
-    },
-    "app_clients": [
-        {
-            "ClientName": "web",
-            "CallbackURLs": ["https://app.example.com/callback"],
-            "LogoutURLs": ["https://app.example.com/"],
-            "AllowedOAuthFlows": ["code"],
-            "AllowedOAuthScopes": ["openid", "email"],
-            "SupportedIdentityProviders": ["COGNITO", "Google", "CorpOIDC"],
-        },
-        {"ClientName": "backend"},
-    ],
-}
 
 
 def _typecheck(tmp_path: Path, value: dict[str, Any]) -> subprocess.CompletedProcess[str]:
