@@ -21,6 +21,7 @@ from cognito_restore.ledger import Ledger
 from cognito_restore.observability import logger
 from cognito_restore.phase import work_store
 from cognito_restore.report import (
+    PHASE_CATEGORIES,
     UNREPORTED,
     Report,
     identity_provider_steps,
@@ -45,22 +46,9 @@ from cognito_restore.verification import (
     pool_usernames,
 )
 
-PHASES = (
-    "pool_configuration",
-    "resource_servers",
-    "identity_providers",
-    "app_clients",
-    "groups",
-    "domain",
-    "lambda_triggers",
-    "ui_customization",
-    "threat_protection",
-    "waf",
-)
-
 
 def _add_results(report: Report, store: WorkStore, plan: Plan) -> UserAccounting:
-    for phase in PHASES:
+    for phase in PHASE_CATEGORIES:
         outcome = store.get_result(phase)
         if outcome:
             report.add_phase(phase, outcome)

@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from cognito_restore.users import STANDARD_ATTRIBUTES
+
 # Cognito's SupportedIdentityProviders names -> the amplify_outputs enum (the only social ones it lists).
 _AMPLIFY_SOCIAL = {
     "Google": "GOOGLE",
@@ -22,27 +24,8 @@ _AMPLIFY_SOCIAL = {
     "LoginWithAmazon": "LOGIN_WITH_AMAZON",
     "SignInWithApple": "SIGN_IN_WITH_APPLE",
 }
-_STANDARD = frozenset(
-    {
-        "address",
-        "birthdate",
-        "email",
-        "family_name",
-        "gender",
-        "given_name",
-        "locale",
-        "middle_name",
-        "name",
-        "nickname",
-        "phone_number",
-        "picture",
-        "preferred_username",
-        "profile",
-        "updated_at",
-        "website",
-        "zoneinfo",
-    }
-)
+# Amplify lists standard attributes by name; the *_verified flags are not among them.
+_STANDARD = STANDARD_ATTRIBUTES - {"email_verified", "phone_number_verified"}
 
 
 def app_context(parts: dict[str, Any]) -> dict[str, Any]:

@@ -11,8 +11,8 @@ from typing import Any
 
 from cognito_restore.arn_map import ArnMapper
 
-# Categories a dry run plans from the backup's own counts (users and memberships come from the planner).
 READ_ONLY = frozenset({"Arn", "Id"})  # DescribeUserPool fields that are never applied
+# Categories a dry run plans from the backup's own counts (users and memberships come from the planner).
 PLANNED_FROM_BACKUP = (
     "pool_configuration",
     "resource_servers",

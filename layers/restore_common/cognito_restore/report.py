@@ -11,25 +11,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cognito_restore.app_config import for_client
-from cognito_restore.dry_run import render_plan_markdown
+from cognito_restore.dry_run import PLANNED_FROM_BACKUP, render_plan_markdown
 from cognito_restore.state import CategoryCounts, Domain, PlannedCategoryCounts, Pool
 
-CATEGORIES = (
-    "pool_configuration",
-    "resource_servers",
-    "identity_providers",
-    "app_clients",
-    "groups",
-    "domain",
+# What the user chunks restore (their result files); every other category is a phase's results/<phase>.json.
+USER_CHUNK_CATEGORIES = (
     "users",
     "memberships",
     "identity_links",  # AdminLinkProviderForUser per identity of a planned user (federated or linked native)
     "mfa_preferences",  # SMS MFA preference per planned user that had one (legacy MFAOptions)
+)
+CATEGORIES = (
+    *PLANNED_FROM_BACKUP,
+    *USER_CHUNK_CATEGORIES,
     "lambda_triggers",
     "ui_customization",
     "threat_protection",
     "waf",
 )
+PHASE_CATEGORIES = tuple(c for c in CATEGORIES if c not in USER_CHUNK_CATEGORIES)
 NOT_RESTORABLE = (
     {
         "item": "passwords",

@@ -228,8 +228,8 @@ class WafAssociated(ThreatProtectionApplied):
     waf: PhaseCounts
 
 
-class ToVerify(Prepared):
-    """What "Verify restored pool" gets (every phase's entry) and "Write dry-run report" (no phase ran)."""
+class PhaseEntries(TypedDict):
+    """Every phase's entry after the plan, each present once its phase ran."""
 
     pool: NotRequired[Pool]
     resource_servers: NotRequired[PhaseCounts]
@@ -243,11 +243,15 @@ class ToVerify(Prepared):
     waf: NotRequired[PhaseCounts]
 
 
+class ToVerify(Prepared, PhaseEntries):
+    """What "Verify restored pool" gets (every phase's entry) and "Write dry-run report" (no phase ran)."""
+
+
 class Verified(ToVerify):
     report: ReportPointer
 
 
-class RestoreState(TypedDict):
+class RestoreState(PhaseEntries):
     """Any state the execution holds, at any state of the machine (every key optional).
 
     Before "Find latest backup" has run (or when it failed) it is the execution input: the
@@ -255,16 +259,6 @@ class RestoreState(TypedDict):
 
     restore: NotRequired[Restore]
     plan: NotRequired[Plan]
-    pool: NotRequired[Pool]
-    resource_servers: NotRequired[PhaseCounts]
-    identity_providers: NotRequired[PhaseCounts]
-    clients: NotRequired[Clients]
-    groups: NotRequired[GroupsProgress]
-    domain: NotRequired[Domain]
-    lambda_triggers: NotRequired[PhaseCounts]
-    ui_customization: NotRequired[PhaseCounts]
-    threat_protection: NotRequired[PhaseCounts]
-    waf: NotRequired[PhaseCounts]
     report: NotRequired[ReportPointer]
     error: NotRequired[StepError]
     failure: NotRequired[Failure]
