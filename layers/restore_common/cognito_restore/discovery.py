@@ -13,6 +13,10 @@ POOL_ID_PATTERN = re.compile(r"^[\w-]+_[0-9a-zA-Z]+$")
 _KEY_PATTERN = re.compile(
     r"^cognito-backup/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/(?P<pool>[\w-]+_[0-9a-zA-Z]+)-(?P<t>\d{6})\.json$"
 )
+# Format v2: the backup is named by its manifest (docs/backup-format.md, "Format v2").
+_V2_KEY_PATTERN = re.compile(
+    r"^cognito-backup/v2/(?P<pool>[\w-]+_[0-9a-zA-Z]+)/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/(?P<t>\d{6})/manifest\.json$"
+)
 
 
 @dataclass(frozen=True, order=True)
@@ -24,7 +28,7 @@ class BackupRef:
 
 def parse_backup_key(key: str) -> BackupRef | None:
     """The pool id and time named by a backup key, or None for keys of another shape."""
-    match = _KEY_PATTERN.fullmatch(key)
+    match = _KEY_PATTERN.fullmatch(key) or _V2_KEY_PATTERN.fullmatch(key)
     if not match:
         return None
     t = match["t"]
