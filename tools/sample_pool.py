@@ -16,6 +16,7 @@ what the service generates (pool/client ids, ``sub``, secrets, dates).
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import re
@@ -801,6 +802,8 @@ V2_BRANDING_SETTINGS = {
     "components": {"primaryButton": {"lightMode": {"defaults": {"backgroundColor": "0972d3ff"}}}},
 }
 V2_ASSET_BYTES = 900_000  # two of them exceed one 2 MB request: the restore must split
+V2_CLIENT_CSS = ".banner-customizable { background-color: #0f766e; }"
+V2_EMAIL_MFA_USERS = 5
 V2_TERMS = {"terms-of-use": "https://example.com/terms", "privacy-policy": "https://example.com/privacy"}
 
 
@@ -870,6 +873,25 @@ def add_v2_settings(cognito: Any, pool: SamplePool) -> None:
             Enforcement="NONE",
             Links={"cognito:default": url, "cognito:french": url + "/fr"},
         )
+    # The web client's own hosted UI CSS and threat protection, over the pool's
+    cognito.set_ui_customization(UserPoolId=pool.pool_id, ClientId=web, CSS=V2_CLIENT_CSS)
+    cognito.set_risk_configuration(
+        UserPoolId=pool.pool_id,
+        ClientId=web,
+        CompromisedCredentialsRiskConfiguration={"EventFilter": ["SIGN_IN"], "Actions": {"EventAction": "BLOCK"}},
+    )
+    # Users who chose e-mail MFA (AdminGetUser lists EMAIL_OTP, preferred)
+    chosen = 0
+    for user in cognito.get_paginator("list_users").paginate(UserPoolId=pool.pool_id).build_full_result()["Users"]:
+        if chosen == V2_EMAIL_MFA_USERS:
+            break
+        if user["UserStatus"] == CONFIRMED and any(a["Name"] == "email" for a in user["Attributes"]):
+            cognito.admin_set_user_mfa_preference(
+                UserPoolId=pool.pool_id,
+                Username=user["Username"],
+                EmailMfaSettings={"Enabled": True, "PreferredMfa": True},
+            )
+            chosen += 1
     logs = boto3.client("logs", region_name=region)
     logs.create_log_group(logGroupName=V2_LOG_GROUP)
     cognito.set_log_delivery_configuration(
@@ -957,7 +979,9 @@ def export_backup_v2(
     def per_client(call: Callable[..., Any], key: str) -> list[dict[str, Any]]:
         found = []
         for client in clients:
-            value = _optional(lambda c=client: call(UserPoolId=pool_id, ClientId=c["ClientId"])[key])
+            value = _optional(
+                functools.partial(lambda c: call(UserPoolId=pool_id, ClientId=c)[key], client["ClientId"])
+            )
             if value and value.get("ClientId") == client["ClientId"] and set(value) - {"UserPoolId", "ClientId"}:
                 found.append(value)
         return found
@@ -965,9 +989,12 @@ def export_backup_v2(
     branding = []
     for client in clients:
         style = _optional(
-            lambda c=client: cognito.describe_managed_login_branding_by_client(
-                UserPoolId=pool_id, ClientId=c["ClientId"], ReturnMergedResources=False
-            )["ManagedLoginBranding"]
+            functools.partial(
+                lambda c: cognito.describe_managed_login_branding_by_client(
+                    UserPoolId=pool_id, ClientId=c, ReturnMergedResources=False
+                )["ManagedLoginBranding"],
+                client["ClientId"],
+            )
         )
         if style:
             branding.append({**style, "ClientId": client["ClientId"]})

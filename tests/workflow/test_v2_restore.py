@@ -18,7 +18,9 @@ from tools.sample_pool import (
     CLIENT_WEB,
     V2_ASSET_BYTES,
     V2_BRANDING_SETTINGS,
+    V2_CLIENT_CSS,
     V2_EMAIL_MFA,
+    V2_EMAIL_MFA_USERS,
     V2_LOG_GROUP,
     V2_TERMS,
     SamplePoolSpec,
@@ -111,6 +113,24 @@ def test_a_v2_backup_restores_every_group_mfa_factor_branding_terms_and_log_deli
         log_group_arn(DR_REGION)
     ]
 
+    ui = cognito.get_ui_customization(UserPoolId=new_pool, ClientId=clients[CLIENT_WEB])["UICustomization"]
+    assert ui["CSS"] == V2_CLIENT_CSS and ui["ClientId"] == clients[CLIENT_WEB]
+    risk = cognito.describe_risk_configuration(UserPoolId=new_pool, ClientId=clients[CLIENT_WEB])
+    assert risk["RiskConfiguration"]["CompromisedCredentialsRiskConfiguration"]["Actions"] == {"EventAction": "BLOCK"}
+    email_mfa_users = [
+        user["Username"]
+        for page in cognito.get_paginator("list_users").paginate(UserPoolId=new_pool)
+        for user in page["Users"]
+        if "EMAIL_OTP"
+        in cognito.admin_get_user(UserPoolId=new_pool, Username=user["Username"]).get("UserMFASettingList", [])
+    ]
+    assert len(email_mfa_users) == V2_EMAIL_MFA_USERS
+    preferred = {
+        cognito.admin_get_user(UserPoolId=new_pool, Username=name).get("PreferredMfaSetting")
+        for name in email_mfa_users
+    }
+    assert preferred == {"EMAIL_OTP"}
+
     report = _report(stack, result.output["report"])
     for category, counts in report["counts"].items():
         assert counts["restored"] + counts["skipped"] + counts["failed"] == counts["backup"], category
@@ -120,6 +140,9 @@ def test_a_v2_backup_restores_every_group_mfa_factor_branding_terms_and_log_deli
     assert report["counts"]["managed_login_branding"]["restored"] == 2
     assert report["counts"]["terms"]["restored"] == 2
     assert report["counts"]["log_delivery"]["restored"] == 1
+    assert report["counts"]["ui_customization"]["restored"] == 2  # the pool's and the web client's
+    assert report["counts"]["threat_protection"]["restored"] == 2
+    assert report["counts"]["mfa_preferences"]["restored"] >= V2_EMAIL_MFA_USERS
     for category in ("mfa_config", "managed_login_branding", "terms", "log_delivery", "groups"):
         assert report["verification"][category]["ok"], (category, report["verification"][category])
     notes = " ".join(n["note"] for n in report["categories"]["managed_login_branding"]["notes"])

@@ -359,7 +359,7 @@ def _write_users(index: _Index, writer: _ChunkWriter) -> dict[str, int]:
         user["groups"] = sorted(json.loads(groups))
         planned["memberships"] += len(user["groups"])
         planned["identity_links"] += len(user.get("links") or [])
-        planned["mfa_preferences"] += int(bool(user.get("sms_mfa")))
+        planned["mfa_preferences"] += int(bool(user.get("sms_mfa") or user.get("email_mfa")))
         writer.add(user)
     return planned
 

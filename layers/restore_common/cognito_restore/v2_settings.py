@@ -46,7 +46,10 @@ def mfa_factors(mfa_config: dict[str, Any] | None) -> list[str]:
 
 
 def v2_counts(sections: dict[str, Any]) -> dict[str, int]:
-    """Backup counts of the v2 categories (0 for a v1 backup), and the per-client UI and risk settings."""
+    """Backup counts of the v2 categories and of the per-client UI and risk settings; none for a v1
+    backup (its plan stays as it was)."""
+    if "mfa_config" not in sections and "managed_login_branding" not in sections:
+        return {}
     log = sections.get("log_delivery_configuration") or {}
     counts = {
         "mfa_config": len(mfa_factors(sections.get("mfa_config"))),
