@@ -24,7 +24,10 @@ _SAFE_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
 # key -> what it must be (for the error message); user_pool_id is the only required key.
 SCHEMA: dict[str, str] = {
     "user_pool_id": "the source user pool id, e.g. us-east-1_AbCdEf123",
-    "backup_key": "a backup object key of that pool (cognito-backup/YYYY/MM/DD/<pool-id>-HHMMSS.json)",
+    "backup_key": (
+        "a backup object key of that pool (cognito-backup/YYYY/MM/DD/<pool-id>-HHMMSS.json, or for format v2 "
+        "its manifest cognito-backup/v2/<pool-id>/YYYY/MM/DD/HHMMSS/manifest.json)"
+    ),
     "dry_run": "true or false",
     "restore_id": "1-80 letters, digits, '-' or '_'",
     "arn_map": "an object of old ARN (or source Region) -> new ARN (or Region)",
