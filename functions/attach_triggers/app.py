@@ -11,7 +11,7 @@ from cognito_restore.handler import phase_handler
 from cognito_restore.outcomes import PhaseOutcome
 from cognito_restore.phase import arn_mapper, backup_parts, pool_id, record_phase
 from cognito_restore.pool_config import map_lambda_config, update_user_pool_request
-from cognito_restore.state import DomainCreated, PhaseEvent, TriggersAttached
+from cognito_restore.state import PhaseEvent, SignInSettingsRestored, TriggersAttached
 
 
 def _allow_cognito(function_arn: str, pool_arn: str, new_pool: str) -> str | None:
@@ -32,7 +32,7 @@ def _allow_cognito(function_arn: str, pool_arn: str, new_pool: str) -> str | Non
 
 
 @phase_handler("attach_triggers")
-def lambda_handler(event: PhaseEvent[DomainCreated], context: LambdaContext) -> TriggersAttached:
+def lambda_handler(event: PhaseEvent[SignInSettingsRestored], context: LambdaContext) -> TriggersAttached:
     state = event["state"]
     new_pool, pool_arn = pool_id(state), state["pool"]["arn"]
     outcome = PhaseOutcome("lambda_triggers")

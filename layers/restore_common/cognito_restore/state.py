@@ -217,7 +217,7 @@ class SignInSettingsRestored(DomainCreated):
     sign_in_settings: dict[str, PhaseCounts]
 
 
-class TriggersAttached(DomainCreated):
+class TriggersAttached(SignInSettingsRestored):
     lambda_triggers: PhaseCounts
 
 
