@@ -153,3 +153,32 @@ def test_a_v2_backup_restores_every_group_mfa_factor_branding_terms_and_log_deli
     assert again.status == "SUCCEEDED", (again.error, again.cause)
     assert again.output["new_user_pool_id"] == new_pool
     assert len(cognito.list_terms(UserPoolId=new_pool)["Terms"]) == 2
+
+
+def test_what_this_region_lacks_is_reported_by_name_and_the_rest_restored(stack: RestoreStack) -> None:
+    """No SES identity and no log group here: e-mail MFA and log delivery fail loudly (counted, with
+    the manual step), every other factor, style and terms document is restored; a dry run first
+    plans the v2 backup without creating anything."""
+    pool_id, key, parts = _v2_backup(stack)
+    arn_map = _dr_dependencies(stack, parts)
+
+    plan = stack.run({"user_pool_id": pool_id, "backup_key": key, "arn_map": arn_map, "dry_run": True})
+    assert plan.status == "SUCCEEDED", (plan.error, plan.cause)
+    assert stack.client("cognito-idp").list_user_pools(MaxResults=60)["UserPools"] == []
+
+    result = stack.run({"user_pool_id": pool_id, "backup_key": key, "arn_map": arn_map})
+
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    new_pool = result.output["new_user_pool_id"]
+    mfa = stack.client("cognito-idp").get_user_pool_mfa_config(UserPoolId=new_pool)
+    assert "EmailMfaConfiguration" not in mfa and mfa["MfaConfiguration"] == "OPTIONAL"
+    report = _report(stack, result.output["report"])
+    counts = report["counts"]
+    assert counts["mfa_config"] == {"backup": 4, "restored": 3, "skipped": 0, "failed": 1}
+    [email] = report["categories"]["mfa_config"]["failed_items"]
+    assert email["item"] == "EMAIL" and "Amazon SES" in email["reason"]
+    assert counts["log_delivery"] == {"backup": 1, "restored": 0, "skipped": 0, "failed": 1}
+    assert counts["managed_login_branding"]["restored"] == 2 and counts["terms"]["restored"] == 2
+    steps = " ".join(report["manual_steps"])
+    assert "MFA factor EMAIL" in steps
+    assert report["verification"]["mfa_config"]["ok"]
