@@ -37,6 +37,23 @@ def _failed(outcome: PhaseOutcome, item: str, error: ClientError) -> None:
     outcome.fail(item, describe_error(error))
 
 
+def _without_passkeys(cognito: Any, plan: Any, reason: str) -> bool:
+    """The relying party is the factor whose rules depend most on this Region (its domain): when the
+    request is refused, the other factors still go in without it (passkeys then fail, by name)."""
+    if "PASSKEYS" not in plan.restored:
+        return False
+    request = {k: v for k, v in plan.request.items() if k != "WebAuthnConfiguration"}
+    try:
+        cognito.set_user_pool_mfa_config(**request)
+    except ClientError as error:
+        raise_if_throttled(error)
+        raise_unless_caused_by_data(error)
+        return False
+    plan.restored.remove("PASSKEYS")
+    plan.left_out.append(("PASSKEYS", f"refused with the other factors: {reason}"))
+    return True
+
+
 def _mfa(state: Any, parts: dict[str, Any]) -> PhaseOutcome:
     outcome = PhaseOutcome("mfa_config")
     mfa_config = parts.get("mfa_config")
@@ -61,9 +78,10 @@ def _mfa(state: Any, parts: dict[str, Any]) -> PhaseOutcome:
         raise_if_throttled(error)
         if "SmsMfaConfiguration" not in request or error_code(error) not in SMS_ROLE_ERRORS:
             raise_unless_caused_by_data(error)
-            for factor in plan.restored:
-                outcome.fail(factor, describe_error(error))
-            plan.restored = []
+            if not _without_passkeys(cognito, plan, describe_error(error)):
+                for factor in plan.restored:
+                    outcome.fail(factor, describe_error(error))
+                plan.restored = []
         else:  # the SMS role the pool accepted is refused now: the other factors still go in
             del request["SmsMfaConfiguration"]
             plan.restored.remove("SMS")

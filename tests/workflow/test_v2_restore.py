@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from unittest import mock
 
 import boto3
 
@@ -182,3 +183,25 @@ def test_what_this_region_lacks_is_reported_by_name_and_the_rest_restored(stack:
     steps = " ".join(report["manual_steps"])
     assert "MFA factor EMAIL" in steps
     assert report["verification"]["mfa_config"]["ok"]
+
+
+def test_a_refused_passkey_relying_party_fails_passkeys_alone(stack: RestoreStack) -> None:
+    """If Cognito refuses the relying party (here: the old Region's host, as a wrong mapping would give),
+    the other factors still go in and only passkeys are reported failed, with Cognito's reason."""
+    import cognito_restore.v2_settings as v2_settings
+
+    pool_id, key, parts = _v2_backup(stack)
+    arn_map = _dr_dependencies(stack, parts)
+    stack.client("ses").verify_domain_identity(Domain="example.com")
+    stack.client("logs").create_log_group(logGroupName=V2_LOG_GROUP)
+    old_host = parts["mfa_config"]["WebAuthnConfiguration"]["RelyingPartyId"]
+    with mock.patch.object(v2_settings, "relying_party_id", lambda *args: (old_host, None)):
+        result = stack.run({"user_pool_id": pool_id, "backup_key": key, "arn_map": arn_map})
+
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    mfa = stack.client("cognito-idp").get_user_pool_mfa_config(UserPoolId=result.output["new_user_pool_id"])
+    assert mfa["EmailMfaConfiguration"] == V2_EMAIL_MFA and "RelyingPartyId" not in mfa["WebAuthnConfiguration"]
+    report = _report(stack, result.output["report"])
+    assert report["counts"]["mfa_config"] == {"backup": 4, "restored": 3, "skipped": 0, "failed": 1}
+    [passkeys] = report["categories"]["mfa_config"]["failed_items"]
+    assert passkeys["item"] == "PASSKEYS" and "RelyingPartyId" in passkeys["reason"]
