@@ -196,12 +196,13 @@ def test_a_refused_passkey_relying_party_fails_passkeys_alone(stack: RestoreStac
     stack.client("logs").create_log_group(logGroupName=V2_LOG_GROUP)
     old_host = parts["mfa_config"]["WebAuthnConfiguration"]["RelyingPartyId"]
     with mock.patch.object(v2_settings, "relying_party_id", lambda *args: (old_host, None)):
-        result = stack.run({"user_pool_id": pool_id, "backup_key": key, "arn_map": arn_map})
+        result = stack.run({"user_pool_id": pool_id, "arn_map": arn_map})  # no backup_key: found by discovery
 
     assert result.status == "SUCCEEDED", (result.error, result.cause)
+    report = _report(stack, result.output["report"])
+    assert report["backup"]["key"] == key
     mfa = stack.client("cognito-idp").get_user_pool_mfa_config(UserPoolId=result.output["new_user_pool_id"])
     assert mfa["EmailMfaConfiguration"] == V2_EMAIL_MFA and "RelyingPartyId" not in mfa["WebAuthnConfiguration"]
-    report = _report(stack, result.output["report"])
     assert report["counts"]["mfa_config"] == {"backup": 4, "restored": 3, "skipped": 0, "failed": 1}
     [passkeys] = report["categories"]["mfa_config"]["failed_items"]
     assert passkeys["item"] == "PASSKEYS" and "RelyingPartyId" in passkeys["reason"]

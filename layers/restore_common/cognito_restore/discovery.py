@@ -76,6 +76,30 @@ def _folders(s3: Any, bucket: str, prefix: str, shape: re.Pattern[str]) -> list[
 
 
 def find_newest_backup(s3: Any, bucket: str, pool_id: str) -> BackupRef | None:
+    """Newest backup of exactly this pool in either format (v1 document or v2 manifest), by the time in its key."""
+    found = [ref for ref in (_find_newest_v1(s3, bucket, pool_id), find_newest_v2(s3, bucket, pool_id)) if ref]
+    return max(found) if found else None
+
+
+_TIME = re.compile(r"^\d{6}/$")
+
+
+def find_newest_v2(s3: Any, bucket: str, pool_id: str) -> BackupRef | None:
+    """Newest v2 backup of this pool: its folders cognito-backup/v2/<pool>/YYYY/MM/DD/HHMMSS/ newest first,
+    the first whose manifest exists (a folder without one is an unfinished backup: ignored)."""
+    for year in _folders(s3, bucket, f"{BACKUP_PREFIX}v2/{pool_id}/", _YEAR):
+        for month in _folders(s3, bucket, year, _TWO_DIGITS):
+            for day in _folders(s3, bucket, month, _TWO_DIGITS):
+                for time in _folders(s3, bucket, day, _TIME):
+                    listed = s3.list_objects_v2(Bucket=bucket, Prefix=f"{time}manifest.json", MaxKeys=1)
+                    for item in listed.get("Contents", []):
+                        ref = parse_backup_key(item["Key"])
+                        if ref is not None and ref.pool_id == pool_id:
+                            return ref
+    return None
+
+
+def _find_newest_v1(s3: Any, bucket: str, pool_id: str) -> BackupRef | None:
     """Newest backup of exactly this pool, listing date folders newest first and stopping at the
     first day that holds one: the keys of other pools and of older days are never listed.
 
