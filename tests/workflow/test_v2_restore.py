@@ -206,3 +206,42 @@ def test_a_refused_passkey_relying_party_fails_passkeys_alone(stack: RestoreStac
     assert report["counts"]["mfa_config"] == {"backup": 4, "restored": 3, "skipped": 0, "failed": 1}
     [passkeys] = report["categories"]["mfa_config"]["failed_items"]
     assert passkeys["item"] == "PASSKEYS" and "RelyingPartyId" in passkeys["reason"]
+
+
+def test_a_crash_after_the_branding_is_created_redoes_nothing_twice(stack: RestoreStack) -> None:
+    """The phase crashes at its first CreateTerms (the styles exist by then); Step Functions retries the
+    task, which finds each style and updates it: one style per client, every asset once."""
+    from tools.emulation import LambdaCrash
+    from tools.emulation.cognito.common import Response
+
+    pool_id, key, parts = _v2_backup(stack)
+    arn_map = _dr_dependencies(stack, parts)
+    stack.client("ses").verify_domain_identity(Domain="example.com")
+    stack.client("logs").create_log_group(logGroupName=V2_LOG_GROUP)
+    original = Response.create_terms
+    crashed: list[bool] = []
+
+    def crash_once(self: Any) -> Any:
+        if not crashed:
+            crashed.append(True)
+            raise LambdaCrash()
+        return original(self)
+
+    with mock.patch.object(Response, "create_terms", crash_once):
+        result = stack.run({"user_pool_id": pool_id, "backup_key": key, "arn_map": arn_map})
+
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert crashed == [True]
+    new_pool = result.output["new_user_pool_id"]
+    cognito = stack.client("cognito-idp")
+    clients = _clients_by_name(cognito, new_pool)
+    style = cognito.describe_managed_login_branding_by_client(UserPoolId=new_pool, ClientId=clients[CLIENT_WEB])
+    assert sorted(a["Category"] for a in style["ManagedLoginBranding"]["Assets"]) == [
+        "FORM_BACKGROUND",
+        "FORM_LOGO",
+        "PAGE_BACKGROUND",
+    ]
+    assert len(cognito.list_terms(UserPoolId=new_pool)["Terms"]) == 2
+    report = _report(stack, result.output["report"])
+    assert report["counts"]["managed_login_branding"] == {"backup": 2, "restored": 2, "skipped": 0, "failed": 0}
+    assert report["counts"]["terms"] == {"backup": 2, "restored": 2, "skipped": 0, "failed": 0}
