@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.workflow.conftest import DR_REGION, make_backup
+from tests.workflow.test_iam_enforcement import _rich_restore_input
 from tools.emulation import RestoreStack
 from tools.sample_pool import CLIENT_MOBILE, CLIENT_WEB, SamplePoolSpec, write_backup
 
@@ -209,3 +210,51 @@ def test_the_dry_run_of_a_sync_lists_the_changes_and_writes_nothing(stack: Resto
         .decode()
     )
     assert "create `kiosk`" in markdown
+
+
+WRITE_VERBS = ("Create", "Update", "Set", "Add", "Associate", "Delete", "Admin")
+
+
+def _aws_writes(stack: RestoreStack, since: int) -> Counter[str]:
+    """Every Cognito, WAF and Lambda write any handler made since decision ``since`` (not the ledger or
+    the work bucket: bookkeeping). Reads are Describe/Get/List."""
+    return Counter(
+        d.action
+        for d in stack.iam.decisions[since:]
+        if d.principal != "RestoreStateMachine"
+        and d.action.split(":")[0] in ("cognito-idp", "wafv2", "lambda")
+        and d.action.split(":")[1].startswith(WRITE_VERBS)
+    )
+
+
+def test_a_sync_of_an_unchanged_rich_pool_writes_nothing_at_all(stack: RestoreStack) -> None:
+    """Triggers, UI customization, threat protection, WAF, domain, MFA, attributes: all in place already."""
+    request, _ = _rich_restore_input(stack)
+    restored = stack.run(request)
+    assert restored.status == "SUCCEEDED", (restored.error, restored.cause)
+    target = restored.output["new_user_pool_id"]
+    made = _aws_writes(stack, 0)  # not vacuous: the restore made each of the writes the sync then needs not
+    for action in (
+        "cognito-idp:SetUICustomization",
+        "cognito-idp:SetRiskConfiguration",
+        "wafv2:AssociateWebACL",
+        "lambda:AddPermission",
+        "cognito-idp:SetUserPoolMfaConfig",
+        "cognito-idp:CreateUserPoolDomain",
+    ):
+        assert made[action] >= 1, action
+
+    since = len(stack.iam.decisions)
+    synced = stack.run({**request, "mode": "sync", "target_user_pool_id": target})
+
+    assert synced.status == "SUCCEEDED", (synced.error, synced.cause)
+    assert stack.iam.denied() == []
+    writes = _aws_writes(stack, since)
+    users_phase = Counter({k: v for k, v in writes.items() if k.startswith("cognito-idp:Admin")})
+    assert writes - users_phase == Counter()  # the pool level wrote nothing (users: the users' half)
+    report = _report(stack, synced)
+    assert report["outcome"]["status"] == "complete", report["outcome"]
+    sync_report = report["sync"]
+    for category in ("ui_customization", "threat_protection", "waf", "lambda_triggers", "domain"):
+        assert sync_report[category]["unchanged"] >= 1 and sync_report[category]["updated"] == 0, category
+    assert sync_report["pool_configuration"]["unchanged"] == 2  # the configuration and MFA
