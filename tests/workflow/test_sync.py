@@ -7,12 +7,13 @@ import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from unittest import mock
 
 import pytest
 
 from tests.workflow.conftest import DR_REGION, make_backup
 from tests.workflow.test_iam_enforcement import _rich_restore_input
-from tools.emulation import RestoreStack
+from tools.emulation import LambdaCrash, RestoreStack
 from tools.sample_pool import CLIENT_MOBILE, CLIENT_WEB, SamplePoolSpec, write_backup
 
 T0 = datetime(2026, 11, 30, 8, tzinfo=UTC)
@@ -258,3 +259,33 @@ def test_a_sync_of_an_unchanged_rich_pool_writes_nothing_at_all(stack: RestoreSt
     for category in ("ui_customization", "threat_protection", "waf", "lambda_triggers", "domain"):
         assert sync_report[category]["unchanged"] >= 1 and sync_report[category]["updated"] == 0, category
     assert sync_report["pool_configuration"]["unchanged"] == 2  # the configuration and MFA
+
+
+def test_a_crash_right_after_a_sync_write_is_retried_without_writing_twice(
+    stack: RestoreStack, source_cognito: Any
+) -> None:
+    source = make_backup(stack, source_cognito, SamplePoolSpec(users=6, groups=3), when=T0)
+    target = stack.run({"user_pool_id": source.pool_id}).output["new_user_pool_id"]
+    _put(stack, _changed(source.backup), T0 + timedelta(hours=1))
+    import cognito_restore.groups as groups_module
+
+    original = groups_module.apply_change
+    crashed: list[str] = []
+
+    def crash_after_the_first_write(outcome: Any, change: Any, *args: Any, **kwargs: Any) -> Any:
+        response = original(outcome, change, *args, **kwargs)
+        if change.kind != "unchanged" and not crashed:
+            crashed.append(change.item)
+            raise LambdaCrash()  # the write is made, its record is lost with the process
+        return response
+
+    since, invoked = len(stack.iam.decisions), len(stack.invocations)
+    with mock.patch.object(groups_module, "apply_change", crash_after_the_first_write):
+        result = stack.run({"user_pool_id": source.pool_id, "mode": "sync", "target_user_pool_id": target})
+
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert crashed and [n for n, _ in stack.invocations[invoked:]].count("RestoreGroupsFunction") == 2
+    writes = _config_writes(stack, since)
+    assert writes["CreateGroup"] == 1 and writes["UpdateGroup"] == 1  # the retry found the crashed write made
+    groups = _report(stack, result)["sync"]["groups"]
+    assert groups["created"] + groups["updated"] + groups["unchanged"] == len(source.backup["groups"]) + 1
