@@ -10,9 +10,11 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from click.testing import CliRunner
 
 from tests.workflow.conftest import DR_REGION, make_backup
 from tests.workflow.test_iam_enforcement import _rich_restore_input
+from tools import restore as restore_cli
 from tools.emulation import LambdaCrash, RestoreStack
 from tools.sample_pool import CLIENT_MOBILE, CLIENT_WEB, SamplePoolSpec, write_backup
 
@@ -289,3 +291,22 @@ def test_a_crash_right_after_a_sync_write_is_retried_without_writing_twice(
     assert writes["CreateGroup"] == 1 and writes["UpdateGroup"] == 1  # the retry found the crashed write made
     groups = _report(stack, result)["sync"]["groups"]
     assert groups["created"] + groups["updated"] + groups["unchanged"] == len(source.backup["groups"]) + 1
+
+
+def test_the_operator_cli_starts_a_sync_through_the_same_schema(
+    stack: RestoreStack, source_cognito: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", stack.region)
+    source = make_backup(stack, source_cognito, SamplePoolSpec(users=5, groups=3), when=T0)
+    target = stack.run({"user_pool_id": source.pool_id}).output["new_user_pool_id"]
+    start = ["start", "--state-machine-arn", stack.state_machine_arn(), "--pool-id", source.pool_id]
+
+    refused = CliRunner().invoke(restore_cli.main, [*start, "--target-pool-id", target])
+    synced = CliRunner().invoke(
+        restore_cli.main, [*start, "--mode", "sync", "--target-pool-id", target, "--poll-interval", "0"]
+    )
+
+    assert refused.exit_code == 2 and "target_user_pool_id only with mode sync" in refused.output
+    assert synced.exit_code == 0, synced.output
+    assert "SUCCEEDED" in synced.output and target in synced.output
+    assert _pools(stack) == [target]
