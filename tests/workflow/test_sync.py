@@ -174,6 +174,7 @@ def test_a_sync_writes_only_what_differs_and_a_second_sync_writes_nothing(
     }
     assert report["outcome"]["status"] == "complete", report["outcome"]
     assert report["verification"]["groups"]["ok"]  # the group absent from the backup is expected, not missing
+    assert "kept their ids" in report["manual_steps"][0]
 
     since = len(stack.iam.decisions)
     again = stack.run(sync)  # the same input: the same restore id, run again
