@@ -311,3 +311,56 @@ def test_the_operator_cli_starts_a_sync_through_the_same_schema(
     assert synced.exit_code == 0, synced.output
     assert "SUCCEEDED" in synced.output and target in synced.output
     assert _pools(stack) == [target]
+
+
+def test_every_pool_level_category_drifted_is_reconciled_once(stack: RestoreStack, source_cognito: Any) -> None:
+    """A scope, a provider's mapping, a custom attribute, the MFA mode and the tags changed in the backup."""
+    source = make_backup(stack, source_cognito, SamplePoolSpec(users=5, groups=3), when=T0)
+    target = stack.run({"user_pool_id": source.pool_id}).output["new_user_pool_id"]
+    changed = copy.deepcopy(source.backup)
+    changed["resource_servers"][0]["Scopes"].append({"ScopeName": "orders.audit", "ScopeDescription": "Audit"})
+    changed["identity_providers"][0]["AttributeMapping"]["name"] = "name"
+    config = changed["user_pool_config"]
+    config["SchemaAttributes"].append(
+        {
+            "Name": "custom:home_region",
+            "AttributeDataType": "String",
+            "Mutable": True,
+            "StringAttributeConstraints": {"MinLength": "0", "MaxLength": "64"},
+        }
+    )
+    config["MfaConfiguration"] = "OFF"
+    config["UserPoolTags"] = {**(config.get("UserPoolTags") or {}), "cost-center": "dr"}
+    _put(stack, changed, T0 + timedelta(hours=1))
+    sync = {"user_pool_id": source.pool_id, "mode": "sync", "target_user_pool_id": target}
+
+    since = len(stack.iam.decisions)
+    result = stack.run(sync)
+
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert _config_writes(stack, since) == Counter(
+        {
+            "UpdateResourceServer": 1,
+            "UpdateIdentityProvider": 1,
+            "AddCustomAttributes": 1,
+            "SetUserPoolMfaConfig": 1,
+            "UpdateUserPool": 1,  # the tags
+        }
+    )
+    cognito = stack.client("cognito-idp")
+    server = cognito.list_resource_servers(UserPoolId=target, MaxResults=50)["ResourceServers"][0]
+    assert "orders.audit" in {s["ScopeName"] for s in server["Scopes"]}
+    provider = cognito.describe_identity_provider(
+        UserPoolId=target, ProviderName=changed["identity_providers"][0]["ProviderName"]
+    )["IdentityProvider"]
+    assert provider["AttributeMapping"]["name"] == "name"
+    pool = cognito.describe_user_pool(UserPoolId=target)["UserPool"]
+    assert "custom:home_region" in {a["Name"] for a in pool["SchemaAttributes"]}
+    assert pool["UserPoolTags"]["cost-center"] == "dr"
+    assert cognito.get_user_pool_mfa_config(UserPoolId=target)["MfaConfiguration"] == "OFF"
+    notes = " ".join(n["note"] for n in _report(stack, result)["categories"]["pool_configuration"]["notes"])
+    assert "UserPoolTags differed" in notes
+
+    since = len(stack.iam.decisions)
+    assert stack.run(sync).status == "SUCCEEDED"
+    assert _config_writes(stack, since) == Counter()
