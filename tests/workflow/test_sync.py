@@ -16,7 +16,14 @@ from tests.workflow.conftest import DR_REGION, make_backup
 from tests.workflow.test_iam_enforcement import _rich_restore_input
 from tools import restore as restore_cli
 from tools.emulation import LambdaCrash, RestoreStack
-from tools.sample_pool import CLIENT_MOBILE, CLIENT_WEB, SamplePoolSpec, write_backup
+from tools.sample_pool import (
+    CLIENT_MOBILE,
+    CLIENT_WEB,
+    SamplePoolSpec,
+    build_source_pool,
+    export_backup,
+    write_backup,
+)
 
 T0 = datetime(2026, 11, 30, 8, tzinfo=UTC)
 
@@ -364,3 +371,20 @@ def test_every_pool_level_category_drifted_is_reconciled_once(stack: RestoreStac
     since = len(stack.iam.decisions)
     assert stack.run(sync).status == "SUCCEEDED"
     assert _config_writes(stack, since) == Counter()
+
+
+def test_a_pool_synced_with_its_own_backup_is_found_unchanged(stack: RestoreStack) -> None:
+    """A target that no restore created (its settings set by hand, as a team's own pool): every
+    comparison must see its own backup as equal, or each sync would write it again."""
+    dr_cognito = stack.client("cognito-idp")
+    pool = build_source_pool(dr_cognito, SamplePoolSpec(users=5, groups=3))
+    backup = export_backup(dr_cognito, pool.pool_id)
+    _put(stack, backup, T0)
+
+    since = len(stack.iam.decisions)
+    result = stack.run({"user_pool_id": pool.pool_id, "mode": "sync", "target_user_pool_id": pool.pool_id})
+
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert _config_writes(stack, since) == Counter(), _report(stack, result)["sync"]
+    report = _report(stack, result)
+    assert all(c["created"] == c["updated"] == 0 for c in report["sync"].values()), report["sync"]
