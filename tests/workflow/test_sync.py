@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from tests.workflow.conftest import DR_REGION, make_backup
 from tests.workflow.test_iam_enforcement import _rich_restore_input
+from tests.workflow.test_state_contract import check_execution, recorded_invocations, short_lived
 from tools import restore as restore_cli
 from tools.emulation import LambdaCrash, RestoreStack
 from tools.sample_pool import (
@@ -388,3 +389,32 @@ def test_a_pool_synced_with_its_own_backup_is_found_unchanged(stack: RestoreStac
     assert _config_writes(stack, since) == Counter(), _report(stack, result)["sync"]
     report = _report(stack, result)
     assert all(c["created"] == c["updated"] == 0 for c in report["sync"].values()), report["sync"]
+
+
+def test_a_sync_and_its_dry_run_keep_to_the_state_contract(stack: RestoreStack, source_cognito: Any) -> None:
+    """Every state, task event and result of a sync (groups continued over two turns) is typed (state.py)."""
+    source = make_backup(stack, source_cognito, SamplePoolSpec(users=8, groups=3), when=T0)
+    target = stack.run({"user_pool_id": source.pool_id}).output["new_user_pool_id"]
+    _put(stack, _changed(source.backup), T0 + timedelta(hours=1))
+    sync = {"user_pool_id": source.pool_id, "mode": "sync", "target_user_pool_id": target}
+
+    since = len(stack.iam.decisions)
+    with recorded_invocations(stack) as calls, short_lived(stack, {"RestoreGroupsFunction": 2}):
+        result = stack.run(sync)
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    last = check_execution(stack, result, calls)
+    restore = last["Verify restored pool"]["restore"]
+    assert (restore["mode"], restore["target_pool_id"], restore["delete_missing"], restore["max_deletes"]) == (
+        "sync",
+        target,
+        False,
+        0,
+    )
+    assert [name for name, _, _ in calls].count("RestoreGroupsFunction") == 2  # a continuation
+    writes = _config_writes(stack, since)
+    assert writes["CreateGroup"] == 1 and writes["UpdateGroup"] == 1  # the second turn went on, not over
+
+    with recorded_invocations(stack) as calls:
+        dry = stack.run({**sync, "dry_run": True})
+    assert dry.status == "SUCCEEDED", (dry.error, dry.cause)
+    check_execution(stack, dry, calls)
