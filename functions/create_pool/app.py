@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 from cognito_restore import aws
 from cognito_restore.arn_map import ArnMapper
 from cognito_restore.aws_errors import describe_error, error_code, raise_if_throttled
+from cognito_restore.execution_input import sync_target
 from cognito_restore.handler import phase_handler
 from cognito_restore.ledger import Ledger
 from cognito_restore.messaging import SMS_ROLE_ERRORS, Applied, apply_with_fallback
@@ -95,6 +96,8 @@ def lambda_handler(event: CreatePoolEvent, context: LambdaContext) -> PoolCreate
 
     entry = ledger.get(restore_id)
     pool_id = entry.new_pool_id if entry else None
+    # Sync mode: the target pool (checked by "Find latest backup") is the restore's pool; none is created.
+    pool_id = sync_target(state["restore"]) or pool_id
     created = False
     if pool_id is None:
         pool_id = _pool_created_earlier(config["Name"], restore_id)
