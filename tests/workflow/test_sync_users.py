@@ -279,3 +279,20 @@ def test_sync_leaves_the_pool_as_the_new_backup(
 ) -> None:
     stack, counter = counted_stack
     sync_round(stack, counter, 600, tmp_path, delete_missing=True)
+
+
+def test_users_absent_from_the_backup_are_kept_and_named_by_default(
+    counted_stack: tuple[RestoreStack, CallCounter], tmp_path: Path
+) -> None:
+    stack, counter = counted_stack
+    sync_round(stack, counter, 400, tmp_path, delete_missing=False)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("counted_stack", [500], indirect=True)
+def test_must_show_10000_users_synced_with_calls_within_twice_the_changes(
+    counted_stack: tuple[RestoreStack, CallCounter], tmp_path: Path
+) -> None:
+    """Issue 13's must-show: 10,000 users restored, then 1 % added, 1 % changed, 0.5 % disabled, 1 % moved."""
+    stack, counter = counted_stack
+    sync_round(stack, counter, 10_000, tmp_path, delete_missing=True)

@@ -100,7 +100,7 @@ def _pages(
     call: Callable[..., dict[str, Any]], operation: str, pages: dict[str, int], **kwargs: Any
 ) -> Iterator[dict[str, Any]]:
     """Every page by PaginationToken/NextToken; each page is one read call (counted, paced by `call`)."""
-    token_key = "NextToken" if operation == "ListGroups" else "PaginationToken"
+    token_key = "PaginationToken" if operation == "ListUsers" else "NextToken"  # the botocore model's names
     token: str | None = None
     while True:
         pages[operation] = pages.get(operation, 0) + 1
@@ -391,6 +391,15 @@ def sync_user(
             cognito.admin_disable_user(UserPoolId=pool_id, Username=username)
     except ClientError as error:
         raise_if_throttled(error)
+        if error_code(error) == "UserNotFoundException":  # deleted since the listing: created as a restore would
+            from cognito_restore.chunks import restore_user
+
+            before = outcome.restored
+            restore_user(pool_id, plan, password_policy, outcome, unrestored_groups)
+            if outcome.restored > before:
+                sync["created"] += 1
+                sync["changes"].append({"item": plan.old_username, "changes": ["created (gone since the listing)"]})
+            return
         raise_unless_caused_by_data(error)
         outcome.failed.append({"item": plan.old_username, "reason": f"not synced: {describe_error(error)}"})
         _skip(plan, outcome, f"user not synced ({describe_error(error)})")
