@@ -696,3 +696,59 @@ def chunk_hooks(
         finish_partition(pool, part["users"], outcome)
 
     return restore_item, finish
+
+
+def dry_run_users(state: Mapping[str, Any], store: Any, cognito: Any, quota: float) -> dict[str, Any]:
+    """A sync's dry run, users: the target listed (reads only) and each chunk diffed against it; the
+    changes the sync would write, by name (attribute names, never values). Shaped like the pool-level
+    categories of the dry run's plan (sync_plans.dry_run_changes)."""
+    plan = state["plan"]
+    partitions = int(plan.get("sync_partitions") or plan["user_chunks"])
+    config = store.get_json(plan["parts_key"]).get("user_pool_config") or {}
+    username_attributes, case_sensitive, immutable = _pool_model(config)
+    manifest = store.get_json(plan["users_manifest_key"])
+    chunks = [(int(chunk["index"]), store.get_json(chunk["key"])) for chunk in manifest]
+    backup_keys = {sign_in_key(item["create_username"], case_sensitive) for _, items in chunks for item in items}
+    snapshot = read_target(
+        _paced_call(cognito, quota),
+        state["pool"]["id"],
+        partitions,
+        username_attributes,
+        case_sensitive,
+        backup_keys,
+        SyncOptions.of(state["restore"]),
+    )
+    create: list[str] = []
+    update: list[dict[str, Any]] = []
+    cannot: list[dict[str, str]] = []
+    unchanged = 0
+    for index, items in chunks:
+        targets = index_partition(snapshot.partitions[index])
+        for item in items:
+            user = UserPlan.from_item(item)
+            target = targets.get(sign_in_key(user.create_username, case_sensitive))
+            if target is None:
+                create.append(user.old_username)
+                continue
+            diff = diff_user(user, target, immutable)
+            changes = diff.changes()
+            if changes:
+                update.append({"item": user.old_username, "settings": changes})
+            else:
+                unchanged += 1
+            if diff.status_kept:
+                cannot.append({"item": user.old_username, "note": diff.status_kept})
+            cannot.extend(
+                {"item": user.old_username, "note": f"immutable attribute {name} differs: kept"}
+                for name in diff.immutable_differs
+            )
+    entries = [e for part in snapshot.partitions for e in part if e.get("action")]
+    return {
+        "create": create,
+        "update": update,
+        "unchanged": unchanged,
+        "absent_from_backup": [e["key"] for e in entries if e["action"] == "keep"],
+        "delete": [e["key"] for e in entries if e["action"] == "delete"],
+        "cannot_sync": cannot,
+        "read_calls": snapshot.pages,
+    }
