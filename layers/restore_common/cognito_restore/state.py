@@ -223,6 +223,23 @@ class DomainCreated(GroupsRestored):
     domain: Domain
 
 
+class SyncTarget(TypedDict):
+    """Sync mode: what "Read target pool" listed (sync_users.read_target_phase); the users are in S3."""
+
+    target_users: int
+    target_memberships: int
+    target_only: int  # target users absent from the backup
+    to_delete: int  # of those, marked for deletion (delete_missing, within max_deletes)
+    kept: int
+    unmatched: int  # target users without a sign-in name: never touched
+    read_calls: dict[str, int]  # pages per listing operation
+    partitions: int
+
+
+class TargetRead(DomainCreated):
+    sync_target: SyncTarget
+
+
 class TriggersAttached(DomainCreated):
     lambda_triggers: PhaseCounts
 
@@ -252,6 +269,7 @@ class PhaseEntries(TypedDict):
     ui_customization: NotRequired[PhaseCounts]
     threat_protection: NotRequired[PhaseCounts]
     waf: NotRequired[PhaseCounts]
+    sync_target: NotRequired[SyncTarget]  # sync mode
 
 
 class ToVerify(Prepared, PhaseEntries):
