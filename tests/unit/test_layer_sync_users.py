@@ -286,3 +286,26 @@ def test_a_changed_email_never_asks_cognito_for_a_code(cognito: Any) -> None:
     first, second = (dict((a["Name"], a["Value"]) for a in p["UserAttributes"]) for p in sent)
     assert first == {"email": "c@example.com", "email_verified": "true"}
     assert second == {"email_verified": "false"}
+
+
+# ---------------------------------------------------------------- the report
+
+
+def test_the_report_sums_the_chunks_and_the_counts_add_up() -> None:
+    from cognito_restore.report import Report, render_markdown
+
+    report = Report(restore_id="r", source_pool_id=POOL, backup={"bucket": "b", "key": "k"}, dry_run=False)
+    report.categories["users"].backup = 6
+    report.categories["users"].skipped.append({"item": "dup", "reason": "listed twice in the backup"})
+    for created, updated, unchanged, deleted in ((1, 1, 1, ["gone1"]), (0, 1, 1, [])):
+        sync = new_sync_counts() | {"created": created, "updated": updated, "unchanged": unchanged}
+        sync["deleted"] = [{"item": name} for name in deleted]
+        sync["kept"] = [{"item": "stays", "reason": KEPT_OVER_CAP}] if not deleted else []
+        report.add_chunk({"restored": created + updated + unchanged, "sync": sync})
+    summary = report.to_dict()["sync_users"]
+    assert (summary["created"], summary["updated"], summary["unchanged"]) == (1, 2, 2)
+    parts = ("created", "updated", "unchanged", "skipped", "failed")
+    assert sum(summary[k] for k in parts) == summary["backup"] == 6
+    assert summary["target_only"] == 2 == len(summary["deleted"]) + len(summary["kept"])
+    text = render_markdown(report.to_dict() | {"outcome": {}, "times": {}})
+    assert "## Sync: users" in text and "- stays: in the target pool" in text and "- gone1" in text
