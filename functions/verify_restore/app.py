@@ -15,6 +15,7 @@ from cognito_restore.chunks import invalidate_user_chunk
 from cognito_restore.dry_run import build_plan, readiness
 from cognito_restore.errors import RestoreIncomplete, RestoreIncompleteResources
 from cognito_restore.estimate import duration_text
+from cognito_restore.execution_input import sync_target
 from cognito_restore.groups import invalidate_groups
 from cognito_restore.handler import phase_handler
 from cognito_restore.ledger import Ledger
@@ -31,6 +32,7 @@ from cognito_restore.report import (
 )
 from cognito_restore.state import Plan, ToVerify, Verified, VerifyEvent
 from cognito_restore.store import WorkStore
+from cognito_restore.sync_plans import dry_run_changes
 from cognito_restore.verification import (
     ABSENT,
     TIME_RESERVE_MS,
@@ -76,7 +78,8 @@ def _verify(
     re-run would return at once and never create the users or memberships absent from the pool."""
     pool_id = state["pool"]["id"]
     planned = state["plan"]["planned"]
-    expected = {name: c.restored for name, c in report.categories.items()}
+    # A sync's target may hold items the backup does not have: they stay, so they are expected too.
+    expected = {name: c.restored + report.absent_from_backup(name) for name, c in report.categories.items()}
     small = listable(planned["users"], planned["memberships"])
     members: dict[str, set[str]] = {}
     found = live_counts(pool_id, groups, list_memberships=small, members=members)
@@ -199,7 +202,7 @@ def _dry_run_plan(report: Report, state: ToVerify, store: WorkStore) -> dict[str
         *identity_provider_steps(parts.get("identity_providers") or [], "<new pool id>", None),
         *user_steps(plan.get("status_counts") or {}, 0, parts["user_pool_config"].get("MfaConfiguration")),
     ]
-    return build_plan(
+    planned = build_plan(
         plan["counts"],
         cast(dict[str, int], plan["planned"]),
         not_created,
@@ -207,6 +210,13 @@ def _dry_run_plan(report: Report, state: ToVerify, store: WorkStore) -> dict[str
         steps,
         plan.get("estimate"),
     )
+    target = sync_target(state["restore"])
+    if target is not None:  # the plan of differences: what the sync would write into the target
+        planned["sync"] = dry_run_changes(parts, state["restore"], target, region)
+        for name, changes in planned["sync"].items():
+            planned["categories"][name]["would_create"] = len(changes["create"])
+            planned["categories"][name]["would_update"] = len(changes["update"])
+    return planned
 
 
 def _subject(report: Report, state: ToVerify) -> str:

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import copy
+import json
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from tests.workflow.conftest import DR_REGION, make_backup
+from tests.workflow.test_iam_enforcement import _rich_restore_input
 from tools.emulation import RestoreStack
-from tools.sample_pool import SamplePoolSpec
+from tools.sample_pool import CLIENT_MOBILE, CLIENT_WEB, SamplePoolSpec, write_backup
+
+T0 = datetime(2026, 11, 30, 8, tzinfo=UTC)
 
 
 def _pools(stack: RestoreStack) -> list[str]:
@@ -16,7 +23,9 @@ def _pools(stack: RestoreStack) -> list[str]:
 
 
 def _ledger_items(stack: RestoreStack) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = stack.client("dynamodb").scan(TableName=stack.outputs["RestoreLedgerTableName"])["Items"]
+    items: list[dict[str, Any]] = stack.client("dynamodb").scan(TableName=stack.outputs["RestoreLedgerTableName"])[
+        "Items"
+    ]
     return items
 
 
@@ -37,3 +46,215 @@ def test_a_sync_into_a_pool_that_is_not_there_writes_nothing(
     assert result.status == "FAILED" and result.error == "InvalidInput"
     assert reason in stack.alerts()[0]["message"]
     assert _pools(stack) == [] and _ledger_items(stack) == []
+
+
+# Cognito writes of the pool-level phases (a sync of an unchanged backup makes none of them).
+CONFIG_WRITES = frozenset(
+    f"cognito-idp:{operation}"
+    for operation in (
+        "CreateUserPool",
+        "UpdateUserPool",
+        "SetUserPoolMfaConfig",
+        "AddCustomAttributes",
+        "CreateResourceServer",
+        "UpdateResourceServer",
+        "CreateIdentityProvider",
+        "UpdateIdentityProvider",
+        "CreateUserPoolClient",
+        "UpdateUserPoolClient",
+        "CreateGroup",
+        "UpdateGroup",
+        "CreateUserPoolDomain",
+    )
+)
+POOL_PHASES = frozenset(
+    {
+        "CreatePoolFunction",
+        "RestoreResourceServersFunction",
+        "RestoreIdentityProvidersFunction",
+        "RestoreAppClientsFunction",
+        "RestoreGroupsFunction",
+        "CreateDomainFunction",
+        "VerifyRestoreFunction",
+    }
+)
+
+
+def _config_writes(stack: RestoreStack, since: int) -> Counter[str]:
+    """Each pool-level write the handlers made since decision ``since`` (IAM enforcement sees every call)."""
+    return Counter(
+        d.action.removeprefix("cognito-idp:")
+        for d in stack.iam.decisions[since:]
+        if d.principal in POOL_PHASES and d.action in CONFIG_WRITES
+    )
+
+
+def _report(stack: RestoreStack, result: Any) -> dict[str, Any]:
+    bucket, _, key = result.output["report"].removeprefix("s3://").partition("/")
+    report: dict[str, Any] = json.loads(stack.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+    return report
+
+
+def _changed(backup: dict[str, Any]) -> dict[str, Any]:
+    """The backup with configuration drift: a password policy, a client's tokens, a group; and one new
+    client and one new group."""
+    backup = copy.deepcopy(backup)
+    policy = backup["user_pool_config"]["Policies"]["PasswordPolicy"]
+    policy["MinimumLength"] = policy["MinimumLength"] + 2
+    web = next(c for c in backup["app_clients"] if c["ClientName"] == CLIENT_WEB)
+    web["RefreshTokenValidity"] = 7
+    web["CallbackURLs"] = [*web["CallbackURLs"], "https://dr.example.com/callback"]
+    added = copy.deepcopy(next(c for c in backup["app_clients"] if c["ClientName"] == CLIENT_MOBILE))
+    added.update(ClientName="kiosk", ClientId="kioskoldid0000000000000000")
+    backup["app_clients"].append(added)
+    backup["groups"][0]["Description"] = "changed since the restore"
+    backup["groups"].append({"GroupName": "auditors", "Description": "new since the restore", "Precedence": 90})
+    return backup
+
+
+def _put(stack: RestoreStack, backup: dict[str, Any], when: datetime) -> str:
+    key = write_backup(stack.client("s3"), stack.outputs["BackupBucketName"], backup, when)
+    return str(key)
+
+
+def test_a_sync_writes_only_what_differs_and_a_second_sync_writes_nothing(
+    stack: RestoreStack, source_cognito: Any
+) -> None:
+    source = make_backup(stack, source_cognito, SamplePoolSpec(users=10, groups=3), when=T0)
+    restored = stack.run({"user_pool_id": source.pool_id})
+    assert restored.status == "SUCCEEDED", restored.error
+    target = restored.output["new_user_pool_id"]
+    cognito = stack.client("cognito-idp")
+    ids_before = {
+        c["ClientName"]: c["ClientId"]
+        for c in cognito.list_user_pool_clients(UserPoolId=target, MaxResults=60)["UserPoolClients"]
+    }
+    # An item of the target that the backup does not have: reported, never deleted.
+    cognito.create_group(UserPoolId=target, GroupName="dr-operators")
+    changed = _changed(source.backup)
+    _put(stack, changed, T0 + timedelta(hours=1))
+    sync = {"user_pool_id": source.pool_id, "mode": "sync", "target_user_pool_id": target}
+
+    since = len(stack.iam.decisions)
+    synced = stack.run(sync)
+
+    assert synced.status == "SUCCEEDED", (synced.error, synced.cause)
+    assert synced.output["new_user_pool_id"] == target and _pools(stack) == [target]  # no pool created
+    assert _config_writes(stack, since) == Counter(
+        {"UpdateUserPool": 1, "UpdateUserPoolClient": 1, "CreateUserPoolClient": 1, "UpdateGroup": 1, "CreateGroup": 1}
+    )
+    pool = cognito.describe_user_pool(UserPoolId=target)["UserPool"]
+    assert (
+        pool["Policies"]["PasswordPolicy"]["MinimumLength"]
+        == changed["user_pool_config"]["Policies"]["PasswordPolicy"]["MinimumLength"]
+    )
+    clients = {
+        c["ClientName"]: c["ClientId"]
+        for c in cognito.list_user_pool_clients(UserPoolId=target, MaxResults=60)["UserPoolClients"]
+    }
+    assert {name: clients[name] for name in ids_before} == ids_before  # the client ids are kept
+    web = cognito.describe_user_pool_client(UserPoolId=target, ClientId=clients[CLIENT_WEB])["UserPoolClient"]
+    assert web["RefreshTokenValidity"] == 7 and "https://dr.example.com/callback" in web["CallbackURLs"]
+    assert "kiosk" in clients
+    groups = {g["GroupName"]: g for g in cognito.list_groups(UserPoolId=target)["Groups"]}
+    assert groups[changed["groups"][0]["GroupName"]]["Description"] == "changed since the restore"
+    assert "auditors" in groups and "dr-operators" in groups
+    report = _report(stack, synced)
+    sync_report = report["sync"]
+    assert sync_report["pool_configuration"]["updated"] == 1
+    assert sync_report["app_clients"]["items"] == {"created": ["kiosk"], "updated": [CLIENT_WEB]}
+    assert sync_report["app_clients"]["unchanged"] == len(source.backup["app_clients"]) - 1
+    assert sync_report["groups"]["items"] == {
+        "created": ["auditors"],
+        "updated": [changed["groups"][0]["GroupName"]],
+        "absent_from_backup": ["dr-operators"],
+    }
+    assert report["outcome"]["status"] == "complete", report["outcome"]
+    assert report["verification"]["groups"]["ok"]  # the group absent from the backup is expected, not missing
+
+    since = len(stack.iam.decisions)
+    again = stack.run(sync)  # the same input: the same restore id, run again
+
+    assert again.status == "SUCCEEDED", (again.error, again.cause)
+    assert _config_writes(stack, since) == Counter()
+    again_report = _report(stack, again)["sync"]
+    assert {n: (c["created"], c["updated"]) for n, c in again_report.items() if c["created"] or c["updated"]} == {}
+
+
+def test_the_dry_run_of_a_sync_lists_the_changes_and_writes_nothing(stack: RestoreStack, source_cognito: Any) -> None:
+    source = make_backup(stack, source_cognito, SamplePoolSpec(users=6, groups=3), when=T0)
+    restored = stack.run({"user_pool_id": source.pool_id})
+    target = restored.output["new_user_pool_id"]
+    _put(stack, _changed(source.backup), T0 + timedelta(hours=1))
+
+    since = len(stack.iam.decisions)
+    result = stack.run({"user_pool_id": source.pool_id, "mode": "sync", "target_user_pool_id": target, "dry_run": True})
+
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert _config_writes(stack, since) == Counter()
+    assert not [d for d in stack.iam.decisions[since:] if d.action.startswith("cognito-idp:Admin")]
+    plan = _report(stack, result)["plan"]["sync"]
+    assert plan["pool_configuration"]["update"] == [{"item": "pool configuration", "settings": ["Policies"]}]
+    assert plan["app_clients"]["create"] == ["kiosk"]
+    assert plan["app_clients"]["update"] == [{"item": CLIENT_WEB, "settings": ["CallbackURLs", "RefreshTokenValidity"]}]
+    assert plan["groups"]["create"] == ["auditors"]
+    assert [u["item"] for u in plan["groups"]["update"]] == [source.backup["groups"][0]["GroupName"]]
+    assert plan["resource_servers"]["update"] == [] and plan["identity_providers"]["update"] == []
+    markdown = (
+        stack.client("s3")
+        .get_object(
+            Bucket=stack.outputs["WorkBucketName"],
+            Key=result.output["report"].rsplit("/", 1)[0].split("/", 3)[3] + "/report.md",
+        )["Body"]
+        .read()
+        .decode()
+    )
+    assert "create `kiosk`" in markdown
+
+
+WRITE_VERBS = ("Create", "Update", "Set", "Add", "Associate", "Delete", "Admin")
+
+
+def _aws_writes(stack: RestoreStack, since: int) -> Counter[str]:
+    """Every Cognito, WAF and Lambda write any handler made since decision ``since`` (not the ledger or
+    the work bucket: bookkeeping). Reads are Describe/Get/List."""
+    return Counter(
+        d.action
+        for d in stack.iam.decisions[since:]
+        if d.principal != "RestoreStateMachine"
+        and d.action.split(":")[0] in ("cognito-idp", "wafv2", "lambda")
+        and d.action.split(":")[1].startswith(WRITE_VERBS)
+    )
+
+
+def test_a_sync_of_an_unchanged_rich_pool_writes_nothing_at_all(stack: RestoreStack) -> None:
+    """Triggers, UI customization, threat protection, WAF, domain, MFA, attributes: all in place already."""
+    request, _ = _rich_restore_input(stack)
+    restored = stack.run(request)
+    assert restored.status == "SUCCEEDED", (restored.error, restored.cause)
+    target = restored.output["new_user_pool_id"]
+    made = _aws_writes(stack, 0)  # not vacuous: the restore made each of the writes the sync then needs not
+    for action in (
+        "cognito-idp:SetUICustomization",
+        "cognito-idp:SetRiskConfiguration",
+        "wafv2:AssociateWebACL",
+        "lambda:AddPermission",
+        "cognito-idp:SetUserPoolMfaConfig",
+        "cognito-idp:CreateUserPoolDomain",
+    ):
+        assert made[action] >= 1, action
+
+    since = len(stack.iam.decisions)
+    synced = stack.run({**request, "mode": "sync", "target_user_pool_id": target})
+
+    assert synced.status == "SUCCEEDED", (synced.error, synced.cause)
+    assert stack.iam.denied() == []
+    writes = _aws_writes(stack, since)
+    users_phase = Counter({k: v for k, v in writes.items() if k.startswith("cognito-idp:Admin")})
+    assert writes - users_phase == Counter()  # the pool level wrote nothing (users: the users' half)
+    report = _report(stack, synced)
+    assert report["outcome"]["status"] == "complete", report["outcome"]
+    sync_report = report["sync"]
+    for category in ("ui_customization", "threat_protection", "waf", "lambda_triggers", "domain"):
+        assert sync_report[category]["unchanged"] >= 1 and sync_report[category]["updated"] == 0, category
+    assert sync_report["pool_configuration"]["unchanged"] == 2  # the configuration and MFA

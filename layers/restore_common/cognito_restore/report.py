@@ -12,6 +12,7 @@ from typing import Any
 
 from cognito_restore.app_config import for_client
 from cognito_restore.dry_run import PLANNED_FROM_BACKUP, render_plan_markdown
+from cognito_restore.reconcile import ABSENT, SYNC_KINDS
 from cognito_restore.state import CategoryCounts, Domain, PlannedCategoryCounts, Pool
 
 # What the user chunks restore (their result files); every other category is a phase's results/<phase>.json.
@@ -104,6 +105,8 @@ class Report:
     reinvite: list[str] = field(default_factory=list)  # new usernames to re-send the invitation to
     reinvite_csv: str | None = None  # s3:// location of the same list as CSV
     times: dict[str, Any] = field(default_factory=dict)  # started, ended, duration, backup age
+    # Sync mode: category -> what the sync did -> items (created / updated / unchanged / absent_from_backup).
+    sync: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     sync_users: dict[str, Any] = field(default_factory=dict)  # sync mode: sync_users.new_sync_counts() summed
 
     def add_phase(self, category: str, outcome: dict[str, Any]) -> None:
@@ -112,6 +115,8 @@ class Report:
         report.skipped.extend(outcome.get("skipped", []))
         report.failed.extend(outcome.get("failed", []))
         report.notes.extend(outcome.get("notes", []))
+        for kind, items in (outcome.get("sync") or {}).items():
+            self.sync.setdefault(category, {}).setdefault(kind, []).extend(items)
         for step in outcome.get("manual_steps", []):
             if step not in self.manual_steps:
                 self.manual_steps.append(step)
@@ -206,10 +211,11 @@ class Report:
             },
             "api_calls": self.api_calls,
             "maps": self.maps,
-            **({"sync_users": self.sync_summary()} if self.sync_users else {}),
+            **({"sync": self.sync_summary()} if self.sync else {}),
+            **({"sync_users": self.sync_users_summary()} if self.sync_users else {}),
         }
 
-    def sync_summary(self) -> dict[str, Any]:
+    def sync_users_summary(self) -> dict[str, Any]:
         """Sync mode: backup users = created + updated + unchanged + skipped + failed; target-only users =
         deleted + kept, each by name (docs/sync.md)."""
         users = self.categories["users"]
@@ -221,6 +227,21 @@ class Report:
             "failed": len(users.failed),
             "target_only": len(sync.get("deleted", [])) + len(sync.get("kept", [])),
         }
+
+    def sync_summary(self) -> dict[str, dict[str, Any]]:
+        """Per category: how many items the sync created, updated, left unchanged, found absent from the
+        backup, and their names (updated and absent ones, and created ones: the changes)."""
+        return {
+            category: {
+                **{kind: len(kinds.get(kind, [])) for kind in SYNC_KINDS},
+                "items": {kind: kinds[kind] for kind in SYNC_KINDS if kind != "unchanged" and kinds.get(kind)},
+            }
+            for category, kinds in self.sync.items()
+        }
+
+    def absent_from_backup(self, category: str) -> int:
+        """Items of the target pool the backup does not have (a sync leaves them): verification expects them."""
+        return len(self.sync.get(category, {}).get(ABSENT, []))
 
     def app_configuration(self) -> dict[str, Any]:
         """Ready-to-paste settings per app client, in the formats the SDKs read (app_config; no secrets)."""
@@ -318,6 +339,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     ]
     for name, c in report["counts"].items():
         lines.append(f"| {name} | {c['backup']} | {c['restored']} | {c['skipped']} | {c['failed']} |")
+    lines += _sync_section(report)
     lines += _sync_users_section(report.get("sync_users"))
     lines += ["", "## Verification against the new pool", ""]
     if outcome:
@@ -363,6 +385,32 @@ def render_markdown(report: dict[str, Any]) -> str:
             text = content if isinstance(content, str) else json.dumps(content, indent=2)
             lines += ["", f"`{file_name}`:", "", f"```{language}", text.rstrip("\n"), "```"]
     return "\n".join(lines) + "\n"
+
+
+def _sync_section(report: dict[str, Any]) -> list[str]:
+    """Sync mode: what was written, per category (a restore has no such section)."""
+    sync = report.get("sync")
+    if not sync:
+        return []
+    lines = [
+        "",
+        "## Sync: what was written",
+        "",
+        "Only differences were written; items absent from the backup were left as they are.",
+        "",
+        "| category | created | updated | unchanged | absent from backup |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {name} | {c['created']} | {c['updated']} | {c['unchanged']} | {c[ABSENT]} |" for name, c in sync.items()
+    ]
+    lines += [""]
+    lines += [
+        f"- {name} {kind.replace('_', ' ')}: {', '.join(f'`{item}`' for item in items)}"
+        for name, c in sync.items()
+        for kind, items in c["items"].items()
+    ]
+    return lines
 
 
 def _reinvite_section(report: dict[str, Any], pool: dict[str, Any]) -> list[str]:

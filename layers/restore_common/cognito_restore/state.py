@@ -132,6 +132,7 @@ class PlannedCategoryCounts(TypedDict):
     backup: int
     would_create: int
     would_skip: int
+    would_update: NotRequired[int]  # a sync's dry run: items of the target that differ from the backup
 
 
 class ReportPointer(TypedDict):
