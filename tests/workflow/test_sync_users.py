@@ -220,8 +220,7 @@ def sync_round(stack: RestoreStack, counter: CallCounter, users: int, tmp_path: 
         "backup_key": key,
         "mode": "sync",
         "target_user_pool_id": pool_id,
-        "delete_missing": delete_missing,
-        "max_deletes": changes["removed"],
+        **({"delete_missing": True, "max_deletes": changes["removed"]} if delete_missing else {}),
     }
     synced = stack.run(sync_input)
     assert synced.status == "SUCCEEDED", (synced.error, synced.cause)
@@ -296,3 +295,46 @@ def test_must_show_10000_users_synced_with_calls_within_twice_the_changes(
     """Issue 13's must-show: 10,000 users restored, then 1 % added, 1 % changed, 0.5 % disabled, 1 % moved."""
     stack, counter = counted_stack
     sync_round(stack, counter, 10_000, tmp_path, delete_missing=True)
+
+
+def test_a_dry_run_of_a_sync_lists_the_user_changes_and_writes_nothing(
+    counted_stack: tuple[RestoreStack, CallCounter], tmp_path: Path
+) -> None:
+    stack, counter = counted_stack
+    users = 300
+    spec = SyntheticSpec(users=users, groups=10, disabled=0.0, status_mix={"CONFIRMED": 1})
+    backup = json.loads(Path(write_backup_file(spec, tmp_path / "backup.json").path).read_text())
+    s3, bucket = stack.client("s3"), stack.outputs["BackupBucketName"]
+    first = datetime.now(UTC) - timedelta(hours=2)
+    write_backup(s3, bucket, backup, first)
+    restored = stack.run({"user_pool_id": spec.pool_id})
+    assert restored.status == "SUCCEEDED", (restored.error, restored.cause)
+    newer = mutate(backup, users)
+    changes = newer.pop("_changes")
+    key = write_backup(s3, bucket, newer, first + timedelta(hours=1))
+    counter.reset()
+
+    dry = stack.run(
+        {
+            "user_pool_id": spec.pool_id,
+            "backup_key": key,
+            "mode": "sync",
+            "target_user_pool_id": restored.output["new_user_pool_id"],
+            "delete_missing": True,
+            "max_deletes": 1,
+            "dry_run": True,
+        }
+    )
+
+    assert dry.status == "SUCCEEDED", (dry.error, dry.cause)
+    calls = counter.reset()
+    assert not {op: n for op, n in calls.items() if op in WRITES}, calls
+    plan = _report(stack, dry)["plan"]
+    users_plan = plan["sync"]["users"]
+    assert len(users_plan["create"]) == changes["added"]
+    assert len(users_plan["update"]) == changes["updated"]
+    assert users_plan["unchanged"] == len(newer["users"]) - changes["added"] - changes["updated"]
+    assert len(users_plan["delete"]) == 1 and len(users_plan["absent_from_backup"]) == changes["removed"] - 1
+    assert plan["categories"]["users"]["would_create"] == changes["added"]
+    moved = next(u for u in users_plan["update"] if u["item"] == "user0000013")
+    assert moved["settings"] == ["added to group-0005", "removed from group-0004"]

@@ -698,7 +698,7 @@ def chunk_hooks(
     return restore_item, finish
 
 
-def dry_run_users(state: Mapping[str, Any], store: Any, cognito: Any, quota: float) -> dict[str, Any]:
+def dry_run_users(state: Mapping[str, Any], store: Any, pool_id: str, cognito: Any, quota: float) -> dict[str, Any]:
     """A sync's dry run, users: the target listed (reads only) and each chunk diffed against it; the
     changes the sync would write, by name (attribute names, never values). Shaped like the pool-level
     categories of the dry run's plan (sync_plans.dry_run_changes)."""
@@ -711,7 +711,7 @@ def dry_run_users(state: Mapping[str, Any], store: Any, cognito: Any, quota: flo
     backup_keys = {sign_in_key(item["create_username"], case_sensitive) for _, items in chunks for item in items}
     snapshot = read_target(
         _paced_call(cognito, quota),
-        state["pool"]["id"],
+        pool_id,
         partitions,
         username_attributes,
         case_sensitive,
