@@ -6,20 +6,23 @@ counted per operation in the emulation (every call any handler makes) and bounde
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import boto3
 import pytest
 
 from bench.synthetic import SyntheticSpec, write_backup_file
 from tests.workflow.conftest import DR_REGION, UNPACED
-from tools.emulation import RestoreStack
+from tools.emulation import LambdaCrash, RestoreStack
 from tools.sample_pool import write_backup
 
 WRITES = {
@@ -193,7 +196,14 @@ def _report(stack: RestoreStack, result: Any) -> dict[str, Any]:
     return report
 
 
-def sync_round(stack: RestoreStack, counter: CallCounter, users: int, tmp_path: Path, delete_missing: bool) -> None:
+def sync_round(
+    stack: RestoreStack,
+    counter: CallCounter,
+    users: int,
+    tmp_path: Path,
+    delete_missing: bool,
+    during_sync: Callable[[], AbstractContextManager[Any]] = contextlib.nullcontext,
+) -> None:
     spec = SyntheticSpec(
         users=users,
         groups=20,
@@ -222,7 +232,8 @@ def sync_round(stack: RestoreStack, counter: CallCounter, users: int, tmp_path: 
         "target_user_pool_id": pool_id,
         **({"delete_missing": True, "max_deletes": changes["removed"]} if delete_missing else {}),
     }
-    synced = stack.run(sync_input)
+    with during_sync():
+        synced = stack.run(sync_input)
     assert synced.status == "SUCCEEDED", (synced.error, synced.cause)
     calls = counter.reset()
 
@@ -244,6 +255,8 @@ def sync_round(stack: RestoreStack, counter: CallCounter, users: int, tmp_path: 
 
     # Writes: proportional to the changes. Reads: the listing's pages (no per-user reads).
     user_writes = sum(n for op, n in calls.items() if op in WRITES)
+    if during_sync is not contextlib.nullcontext:
+        return  # a fault repeats some writes: the pool and the counts are what must hold
     # A moved membership is two writes (remove, add): counted as two changes.
     change_count = changes["added"] + changes["changed"] + changes["disabled"] + 2 * changes["moved"]
     change_count += changes["removed"] if delete_missing else 0
@@ -338,3 +351,27 @@ def test_a_dry_run_of_a_sync_lists_the_user_changes_and_writes_nothing(
     assert plan["categories"]["users"]["would_create"] == changes["added"]
     moved = next(u for u in users_plan["update"] if u["item"] == "user0000013")
     assert moved["settings"] == ["added to group-0005", "removed from group-0004"]
+
+
+def test_a_crash_in_the_middle_of_a_sync_chunk_resumes_and_the_pool_ends_the_same(
+    counted_stack: tuple[RestoreStack, CallCounter], tmp_path: Path
+) -> None:
+    """The process dies after some writes of a chunk: the retry redoes the chunk from its checkpoint
+    against the first listing; each write is idempotent and each user is counted once."""
+    from cognito_restore import sync_users
+
+    stack, counter = counted_stack
+    original = sync_users.diff_user
+    seen = {"count": 0}
+
+    def crash_once(*args: Any, **kwargs: Any) -> Any:
+        seen["count"] += 1
+        if seen["count"] == 30:  # some users of the first sync chunk were written
+            raise LambdaCrash()
+        return original(*args, **kwargs)
+
+    def crashing() -> AbstractContextManager[Any]:
+        return mock.patch.object(sync_users, "diff_user", crash_once)
+
+    sync_round(stack, counter, 300, tmp_path, delete_missing=True, during_sync=crashing)
+    assert seen["count"] > 30
