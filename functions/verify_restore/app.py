@@ -309,6 +309,8 @@ def lambda_handler(event: VerifyEvent, context: LambdaContext) -> Verified:
     else:
         report.new_pool = state["pool"]
         accounting = _add_results(report, store, plan)
+        if report.sync_users:  # sync mode: target users that could not be matched (no sign-in name), by name
+            report.sync_users["unmatched"] = store.get_json_or_none(store.key("sync/target/unmatched.json")) or []
         _domain_outcome(report, state)
         parts = store.get_json(plan["parts_key"])
         _standard_steps(report, state, parts, plan.get("status_counts") or {})
