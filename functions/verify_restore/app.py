@@ -164,8 +164,14 @@ def _standard_steps(report: Report, state: ToVerify, parts: dict[str, Any], stat
     pool = state["pool"]
     domain = state.get("domain")
     host = (domain.get("url", "") if domain else "").removeprefix("https://") or None
+    point = (
+        f"Pool {pool['id']} in {pool['region']} was synced: its app clients kept their ids (applications "
+        "configured for it need no change; clients the sync created are in the app configuration)"
+        if sync_target(state["restore"])
+        else f"Point applications at pool {pool['id']} in {pool['region']} with the new app client ids (see app configuration)"
+    )
     report.manual_steps[:0] = [
-        f"Point applications at pool {pool['id']} in {pool['region']} with the new app client ids (see app configuration)",
+        point,
         "Tell users to sign in with forgot-password (passwords cannot be restored)",
         *identity_provider_steps(parts.get("identity_providers") or [], pool["id"], host),
         *user_steps(status_counts, report.unlinked_users, parts["user_pool_config"].get("MfaConfiguration")),

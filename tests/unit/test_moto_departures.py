@@ -679,6 +679,12 @@ def _disable(c: Any) -> Callable[[], Any]:
     )
 
 
+def _update_resource_server(c: Any) -> Callable[[], Any]:
+    pool_id = new_pool(c)
+    c.create_resource_server(UserPoolId=pool_id, Identifier="https://api", Name="api")
+    return lambda: c.update_resource_server(UserPoolId=pool_id, Identifier="https://api", Name="api v2")
+
+
 COMPROMISED = {"Actions": {"EventAction": "BLOCK"}, "EventFilter": ["SIGN_IN"]}
 MISSING_OPERATIONS: list[tuple[str, Naive]] = [
     ("SetUICustomization", _on_plus_pool(lambda c, p: c.set_ui_customization(UserPoolId=p, CSS=".x { }"))),
@@ -695,6 +701,7 @@ MISSING_OPERATIONS: list[tuple[str, Naive]] = [
     ("TagResource", _on_pool_arn(lambda c, arn: c.tag_resource(ResourceArn=arn, Tags={"team": "identity"}))),
     ("UntagResource", _on_pool_arn(lambda c, arn: c.untag_resource(ResourceArn=arn, TagKeys=["team"]))),
     ("ListTagsForResource", _on_pool_arn(lambda c, arn: c.list_tags_for_resource(ResourceArn=arn))),
+    ("UpdateResourceServer", lambda c: _update_resource_server(c)),
 ]
 
 

@@ -7,13 +7,24 @@ import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from unittest import mock
 
 import pytest
+from click.testing import CliRunner
 
 from tests.workflow.conftest import DR_REGION, make_backup
 from tests.workflow.test_iam_enforcement import _rich_restore_input
-from tools.emulation import RestoreStack
-from tools.sample_pool import CLIENT_MOBILE, CLIENT_WEB, SamplePoolSpec, write_backup
+from tests.workflow.test_state_contract import check_execution, recorded_invocations, short_lived
+from tools import restore as restore_cli
+from tools.emulation import LambdaCrash, RestoreStack
+from tools.sample_pool import (
+    CLIENT_MOBILE,
+    CLIENT_WEB,
+    SamplePoolSpec,
+    build_source_pool,
+    export_backup,
+    write_backup,
+)
 
 T0 = datetime(2026, 11, 30, 8, tzinfo=UTC)
 
@@ -171,6 +182,7 @@ def test_a_sync_writes_only_what_differs_and_a_second_sync_writes_nothing(
     }
     assert report["outcome"]["status"] == "complete", report["outcome"]
     assert report["verification"]["groups"]["ok"]  # the group absent from the backup is expected, not missing
+    assert "kept their ids" in report["manual_steps"][0]
 
     since = len(stack.iam.decisions)
     again = stack.run(sync)  # the same input: the same restore id, run again
@@ -258,3 +270,151 @@ def test_a_sync_of_an_unchanged_rich_pool_writes_nothing_at_all(stack: RestoreSt
     for category in ("ui_customization", "threat_protection", "waf", "lambda_triggers", "domain"):
         assert sync_report[category]["unchanged"] >= 1 and sync_report[category]["updated"] == 0, category
     assert sync_report["pool_configuration"]["unchanged"] == 2  # the configuration and MFA
+
+
+def test_a_crash_right_after_a_sync_write_is_retried_without_writing_twice(
+    stack: RestoreStack, source_cognito: Any
+) -> None:
+    source = make_backup(stack, source_cognito, SamplePoolSpec(users=6, groups=3), when=T0)
+    target = stack.run({"user_pool_id": source.pool_id}).output["new_user_pool_id"]
+    _put(stack, _changed(source.backup), T0 + timedelta(hours=1))
+    import cognito_restore.groups as groups_module
+
+    original = groups_module.apply_change
+    crashed: list[str] = []
+
+    def crash_after_the_first_write(outcome: Any, change: Any, *args: Any, **kwargs: Any) -> Any:
+        response = original(outcome, change, *args, **kwargs)
+        if change.kind != "unchanged" and not crashed:
+            crashed.append(change.item)
+            raise LambdaCrash()  # the write is made, its record is lost with the process
+        return response
+
+    since, invoked = len(stack.iam.decisions), len(stack.invocations)
+    with mock.patch.object(groups_module, "apply_change", crash_after_the_first_write):
+        result = stack.run({"user_pool_id": source.pool_id, "mode": "sync", "target_user_pool_id": target})
+
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert crashed and [n for n, _ in stack.invocations[invoked:]].count("RestoreGroupsFunction") == 2
+    writes = _config_writes(stack, since)
+    assert writes["CreateGroup"] == 1 and writes["UpdateGroup"] == 1  # the retry found the crashed write made
+    groups = _report(stack, result)["sync"]["groups"]
+    assert groups["created"] + groups["updated"] + groups["unchanged"] == len(source.backup["groups"]) + 1
+
+
+def test_the_operator_cli_starts_a_sync_through_the_same_schema(
+    stack: RestoreStack, source_cognito: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", stack.region)
+    source = make_backup(stack, source_cognito, SamplePoolSpec(users=5, groups=3), when=T0)
+    target = stack.run({"user_pool_id": source.pool_id}).output["new_user_pool_id"]
+    start = ["start", "--state-machine-arn", stack.state_machine_arn(), "--pool-id", source.pool_id]
+
+    refused = CliRunner().invoke(restore_cli.main, [*start, "--target-pool-id", target])
+    synced = CliRunner().invoke(
+        restore_cli.main, [*start, "--mode", "sync", "--target-pool-id", target, "--poll-interval", "0"]
+    )
+
+    assert refused.exit_code == 2 and "target_user_pool_id only with mode sync" in refused.output
+    assert synced.exit_code == 0, synced.output
+    assert "SUCCEEDED" in synced.output and target in synced.output
+    assert _pools(stack) == [target]
+
+
+def test_every_pool_level_category_drifted_is_reconciled_once(stack: RestoreStack, source_cognito: Any) -> None:
+    """A scope, a provider's mapping, a custom attribute, the MFA mode and the tags changed in the backup."""
+    source = make_backup(stack, source_cognito, SamplePoolSpec(users=5, groups=3), when=T0)
+    target = stack.run({"user_pool_id": source.pool_id}).output["new_user_pool_id"]
+    changed = copy.deepcopy(source.backup)
+    changed["resource_servers"][0]["Scopes"].append({"ScopeName": "orders.audit", "ScopeDescription": "Audit"})
+    changed["identity_providers"][0]["AttributeMapping"]["name"] = "name"
+    config = changed["user_pool_config"]
+    config["SchemaAttributes"].append(
+        {
+            "Name": "custom:home_region",
+            "AttributeDataType": "String",
+            "Mutable": True,
+            "StringAttributeConstraints": {"MinLength": "0", "MaxLength": "64"},
+        }
+    )
+    config["MfaConfiguration"] = "OFF"
+    config["UserPoolTags"] = {**(config.get("UserPoolTags") or {}), "cost-center": "dr"}
+    _put(stack, changed, T0 + timedelta(hours=1))
+    sync = {"user_pool_id": source.pool_id, "mode": "sync", "target_user_pool_id": target}
+
+    since = len(stack.iam.decisions)
+    result = stack.run(sync)
+
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert _config_writes(stack, since) == Counter(
+        {
+            "UpdateResourceServer": 1,
+            "UpdateIdentityProvider": 1,
+            "AddCustomAttributes": 1,
+            "SetUserPoolMfaConfig": 1,
+            "UpdateUserPool": 1,  # the tags
+        }
+    )
+    cognito = stack.client("cognito-idp")
+    server = cognito.list_resource_servers(UserPoolId=target, MaxResults=50)["ResourceServers"][0]
+    assert "orders.audit" in {s["ScopeName"] for s in server["Scopes"]}
+    provider = cognito.describe_identity_provider(
+        UserPoolId=target, ProviderName=changed["identity_providers"][0]["ProviderName"]
+    )["IdentityProvider"]
+    assert provider["AttributeMapping"]["name"] == "name"
+    pool = cognito.describe_user_pool(UserPoolId=target)["UserPool"]
+    assert "custom:home_region" in {a["Name"] for a in pool["SchemaAttributes"]}
+    assert pool["UserPoolTags"]["cost-center"] == "dr"
+    assert cognito.get_user_pool_mfa_config(UserPoolId=target)["MfaConfiguration"] == "OFF"
+    notes = " ".join(n["note"] for n in _report(stack, result)["categories"]["pool_configuration"]["notes"])
+    assert "UserPoolTags differed" in notes
+
+    since = len(stack.iam.decisions)
+    assert stack.run(sync).status == "SUCCEEDED"
+    assert _config_writes(stack, since) == Counter()
+
+
+def test_a_pool_synced_with_its_own_backup_is_found_unchanged(stack: RestoreStack) -> None:
+    """A target that no restore created (its settings set by hand, as a team's own pool): every
+    comparison must see its own backup as equal, or each sync would write it again."""
+    dr_cognito = stack.client("cognito-idp")
+    pool = build_source_pool(dr_cognito, SamplePoolSpec(users=5, groups=3))
+    backup = export_backup(dr_cognito, pool.pool_id)
+    _put(stack, backup, T0)
+
+    since = len(stack.iam.decisions)
+    result = stack.run({"user_pool_id": pool.pool_id, "mode": "sync", "target_user_pool_id": pool.pool_id})
+
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert _config_writes(stack, since) == Counter(), _report(stack, result)["sync"]
+    report = _report(stack, result)
+    assert all(c["created"] == c["updated"] == 0 for c in report["sync"].values()), report["sync"]
+
+
+def test_a_sync_and_its_dry_run_keep_to_the_state_contract(stack: RestoreStack, source_cognito: Any) -> None:
+    """Every state, task event and result of a sync (groups continued over two turns) is typed (state.py)."""
+    source = make_backup(stack, source_cognito, SamplePoolSpec(users=8, groups=3), when=T0)
+    target = stack.run({"user_pool_id": source.pool_id}).output["new_user_pool_id"]
+    _put(stack, _changed(source.backup), T0 + timedelta(hours=1))
+    sync = {"user_pool_id": source.pool_id, "mode": "sync", "target_user_pool_id": target}
+
+    since = len(stack.iam.decisions)
+    with recorded_invocations(stack) as calls, short_lived(stack, {"RestoreGroupsFunction": 2}):
+        result = stack.run(sync)
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    last = check_execution(stack, result, calls)
+    restore = last["Verify restored pool"]["restore"]
+    assert (restore["mode"], restore["target_pool_id"], restore["delete_missing"], restore["max_deletes"]) == (
+        "sync",
+        target,
+        False,
+        0,
+    )
+    assert [name for name, _, _ in calls].count("RestoreGroupsFunction") == 2  # a continuation
+    writes = _config_writes(stack, since)
+    assert writes["CreateGroup"] == 1 and writes["UpdateGroup"] == 1  # the second turn went on, not over
+
+    with recorded_invocations(stack) as calls:
+        dry = stack.run({**sync, "dry_run": True})
+    assert dry.status == "SUCCEEDED", (dry.error, dry.cause)
+    check_execution(stack, dry, calls)

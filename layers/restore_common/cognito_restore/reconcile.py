@@ -214,9 +214,11 @@ def mfa_request(pool_id: str, mfa: str, applied: dict[str, Any]) -> dict[str, An
 
 
 def mfa_plan(request: dict[str, Any], current: dict[str, Any]) -> Change:
-    """GetUserPoolMfaConfig's answer against the request: an update only when a value differs."""
-    settings = differing(request, current, skip=("UserPoolId",))
-    return Change("MFA configuration", "update" if settings else "unchanged", tuple(settings), request)
+    """GetUserPoolMfaConfig's answer against the request: an update only when the MFA mode differs. The
+    backup does not say which factors were on (docs/cognito-behaviours.md §1.7): a target in the backed-up
+    mode keeps its own factors; one in another mode gets the mode with the factors a restore enables."""
+    differs = request["MfaConfiguration"] != current.get("MfaConfiguration", "OFF")
+    return Change("MFA configuration", "update" if differs else "unchanged", ("MfaConfiguration",) * differs, request)
 
 
 # ------------------------------------------------------------------------------ named items

@@ -327,7 +327,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"- Backup age at the end of the restore: {times.get('backup_age', 'unknown')}",
         f"- Started: {times.get('started', 'unknown')}; ended: {times.get('ended', 'unknown')}; "
         f"duration: {times.get('duration', 'unknown')}",
-        f"- New pool: `{pool.get('id', 'none')}` in {pool.get('region', '-')}",
+        f"- {'Synced pool' if report.get('sync') else 'New pool'}: `{pool.get('id', 'none')}` in {pool.get('region', '-')}",
         f"- Throttled Cognito calls absorbed by retries: {report['throttled_calls']}",
         "",
         "## What came back",
