@@ -220,10 +220,6 @@ class GroupsRestored(ClientsRestored):
     groups: GroupsProgress
 
 
-class DomainCreated(GroupsRestored):
-    domain: Domain
-
-
 class SyncTarget(TypedDict):
     """Sync mode: what "Read target pool" listed (sync_users.read_target_phase); the users are in S3."""
 
@@ -237,8 +233,9 @@ class SyncTarget(TypedDict):
     partitions: int
 
 
-class TargetRead(DomainCreated):
-    sync_target: SyncTarget
+class DomainCreated(GroupsRestored):
+    domain: Domain
+    sync_target: NotRequired[SyncTarget]  # sync mode: "Read target pool" ran (every later phase carries it)
 
 
 class TriggersAttached(DomainCreated):
