@@ -64,12 +64,16 @@ def counted_stack(request: pytest.FixtureRequest) -> Iterator[tuple[RestoreStack
         region=DR_REGION,
         parameters={"UserChunkSize": str(chunk), "Environment": "test", **UNPACED},
     ) as deployed:
+        from cognito_restore import aws
+
         session = boto3._get_default_session()
         session.events.register("before-call.cognito-identity-provider", counter)
+        aws.client.cache_clear()  # clients cached by an earlier test were made without the counter
         try:
             yield deployed, counter
         finally:
             session.events.unregister("before-call.cognito-identity-provider", counter)
+            aws.client.cache_clear()
 
 
 def _attrs(user: dict[str, Any]) -> dict[str, str]:

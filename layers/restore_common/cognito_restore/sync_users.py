@@ -670,13 +670,12 @@ def chunk_hooks(
     immutable = frozenset(part["immutable"])
     targets = index_partition(part["users"])
 
-    def counts(outcome: Any) -> dict[str, Any]:
-        if not outcome.sync:
+    def start_counts(outcome: Any) -> None:
+        if not outcome.sync:  # a fresh chunk (a resumed one has its saved counts)
             outcome.sync = new_sync_counts()
-        return dict(outcome.sync)
 
     def restore_item(item: dict[str, Any], outcome: Any) -> None:
-        counts(outcome)
+        start_counts(outcome)
         plan = UserPlan.from_item(item)
         target = targets.get(sign_in_key(plan.create_username, case_sensitive))
         if target is None:
@@ -692,7 +691,7 @@ def chunk_hooks(
         )
 
     def finish(outcome: Any) -> None:
-        counts(outcome)
+        start_counts(outcome)
         finish_partition(pool, part["users"], outcome)
 
     return restore_item, finish
