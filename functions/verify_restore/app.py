@@ -9,6 +9,7 @@ from typing import Any, cast
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from cognito_restore import aws
 from cognito_restore.app_config import app_context
 from cognito_restore.arn_map import ArnMapper
 from cognito_restore.chunks import invalidate_user_chunk
@@ -33,6 +34,7 @@ from cognito_restore.report import (
 from cognito_restore.state import Plan, ToVerify, Verified, VerifyEvent
 from cognito_restore.store import WorkStore
 from cognito_restore.sync_plans import dry_run_changes
+from cognito_restore.sync_users import dry_run_users
 from cognito_restore.verification import (
     ABSENT,
     TIME_RESERVE_MS,
@@ -230,6 +232,13 @@ def _dry_run_plan(report: Report, state: ToVerify, store: WorkStore) -> dict[str
         for name, changes in planned["sync"].items():
             planned["categories"][name]["would_create"] = len(changes["create"])
             planned["categories"][name]["would_update"] = len(changes["update"])
+        # Users: the target listed (reads only) and each chunk diffed against it (docs/sync.md).
+        users = dry_run_users(
+            state, store, target, aws.client("cognito-idp"), float(os.environ.get("QUOTA_USER_LIST", "30"))
+        )
+        planned["sync"]["users"] = users
+        planned["categories"]["users"]["would_create"] = len(users["create"])
+        planned["categories"]["users"]["would_update"] = len(users["update"])
     return planned
 
 
@@ -314,6 +323,8 @@ def lambda_handler(event: VerifyEvent, context: LambdaContext) -> Verified:
     else:
         report.new_pool = state["pool"]
         accounting = _add_results(report, store, plan)
+        if report.sync_users:  # sync mode: target users that could not be matched (no sign-in name), by name
+            report.sync_users["unmatched"] = store.get_json_or_none(store.key("sync/target/unmatched.json")) or []
         _domain_outcome(report, state)
         parts = store.get_json(plan["parts_key"])
         _standard_steps(report, state, parts, plan.get("status_counts") or {})

@@ -41,6 +41,13 @@ def test_every_restore_write_is_paced_in_its_quota_category() -> None:
         "AdminAddUserToGroup": "UserUpdate",
         "AdminLinkProviderForUser": "UserUpdate",
         "AdminSetUserMFAPreference": "UserResourceUpdate",
+        # a sync's user writes (docs/sync.md)
+        "AdminConfirmSignUp": "UserCreation",
+        "AdminEnableUser": "UserUpdate",
+        "AdminUpdateUserAttributes": "UserUpdate",
+        "AdminDeleteUserAttributes": "UserUpdate",
+        "AdminRemoveUserFromGroup": "UserUpdate",
+        "AdminDeleteUser": "UserUpdate",
     }
     assert DEFAULT_QUOTAS == {
         "UserCreation": 50,

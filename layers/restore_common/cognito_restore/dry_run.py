@@ -108,6 +108,8 @@ def _sync_changes(sync: dict[str, Any]) -> list[str]:
         if changes["absent_from_backup"]:
             absent = ", ".join(f"`{item}`" for item in changes["absent_from_backup"])
             lines.append(f"  - absent from the backup, left as they are: {absent}")
+        if changes.get("delete"):  # users with delete_missing, within max_deletes (sync_users.py)
+            lines.append(f"  - would delete: {', '.join(f'`{item}`' for item in changes['delete'])}")
         lines += [f"  - cannot sync `{note['item']}`: {note['note']}" for note in changes["cannot_sync"]]
     return lines
 

@@ -79,6 +79,7 @@ class Plan(PreparedPlan):
     work_bucket: str
     map_concurrency: int
     estimate: dict[str, Any]  # estimate.estimate: duration at the configured quotas (dry run, progress bound)
+    sync_partitions: NotRequired[int]  # sync mode: chunk i holds the users of target partition i (sync_users.py)
 
 
 class Pool(TypedDict):
@@ -219,8 +220,22 @@ class GroupsRestored(ClientsRestored):
     groups: GroupsProgress
 
 
+class SyncTarget(TypedDict):
+    """Sync mode: what "Read target pool" listed (sync_users.read_target_phase); the users are in S3."""
+
+    target_users: int
+    target_memberships: int
+    target_only: int  # target users absent from the backup
+    to_delete: int  # of those, marked for deletion (delete_missing, within max_deletes)
+    kept: int
+    unmatched: int  # target users without a sign-in name: never touched
+    read_calls: dict[str, int]  # pages per listing operation
+    partitions: int
+
+
 class DomainCreated(GroupsRestored):
     domain: Domain
+    sync_target: NotRequired[SyncTarget]  # sync mode: "Read target pool" ran (every later phase carries it)
 
 
 class SignInSettingsRestored(DomainCreated):
@@ -258,6 +273,7 @@ class PhaseEntries(TypedDict):
     ui_customization: NotRequired[PhaseCounts]
     threat_protection: NotRequired[PhaseCounts]
     waf: NotRequired[PhaseCounts]
+    sync_target: NotRequired[SyncTarget]  # sync mode
 
 
 class ToVerify(Prepared, PhaseEntries):
