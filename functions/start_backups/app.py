@@ -44,10 +44,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
                 name=name,
                 input=json.dumps({"user_pool_id": pool_id, "scheduled_time": slot}),
             )
-            started.append(name)
+            started.append(name)  # new, or the same execution still running (same name and input: AWS returns it)
         except ClientError as error:
             if error_code(error) != "ExecutionAlreadyExists":
                 raise
-            already.append(name)  # this slot's backup was started by an earlier delivery
+            already.append(name)  # this slot's backup ran already (an earlier delivery): nothing new
     logger.info("Backups started", extra={"started": len(started), "already_started": len(already)})
     return {"started": started, "already_started": already}
