@@ -37,6 +37,7 @@ def test_the_steps_run_in_order_and_the_manifest_is_last():
         name = state.get("Next") or state.get("Default")
     assert order == [
         "Back up pool configuration",
+        "Already backed up?",
         "Back up users",
         "Back up group memberships",
         "Memberships finished?",

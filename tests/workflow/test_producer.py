@@ -281,13 +281,16 @@ def test_shards_continue_with_their_pagination_token_and_a_crashed_shard_rewrite
         numbers = [e["key"] for e in manifest["users"]["files"] if e["key"].startswith(f"users/{shard}-")]
         assert numbers == [f"users/{shard}-{n:05d}.jsonl.gz" for n in range(len(numbers))]  # no gap, no repeat
 
-    # Re-running the same execution input (a second delivery of the slot) writes the same backup folder.
+    # Running the slot again (by hand, or a redrive) finds its manifest and rewrites nothing: new files
+    # would no longer match the manifest that describes them.
+    versions = stack.client("s3").list_object_versions(Bucket=_bucket(stack), Prefix=folder)["Versions"]
+    invoked = len(stack.invocations)
     again = _backup(stack, pool.pool_id, scheduled_time=manifest["timestamp"])
     assert again.status == "SUCCEEDED", (again.error, again.cause)
-    assert (
-        again.output["manifest"]["manifest_key"]
-        == key.rsplit("/", 2)[0] + "/" + key.rsplit("/", 2)[1] + "/manifest.json"
-    )
+    assert again.output["manifest"]["manifest_key"] == key
+    assert "Back up users" not in again.states_entered()
+    assert [name for name, _ in stack.invocations[invoked:]] == ["BackupPoolConfigFunction"]
+    assert stack.client("s3").list_object_versions(Bucket=_bucket(stack), Prefix=folder)["Versions"] == versions
 
 
 def test_an_unfinished_backup_alerts_and_discovery_keeps_the_previous_one(stack: RestoreStack) -> None:
