@@ -103,6 +103,9 @@ class DrillOptions:
     arn_map: dict[str, Any] | None = None
     preserve_old_sub: bool = False
     new_client_secrets: bool = False
+    target_user_pool_id: str | None = None  # sync mode: reconcile into this pool of the DR Region
+    delete_missing: bool = False
+    max_deletes: int | None = None
     verbose: bool = False
     out: Path = Path("drill-out")
     output_format: str = "text"
@@ -121,6 +124,10 @@ class DrillOptions:
             value["restore_id"] = self.restore_id
         if self.arn_map is not None:
             value["arn_map"] = self.arn_map
+        if self.target_user_pool_id is not None:
+            value |= {"mode": "sync", "target_user_pool_id": self.target_user_pool_id}
+            value |= {"delete_missing": self.delete_missing} if self.delete_missing else {}
+            value |= {"max_deletes": self.max_deletes} if self.max_deletes is not None else {}
         return RestoreRequest.parse(value)
 
 

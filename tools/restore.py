@@ -167,6 +167,16 @@ def main() -> None:
 )
 @click.option("--new-client-secrets", is_flag=True, help="Generate new client secrets instead of keeping them.")
 @click.option("--preserve-old-sub", is_flag=True, help="Also store each user's old sub in custom:dr_old_sub.")
+@click.option(
+    "--mode",
+    type=click.Choice(["restore", "sync"]),
+    default="restore",
+    show_default=True,
+    help="restore: into a new pool; sync: reconcile the backup into --target-pool-id (docs/sync.md).",
+)
+@click.option("--target-pool-id", help="With --mode sync: the existing pool of this Region to reconcile.")
+@click.option("--delete-missing", is_flag=True, help="With --mode sync: delete users absent from the backup.")
+@click.option("--max-deletes", type=int, help="With --delete-missing: the most users the sync may delete.")
 @click.option("--watch/--no-watch", default=True, show_default=True, help="Follow the phases until the end.")
 @click.option("--poll-interval", default=5.0, show_default=True, help="Seconds between progress reads.")
 @_region
@@ -182,6 +192,10 @@ def start(
     arn_map: Path | None,
     new_client_secrets: bool,
     preserve_old_sub: bool,
+    mode: str,
+    target_pool_id: str | None,
+    delete_missing: bool,
+    max_deletes: int | None,
     watch: bool,
     poll_interval: float,
     region: str | None,
@@ -198,6 +212,10 @@ def start(
                 "dry_run": dry_run,
                 "keep_client_secrets": not new_client_secrets,
                 "preserve_old_sub": preserve_old_sub,
+                **({"mode": mode} if mode != "restore" else {}),
+                **({"target_user_pool_id": target_pool_id} if target_pool_id else {}),
+                **({"delete_missing": True} if delete_missing else {}),
+                **({"max_deletes": max_deletes} if max_deletes is not None else {}),
                 **({"restore_id": restore_id} if restore_id else {}),
                 **({"backup_key": backup_key} if backup_key else {}),
                 **({"arn_map": _arn_map(arn_map)} if arn_map else {}),

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from cognito_restore import aws
 from cognito_restore.aws_errors import describe_error, error_code, raise_if_throttled
+from cognito_restore.execution_input import sync_target
 from cognito_restore.handler import phase_handler
 from cognito_restore.outcomes import PhaseOutcome
 from cognito_restore.phase import arn_mapper, backup_parts, pool_id, record_phase
 from cognito_restore.pool_config import map_lambda_config, update_user_pool_request
-from cognito_restore.state import DomainCreated, PhaseEvent, TriggersAttached
+from cognito_restore.reconcile import ABSENT, covers
+from cognito_restore.state import PhaseEvent, SignInSettingsRestored, TriggersAttached
 
 
 def _allow_cognito(function_arn: str, pool_arn: str, new_pool: str) -> str | None:
@@ -31,8 +35,29 @@ def _allow_cognito(function_arn: str, pool_arn: str, new_pool: str) -> str | Non
     return None
 
 
+def _in_place(pool: str, mapped: dict[str, Any], outcome: PhaseOutcome) -> bool:
+    """Sync mode: True when the pool already has every backed-up trigger (then nothing is written: the
+    grants were made when they were attached). Triggers the backup does not have are reported and kept."""
+    current = {
+        k: v
+        for k, v in (
+            aws.client("cognito-idp").describe_user_pool(UserPoolId=pool)["UserPool"].get("LambdaConfig") or {}
+        ).items()
+        if v
+    }
+    for trigger in sorted(set(current) - set(mapped) - {"KMSKeyID"}):
+        outcome.synced(ABSENT, f"Lambda trigger {trigger}")
+    if not covers(mapped, current):
+        return False
+    for trigger in mapped:
+        if trigger != "KMSKeyID":
+            outcome.restore(f"Lambda trigger {trigger}")
+            outcome.synced("unchanged", f"Lambda trigger {trigger}")
+    return True
+
+
 @phase_handler("attach_triggers")
-def lambda_handler(event: PhaseEvent[DomainCreated], context: LambdaContext) -> TriggersAttached:
+def lambda_handler(event: PhaseEvent[SignInSettingsRestored], context: LambdaContext) -> TriggersAttached:
     state = event["state"]
     new_pool, pool_arn = pool_id(state), state["pool"]["arn"]
     outcome = PhaseOutcome("lambda_triggers")
@@ -42,6 +67,8 @@ def lambda_handler(event: PhaseEvent[DomainCreated], context: LambdaContext) -> 
         if item["item"].startswith("Lambda trigger"):
             outcome.skip(item["item"], item["reason"])
         outcome.manual_steps.append(f"{item['item']}: {item['reason']}; attach it to pool {new_pool} by hand")
+    if sync_target(state["restore"]) and _in_place(new_pool, plan.lambda_config, outcome):
+        return {**state, "lambda_triggers": record_phase(state, "lambda_triggers", outcome)}
     refused = {arn: reason for arn in plan.functions if (reason := _allow_cognito(arn, pool_arn, new_pool))}
     config = {}
     for trigger, value in plan.lambda_config.items():
@@ -54,13 +81,18 @@ def lambda_handler(event: PhaseEvent[DomainCreated], context: LambdaContext) -> 
         cognito = aws.client("cognito-idp")
         try:
             current = cognito.describe_user_pool(UserPoolId=new_pool)["UserPool"]
+            if sync_target(state["restore"]):  # the target's triggers the backup does not have stay
+                config = {**{k: v for k, v in (current.get("LambdaConfig") or {}).items() if v}, **config}
             cognito.update_user_pool(**update_user_pool_request(current, config))
         except ClientError as error:
             raise_if_throttled(error)
             for trigger in config:
-                outcome.fail(f"Lambda trigger {trigger}", describe_error(error))
+                if trigger in plan.lambda_config:  # not the target's own (sync mode)
+                    outcome.fail(f"Lambda trigger {trigger}", describe_error(error))
         else:
             for trigger in config:
-                if trigger != "KMSKeyID":
+                if trigger != "KMSKeyID" and trigger in plan.lambda_config:
                     outcome.restore(f"Lambda trigger {trigger}")
+                    if sync_target(state["restore"]):
+                        outcome.synced("updated", f"Lambda trigger {trigger}")
     return {**state, "lambda_triggers": record_phase(state, "lambda_triggers", outcome)}

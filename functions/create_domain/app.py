@@ -10,21 +10,37 @@ from botocore.exceptions import ClientError
 from cognito_restore import aws
 from cognito_restore.aws_errors import describe_error, error_code, raise_if_throttled
 from cognito_restore.domain import derived_prefixes, hosted_ui_url
+from cognito_restore.execution_input import sync_target
 from cognito_restore.handler import phase_handler
 from cognito_restore.outcomes import PhaseOutcome
 from cognito_restore.phase import backup_parts, pool_id, record_phase
 from cognito_restore.state import Domain, DomainCreated, GroupsRestored, PhaseEvent
 
 
-def _create_prefix(new_pool: str, prefix: str, restore_id: str, outcome: PhaseOutcome) -> str | None:
+def _create_prefix(
+    new_pool: str,
+    prefix: str,
+    restore_id: str,
+    outcome: PhaseOutcome,
+    version: dict[str, int] | None = None,
+    sync: bool = False,
+) -> str | None:
     cognito = aws.client("cognito-idp")
     current = cognito.describe_user_pool(UserPoolId=new_pool)["UserPool"].get("Domain")
-    if current:  # created by an earlier run of this restore
+    if current:  # created by an earlier run of this restore (sync mode: the target's, kept)
+        if sync:
+            outcome.synced("unchanged", current)
+            if current != prefix:  # a pool has one prefix domain; replacing it would break the hosted UI
+                outcome.notes.append(
+                    {"item": current, "note": f"the target keeps its domain; the backup's prefix is {prefix}"}
+                )
         return current
     last_error = ""
     for candidate in derived_prefixes(prefix, restore_id):
         try:
-            cognito.create_user_pool_domain(UserPoolId=new_pool, Domain=candidate)
+            cognito.create_user_pool_domain(UserPoolId=new_pool, Domain=candidate, **(version or {}))
+            if sync:
+                outcome.synced("created", candidate)
         except ClientError as error:
             raise_if_throttled(error)
             if error_code(error) != "InvalidParameterException":
@@ -45,7 +61,11 @@ def lambda_handler(event: PhaseEvent[GroupsRestored], context: LambdaContext) ->
     state = event["state"]
     new_pool = pool_id(state)
     region = state["pool"]["region"]
-    config = backup_parts(state)["user_pool_config"]
+    parts = backup_parts(state)
+    config = parts["user_pool_config"]
+    # v2: the domain's ManagedLoginVersion (2 = managed login, where the branding styles show)
+    backed_up_version = (parts.get("user_pool_domain") or {}).get("ManagedLoginVersion")
+    version = {"ManagedLoginVersion": int(backed_up_version)} if backed_up_version in (1, 2) else None
     outcome = PhaseOutcome("domain")
     domain: Domain = {
         "name": "none",
@@ -60,7 +80,8 @@ def lambda_handler(event: PhaseEvent[GroupsRestored], context: LambdaContext) ->
             f"Create custom domain {custom} for pool {new_pool} with its us-east-1 certificate, then point DNS at the new CloudFront target"
         )
     if config.get("Domain"):
-        prefix = _create_prefix(new_pool, config["Domain"], state["restore"]["restore_id"], outcome)
+        sync = sync_target(state["restore"]) is not None
+        prefix = _create_prefix(new_pool, config["Domain"], state["restore"]["restore_id"], outcome, version, sync)
         if prefix:
             domain = {**domain, "name": prefix, "status": "CREATING", "url": hosted_ui_url(prefix, region)}
             outcome.restore(prefix, *([f"derived from {config['Domain']}"] if prefix != config["Domain"] else []))

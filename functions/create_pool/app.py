@@ -9,16 +9,18 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from cognito_restore import aws
-from cognito_restore.arn_map import ArnMapper
 from cognito_restore.aws_errors import describe_error, error_code, raise_if_throttled
+from cognito_restore.execution_input import sync_target
 from cognito_restore.handler import phase_handler
 from cognito_restore.ledger import Ledger
 from cognito_restore.messaging import SMS_ROLE_ERRORS, Applied, apply_with_fallback
 from cognito_restore.observability import logger
 from cognito_restore.outcomes import PhaseOutcome
 from cognito_restore.phase import backup_parts, record_phase
-from cognito_restore.pool_config import RESTORE_ID_TAG, create_user_pool_request, reapply_request
-from cognito_restore.state import CreatePoolEvent, PoolCreated
+from cognito_restore.pool_config import RESTORE_ID_TAG, PoolRequest, reapply_request
+from cognito_restore.reconcile import record, record_absent
+from cognito_restore.state import CreatePoolEvent, PoolCreated, Prepared
+from cognito_restore.sync_plans import attribute_change, plan_mfa, plan_pool, pool_request_of
 
 
 def _pool_created_earlier(name: str, restore_id: str) -> str | None:
@@ -75,29 +77,77 @@ def _apply(call: Any, request: dict[str, Any]) -> Applied:
         raise
 
 
+def _report_left_out(
+    outcome: PhaseOutcome, applied: Applied, pool_request: PoolRequest, pool_arn: str, restore_id: str
+) -> None:
+    for degradation in applied.degraded:
+        outcome.notes.append({"item": degradation.item, "note": degradation.note()})
+        outcome.manual_steps.append(degradation.manual_step(pool_arn, restore_id))
+    for left_out in pool_request.left_out:
+        outcome.notes.append({"item": left_out["item"], "note": left_out["reason"]})
+        outcome.manual_steps.append(f"{left_out['item']}: {left_out['reason']}")
+
+
+def _sync(
+    state: Prepared, ledger: Ledger, target: str, pool_request: PoolRequest, outcome: PhaseOutcome, region: str
+) -> PoolCreated:
+    """Sync mode: the target pool (checked by "Find latest backup") is the restore's pool; none is created.
+    Its configuration, custom attributes and MFA are written only where they differ from the backup."""
+    restore_id = state["restore"]["restore_id"]
+    pool_id = ledger.bind_pool(restore_id, target)
+    cognito = aws.client("cognito-idp")
+    plan, missing_attributes, current = plan_pool(pool_request, pool_id)
+    change = plan.changes[0]
+    applied = Applied(change.request, None)
+    if change.kind == "update":
+        applied = _apply(cognito.update_user_pool, change.request)
+        outcome.notes.append({"item": change.item, "note": f"updated: {', '.join(change.settings)} differed"})
+    record(outcome, change)
+    if missing_attributes:  # one call for all: each is created once and for good
+        cognito.add_custom_attributes(UserPoolId=pool_id, CustomAttributes=missing_attributes)
+        for entry in missing_attributes:
+            record(outcome, attribute_change(entry), counted=False)
+    mfa = plan_mfa(pool_request, pool_id, applied.request)
+    if mfa.kind == "update":
+        if pool_request.mfa_configuration == "OFF":
+            cognito.set_user_pool_mfa_config(UserPoolId=pool_id, MfaConfiguration="OFF")
+        else:
+            _set_mfa(pool_id, pool_request.mfa_configuration, applied.request, outcome)
+        outcome.notes.append({"item": mfa.item, "note": f"updated: {', '.join(mfa.settings)} differed"})
+    record(outcome, mfa, counted=False)
+    record_absent(outcome, plan)
+    _report_left_out(outcome, applied, pool_request, current["Arn"], restore_id)
+    record_phase(state, "pool_configuration", outcome)
+    logger.info(
+        "User pool synced",
+        extra={
+            "pool_id": pool_id,
+            "configuration": change.kind,
+            "mfa": mfa.kind,
+            "attributes": len(missing_attributes),
+        },
+    )
+    return {**state, "pool": {"id": pool_id, "arn": current["Arn"], "name": current["Name"], "region": region}}
+
+
 @phase_handler("create_pool")
 def lambda_handler(event: CreatePoolEvent, context: LambdaContext) -> PoolCreated:
     state = event["state"]
     restore_id = state["restore"]["restore_id"]
     ledger = Ledger(os.environ["LEDGER_TABLE"])
     parts = backup_parts(state)
-    config = parts["user_pool_config"]
     region = aws.client("cognito-idp").meta.region_name
-    pool_request = create_user_pool_request(
-        config,
-        restore_id=restore_id,
-        source_pool_id=state["restore"]["source_pool_id"],
-        target_region=region,
-        mapper=ArnMapper.for_restore(state["restore"], region),
-        preserve_old_sub=state["restore"].get("preserve_old_sub", False),
-    )
+    pool_request = pool_request_of(parts, state["restore"], region)
     outcome = PhaseOutcome("pool_configuration")
+    target = sync_target(state["restore"])
+    if target is not None:
+        return _sync(state, ledger, target, pool_request, outcome, region)
 
     entry = ledger.get(restore_id)
     pool_id = entry.new_pool_id if entry else None
     created = False
     if pool_id is None:
-        pool_id = _pool_created_earlier(config["Name"], restore_id)
+        pool_id = _pool_created_earlier(parts["user_pool_config"]["Name"], restore_id)
     cognito = aws.client("cognito-idp")
     if pool_id is None:
         # Right before creating: this run of this execution must still own the restore (another execution
@@ -113,17 +163,14 @@ def lambda_handler(event: CreatePoolEvent, context: LambdaContext) -> PoolCreate
         # leave out (an SMS role or SES identity fixed since) is applied now.
         current = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]
         applied = _apply(cognito.update_user_pool, reapply_request(pool_request.request, current))
-    # Every run, not only the creating one: a crash between the two must not leave MFA off.
-    _set_mfa(pool_id, pool_request.mfa_configuration, applied.request, outcome)
+    # Every run, not only the creating one: a crash between the two must not leave MFA off. A v2 backup
+    # names its factors: "Restore MFA, branding, terms and logging" sets exactly those (after the domain).
+    if parts.get("mfa_config") is None:
+        _set_mfa(pool_id, pool_request.mfa_configuration, applied.request, outcome)
     pool = aws.client("cognito-idp").describe_user_pool(UserPoolId=pool_id)["UserPool"]
 
     outcome.restore("pool configuration")
-    for degradation in applied.degraded:
-        outcome.notes.append({"item": degradation.item, "note": degradation.note()})
-        outcome.manual_steps.append(degradation.manual_step(pool["Arn"], restore_id))
-    for left_out in pool_request.left_out:
-        outcome.notes.append({"item": left_out["item"], "note": left_out["reason"]})
-        outcome.manual_steps.append(f"{left_out['item']}: {left_out['reason']}")
+    _report_left_out(outcome, applied, pool_request, pool["Arn"], restore_id)
     record_phase(state, "pool_configuration", outcome)
     logger.info(
         "User pool ready",

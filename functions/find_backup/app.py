@@ -18,12 +18,12 @@ from botocore.exceptions import ClientError
 from cognito_restore import aws
 from cognito_restore.aws_errors import NOT_FOUND_CODES, error_code
 from cognito_restore.discovery import BACKUP_PREFIX, find_newest_backup, parse_backup_key
-from cognito_restore.errors import BackupNotFound, RestoreConflict, RestoreInProgress
-from cognito_restore.execution_input import RestoreRequest, derived_restore_id
+from cognito_restore.errors import BackupNotFound, InvalidInput, RestoreConflict, RestoreInProgress
+from cognito_restore.execution_input import RestoreRequest, check_target_region, derived_restore_id
 from cognito_restore.handler import phase_handler
 from cognito_restore.ledger import Ledger, execution_status
 from cognito_restore.observability import logger
-from cognito_restore.state import FindBackupEvent, Started
+from cognito_restore.state import FindBackupEvent, Restore, Started
 
 
 def _backup_version(bucket: str, key: str) -> str:
@@ -45,17 +45,35 @@ def _newest_backup(bucket: str, pool_id: str) -> str:
     return ref.key
 
 
+def _check_target(pool_id: str) -> None:
+    """A sync's target must exist in this Region: checked before the ledger or any pool is written."""
+    cognito = aws.client("cognito-idp")
+    check_target_region(pool_id, cognito.meta.region_name)
+    try:
+        cognito.describe_user_pool(UserPoolId=pool_id)
+    except ClientError as error:
+        if error_code(error) != "ResourceNotFoundException":
+            raise
+        raise InvalidInput(
+            f"target_user_pool_id {pool_id} does not exist in {cognito.meta.region_name}: nothing was written."
+        ) from None
+
+
 @phase_handler("find_backup")
 def lambda_handler(event: FindBackupEvent, context: LambdaContext) -> Started:
     request = RestoreRequest.parse(event.get("input"))  # before anything is created or recorded
     pool_id = request.user_pool_id
+    if request.target_user_pool_id is not None:
+        _check_target(request.target_user_pool_id)
     bucket = os.environ["BACKUP_BUCKET"]
     ledger = Ledger(os.environ["LEDGER_TABLE"])
     restore_id = request.restore_id
     entry = ledger.get(restore_id) if restore_id else None
     # Neither restore_id nor backup_key: an unfinished restore of this pool is continued, even when a newer
     # backup has arrived since it started (the id derived from the newest backup would start a second pool).
-    default = restore_id is None and request.backup_key is None and not request.dry_run
+    # A sync never continues an unfinished one: each reconciles its whole backup, so the newest backup is
+    # the one to use (and it creates no pool that a second start could duplicate).
+    default = restore_id is None and request.backup_key is None and not request.dry_run and not request.sync
     seen, unfinished = ledger.open_restore_of(pool_id) if default else (None, None)
     if unfinished is not None:
         restore_id, entry = unfinished.restore_id, unfinished
@@ -67,7 +85,9 @@ def lambda_handler(event: FindBackupEvent, context: LambdaContext) -> Started:
         else:
             ref = parse_backup_key(key)
             assert ref is not None  # both the named key and the listed ones parse
-            restore_id = derived_restore_id(pool_id, key, version, ref.taken_at, request.dry_run)
+            restore_id = derived_restore_id(
+                pool_id, key, version, ref.taken_at, request.dry_run, request.target_user_pool_id
+            )
         entry = ledger.open(restore_id, pool_id, bucket, key, version, request.options())
     elif entry.source_pool_id != pool_id or (request.backup_key and request.backup_key != entry.backup_key):
         raise RestoreConflict(
@@ -77,7 +97,11 @@ def lambda_handler(event: FindBackupEvent, context: LambdaContext) -> Started:
         assert restore_id is not None  # an entry was found by its id
         entry = ledger.open(restore_id, pool_id, entry.backup_bucket, entry.backup_key, options=request.options())
     ledger.claim(restore_id, event["execution_arn"], execution_status, int(event.get("redrive_count") or 0))
-    if not request.dry_run and not ledger.point_source(pool_id, restore_id, seen, force=not default):
+    if (
+        not request.dry_run
+        and not request.sync
+        and not ledger.point_source(pool_id, restore_id, seen, force=not default)
+    ):
         raise RestoreInProgress(
             f"Another restore of user pool {pool_id} was started at the same time; this execution stopped "
             "before creating anything. Start again with the same input to follow that one."
@@ -97,17 +121,21 @@ def lambda_handler(event: FindBackupEvent, context: LambdaContext) -> Started:
             "continues_unfinished_restore": unfinished is not None,
         },
     )
-    return {
-        "restore": {
-            "restore_id": restore_id,
-            "source_pool_id": pool_id,
-            "dry_run": request.dry_run,
-            "keep_client_secrets": request.keep_client_secrets,
-            "preserve_old_sub": request.preserve_old_sub,
-            "arn_map": request.arn_map,
-            "backup_bucket": entry.backup_bucket,
-            "backup_key": entry.backup_key,
-            "backup_version": entry.backup_version,
-            "continuing": continuing,
-        }
+    restore: Restore = {
+        "restore_id": restore_id,
+        "source_pool_id": pool_id,
+        "dry_run": request.dry_run,
+        "keep_client_secrets": request.keep_client_secrets,
+        "preserve_old_sub": request.preserve_old_sub,
+        "mode": request.mode,
+        "arn_map": request.arn_map,
+        "backup_bucket": entry.backup_bucket,
+        "backup_key": entry.backup_key,
+        "backup_version": entry.backup_version,
+        "continuing": continuing,
     }
+    if request.target_user_pool_id is not None:
+        restore["target_pool_id"] = request.target_user_pool_id
+        restore["delete_missing"] = request.delete_missing
+        restore["max_deletes"] = request.max_deletes
+    return {"restore": restore}

@@ -5,11 +5,13 @@ from __future__ import annotations
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cognito_restore import aws
+from cognito_restore.execution_input import sync_target
 from cognito_restore.handler import phase_handler
 from cognito_restore.outcomes import PhaseOutcome
 from cognito_restore.phase import backup_parts, pool_id, record_phase, restore_each
 from cognito_restore.resources import resource_server_request
 from cognito_restore.state import PhaseEvent, PoolCreated, ResourceServersRestored
+from cognito_restore.sync_plans import apply_plan, plan_resource_servers
 
 
 def _existing_identifiers(user_pool_id: str) -> set[str]:
@@ -26,6 +28,11 @@ def _existing_identifiers(user_pool_id: str) -> set[str]:
 def lambda_handler(event: PhaseEvent[PoolCreated], context: LambdaContext) -> ResourceServersRestored:
     state = event["state"]
     outcome = PhaseOutcome("resource_servers")
+    if sync_target(state["restore"]):  # create what is absent, update what differs (docs/sync.md)
+        cognito = aws.client("cognito-idp")
+        plan = plan_resource_servers(backup_parts(state), pool_id(state))
+        apply_plan(outcome, plan, cognito.create_resource_server, cognito.update_resource_server)
+        return {**state, "resource_servers": record_phase(state, "resource_servers", outcome)}
     servers = backup_parts(state).get("resource_servers") or []
     existing = _existing_identifiers(pool_id(state))
     for server in servers:

@@ -15,6 +15,7 @@ from cognito_restore.chunks import invalidate_user_chunk
 from cognito_restore.dry_run import build_plan, readiness
 from cognito_restore.errors import RestoreIncomplete, RestoreIncompleteResources
 from cognito_restore.estimate import duration_text
+from cognito_restore.execution_input import sync_target
 from cognito_restore.groups import invalidate_groups
 from cognito_restore.handler import phase_handler
 from cognito_restore.ledger import Ledger
@@ -31,6 +32,7 @@ from cognito_restore.report import (
 )
 from cognito_restore.state import Plan, ToVerify, Verified, VerifyEvent
 from cognito_restore.store import WorkStore
+from cognito_restore.sync_plans import dry_run_changes
 from cognito_restore.verification import (
     ABSENT,
     TIME_RESERVE_MS,
@@ -44,6 +46,7 @@ from cognito_restore.verification import (
     listable,
     live_counts,
     pool_usernames,
+    v2_live_counts,
 )
 
 
@@ -68,7 +71,13 @@ def _add_results(report: Report, store: WorkStore, plan: Plan) -> UserAccounting
 
 
 def _verify(
-    report: Report, state: ToVerify, accounting: UserAccounting, groups: list[str], context: Any, store: WorkStore
+    report: Report,
+    state: ToVerify,
+    accounting: UserAccounting,
+    groups: list[str],
+    context: Any,
+    store: WorkStore,
+    parts: dict[str, Any],
 ) -> dict[int, str]:
     """Live reads of the new pool; the decision (complete / with unrestorable items / incomplete) goes in the report.
 
@@ -76,10 +85,12 @@ def _verify(
     re-run would return at once and never create the users or memberships absent from the pool."""
     pool_id = state["pool"]["id"]
     planned = state["plan"]["planned"]
-    expected = {name: c.restored for name, c in report.categories.items()}
+    # A sync's target may hold items the backup does not have: they stay, so they are expected too.
+    expected = {name: c.restored + report.absent_from_backup(name) for name, c in report.categories.items()}
     small = listable(planned["users"], planned["memberships"])
     members: dict[str, set[str]] = {}
     found = live_counts(pool_id, groups, list_memberships=small, members=members)
+    found.update(v2_live_counts(pool_id, parts, {n: c.backup for n, c in report.categories.items()}))
     absent: list[dict[str, str]] = []
     live_users = f"not listed ({planned['users']} users: more than one phase can list); counted from the chunk results"
     if small:
@@ -159,8 +170,14 @@ def _standard_steps(report: Report, state: ToVerify, parts: dict[str, Any], stat
     pool = state["pool"]
     domain = state.get("domain")
     host = (domain.get("url", "") if domain else "").removeprefix("https://") or None
+    point = (
+        f"Pool {pool['id']} in {pool['region']} was synced: its app clients kept their ids (applications "
+        "configured for it need no change; clients the sync created are in the app configuration)"
+        if sync_target(state["restore"])
+        else f"Point applications at pool {pool['id']} in {pool['region']} with the new app client ids (see app configuration)"
+    )
     report.manual_steps[:0] = [
-        f"Point applications at pool {pool['id']} in {pool['region']} with the new app client ids (see app configuration)",
+        point,
         "Tell users to sign in with forgot-password (passwords cannot be restored)",
         *identity_provider_steps(parts.get("identity_providers") or [], pool["id"], host),
         *user_steps(status_counts, report.unlinked_users, parts["user_pool_config"].get("MfaConfiguration")),
@@ -199,7 +216,7 @@ def _dry_run_plan(report: Report, state: ToVerify, store: WorkStore) -> dict[str
         *identity_provider_steps(parts.get("identity_providers") or [], "<new pool id>", None),
         *user_steps(plan.get("status_counts") or {}, 0, parts["user_pool_config"].get("MfaConfiguration")),
     ]
-    return build_plan(
+    planned = build_plan(
         plan["counts"],
         cast(dict[str, int], plan["planned"]),
         not_created,
@@ -207,6 +224,13 @@ def _dry_run_plan(report: Report, state: ToVerify, store: WorkStore) -> dict[str
         steps,
         plan.get("estimate"),
     )
+    target = sync_target(state["restore"])
+    if target is not None:  # the plan of differences: what the sync would write into the target
+        planned["sync"] = dry_run_changes(parts, state["restore"], target, region)
+        for name, changes in planned["sync"].items():
+            planned["categories"][name]["would_create"] = len(changes["create"])
+            planned["categories"][name]["would_update"] = len(changes["update"])
+    return planned
 
 
 def _subject(report: Report, state: ToVerify) -> str:
@@ -301,7 +325,7 @@ def lambda_handler(event: VerifyEvent, context: LambdaContext) -> Verified:
         groups = [g["GroupName"] for g in (parts.get("groups_to_create") or [])]
         for category in report.categories.values():
             category.balance()
-        stale = _verify(report, state, accounting, groups, context, store)
+        stale = _verify(report, state, accounting, groups, context, store, parts)
         if report.outcome.get("status") == "incomplete":
             report.outcome["rerun"] = _rerun_plan(report, accounting, stale)
     for category in report.categories.values():

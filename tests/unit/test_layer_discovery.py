@@ -297,3 +297,22 @@ def test_walk_with_no_backup_of_the_pool_gives_none(s3):
     assert find_newest_backup(s3, BUCKET, POOL) is None
     put(s3, key("eu-west-1_Q"))
     assert find_newest_backup(s3, BUCKET, POOL) is None
+
+
+def v2_manifest(pool: str, day: str, time: str) -> str:
+    return f"cognito-backup/v2/{pool}/{day}/{time}/manifest.json"
+
+
+def test_walk_finds_the_newest_backup_of_either_format_and_ignores_unfinished_v2_backups(s3):
+    put(
+        s3,
+        key(POOL, "2026/11/02", "100000"),
+        v2_manifest(POOL, "2026/11/02", "090000"),
+        f"cognito-backup/v2/{POOL}/2026/11/02/093000/pool.json",  # no manifest yet: unfinished
+        v2_manifest("us-east-1_Zzz", "2026/11/03", "000000"),
+    )
+    assert find_newest_backup(s3, BUCKET, POOL).key == key(POOL, "2026/11/02", "100000")
+    put(s3, v2_manifest(POOL, "2026/11/02", "110000"))
+    ref = find_newest_backup(s3, BUCKET, POOL)
+    assert ref.key == v2_manifest(POOL, "2026/11/02", "110000") and ref.pool_id == POOL
+    assert all(f"v2/{POOL}/" in p or "/v2/" not in p for p in listed_prefixes(s3))  # never another pool's v2

@@ -34,6 +34,7 @@ def test_every_restore_write_is_paced_in_its_quota_category() -> None:
     """docs/quotas.md: the category of each paced call the restore makes."""
     assert CATEGORY_OF == {
         "CreateGroup": "UserPoolResourceUpdate",
+        "UpdateGroup": "UserPoolResourceUpdate",  # a sync's changed groups
         "AdminCreateUser": "UserCreation",
         "AdminSetUserPassword": "UserAccountRecovery",
         "AdminDisableUser": "UserUpdate",

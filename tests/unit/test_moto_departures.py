@@ -765,6 +765,12 @@ def _log_group() -> str:
     return f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/vendedlogs/cognito"
 
 
+def _update_resource_server(c: Any) -> Callable[[], Any]:
+    pool_id = new_pool(c)
+    c.create_resource_server(UserPoolId=pool_id, Identifier="https://api", Name="api")
+    return lambda: c.update_resource_server(UserPoolId=pool_id, Identifier="https://api", Name="api v2")
+
+
 COMPROMISED = {"Actions": {"EventAction": "BLOCK"}, "EventFilter": ["SIGN_IN"]}
 MISSING_OPERATIONS: list[tuple[str, Naive]] = [
     ("SetUICustomization", _on_plus_pool(lambda c, p: c.set_ui_customization(UserPoolId=p, CSS=".x { }"))),
@@ -846,6 +852,7 @@ MISSING_OPERATIONS: list[tuple[str, Naive]] = [
         ),
     ),
     ("GetLogDeliveryConfiguration", _on_client(lambda c, p, k: c.get_log_delivery_configuration(UserPoolId=p))),
+    ("UpdateResourceServer", lambda c: _update_resource_server(c)),
 ]
 
 

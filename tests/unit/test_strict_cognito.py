@@ -983,6 +983,23 @@ def test_tags_follow_user_pool_tags(cognito: Any) -> None:
     )
 
 
+# ------------------------------------------------------------------------- 9. UpdateResourceServer
+
+
+def test_update_resource_server_sets_the_name_and_every_scope(cognito: Any) -> None:
+    pool_id = pool(cognito)["Id"]
+    scopes = [{"ScopeName": "read", "ScopeDescription": "Read"}, {"ScopeName": "write", "ScopeDescription": "Write"}]
+    cognito.create_resource_server(UserPoolId=pool_id, Identifier="https://api", Name="api", Scopes=scopes)
+    cognito.update_resource_server(UserPoolId=pool_id, Identifier="https://api", Name="api v2", Scopes=scopes[:1])
+    server = cognito.describe_resource_server(UserPoolId=pool_id, Identifier="https://api")["ResourceServer"]
+    assert server["Name"] == "api v2" and server["Scopes"] == scopes[:1]
+    cognito.update_resource_server(UserPoolId=pool_id, Identifier="https://api", Name="api v2")
+    assert (
+        "Scopes" not in cognito.describe_resource_server(UserPoolId=pool_id, Identifier="https://api")["ResourceServer"]
+    )
+    fails(cognito.update_resource_server, "ResourceNotFoundException", UserPoolId=pool_id, Identifier="x", Name="x")
+
+
 # ------------------------------------------------------------------------- atomic requests
 
 

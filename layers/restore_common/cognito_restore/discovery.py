@@ -152,3 +152,6 @@ def backup_time(timestamp: str | None, key: str) -> str:
     if ref is not None:
         return f"{ref.taken_at:%Y-%m-%dT%H:%M:%SZ} (from the backup key)"
     return "unknown (the backup has no timestamp)"
+
+
+find_newest_v2 = find_newest_v2_backup  # the name h/v2restore gave it (merged from main)

@@ -96,6 +96,22 @@ def build_plan(
     }
 
 
+def _sync_changes(sync: dict[str, Any]) -> list[str]:
+    """A sync's dry run: the differences it would write into the target (names and setting names only)."""
+    if not sync:
+        return []
+    lines = ["", "## Sync: the changes it would write into the target pool", ""]
+    for name, changes in sync.items():
+        writes = [f"create `{item}`" for item in changes["create"]]
+        writes += [f"update `{u['item']}` ({', '.join(u['settings'])})" for u in changes["update"]]
+        lines.append(f"- {name}: {'; '.join(writes) or 'no change'} ({changes['unchanged']} unchanged)")
+        if changes["absent_from_backup"]:
+            absent = ", ".join(f"`{item}`" for item in changes["absent_from_backup"])
+            lines.append(f"  - absent from the backup, left as they are: {absent}")
+        lines += [f"  - cannot sync `{note['item']}`: {note['note']}" for note in changes["cannot_sync"]]
+    return lines
+
+
 def render_plan_markdown(report: dict[str, Any]) -> list[str]:
     plan = report.get("plan") or {}
     lines = [
@@ -115,6 +131,7 @@ def render_plan_markdown(report: dict[str, Any]) -> list[str]:
     ]
     for name, c in plan.get("categories", {}).items():
         lines.append(f"| {name} | {c['backup']} | {c['would_create']} | {c['would_skip']} |")
+    lines += _sync_changes(plan.get("sync") or {})
     lines += ["", "## Would be skipped, and why", ""]
     skipped = [
         f"- {name}: `{item['item']}`: {item['reason']}"

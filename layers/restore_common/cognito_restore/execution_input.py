@@ -12,11 +12,12 @@ import hashlib
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from cognito_restore.arn_map import validate_mapping
 from cognito_restore.discovery import is_valid_pool_id, parse_backup_key
 from cognito_restore.errors import InvalidInput
+from cognito_restore.state import Restore
 
 RESTORE_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 _SAFE_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
@@ -24,14 +25,24 @@ _SAFE_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
 # key -> what it must be (for the error message); user_pool_id is the only required key.
 SCHEMA: dict[str, str] = {
     "user_pool_id": "the source user pool id, e.g. us-east-1_AbCdEf123",
-    "backup_key": "a backup object key of that pool (cognito-backup/YYYY/MM/DD/<pool-id>-HHMMSS.json)",
+    "backup_key": (
+        "a backup object key of that pool (cognito-backup/YYYY/MM/DD/<pool-id>-HHMMSS.json, or for format v2 "
+        "its manifest cognito-backup/v2/<pool-id>/YYYY/MM/DD/HHMMSS/manifest.json)"
+    ),
     "dry_run": "true or false",
     "restore_id": "1-80 letters, digits, '-' or '_'",
     "arn_map": "an object of old ARN (or source Region) -> new ARN (or Region)",
     "keep_client_secrets": "true or false",
     "preserve_old_sub": "true or false",
+    "mode": '"restore" (into a new pool, the default) or "sync" (reconcile into target_user_pool_id)',
+    "target_user_pool_id": "with mode sync: the existing pool to reconcile, in this Region",
+    "delete_missing": "true or false (mode sync: delete the target's users absent from the backup)",
+    "max_deletes": "a whole number >= 0 (with delete_missing: the most users a sync deletes)",
 }
-_BOOLEANS = ("dry_run", "keep_client_secrets", "preserve_old_sub")
+_BOOLEANS = ("dry_run", "keep_client_secrets", "preserve_old_sub", "delete_missing")
+MODES = ("restore", "sync")
+RestoreMode = Literal["restore", "sync"]
+_SYNC_ONLY = ("target_user_pool_id", "delete_missing", "max_deletes")
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,14 @@ class RestoreRequest:
     arn_map: dict[str, str] = field(default_factory=dict)
     keep_client_secrets: bool = True
     preserve_old_sub: bool = False
+    mode: RestoreMode = "restore"
+    target_user_pool_id: str | None = None  # mode sync: the pool reconciled (it is the restore's pool)
+    delete_missing: bool = False  # mode sync: delete the target's users absent from the backup (capped)
+    max_deletes: int = 0
+
+    @property
+    def sync(self) -> bool:
+        return self.mode == "sync"
 
     @classmethod
     def parse(cls, value: Any) -> RestoreRequest:
@@ -75,6 +94,7 @@ class RestoreRequest:
             arn_map = validate_mapping(value.get("arn_map"))
         except InvalidInput as error:
             problems.append(str(error).rstrip("."))
+        problems.extend(_sync_problems(value))
         if problems or not isinstance(pool_id, str):
             raise InvalidInput("Invalid restore input: " + "; ".join(problems) + ".")
         return cls(
@@ -85,6 +105,10 @@ class RestoreRequest:
             arn_map=arn_map,
             keep_client_secrets=value.get("keep_client_secrets", True),
             preserve_old_sub=value.get("preserve_old_sub", False),
+            mode=value.get("mode", "restore"),
+            target_user_pool_id=value.get("target_user_pool_id"),
+            delete_missing=value.get("delete_missing", False),
+            max_deletes=value.get("max_deletes", 0),
         )
 
     def to_input(self) -> dict[str, Any]:
@@ -92,18 +116,71 @@ class RestoreRequest:
         defaults = RestoreRequest(self.user_pool_id)
         return {k: v for k, v in asdict(self).items() if k == "user_pool_id" or v != getattr(defaults, k)}
 
-    def options(self) -> dict[str, bool]:
-        """The options that shape what is created; a restore continues only with the same ones."""
-        return {"keep_client_secrets": self.keep_client_secrets, "preserve_old_sub": self.preserve_old_sub}
+    def options(self) -> dict[str, bool | str]:
+        """The options that shape what is created; a restore continues only with the same ones.
+
+        The mode and the target are the restore's identity (a sync never continues as a restore, nor
+        into another pool). delete_missing and max_deletes are not: a re-run may raise the cap."""
+        options: dict[str, bool | str] = {
+            "keep_client_secrets": self.keep_client_secrets,
+            "preserve_old_sub": self.preserve_old_sub,
+            "mode": self.mode,
+        }
+        if self.target_user_pool_id is not None:
+            options["target_user_pool_id"] = self.target_user_pool_id
+        return options
 
 
-def derived_restore_id(pool_id: str, backup_key: str, version: str, taken_at: datetime, dry_run: bool) -> str:
+def _sync_problems(value: dict[str, Any]) -> list[str]:
+    """mode and the sync options: the target only with sync (and required by it), a capped deletion."""
+    problems = []
+    mode = value.get("mode", "restore")
+    if mode not in MODES:
+        problems.append(f"mode must be {SCHEMA['mode']}")
+        return problems
+    target = value.get("target_user_pool_id")
+    if mode == "restore":
+        given = [key for key in _SYNC_ONLY if key in value]
+        if given:
+            problems.append(f"{', '.join(given)} only with mode sync")
+        return problems
+    if not is_valid_pool_id(target):
+        problems.append(f"mode sync needs target_user_pool_id: {SCHEMA['target_user_pool_id']}")
+    max_deletes = value.get("max_deletes")
+    if "max_deletes" in value and (type(max_deletes) is not int or max_deletes < 0):
+        problems.append(f"max_deletes must be {SCHEMA['max_deletes']}")
+    if value.get("delete_missing") is True and "max_deletes" not in value:
+        problems.append("delete_missing true needs max_deletes (the most users this sync may delete)")
+    if value.get("delete_missing") is not True and type(max_deletes) is int and max_deletes > 0:
+        problems.append("max_deletes above 0 only with delete_missing true (nothing is deleted without it)")
+    return problems
+
+
+def sync_target(restore: Restore) -> str | None:
+    """The pool a sync reconciles (the restore's pool), None for a restore into a new pool."""
+    return restore.get("target_pool_id") if restore.get("mode") == "sync" else None
+
+
+def check_target_region(target_pool_id: str, region: str) -> None:
+    """A sync reconciles a pool of the Region it runs in (a pool id starts with its Region)."""
+    if target_pool_id.split("_", 1)[0] != region:
+        raise InvalidInput(
+            f"target_user_pool_id {target_pool_id} is not in {region}: a sync writes only into a pool of the "
+            "Region of this restore stack (deploy the stack in the pool's Region)."
+        )
+
+
+def derived_restore_id(
+    pool_id: str, backup_key: str, version: str, taken_at: datetime, dry_run: bool, target_pool_id: str | None = None
+) -> str:
     """The default restore id: the same backup object (key + version id or ETag) gives the same id.
 
     So the same input started twice (a double click, a re-run after a failure) continues the same
     restore; a deliberate fresh restore of the same backup passes its own restore_id. A dry run has
-    its own id: it never holds (or reuses the plan of) the real restore.
+    its own id: it never holds (or reuses the plan of) the real restore. A sync (``target_pool_id``) of
+    the same backup has its own id per target: never the restore's, whose pool it would take.
     """
-    digest = hashlib.sha256(f"{pool_id}\n{backup_key}\n{version}".encode()).hexdigest()[:12]
+    named = f"{pool_id}\n{backup_key}\n{version}" + (f"\nsync:{target_pool_id}" if target_pool_id else "")
+    digest = hashlib.sha256(named.encode()).hexdigest()[:12]
     readable = re.sub(r"[^A-Za-z0-9_-]", "-", pool_id)[:40]
     return f"{readable}-{taken_at:%Y%m%dT%H%M%S}-{digest}" + ("-dryrun" if dry_run else "")

@@ -47,7 +47,7 @@ class LedgerEntry:
     new_pool_id: str | None = None
     owner_execution: str | None = None
     owned_since: float = 0.0
-    options: dict[str, bool] | None = None
+    options: dict[str, bool | str] | None = None
     claim_epoch: int = 0  # incremented by every claim: a claim is a conditional write on the epoch it read
     owner_redrive: int = 0  # the owner's Execution.RedriveCount when it claimed (which run of it owns the restore)
     completed: bool = False
@@ -63,11 +63,17 @@ class LedgerEntry:
             new_pool_id=item.get("new_pool_id", {}).get("S"),
             owner_execution=item.get("owner_execution", {}).get("S"),
             owned_since=float(item.get("owned_since", {}).get("N", "0")),
-            options={k: v["BOOL"] for k, v in item["options"]["M"].items()} if "options" in item else None,
+            options={k: v.get("BOOL", v.get("S")) for k, v in item["options"]["M"].items()}
+            if "options" in item
+            else None,
             claim_epoch=int(item.get("claim_epoch", {}).get("N", "0")),
             owner_redrive=int(item.get("owner_redrive", {}).get("N", "0")),
             completed="completed_at" in item,
         )
+
+
+def _attribute(value: bool | str) -> dict[str, Any]:
+    return {"BOOL": value} if isinstance(value, bool) else {"S": value}
 
 
 def _source_key(source_pool_id: str) -> dict[str, Any]:
@@ -94,7 +100,7 @@ class Ledger:
         backup_bucket: str,
         backup_key: str,
         backup_version: str = "",
-        options: dict[str, bool] | None = None,
+        options: dict[str, bool | str] | None = None,
     ) -> LedgerEntry:
         """Record which backup this restore uses; a re-run gets the backup recorded first."""
         try:
@@ -107,7 +113,7 @@ class Ledger:
                     "backup_key": {"S": backup_key},
                     "backup_version": {"S": backup_version},
                     "opened_at": {"S": datetime.now(UTC).isoformat()},
-                    **({"options": {"M": {k: {"BOOL": v} for k, v in options.items()}}} if options else {}),
+                    **({"options": {"M": {k: _attribute(v) for k, v in options.items()}}} if options else {}),
                 },
                 ConditionExpression="attribute_not_exists(restore_id)",
             )

@@ -16,6 +16,8 @@ class PhaseOutcome:
     failed: list[dict[str, str]] = field(default_factory=list)
     notes: list[dict[str, str]] = field(default_factory=list)
     manual_steps: list[str] = field(default_factory=list)
+    # Sync mode: items by what the sync did (created / updated / unchanged / absent_from_backup).
+    sync: dict[str, list[str]] = field(default_factory=dict)
 
     def restore(self, item: str, *notes: str) -> None:
         self.restored.append(item)
@@ -24,6 +26,9 @@ class PhaseOutcome:
 
     def skip(self, item: str, reason: str) -> None:
         self.skipped.append({"item": item, "reason": reason})
+
+    def synced(self, kind: str, item: str) -> None:
+        self.sync.setdefault(kind, []).append(item)
 
     def fail(self, item: str, reason: str) -> None:
         self.failed.append({"item": item, "reason": reason})

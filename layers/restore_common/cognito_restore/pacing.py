@@ -26,6 +26,7 @@ DEFAULT_QUOTAS = {
 }
 CATEGORY_OF = {
     "CreateGroup": "UserPoolResourceUpdate",
+    "UpdateGroup": "UserPoolResourceUpdate",  # sync mode
     "AdminCreateUser": "UserCreation",
     "AdminSetUserPassword": "UserAccountRecovery",
     "AdminDisableUser": "UserUpdate",

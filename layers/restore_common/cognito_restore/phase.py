@@ -101,18 +101,29 @@ def restore_single(
     apply: Callable[..., Any],
     label: Callable[[dict[str, Any]], str],
     transient_codes: frozenset[str] = frozenset(),
+    per_client_section: str | None = None,
+    is_current: Callable[[dict[str, Any]], bool] | None = None,
 ) -> PhaseCounts:
     """Restore one optional backup section (UI customization, risk configuration, WAF). An error
-    in ``transient_codes`` (AWS says retry later) fails the task for Step Functions to retry."""
+    in ``transient_codes`` (AWS says retry later) fails the task for Step Functions to retry.
+    ``per_client_section``: a v2 list of the same settings per app client, restored after it.
+    ``is_current`` (sync mode): whether the pool already has the request's setting; then nothing is written."""
     outcome = PhaseOutcome(category)
-    value = backup_parts(state).get(section)
-    if value:
+    parts = backup_parts(state)
+    values = [parts.get(section), *(parts.get(per_client_section) or [] if per_client_section else [])]
+    for value in values:
+        if not value:
+            continue
         name = label(value)
         try:
             request = build(value)
-            apply(**request.request)
+            unchanged = is_current is not None and is_current(request.request)
+            if not unchanged:
+                apply(**request.request)
             outcome.restore(name, *request.notes)
             outcome.manual_steps.extend(request.notes)
+            if is_current is not None:
+                outcome.synced("unchanged" if unchanged else "updated", name)
         except NotRestorable as reason:
             outcome.skip(name, str(reason))
             outcome.manual_steps.append(f"{category}: {reason}")

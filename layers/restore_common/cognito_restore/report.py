@@ -12,7 +12,9 @@ from typing import Any
 
 from cognito_restore.app_config import for_client
 from cognito_restore.dry_run import PLANNED_FROM_BACKUP, render_plan_markdown
+from cognito_restore.reconcile import ABSENT, SYNC_KINDS
 from cognito_restore.state import CategoryCounts, Domain, PlannedCategoryCounts, Pool
+from cognito_restore.v2_settings import V2_CATEGORIES
 
 # What the user chunks restore (their result files); every other category is a phase's results/<phase>.json.
 USER_CHUNK_CATEGORIES = (
@@ -28,6 +30,7 @@ CATEGORIES = (
     "ui_customization",
     "threat_protection",
     "waf",
+    *V2_CATEGORIES,  # v2 backups: "Restore MFA, branding, terms and logging"
 )
 PHASE_CATEGORIES = tuple(c for c in CATEGORIES if c not in USER_CHUNK_CATEGORIES)
 NOT_RESTORABLE = (
@@ -104,6 +107,8 @@ class Report:
     reinvite: list[str] = field(default_factory=list)  # new usernames to re-send the invitation to
     reinvite_csv: str | None = None  # s3:// location of the same list as CSV
     times: dict[str, Any] = field(default_factory=dict)  # started, ended, duration, backup age
+    # Sync mode: category -> what the sync did -> items (created / updated / unchanged / absent_from_backup).
+    sync: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
     def add_phase(self, category: str, outcome: dict[str, Any]) -> None:
         report = self.categories[category]
@@ -111,6 +116,8 @@ class Report:
         report.skipped.extend(outcome.get("skipped", []))
         report.failed.extend(outcome.get("failed", []))
         report.notes.extend(outcome.get("notes", []))
+        for kind, items in (outcome.get("sync") or {}).items():
+            self.sync.setdefault(category, {}).setdefault(kind, []).extend(items)
         for step in outcome.get("manual_steps", []):
             if step not in self.manual_steps:
                 self.manual_steps.append(step)
@@ -200,7 +207,23 @@ class Report:
             },
             "api_calls": self.api_calls,
             "maps": self.maps,
+            **({"sync": self.sync_summary()} if self.sync else {}),
         }
+
+    def sync_summary(self) -> dict[str, dict[str, Any]]:
+        """Per category: how many items the sync created, updated, left unchanged, found absent from the
+        backup, and their names (updated and absent ones, and created ones: the changes)."""
+        return {
+            category: {
+                **{kind: len(kinds.get(kind, [])) for kind in SYNC_KINDS},
+                "items": {kind: kinds[kind] for kind in SYNC_KINDS if kind != "unchanged" and kinds.get(kind)},
+            }
+            for category, kinds in self.sync.items()
+        }
+
+    def absent_from_backup(self, category: str) -> int:
+        """Items of the target pool the backup does not have (a sync leaves them): verification expects them."""
+        return len(self.sync.get(category, {}).get(ABSENT, []))
 
     def app_configuration(self) -> dict[str, Any]:
         """Ready-to-paste settings per app client, in the formats the SDKs read (app_config; no secrets)."""
@@ -286,7 +309,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"- Backup age at the end of the restore: {times.get('backup_age', 'unknown')}",
         f"- Started: {times.get('started', 'unknown')}; ended: {times.get('ended', 'unknown')}; "
         f"duration: {times.get('duration', 'unknown')}",
-        f"- New pool: `{pool.get('id', 'none')}` in {pool.get('region', '-')}",
+        f"- {'Synced pool' if report.get('sync') else 'New pool'}: `{pool.get('id', 'none')}` in {pool.get('region', '-')}",
         f"- Throttled Cognito calls absorbed by retries: {report['throttled_calls']}",
         "",
         "## What came back",
@@ -298,6 +321,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     ]
     for name, c in report["counts"].items():
         lines.append(f"| {name} | {c['backup']} | {c['restored']} | {c['skipped']} | {c['failed']} |")
+    lines += _sync_section(report)
     lines += ["", "## Verification against the new pool", ""]
     if outcome:
         lines.append(f"- Outcome: **{outcome['status']}**; users in the pool: {outcome['live_users']}")
@@ -342,6 +366,32 @@ def render_markdown(report: dict[str, Any]) -> str:
             text = content if isinstance(content, str) else json.dumps(content, indent=2)
             lines += ["", f"`{file_name}`:", "", f"```{language}", text.rstrip("\n"), "```"]
     return "\n".join(lines) + "\n"
+
+
+def _sync_section(report: dict[str, Any]) -> list[str]:
+    """Sync mode: what was written, per category (a restore has no such section)."""
+    sync = report.get("sync")
+    if not sync:
+        return []
+    lines = [
+        "",
+        "## Sync: what was written",
+        "",
+        "Only differences were written; items absent from the backup were left as they are.",
+        "",
+        "| category | created | updated | unchanged | absent from backup |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {name} | {c['created']} | {c['updated']} | {c['unchanged']} | {c[ABSENT]} |" for name, c in sync.items()
+    ]
+    lines += [""]
+    lines += [
+        f"- {name} {kind.replace('_', ' ')}: {', '.join(f'`{item}`' for item in items)}"
+        for name, c in sync.items()
+        for kind, items in c["items"].items()
+    ]
+    return lines
 
 
 def _reinvite_section(report: dict[str, Any], pool: dict[str, Any]) -> list[str]:

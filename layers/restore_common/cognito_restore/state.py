@@ -27,6 +27,10 @@ class ExecutionInput(TypedDict):
     arn_map: NotRequired[dict[str, str] | str]  # an object, or its JSON text
     keep_client_secrets: NotRequired[bool]
     preserve_old_sub: NotRequired[bool]
+    mode: NotRequired[Literal["restore", "sync"]]  # sync: reconcile into target_user_pool_id (docs/sync.md)
+    target_user_pool_id: NotRequired[str]
+    delete_missing: NotRequired[bool]
+    max_deletes: NotRequired[int]
 
 
 class Restore(TypedDict):
@@ -37,6 +41,12 @@ class Restore(TypedDict):
     dry_run: bool
     keep_client_secrets: bool
     preserve_old_sub: bool
+    # "sync": the backup is reconciled into target_pool_id, an existing pool of this Region, which is the
+    # restore's pool (state["pool"]); absent in executions started before sync mode: a restore.
+    mode: NotRequired[Literal["restore", "sync"]]
+    target_pool_id: NotRequired[str]  # mode sync only
+    delete_missing: NotRequired[bool]  # mode sync only: delete the target's users absent from the backup
+    max_deletes: NotRequired[int]  # mode sync only: the cap on those deletions
     arn_map: dict[str, str]
     backup_bucket: str
     backup_key: str
@@ -121,6 +131,7 @@ class PlannedCategoryCounts(TypedDict):
     backup: int
     would_create: int
     would_skip: int
+    would_update: NotRequired[int]  # a sync's dry run: items of the target that differ from the backup
 
 
 class ReportPointer(TypedDict):
@@ -212,7 +223,12 @@ class DomainCreated(GroupsRestored):
     domain: Domain
 
 
-class TriggersAttached(DomainCreated):
+class SignInSettingsRestored(DomainCreated):
+    # "Restore MFA, branding, terms and logging" (v2 backups): counts per report category
+    sign_in_settings: dict[str, PhaseCounts]
+
+
+class TriggersAttached(SignInSettingsRestored):
     lambda_triggers: PhaseCounts
 
 
@@ -237,6 +253,7 @@ class PhaseEntries(TypedDict):
     clients: NotRequired[Clients]
     groups: NotRequired[GroupsProgress]
     domain: NotRequired[Domain]
+    sign_in_settings: NotRequired[dict[str, PhaseCounts]]
     lambda_triggers: NotRequired[PhaseCounts]
     ui_customization: NotRequired[PhaseCounts]
     threat_protection: NotRequired[PhaseCounts]
@@ -272,6 +289,10 @@ class RestoreState(PhaseEntries):
     arn_map: NotRequired[dict[str, str] | str]
     keep_client_secrets: NotRequired[bool]
     preserve_old_sub: NotRequired[bool]
+    mode: NotRequired[Literal["restore", "sync"]]
+    target_user_pool_id: NotRequired[str]
+    delete_missing: NotRequired[bool]
+    max_deletes: NotRequired[int]
 
 
 class RestoreResult(TypedDict):

@@ -48,7 +48,8 @@ Behaviours (the numbers follow the brief):
 8. AdminSetUserMFAPreference: SMS needs a phone_number, email MFA needs an email; EmailMfaSettings
    recorded and returned by AdminGetUser.
 9. Missing operations: Set/GetUICustomization, Set/DescribeRiskConfiguration,
-   AdminLinkProviderForUser, AdminDisableProviderForUser, Tag/Untag/ListTagsForResource.
+   AdminLinkProviderForUser, AdminDisableProviderForUser, Tag/Untag/ListTagsForResource,
+   UpdateResourceServer (name and scopes; omitted scopes are removed).
 10. Messaging: CreateUserPool / UpdateUserPool / SetUserPoolMfaConfig check the SMS role the way
    Cognito assumes it (role exists in moto's IAM, trusts ``cognito-idp.amazonaws.com``, its
    conditions on ``sts:ExternalId``, ``aws:SourceArn`` = the pool, ``aws:SourceAccount`` hold,
@@ -94,6 +95,7 @@ from tools.emulation.cognito.features import (
     response_set_ui_customization,
     response_tag_resource,
     response_untag_resource,
+    response_update_resource_server,
 )
 from tools.emulation.cognito.features_v2 import OPERATIONS as V2_OPERATIONS
 from tools.emulation.cognito.listing import make_list_users
@@ -173,6 +175,7 @@ def _patches() -> list[Any]:
         add("untag_resource", response_untag_resource),
         add("list_tags_for_resource", response_list_tags_for_resource),
         *(add(name, function) for name, function in V2_OPERATIONS.items()),  # 11. (features_v2.py)
+        add("update_resource_server", response_update_resource_server),
     ]
 
 

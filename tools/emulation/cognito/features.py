@@ -3,7 +3,8 @@
 Response handlers added to (or wrapping) ``CognitoIdpResponse``: domains with their
 CREATING -> ACTIVE status and ManagedLoginVersion (6.), AdminSetUserMFAPreference with e-mail MFA
 recorded and SMS/e-mail delivery checked (8.), Set/GetUICustomization, Set/DescribeRiskConfiguration,
-AdminLinkProviderForUser / AdminDisableProviderForUser and Tag/Untag/ListTagsForResource (9.).
+AdminLinkProviderForUser / AdminDisableProviderForUser, Tag/Untag/ListTagsForResource and
+UpdateResourceServer (9.).
 Their state lives in the side store (``common.py``).
 """
 
@@ -255,6 +256,18 @@ def response_describe_risk_configuration(self: Any) -> ActionResult:
     if client is not None:
         result["ClientId"] = client
     return ActionResult({"RiskConfiguration": result})
+
+
+# ----------------------------------------------------------------------------------- 9. resource servers
+
+
+def response_update_resource_server(self: Any) -> ActionResult:
+    """[BC] "Updates the name and scopes of a resource server. All other fields are read-only. If you
+    don't provide a value for an attribute, it is set to the default value": omitted Scopes = none."""
+    server = self.backend.describe_resource_server(self._get_param("UserPoolId"), self._get_param("Identifier"))
+    server.name = self._get_param("Name")
+    server.scopes = self._get_param("Scopes") or []
+    return ActionResult({"ResourceServer": server.to_json()})
 
 
 # ----------------------------------------------------------------------------------- 9. links
