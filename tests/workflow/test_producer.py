@@ -342,3 +342,32 @@ def test_the_schedule_starts_one_execution_per_pool_and_slot_a_double_fire_none_
         # The pools do not exist: each backup fails and alerts, naming its execution.
         alerts = stack.alerts()
         assert len(alerts) == 2 and all("ResourceNotFoundException" in a["message"] for a in alerts)
+
+
+def test_the_producers_backup_is_what_the_restore_finds_and_restores() -> None:
+    """The contract end to end: the producer's v2 backup, found by discovery (no backup_key), restored
+    into a new pool with every user and all 65 groups (two ListGroups pages)."""
+    unpaced = {
+        name: "100000"
+        for name in (
+            "QuotaUserCreation",
+            "QuotaUserAccountRecovery",
+            "QuotaUserUpdate",
+            "QuotaUserResourceUpdate",
+            "QuotaUserPoolResourceUpdate",
+            "QuotaUserList",
+        )
+    }
+    parameters = {"Environment": "test", "BackupPoolIds": "us-east-1_Placeholder", **unpaced}
+    with RestoreStack(region=REGION, parameters=parameters) as stack:
+        cognito = stack.client("cognito-idp")
+        pool = build_source_pool(cognito, SamplePoolSpec(users=40, groups=65))
+        backup = _backup(stack, pool.pool_id)
+        assert backup.status == "SUCCEEDED", (backup.error, backup.cause)
+        restore = stack.run({"user_pool_id": pool.pool_id})
+        assert restore.status == "SUCCEEDED", (restore.error, restore.cause)
+        pools = cognito.list_user_pools(MaxResults=60)["UserPools"]
+        (new_pool,) = [p["Id"] for p in pools if p["Id"] != pool.pool_id]
+        users = _all(cognito.list_users, "Users", "PaginationToken", UserPoolId=new_pool)
+        groups = _all(cognito.list_groups, "Groups", "NextToken", UserPoolId=new_pool, Limit=60)
+        assert len(users) == 40 and len(groups) == 65
