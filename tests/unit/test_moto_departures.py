@@ -1391,3 +1391,79 @@ def test_plain_moto_emits_no_step_functions_events(tiny_stack: Path) -> None:
     event = json.loads(alert["message"])
     assert (event["source"], event["detail-type"]) == ("aws.states", "Step Functions Execution Status Change")
     assert (event["detail"]["status"], event["detail"]["executionArn"]) == ("FAILED", result.arn)
+
+
+# ============================================================================ ListUsers by sub prefix
+
+
+def _shard_listing(cognito: Any, pool_id: str) -> tuple[list[str], int]:
+    """Every user through the 16 one-hex-digit sub shards, all pages; and the pages it took."""
+    subs, pages = [], 0
+    for shard in "0123456789abcdef":
+        kwargs: dict[str, Any] = {"UserPoolId": pool_id, "Limit": 7, "Filter": f'sub ^= "{shard}"'}
+        while True:
+            page = cognito.list_users(**kwargs)
+            pages += 1
+            for user in page["Users"]:
+                sub = next(a["Value"] for a in user["Attributes"] if a["Name"] == "sub")
+                assert sub.startswith(shard)
+                subs.append(sub)
+            if not page.get("PaginationToken"):
+                break
+            kwargs["PaginationToken"] = page["PaginationToken"]
+    return subs, pages
+
+
+def test_plain_moto_scans_every_user_for_each_page_of_a_sub_filter() -> None:
+    """The producer's shards: same users, each once, in both; plain moto reads every user of the pool
+    for every page (a million-user pool: days), the emulation bisects a sorted index (listing.py)."""
+    from moto.cognitoidp import models
+
+    reads = {"count": 0}
+    original = models.CognitoIdpUser.__getattribute__
+
+    def counting(self: Any, name: str) -> Any:
+        if name == "attributes":
+            reads["count"] += 1
+        return original(self, name)
+
+    for factory in (plain_cognito, emulated_cognito):
+        with factory() as cognito, mock.patch.object(models.CognitoIdpUser, "__getattribute__", counting):
+            pool_id = new_pool(cognito)
+            for n in range(120):
+                new_user(cognito, pool_id, f"user{n}")
+            backend = models.cognitoidp_backends[ACCOUNT][REGION]
+            created = {u.attribute_lookup["sub"] for u in backend.user_pools[pool_id].users.values()}
+            reads["count"] = 0
+            subs, pages = _shard_listing(cognito, pool_id)
+            assert sorted(subs) == sorted(created)
+            assert len(subs) == len(set(subs)) == 120
+            if factory is plain_cognito:
+                assert reads["count"] >= pages * 120  # every user read for every page
+            else:
+                assert reads["count"] < 2 * 120 + pages * 7 * 2  # the page's users, not the pool
+                assert subs == sorted(subs)  # sub order, shard after shard
+
+
+def test_emulated_sub_filter_token_survives_users_added_between_pages() -> None:
+    with emulated_cognito() as cognito:
+        pool_id = new_pool(cognito)
+        for n in range(40):
+            new_user(cognito, pool_id, f"user{n}")
+        seen: list[str] = []
+        kwargs: dict[str, Any] = {"UserPoolId": pool_id, "Limit": 5, "Filter": 'sub ^= ""'}
+        added = 0
+        while True:
+            page = cognito.list_users(**kwargs)
+            seen += [u["Username"] for u in page["Users"]]
+            if added < 10:
+                new_user(cognito, pool_id, f"late{added}")
+                added += 1
+            if not page.get("PaginationToken"):
+                break
+            kwargs["PaginationToken"] = page["PaginationToken"]
+        assert len(seen) == len(set(seen))  # no user twice
+        assert {f"user{n}" for n in range(40)} <= set(seen)  # none of the first ones missed
+        with pytest.raises(ClientError) as refused:
+            cognito.list_users(UserPoolId=pool_id, Filter='sub ^= "a"', PaginationToken="bm90LWEtdG9rZW4=")
+        assert refused.value.response["Error"]["Code"] == "InvalidParameterException"

@@ -65,6 +65,9 @@ Behaviours (the numbers follow the brief):
    (event source / level / destination rules, destinations exist in this account, Plus for
    userAuthEvents); CreateUserPoolDomain ``ManagedLoginVersion`` 1 or 2, 2 not on Lite.
 
+11. ListUsers with a ``sub = / ^=`` filter is served from a sorted index, in sub order, with an
+   opaque token (``listing.py``): the producer's shards of a million-user pool in seconds.
+
 Also: generated client secrets look like Cognito's (moto: a hyphenated UUID that Cognito's own
 ClientSecret pattern refuses), and Cognito requests are served one at a time (moto's are not
 atomic: concurrent handlers crashed moto with "OrderedDict mutated during iteration").
@@ -95,6 +98,7 @@ from tools.emulation.cognito.features import (
     response_update_resource_server,
 )
 from tools.emulation.cognito.features_v2 import OPERATIONS as V2_OPERATIONS
+from tools.emulation.cognito.listing import make_list_users
 from tools.emulation.cognito.messaging import make_set_user_pool_mfa_config
 from tools.emulation.cognito.rules import (
     make_add_custom_attributes,
@@ -157,6 +161,7 @@ def _patches() -> list[Any]:
         wrap(Backend, "create_user_pool_domain", make_create_user_pool_domain),
         wrap(Backend, "delete_user_pool_domain", make_delete_user_pool_domain),
         wrap(Response, "admin_get_user", make_response_admin_get_user),
+        wrap(Backend, "list_users", make_list_users),  # sub filters from an index (listing.py)
         add("create_user_pool_domain", response_create_user_pool_domain),
         add("describe_user_pool_domain", response_describe_user_pool_domain),
         add("admin_set_user_mfa_preference", response_admin_set_user_mfa_preference),
