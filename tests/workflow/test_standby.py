@@ -122,6 +122,7 @@ def test_a_new_backup_of_the_source_pool_syncs_the_standby_pool(
         "backup_key": key,
         "mode": "sync",
         "target_user_pool_id": target,
+        "alerts": "failures",
     }
     assert result.status == "SUCCEEDED", (result.error, result.cause)
     dr = standby.client("cognito-idp")
@@ -210,3 +211,24 @@ def test_without_eventbridge_notifications_on_the_bucket_nothing_is_delivered() 
         # Delivered now: the function refuses the unreadable backup before queueing it? No: it queues by key
         # and starts the sync, which then fails on the backup (alerted by the workflow).
         assert _standby_invocations(stack) >= 1
+
+
+def test_a_standby_sync_that_fails_is_alerted_and_frees_the_pool_for_the_next_backup(standby: RestoreStack) -> None:
+    """The standby pool is gone (deleted by hand): the sync fails before writing, the topic hears of it."""
+    bucket = standby.outputs["BackupBucketName"]
+    key = f"cognito-backup/2026/12/01/{SOURCE}-100000.json"
+    standby.client("s3").put_object(Bucket=bucket, Key=key, Body=b"{}")
+    (execution,) = _standby_executions(standby)
+
+    result = standby.wait(execution["executionArn"])
+
+    assert result.status == "FAILED" and result.error == "InvalidInput"  # the target pool does not exist
+    messages = [a["message"] for a in standby.alerts()]
+    assert any("FAILED in phase 'Find latest backup'" in m for m in messages), messages
+    assert any(f"ended FAILED ({execution['executionArn']})" in m for m in messages), messages  # the rule's alert
+    assert not any("started" in (a["subject"] or "") for a in standby.alerts())
+    queue = _queue(standby)
+    assert queue["last_status"] == "FAILED" and "running_arn" not in queue
+    # The next backup starts the next sync (a failed one blocks nothing).
+    standby.client("s3").put_object(Bucket=bucket, Key=key.replace("100000", "110000"), Body=b"{}")
+    assert len(_standby_executions(standby)) == 2

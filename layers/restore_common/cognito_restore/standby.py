@@ -88,6 +88,7 @@ class StandbyConfig:
             "backup_key": backup_key,
             "mode": "sync",
             "target_user_pool_id": self.target_pool_id,
+            "alerts": "failures",  # a sync every backup: the topic hears of it only when it fails
         }
         if self.max_deletes > 0:
             request.update(delete_missing=True, max_deletes=self.max_deletes)
