@@ -22,6 +22,7 @@ from cognito_restore.phase import work_store
 from cognito_restore.plan import prepare_backup
 from cognito_restore.pool_config import OLD_SUB_ATTRIBUTE
 from cognito_restore.state import PhaseEvent, Plan, Prepared, Restore, Started
+from cognito_restore.sync_users import is_sync
 
 PROGRESS_INTERVAL_S = 2.0  # at most one progress object write per interval
 
@@ -81,6 +82,7 @@ def lambda_handler(event: PhaseEvent[Started], context: LambdaContext) -> Prepar
             user_chunk_size=int(os.environ.get("USER_CHUNK_SIZE", "500")),
             old_sub_attribute=f"custom:{OLD_SUB_ATTRIBUTE}" if restore.get("preserve_old_sub") else None,
             progress=report_progress,
+            partition_by_sign_in=is_sync(restore),  # sync mode: chunk i meets partition i of the target
         )
         state_plan = prepared.to_state()
         plan = Plan(
@@ -89,6 +91,8 @@ def lambda_handler(event: PhaseEvent[Started], context: LambdaContext) -> Prepar
             map_concurrency=int(os.environ.get("USER_MAP_CONCURRENCY", "4")),
             estimate={},
         )
+        if is_sync(restore):
+            plan["sync_partitions"] = prepared.user_chunks
         plan["backup_timestamp"] = backup_time(prepared.backup_timestamp, restore["backup_key"])
         # The estimate: the dry run's plan and the progress display's bound.
         plan["estimate"] = estimate(plan, quotas_from_env())

@@ -1,4 +1,6 @@
-"""Phase: restore users, one chunk file per Map iteration: create, confirm, disable, link, add to groups."""
+"""Phase: restore users, one chunk file per Map iteration: create, confirm, disable, link, add to groups.
+
+In sync mode (docs/sync.md) the same task reconciles the chunk with its partition of the target pool."""
 
 from __future__ import annotations
 
@@ -9,8 +11,9 @@ from cognito_restore.groups import unrestored_groups
 from cognito_restore.handler import phase_handler
 from cognito_restore.observability import logger, metrics
 from cognito_restore.pacing import Pacer, concurrent_chunks
-from cognito_restore.phase import pool_id
+from cognito_restore.phase import pool_id, work_store
 from cognito_restore.state import ChunkSummary, UserChunkEvent
+from cognito_restore.sync_users import chunk_hooks, is_sync
 from cognito_restore.users import UserPlan
 
 
@@ -19,14 +22,18 @@ def lambda_handler(event: UserChunkEvent, context: LambdaContext) -> ChunkSummar
     policy = event["plan"]["password_policy"]
     pacer = Pacer(concurrency=concurrent_chunks(event["plan"]["map_concurrency"], event["plan"]["user_chunks"]))
     skipped_groups = unrestored_groups(event)
-    outcome = run_user_chunk(
-        event,
-        context,
-        lambda item, chunk_outcome: restore_user(
-            pool_id(event), UserPlan.from_item(item), policy, chunk_outcome, skipped_groups
-        ),
-        pacer,
-        metrics,  # per-chunk metrics (CognitoDrRestore namespace, POWERTOOLS_METRICS_NAMESPACE)
-    )
+    if is_sync(event["restore"]):
+        restore_item, finish = chunk_hooks(event, work_store(event), policy, skipped_groups)
+        outcome = run_user_chunk(event, context, restore_item, pacer, metrics, finish)
+    else:
+        outcome = run_user_chunk(
+            event,
+            context,
+            lambda item, chunk_outcome: restore_user(
+                pool_id(event), UserPlan.from_item(item), policy, chunk_outcome, skipped_groups
+            ),
+            pacer,
+            metrics,  # per-chunk metrics (CognitoDrRestore namespace, POWERTOOLS_METRICS_NAMESPACE)
+        )
     logger.info("User chunk progress", extra=outcome.summary())
     return {"done": outcome.done}

@@ -24,6 +24,7 @@ UNPACED = {
         "QuotaUserUpdate",
         "QuotaUserResourceUpdate",
         "QuotaUserPoolResourceUpdate",
+        "QuotaUserList",
     )
 }
 

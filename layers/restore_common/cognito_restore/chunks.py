@@ -45,6 +45,7 @@ class ChunkOutcome:
     mfa_failed: list[dict[str, str]] = field(default_factory=list)
     # Links, MFA preferences and memberships of users that could not be created: {category, item, reason}.
     dependents_skipped: list[dict[str, str]] = field(default_factory=list)
+    sync: dict[str, Any] = field(default_factory=dict)  # sync mode only: sync_users.new_sync_counts()
     offset: int = 0  # users of the chunk handled so far
     done: bool = False
     pacer: Pacer | None = field(default=None, repr=False, compare=False)
@@ -94,18 +95,28 @@ def restore_user(
     """AdminCreateUser (all attributes, no invitation) -> permanent password if it was usable -> disable.
 
     unrestored_groups: groups the groups phase could not create (their memberships are reported, not tried)."""
+    guarded(outcome, lambda: _restore_user(pool_id, plan, password_policy, outcome, unrestored_groups))
+
+
+def guarded(outcome: ChunkOutcome, work: Callable[[], None]) -> None:
+    """Run one user's work; if it raises, drop what it counted (the retry redoes this user from its start,
+    or the report would count its memberships twice and verification would find fewer than reported)."""
     counters = ("memberships_restored", "links_restored", "mfa_restored")
     lists = ("memberships_failed", "unlinked", "notes", "mfa_failed", "dependents_skipped")
     mark = {name: getattr(outcome, name) for name in counters} | {name: len(getattr(outcome, name)) for name in lists}
+    sync_mark = {k: v if isinstance(v, int) else len(v) for k, v in outcome.sync.items()}
     try:
-        _restore_user(pool_id, plan, password_policy, outcome, unrestored_groups)
+        work()
     except Exception:
-        # The retry redoes this user from its start: drop what this attempt counted for it, or the
-        # report would count its memberships twice (and verification would find fewer than reported).
         for name in counters:
             setattr(outcome, name, mark[name])
         for name in lists:
             del getattr(outcome, name)[mark[name] :]
+        for key, value in sync_mark.items():
+            if isinstance(outcome.sync[key], int):
+                outcome.sync[key] = value
+            else:
+                del outcome.sync[key][value:]
         raise
 
 
@@ -286,6 +297,7 @@ def run_user_chunk(
     restore_item: Callable[[dict[str, Any], ChunkOutcome], None],
     pacer: Pacer | None = None,
     metrics: Any = None,
+    finish: Callable[[ChunkOutcome], None] | None = None,
 ) -> ChunkOutcome:
     """Restore the users of the chunk named by the Map item, resuming from saved progress.
 
@@ -294,7 +306,8 @@ def run_user_chunk(
     chunk's lease (ChunkLease) is checked before each batch of Cognito writes and each progress
     write: an invocation a newer one took over stops (ChunkLeaseLost) without writing anything.
     metrics (the handler's Powertools Metrics): this invocation's users restored / failed, throttled
-    calls and duration, flushed by the handler's log_metrics.
+    calls and duration, flushed by the handler's log_metrics. finish (sync mode): run once every user of
+    the chunk is handled, before the result is saved (a crash in it redoes it from the last checkpoint).
     """
     chunk = event["chunk"]
     store = work_store(event)
@@ -346,6 +359,14 @@ def run_user_chunk(
             if out_of_time:
                 _emit_chunk_metrics(metrics, outcome, before, began)
                 return outcome
+    if finish is not None:
+        try:
+            finish(outcome)
+        except CognitoThrottled:  # finish skips what it recorded already: keep every user done
+            outcome.throttled += aws.client_throttles(outcome.cognito) - throttled_before
+            save(progress_key, outcome)
+            _emit_chunk_metrics(metrics, outcome, before, began)
+            raise
     outcome.throttled += aws.client_throttles(outcome.cognito) - throttled_before
     outcome.done = True
     save(result_key, outcome)

@@ -32,6 +32,13 @@ CATEGORY_OF = {
     "AdminAddUserToGroup": "UserUpdate",
     "AdminLinkProviderForUser": "UserUpdate",
     "AdminSetUserMFAPreference": "UserResourceUpdate",
+    # Sync mode (sync_users.py): the writes of a matched user or a deletion.
+    "AdminConfirmSignUp": "UserCreation",
+    "AdminEnableUser": "UserUpdate",
+    "AdminUpdateUserAttributes": "UserUpdate",
+    "AdminDeleteUserAttributes": "UserUpdate",
+    "AdminRemoveUserFromGroup": "UserUpdate",
+    "AdminDeleteUser": "UserUpdate",
 }
 _ENV = {
     "UserCreation": "QUOTA_USER_CREATION",

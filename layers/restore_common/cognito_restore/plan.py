@@ -59,8 +59,9 @@ class _ChunkWriter:
             self.flush()
         return index
 
-    def flush(self) -> None:
-        if not self.buffer:
+    def flush(self, empty: bool = False) -> None:
+        """empty: write the chunk even without items (sync mode: chunk i must be partition i)."""
+        if not self.buffer and not empty:
             return
         index = len(self.manifest)
         name = f"{self.kind}/chunk-{index:06d}.json"
@@ -136,12 +137,17 @@ def prepare_backup(
     tmp_dir: str | None = None,
     old_sub_attribute: str | None = None,
     progress: Callable[[str, int], None] | None = None,
+    partition_by_sign_in: bool = False,
 ) -> PreparedBackup:
     """old_sub_attribute ("custom:<name>"): also store each user's old sub there (operator opt-in).
-    progress(what, count): called as users are read ("users_read") and chunk files written ("chunks_written")."""
+    progress(what, count): called as users are read ("users_read") and chunk files written ("chunks_written").
+    partition_by_sign_in (sync mode): chunk i holds the users whose sign-in name hashes to i
+    (sync_users.partition_of), so that it meets partition i of the target pool's listing."""
     index = _Index(tmp_dir or tempfile.gettempdir())
     try:
-        return _prepare(stream, expected_pool_id, sink, user_chunk_size, index, old_sub_attribute, progress)
+        return _prepare(
+            stream, expected_pool_id, sink, user_chunk_size, index, old_sub_attribute, progress, partition_by_sign_in
+        )
     finally:
         index.close()
 
@@ -154,6 +160,7 @@ def _prepare(
     index: _Index,
     old_sub_attribute: str | None,
     progress: Callable[[str, int], None] | None = None,
+    partition_by_sign_in: bool = False,
 ) -> PreparedBackup:
     planner = _UserPlanner(index, progress)
     duplicates: list[str] = []
@@ -186,7 +193,8 @@ def _prepare(
     users = _ChunkWriter(
         sink, "users", user_chunk_size, on_flush=(lambda n: progress("chunks_written", n)) if progress else None
     )
-    planned_dependents = _write_users(index, users)
+    partitions = _partition_users(index, user_chunk_size, planner.case_sensitive) if partition_by_sign_in else None
+    planned_dependents = _write_users(index, users, partitions)
     users_manifest = users.finish()
     problems_manifest = _write_problems(index, sink)
 
@@ -334,22 +342,54 @@ def _membership_problems(index: _Index) -> None:
             _problem(index, "memberships", f"{group}: {old_username}", "skipped", f"user not restored ({reason})")
 
 
-def _write_users(index: _Index, writer: _ChunkWriter) -> dict[str, int]:
-    """Each planned user, in backup order, with the groups it belongs to; returns the memberships, identity
-    links and SMS MFA preferences planned (each is restored, skipped or failed: the report counts them)."""
-    planned = {"memberships": 0, "identity_links": 0, "mfa_preferences": 0}
-    rows = index.db.execute(
-        """SELECT u.item, json_group_array(m.group_name) FILTER (WHERE m.group_name IS NOT NULL)
-           FROM users u LEFT JOIN memberships m ON m.old_username = u.old_username
-           WHERE u.restorable = 1 GROUP BY u.old_username ORDER BY u.seq"""
+def _partition_users(index: _Index, chunk_size: int, case_sensitive: bool) -> int:
+    """Sync mode: each planned user's partition (a hash of its sign-in name) in a temp table; returns the count."""
+    from cognito_restore.sync_users import partition_of, partitions_for, sign_in_key
+
+    db = index.db
+    (users,) = db.execute("SELECT count(*) FROM users WHERE restorable = 1").fetchone()
+    partitions = partitions_for(users, chunk_size)
+    db.execute("CREATE TEMP TABLE parts (old_username TEXT PRIMARY KEY, part INTEGER)")
+    db.executemany(
+        "INSERT INTO parts VALUES (?, ?)",
+        (
+            (name, partition_of(sign_in_key(sign_in, case_sensitive), partitions))
+            for name, sign_in in db.execute("SELECT old_username, sign_in FROM users WHERE restorable = 1").fetchall()
+        ),
     )
-    for item, groups in rows:
+    return partitions
+
+
+def _write_users(index: _Index, writer: _ChunkWriter, partitions: int | None = None) -> dict[str, int]:
+    """Each planned user, in backup order, with the groups it belongs to; returns the memberships, identity
+    links and SMS MFA preferences planned (each is restored, skipped or failed: the report counts them).
+    partitions (sync mode): one chunk per partition, in partition order, empty ones included."""
+    planned = {"memberships": 0, "identity_links": 0, "mfa_preferences": 0}
+    if partitions is None:
+        rows = index.db.execute(
+            """SELECT u.item, json_group_array(m.group_name) FILTER (WHERE m.group_name IS NOT NULL), 0
+               FROM users u LEFT JOIN memberships m ON m.old_username = u.old_username
+               WHERE u.restorable = 1 GROUP BY u.old_username ORDER BY u.seq"""
+        )
+    else:
+        writer.size = 1 << 62  # chunk boundaries are the partitions'
+        rows = index.db.execute(
+            """SELECT u.item, json_group_array(m.group_name) FILTER (WHERE m.group_name IS NOT NULL), p.part
+               FROM users u JOIN parts p ON p.old_username = u.old_username
+               LEFT JOIN memberships m ON m.old_username = u.old_username
+               WHERE u.restorable = 1 GROUP BY u.old_username ORDER BY p.part, u.seq"""
+        )
+    for item, groups, part in rows:
+        while partitions is not None and len(writer.manifest) < part:
+            writer.flush(empty=True)
         user = json.loads(item)
         user["groups"] = sorted(json.loads(groups))
         planned["memberships"] += len(user["groups"])
         planned["identity_links"] += len(user.get("links") or [])
         planned["mfa_preferences"] += int(bool(user.get("sms_mfa")))
         writer.add(user)
+    while partitions is not None and len(writer.manifest) < partitions:
+        writer.flush(empty=True)
     return planned
 
 

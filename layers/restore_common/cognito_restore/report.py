@@ -104,6 +104,7 @@ class Report:
     reinvite: list[str] = field(default_factory=list)  # new usernames to re-send the invitation to
     reinvite_csv: str | None = None  # s3:// location of the same list as CSV
     times: dict[str, Any] = field(default_factory=dict)  # started, ended, duration, backup age
+    sync_users: dict[str, Any] = field(default_factory=dict)  # sync mode: sync_users.new_sync_counts() summed
 
     def add_phase(self, category: str, outcome: dict[str, Any]) -> None:
         report = self.categories[category]
@@ -135,6 +136,11 @@ class Report:
         self.reinvite.extend(chunk.get("reinvite", []))
         for operation, count in (chunk.get("calls") or {}).items():
             self.api_calls[operation] = self.api_calls.get(operation, 0) + count
+        for key, value in (chunk.get("sync") or {}).items():  # sync mode
+            if isinstance(value, int):
+                self.sync_users[key] = self.sync_users.get(key, 0) + value
+            else:
+                self.sync_users.setdefault(key, []).extend(value)
 
     def add_problem(self, problem: dict[str, str]) -> None:
         report = self.categories[problem["category"]]
@@ -200,6 +206,20 @@ class Report:
             },
             "api_calls": self.api_calls,
             "maps": self.maps,
+            **({"sync_users": self.sync_summary()} if self.sync_users else {}),
+        }
+
+    def sync_summary(self) -> dict[str, Any]:
+        """Sync mode: backup users = created + updated + unchanged + skipped + failed; target-only users =
+        deleted + kept, each by name (docs/sync.md)."""
+        users = self.categories["users"]
+        sync = self.sync_users
+        return {
+            **sync,
+            "backup": users.backup,
+            "skipped": len(users.skipped),
+            "failed": len(users.failed),
+            "target_only": len(sync.get("deleted", [])) + len(sync.get("kept", [])),
         }
 
     def app_configuration(self) -> dict[str, Any]:
@@ -298,6 +318,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     ]
     for name, c in report["counts"].items():
         lines.append(f"| {name} | {c['backup']} | {c['restored']} | {c['skipped']} | {c['failed']} |")
+    lines += _sync_users_section(report.get("sync_users"))
     lines += ["", "## Verification against the new pool", ""]
     if outcome:
         lines.append(f"- Outcome: **{outcome['status']}**; users in the pool: {outcome['live_users']}")
@@ -365,4 +386,38 @@ def _reinvite_section(report: dict[str, Any], pool: dict[str, Any]) -> list[str]
     ]
     if reinvite["count"] > len(reinvite.get("usernames") or []):
         lines.append(f"({reinvite['count'] - len(reinvite['usernames'])} more in the CSV)")
+    return lines
+
+
+def _sync_users_section(sync: dict[str, Any] | None) -> list[str]:
+    """Sync mode: what changed, user by user (names, never values)."""
+    if not sync:
+        return []
+    lines = [
+        "",
+        "## Sync: users",
+        "",
+        "created + updated + unchanged + skipped + failed = users in backup; deleted + kept = target-only users.",
+        "",
+        "| in backup | created | updated | unchanged | skipped | failed | target-only | deleted | kept |",
+        "|---|---|---|---|---|---|---|---|---|",
+        f"| {sync['backup']} | {sync.get('created', 0)} | {sync.get('updated', 0)} | {sync.get('unchanged', 0)} "
+        f"| {sync['skipped']} | {sync['failed']} | {sync['target_only']} | {len(sync.get('deleted', []))} "
+        f"| {len(sync.get('kept', []))} |",
+        "",
+        f"Memberships added: {sync.get('memberships_added', 0)}; removed: {sync.get('memberships_removed', 0)}.",
+    ]
+    if sync.get("changes"):
+        lines += ["", "| user | changes |", "|---|---|"]
+        lines += [f"| {c['item']} | {'; '.join(c['changes'])} |" for c in sync["changes"]]
+    for title, key in (
+        ("Deleted (absent from the backup)", "deleted"),
+        ("Kept (absent from the backup)", "kept"),
+        ("Status kept", "status_kept"),
+        ("Links kept", "extra_links"),
+        ("Immutable attributes kept", "immutable"),
+    ):
+        if sync.get(key):
+            lines += ["", f"### {title}", ""]
+            lines += [f"- {e['item']}" + (f": {e['reason']}" if e.get("reason") else "") for e in sync[key]]
     return lines

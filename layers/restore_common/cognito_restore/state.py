@@ -81,6 +81,7 @@ class Plan(PreparedPlan):
     work_bucket: str
     map_concurrency: int
     estimate: dict[str, Any]  # estimate.estimate: duration at the configured quotas (dry run, progress bound)
+    sync_partitions: NotRequired[int]  # sync mode: chunk i holds the users of target partition i (sync_users.py)
 
 
 class Pool(TypedDict):
