@@ -112,6 +112,10 @@ def test_a_new_backup_of_the_source_pool_syncs_the_standby_pool(
         UserAttributes=[{"Name": "email", "Value": "new.hire@example.com"}],
         MessageAction="SUPPRESS",
     )
+    changed = cognito.list_users(UserPoolId=source_pool, Limit=1)["Users"][0]["Username"]
+    cognito.admin_update_user_attributes(
+        UserPoolId=source_pool, Username=changed, UserAttributes=[{"Name": "name", "Value": "Renamed Today"}]
+    )
     key = _put_backup(standby, cognito, source_pool, T0 + timedelta(hours=1))
 
     (execution,) = _standby_executions(standby)
@@ -127,6 +131,8 @@ def test_a_new_backup_of_the_source_pool_syncs_the_standby_pool(
     assert result.status == "SUCCEEDED", (result.error, result.cause)
     dr = standby.client("cognito-idp")
     assert dr.admin_get_user(UserPoolId=target, Username="new-hire")["UserStatus"]
+    attributes = {a["Name"]: a["Value"] for a in dr.admin_get_user(UserPoolId=target, Username=changed)["UserAttributes"]}
+    assert attributes["name"] == "Renamed Today"
     assert [p["Id"] for p in dr.list_user_pools(MaxResults=60)["UserPools"]] == [target]  # no second pool
     queue = _queue(standby)
     assert queue["last_key"] == key and queue["last_status"] == "SUCCEEDED"
