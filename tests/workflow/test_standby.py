@@ -131,7 +131,9 @@ def test_a_new_backup_of_the_source_pool_syncs_the_standby_pool(
     assert result.status == "SUCCEEDED", (result.error, result.cause)
     dr = standby.client("cognito-idp")
     assert dr.admin_get_user(UserPoolId=target, Username="new-hire")["UserStatus"]
-    attributes = {a["Name"]: a["Value"] for a in dr.admin_get_user(UserPoolId=target, Username=changed)["UserAttributes"]}
+    attributes = {
+        a["Name"]: a["Value"] for a in dr.admin_get_user(UserPoolId=target, Username=changed)["UserAttributes"]
+    }
     assert attributes["name"] == "Renamed Today"
     assert [p["Id"] for p in dr.list_user_pools(MaxResults=60)["UserPools"]] == [target]  # no second pool
     queue = _queue(standby)
@@ -238,3 +240,47 @@ def test_a_standby_sync_that_fails_is_alerted_and_frees_the_pool_for_the_next_ba
     # The next backup starts the next sync (a failed one blocks nothing).
     standby.client("s3").put_object(Bucket=bucket, Key=key.replace("100000", "110000"), Body=b"{}")
     assert len(_standby_executions(standby)) == 2
+
+
+def test_the_final_sync_on_the_day_uses_the_newest_backup_and_prints_the_standby_ids(
+    standby: RestoreStack, cognito: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from tools.restore import main
+
+    source_pool, target = _make_standby_pool(standby, monkeypatch, cognito)
+    # The last backup before the outage landed while its standby sync could not run (rule off here).
+    standby.client("events").disable_rule(Name=_rule(standby, "StandbyBackupArrivedRule"))
+    cognito.admin_create_user(UserPoolId=source_pool, Username="last-minute", MessageAction="SUPPRESS")
+    newest = _put_backup(standby, cognito, source_pool, T0 + timedelta(hours=5))
+    monkeypatch.setenv("AWS_DEFAULT_REGION", standby.region)
+
+    result = CliRunner().invoke(
+        main,
+        [
+            "standby",
+            "--state-machine-arn",
+            standby.outputs["StateMachineArn"],
+            "--source-pool-id",
+            SOURCE,
+            "--target-pool-id",
+            target,
+            "--backup-bucket",
+            standby.outputs["BackupBucketName"],
+            "--queue-table",
+            standby.outputs["StandbyQueueTableName"],
+            "--poll-interval",
+            "0",
+        ],
+    )
+
+    assert result.exit_code == 0, result.output
+    dr = standby.client("cognito-idp")
+    clients = dr.list_user_pool_clients(UserPoolId=target, MaxResults=60)["UserPoolClients"]
+    assert f'"user_pool_id": "{target}"' in result.output
+    assert clients and all(c["ClientId"] in result.output for c in clients)
+    assert f"https://cognito-idp.{DR_REGION}.amazonaws.com/{target}" in result.output
+    assert f"from {newest}" in result.output and "SUCCEEDED" in result.output
+    assert dr.admin_get_user(UserPoolId=target, Username="last-minute")["Username"] == "last-minute"
+    assert [p["Id"] for p in dr.list_user_pools(MaxResults=60)["UserPools"]] == [target]
