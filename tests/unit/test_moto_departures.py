@@ -38,6 +38,7 @@ from moto.stepfunctions.parser.utils import TMP_THREADS
 
 import tools.emulation.cognito as strict
 from tools.emulation import RestoreStack
+from tools.emulation.cognito import features_v2 as v2
 from tools.emulation.cognito import messages as msg
 from tools.emulation.cognito import strict_cognito
 from tools.emulation.stepfunctions import StepFunctions, moto_compatible_definition
@@ -476,6 +477,59 @@ REFUSALS = [
         IAE,
         msg.MSG_NO_CONFIGURATION_SET.format(name="missing", region=REGION),
     ),
+    # 11. v2 settings (tools/emulation/cognito/features_v2.py); moto ignores the v2 members
+    Refusal(
+        "SetUserPoolMfaConfig with e-mail MFA on a pool sending with COGNITO_DEFAULT",
+        _on_pool(
+            lambda c, p: c.set_user_pool_mfa_config(
+                UserPoolId=p,
+                MfaConfiguration="OPTIONAL",
+                SoftwareTokenMfaConfiguration={"Enabled": True},
+                EmailMfaConfiguration={"Message": "Code {####}"},
+            )
+        ),
+        IAE,
+        v2.MSG_EMAIL_MFA_NEEDS_SES,
+    ),
+    Refusal(
+        "SetUserPoolMfaConfig OFF with a TOTP factor",
+        _on_pool(
+            lambda c, p: c.set_user_pool_mfa_config(
+                UserPoolId=p, MfaConfiguration="OFF", SoftwareTokenMfaConfiguration={"Enabled": True}
+            )
+        ),
+        IAE,
+        v2.MSG_MFA_OFF_WITH_FACTOR,
+    ),
+    Refusal(
+        "SetUserPoolMfaConfig with passkeys on a Lite pool",
+        _on_pool(
+            lambda c, p: c.set_user_pool_mfa_config(
+                UserPoolId=p, MfaConfiguration="OFF", WebAuthnConfiguration={"UserVerification": "preferred"}
+            ),
+            UserPoolTier="LITE",
+        ),
+        "FeatureUnavailableInTierException",
+    ),
+    Refusal(
+        "SetUserPoolMfaConfig with another Region's prefix domain as passkey relying party",
+        _on_pool(
+            lambda c, p: c.set_user_pool_mfa_config(
+                UserPoolId=p,
+                MfaConfiguration="OFF",
+                WebAuthnConfiguration={"RelyingPartyId": "old.auth.eu-west-1.amazoncognito.com"},
+            )
+        ),
+        IAE,
+    ),
+    Refusal(
+        "CreateUserPoolDomain with ManagedLoginVersion 2 on a Lite pool",
+        _on_pool(
+            lambda c, p: c.create_user_pool_domain(UserPoolId=p, Domain="lite-prefix", ManagedLoginVersion=2),
+            UserPoolTier="LITE",
+        ),
+        "FeatureUnavailableInTierException",
+    ),
 ]
 
 
@@ -679,6 +733,38 @@ def _disable(c: Any) -> Callable[[], Any]:
     )
 
 
+def _on_client(call: Callable[[Any, str, str], Any]) -> Naive:
+    def naive(c: Any) -> Callable[[], Any]:
+        pool_id = new_pool(c)
+        client_id = c.create_user_pool_client(UserPoolId=pool_id, ClientName="web")["UserPoolClient"]["ClientId"]
+        return lambda: call(c, pool_id, client_id)
+
+    return naive
+
+
+def _branding_of(c: Any, pool_id: str, client_id: str) -> str:
+    created = c.create_managed_login_branding(UserPoolId=pool_id, ClientId=client_id, UseCognitoProvidedValues=True)
+    return str(created["ManagedLoginBranding"]["ManagedLoginBrandingId"])
+
+
+def _terms_of(c: Any, pool_id: str, client_id: str) -> str:
+    created = c.create_terms(
+        UserPoolId=pool_id,
+        ClientId=client_id,
+        TermsName="terms-of-use",
+        TermsSource="LINK",
+        Enforcement="NONE",
+        Links={"cognito:default": "https://example.com/terms"},
+    )
+    return str(created["Terms"]["TermsId"])
+
+
+def _log_group() -> str:
+    logs = boto3.client("logs", region_name=REGION)
+    logs.create_log_group(logGroupName="/aws/vendedlogs/cognito")
+    return f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/vendedlogs/cognito"
+
+
 COMPROMISED = {"Actions": {"EventAction": "BLOCK"}, "EventFilter": ["SIGN_IN"]}
 MISSING_OPERATIONS: list[tuple[str, Naive]] = [
     ("SetUICustomization", _on_plus_pool(lambda c, p: c.set_ui_customization(UserPoolId=p, CSS=".x { }"))),
@@ -695,6 +781,71 @@ MISSING_OPERATIONS: list[tuple[str, Naive]] = [
     ("TagResource", _on_pool_arn(lambda c, arn: c.tag_resource(ResourceArn=arn, Tags={"team": "identity"}))),
     ("UntagResource", _on_pool_arn(lambda c, arn: c.untag_resource(ResourceArn=arn, TagKeys=["team"]))),
     ("ListTagsForResource", _on_pool_arn(lambda c, arn: c.list_tags_for_resource(ResourceArn=arn))),
+    (
+        "CreateManagedLoginBranding",
+        _on_client(
+            lambda c, p, k: c.create_managed_login_branding(UserPoolId=p, ClientId=k, UseCognitoProvidedValues=True)
+        ),
+    ),
+    (
+        "DescribeManagedLoginBrandingByClient",
+        _on_client(
+            lambda c, p, k: (
+                _branding_of(c, p, k),
+                c.describe_managed_login_branding_by_client(UserPoolId=p, ClientId=k),
+            )
+        ),
+    ),
+    (
+        "DescribeManagedLoginBranding",
+        _on_client(
+            lambda c, p, k: c.describe_managed_login_branding(
+                UserPoolId=p, ManagedLoginBrandingId=_branding_of(c, p, k)
+            )
+        ),
+    ),
+    (
+        "UpdateManagedLoginBranding",
+        _on_client(
+            lambda c, p, k: c.update_managed_login_branding(
+                UserPoolId=p, ManagedLoginBrandingId=_branding_of(c, p, k), Settings={"components": {}}
+            )
+        ),
+    ),
+    (
+        "DeleteManagedLoginBranding",
+        _on_client(
+            lambda c, p, k: c.delete_managed_login_branding(UserPoolId=p, ManagedLoginBrandingId=_branding_of(c, p, k))
+        ),
+    ),
+    ("CreateTerms", _on_client(lambda c, p, k: _terms_of(c, p, k))),
+    ("ListTerms", _on_client(lambda c, p, k: c.list_terms(UserPoolId=p))),
+    ("DescribeTerms", _on_client(lambda c, p, k: c.describe_terms(UserPoolId=p, TermsId=_terms_of(c, p, k)))),
+    (
+        "UpdateTerms",
+        _on_client(
+            lambda c, p, k: c.update_terms(
+                UserPoolId=p, TermsId=_terms_of(c, p, k), Links={"cognito:default": "https://example.com/t2"}
+            )
+        ),
+    ),
+    ("DeleteTerms", _on_client(lambda c, p, k: c.delete_terms(UserPoolId=p, TermsId=_terms_of(c, p, k)))),
+    (
+        "SetLogDeliveryConfiguration",
+        _on_client(
+            lambda c, p, k: c.set_log_delivery_configuration(
+                UserPoolId=p,
+                LogConfigurations=[
+                    {
+                        "EventSource": "userNotification",
+                        "LogLevel": "ERROR",
+                        "CloudWatchLogsConfiguration": {"LogGroupArn": _log_group()},
+                    }
+                ],
+            )
+        ),
+    ),
+    ("GetLogDeliveryConfiguration", _on_client(lambda c, p, k: c.get_log_delivery_configuration(UserPoolId=p))),
 ]
 
 
@@ -1309,3 +1460,79 @@ def test_plain_moto_sends_s3_object_events_unlike_s3(tiny_stack: Path) -> None:
     assert event["detail"]["bucket"]["name"] == stack.resources["Bucket"]
     assert [r["target"].rsplit(":", 1)[1] for r in refused] == [stack.functions["EchoFunction"]]
     assert invoked == []
+
+
+# ============================================================================ ListUsers by sub prefix
+
+
+def _shard_listing(cognito: Any, pool_id: str) -> tuple[list[str], int]:
+    """Every user through the 16 one-hex-digit sub shards, all pages; and the pages it took."""
+    subs, pages = [], 0
+    for shard in "0123456789abcdef":
+        kwargs: dict[str, Any] = {"UserPoolId": pool_id, "Limit": 7, "Filter": f'sub ^= "{shard}"'}
+        while True:
+            page = cognito.list_users(**kwargs)
+            pages += 1
+            for user in page["Users"]:
+                sub = next(a["Value"] for a in user["Attributes"] if a["Name"] == "sub")
+                assert sub.startswith(shard)
+                subs.append(sub)
+            if not page.get("PaginationToken"):
+                break
+            kwargs["PaginationToken"] = page["PaginationToken"]
+    return subs, pages
+
+
+def test_plain_moto_scans_every_user_for_each_page_of_a_sub_filter() -> None:
+    """The producer's shards: same users, each once, in both; plain moto reads every user of the pool
+    for every page (a million-user pool: days), the emulation bisects a sorted index (listing.py)."""
+    from moto.cognitoidp import models
+
+    reads = {"count": 0}
+    original = models.CognitoIdpUser.__getattribute__
+
+    def counting(self: Any, name: str) -> Any:
+        if name == "attributes":
+            reads["count"] += 1
+        return original(self, name)
+
+    for factory in (plain_cognito, emulated_cognito):
+        with factory() as cognito, mock.patch.object(models.CognitoIdpUser, "__getattribute__", counting):
+            pool_id = new_pool(cognito)
+            for n in range(120):
+                new_user(cognito, pool_id, f"user{n}")
+            backend = models.cognitoidp_backends[ACCOUNT][REGION]
+            created = {u.attribute_lookup["sub"] for u in backend.user_pools[pool_id].users.values()}
+            reads["count"] = 0
+            subs, pages = _shard_listing(cognito, pool_id)
+            assert sorted(subs) == sorted(created)
+            assert len(subs) == len(set(subs)) == 120
+            if factory is plain_cognito:
+                assert reads["count"] >= pages * 120  # every user read for every page
+            else:
+                assert reads["count"] < 2 * 120 + pages * 7 * 2  # the page's users, not the pool
+                assert subs == sorted(subs)  # sub order, shard after shard
+
+
+def test_emulated_sub_filter_token_survives_users_added_between_pages() -> None:
+    with emulated_cognito() as cognito:
+        pool_id = new_pool(cognito)
+        for n in range(40):
+            new_user(cognito, pool_id, f"user{n}")
+        seen: list[str] = []
+        kwargs: dict[str, Any] = {"UserPoolId": pool_id, "Limit": 5, "Filter": 'sub ^= ""'}
+        added = 0
+        while True:
+            page = cognito.list_users(**kwargs)
+            seen += [u["Username"] for u in page["Users"]]
+            if added < 10:
+                new_user(cognito, pool_id, f"late{added}")
+                added += 1
+            if not page.get("PaginationToken"):
+                break
+            kwargs["PaginationToken"] = page["PaginationToken"]
+        assert len(seen) == len(set(seen))  # no user twice
+        assert {f"user{n}" for n in range(40)} <= set(seen)  # none of the first ones missed
+        with pytest.raises(ClientError) as refused:
+            cognito.list_users(UserPoolId=pool_id, Filter='sub ^= "a"', PaginationToken="bm90LWEtdG9rZW4=")
+        assert refused.value.response["Error"]["Code"] == "InvalidParameterException"

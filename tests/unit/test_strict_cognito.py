@@ -21,6 +21,7 @@ from moto import mock_aws
 
 import tools.emulation.cognito as strict
 from tools.emulation.cognito import features, strict_cognito
+from tools.emulation.cognito import features_v2 as v2
 from tools.emulation.cognito import messages as msg
 
 REGION = "us-east-1"
@@ -1149,4 +1150,284 @@ def test_cognito_default_takes_no_from_address(cognito: Any) -> None:
         msg.MSG_DEFAULT_FROM,
         PoolName="p",
         EmailConfiguration={"EmailSendingAccount": "COGNITO_DEFAULT", "From": "x@example.com"},
+    )
+
+
+# ============================================================================ 11. v2 settings
+
+IAE = "InvalidParameterException"
+
+
+def ses_pool(cognito: Any, **kwargs: Any) -> str:
+    boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress="no-reply@example.com")
+    developer = {
+        "EmailSendingAccount": "DEVELOPER",
+        "SourceArn": f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/no-reply@example.com",
+    }
+    return str(pool(cognito, EmailConfiguration=developer, **kwargs)["Id"])
+
+
+def test_email_mfa_needs_ses_sending_a_paid_plan_and_the_code_placeholder(cognito: Any) -> None:
+    email = {"Message": "Your code is {####}", "Subject": "Sign-in code"}
+    plain = pool(cognito)["Id"]
+    fails(
+        cognito.set_user_pool_mfa_config,
+        IAE,
+        v2.MSG_EMAIL_MFA_NEEDS_SES,
+        UserPoolId=plain,
+        MfaConfiguration="OPTIONAL",
+        EmailMfaConfiguration=email,
+    )
+    lite = ses_pool(cognito, UserPoolTier="LITE")
+    fails(
+        cognito.set_user_pool_mfa_config,
+        "FeatureUnavailableInTierException",
+        UserPoolId=lite,
+        MfaConfiguration="OPTIONAL",
+        EmailMfaConfiguration=email,
+    )
+    pool_id = ses_pool(cognito)
+    fails(
+        cognito.set_user_pool_mfa_config,
+        IAE,
+        v2.MSG_EMAIL_MFA_MESSAGE,
+        UserPoolId=pool_id,
+        MfaConfiguration="OPTIONAL",
+        EmailMfaConfiguration={"Message": "Your code is 1234"},
+    )
+    cognito.set_user_pool_mfa_config(UserPoolId=pool_id, MfaConfiguration="OPTIONAL", EmailMfaConfiguration=email)
+    assert cognito.get_user_pool_mfa_config(UserPoolId=pool_id)["EmailMfaConfiguration"] == email
+
+
+def test_mfa_off_takes_no_factor_and_on_needs_one(cognito: Any) -> None:
+    pool_id = pool(cognito)["Id"]
+    fails(
+        cognito.set_user_pool_mfa_config,
+        IAE,
+        v2.MSG_MFA_OFF_WITH_FACTOR,
+        UserPoolId=pool_id,
+        MfaConfiguration="OFF",
+        SoftwareTokenMfaConfiguration={"Enabled": True},
+    )
+    fails(cognito.set_user_pool_mfa_config, IAE, v2.MSG_MFA_NO_FACTOR, UserPoolId=pool_id, MfaConfiguration="ON")
+    # passkeys are no MFA factor: OFF with WebAuthn is accepted (go-to-k/cdkd#1923)
+    cognito.set_user_pool_mfa_config(
+        UserPoolId=pool_id, MfaConfiguration="OFF", WebAuthnConfiguration={"UserVerification": "required"}
+    )
+    got = cognito.get_user_pool_mfa_config(UserPoolId=pool_id)
+    assert got["MfaConfiguration"] == "OFF"
+    assert got["WebAuthnConfiguration"] == {"UserVerification": "required", "FactorConfiguration": "SINGLE_FACTOR"}
+
+
+def test_passkey_relying_party_is_a_host_and_a_cognito_host_only_the_pools_own(cognito: Any) -> None:
+    pool_id = pool(cognito)["Id"]
+    cognito.create_user_pool_domain(UserPoolId=pool_id, Domain="shop-login")
+
+    def rp(value: str) -> dict[str, Any]:
+        return {"UserPoolId": pool_id, "MfaConfiguration": "OFF", "WebAuthnConfiguration": {"RelyingPartyId": value}}
+
+    for bad in ("https://login.example.com", "login.example.com/path", "Login Example"):
+        fails(cognito.set_user_pool_mfa_config, IAE, v2.MSG_RP_ID.format(rp=bad), **rp(bad))
+    other_region = "shop-login.auth.eu-west-1.amazoncognito.com"
+    fails(
+        cognito.set_user_pool_mfa_config,
+        IAE,
+        v2.MSG_RP_ID_COGNITO.format(rp=other_region, pool=pool_id),
+        **rp(other_region),
+    )
+    cognito.set_user_pool_mfa_config(**rp(f"shop-login.auth.{REGION}.amazoncognito.com"))
+    cognito.set_user_pool_mfa_config(**rp("login.example.com"))  # a domain the owner serves
+    fails(
+        cognito.set_user_pool_mfa_config,
+        IAE,
+        UserPoolId=pool_id,
+        MfaConfiguration="OFF",
+        WebAuthnConfiguration={"UserVerification": "always"},
+    )
+
+
+def test_managed_login_version_is_1_or_2_and_2_needs_a_paid_plan(cognito: Any) -> None:
+    fails(
+        cognito.create_user_pool_domain,
+        IAE,
+        v2.MSG_MANAGED_LOGIN_VERSION,
+        UserPoolId=pool(cognito)["Id"],
+        Domain="v3-login",
+        ManagedLoginVersion=3,
+    )
+    lite = pool(cognito, UserPoolTier="LITE")["Id"]
+    fails(
+        cognito.create_user_pool_domain,
+        "FeatureUnavailableInTierException",
+        UserPoolId=lite,
+        Domain="lite-login",
+        ManagedLoginVersion=2,
+    )
+    cognito.create_user_pool_domain(UserPoolId=lite, Domain="lite-login", ManagedLoginVersion=1)
+
+
+def client_of(cognito: Any, pool_id: str, name: str = "web") -> str:
+    return str(cognito.create_user_pool_client(UserPoolId=pool_id, ClientName=name)["UserPoolClient"]["ClientId"])
+
+
+def asset(category: str, size: int, mode: str = "LIGHT") -> dict[str, Any]:
+    return {"Category": category, "ColorMode": mode, "Extension": "PNG", "Bytes": b"\x89" * size}
+
+
+def test_one_branding_style_per_client_with_the_models_asset_limits(cognito: Any) -> None:
+    pool_id = pool(cognito)["Id"]
+    client_id = client_of(cognito, pool_id)
+    fails(
+        cognito.create_managed_login_branding,
+        "ResourceNotFoundException",
+        UserPoolId=pool_id,
+        ClientId="nosuchclient",
+        UseCognitoProvidedValues=True,
+    )
+    fails(
+        cognito.create_managed_login_branding,
+        IAE,
+        v2.MSG_BRANDING_DEFAULTS,
+        UserPoolId=pool_id,
+        ClientId=client_id,
+        UseCognitoProvidedValues=True,
+        Settings={"components": {}},
+    )
+    fails(
+        cognito.create_managed_login_branding,
+        IAE,
+        v2.MSG_ASSET_BYTES.format(n=1),
+        UserPoolId=pool_id,
+        ClientId=client_id,
+        Assets=[asset("PAGE_BACKGROUND", v2.MAX_ASSET_BYTES + 1)],
+    )
+    fails(
+        cognito.create_managed_login_branding,
+        IAE,
+        v2.MSG_REQUEST_TOO_LARGE.format(operation="CreateManagedLoginBranding"),
+        UserPoolId=pool_id,
+        ClientId=client_id,
+        Assets=[asset("PAGE_BACKGROUND", 900_000), asset("FORM_BACKGROUND", 900_000)],  # 2.4 MB in base64
+    )
+    created = cognito.create_managed_login_branding(
+        UserPoolId=pool_id,
+        ClientId=client_id,
+        Settings={"categories": {"global": {"colorSchemeMode": "DARK"}}},
+        Assets=[asset("PAGE_BACKGROUND", 900_000)],
+    )["ManagedLoginBranding"]
+    fails(
+        cognito.create_managed_login_branding,
+        "ManagedLoginBrandingExistsException",
+        v2.MSG_BRANDING_EXISTS.format(client=client_id),
+        UserPoolId=pool_id,
+        ClientId=client_id,
+        UseCognitoProvidedValues=True,
+    )
+    # the rest of the assets in a second request: the update keeps what it does not name
+    cognito.update_managed_login_branding(
+        UserPoolId=pool_id,
+        ManagedLoginBrandingId=created["ManagedLoginBrandingId"],
+        Assets=[asset("FORM_BACKGROUND", 900_000)],
+    )
+    got = cognito.describe_managed_login_branding_by_client(UserPoolId=pool_id, ClientId=client_id)
+    style = got["ManagedLoginBranding"]
+    assert style["Settings"] == {"categories": {"global": {"colorSchemeMode": "DARK"}}}
+    assert sorted((a["Category"], len(a["Bytes"])) for a in style["Assets"]) == [
+        ("FORM_BACKGROUND", 900_000),
+        ("PAGE_BACKGROUND", 900_000),
+    ]
+    cognito.delete_managed_login_branding(UserPoolId=pool_id, ManagedLoginBrandingId=created["ManagedLoginBrandingId"])
+    fails(
+        cognito.describe_managed_login_branding,
+        "ResourceNotFoundException",
+        UserPoolId=pool_id,
+        ManagedLoginBrandingId=created["ManagedLoginBrandingId"],
+    )
+
+
+def test_terms_are_unique_per_client_with_the_models_names_and_languages(cognito: Any) -> None:
+    pool_id = pool(cognito)["Id"]
+    client_id = client_of(cognito, pool_id)
+    terms = {
+        "UserPoolId": pool_id,
+        "ClientId": client_id,
+        "TermsSource": "LINK",
+        "Enforcement": "NONE",
+        "Links": {"cognito:default": "https://example.com/terms", "cognito:french": "https://example.com/fr/terms"},
+    }
+    fails(cognito.create_terms, IAE, TermsName="cookies", **terms)
+    fails(cognito.create_terms, IAE, TermsName="terms-of-use", **{**terms, "Links": {"klingon": "https://x"}})
+    created = cognito.create_terms(TermsName="terms-of-use", **terms)["Terms"]
+    fails(
+        cognito.create_terms,
+        "TermsExistsException",
+        v2.MSG_TERMS_EXISTS.format(name="terms-of-use", client=client_id),
+        TermsName="terms-of-use",
+        **terms,
+    )
+    privacy = cognito.create_terms(TermsName="privacy-policy", **terms)["Terms"]
+    fails(
+        cognito.update_terms,
+        "TermsExistsException",
+        UserPoolId=pool_id,
+        TermsId=privacy["TermsId"],
+        TermsName="terms-of-use",
+    )
+    listed = cognito.list_terms(UserPoolId=pool_id, MaxResults=1)
+    assert len(listed["Terms"]) == 1 and listed["NextToken"]
+    described = cognito.describe_terms(UserPoolId=pool_id, TermsId=created["TermsId"])["Terms"]
+    assert described["Links"] == terms["Links"] and described["ClientId"] == client_id
+    cognito.delete_terms(UserPoolId=pool_id, TermsId=created["TermsId"])
+    fails(cognito.describe_terms, "ResourceNotFoundException", UserPoolId=pool_id, TermsId=created["TermsId"])
+
+
+def test_log_delivery_destinations_exist_and_follow_the_event_source_rules(cognito: Any) -> None:
+    logs = boto3.client("logs", region_name=REGION)
+    pool_id = pool(cognito)["Id"]
+    group = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/vendedlogs/cognito"
+
+    def notification(arn: str, level: str = "ERROR") -> dict[str, Any]:
+        return {
+            "EventSource": "userNotification",
+            "LogLevel": level,
+            "CloudWatchLogsConfiguration": {"LogGroupArn": arn},
+        }
+
+    fails(cognito.set_log_delivery_configuration, IAE, UserPoolId=pool_id, LogConfigurations=[notification(group)])
+    logs.create_log_group(logGroupName="/aws/vendedlogs/cognito")
+    fails(
+        cognito.set_log_delivery_configuration, IAE, UserPoolId=pool_id, LogConfigurations=[notification(group, "INFO")]
+    )
+    fails(
+        cognito.set_log_delivery_configuration,
+        IAE,
+        UserPoolId=pool_id,
+        LogConfigurations=[notification(group.replace(ACCOUNT, "999999999999"))],
+    )
+    auth_events = {
+        "EventSource": "userAuthEvents",
+        "LogLevel": "INFO",
+        "CloudWatchLogsConfiguration": {"LogGroupArn": group},
+    }
+    fails(
+        cognito.set_log_delivery_configuration,
+        "FeatureUnavailableInTierException",
+        UserPoolId=pool_id,
+        LogConfigurations=[auth_events],
+    )
+    kms = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0b0b0b0b-1111-2222-3333-444455556666"
+    logs.create_log_group(logGroupName="/aws/vendedlogs/encrypted", kmsKeyId=kms)
+    fails(
+        cognito.set_log_delivery_configuration,
+        IAE,
+        UserPoolId=pool_id,
+        LogConfigurations=[notification(group.replace("/cognito", "/encrypted"))],
+    )
+    plus = pool(cognito, UserPoolTier="PLUS")["Id"]
+    cognito.set_log_delivery_configuration(UserPoolId=plus, LogConfigurations=[notification(group), auth_events])
+    got = cognito.get_log_delivery_configuration(UserPoolId=plus)["LogDeliveryConfiguration"]
+    assert got["LogConfigurations"] == [notification(group), auth_events]
+    assert (
+        cognito.get_log_delivery_configuration(UserPoolId=pool_id)["LogDeliveryConfiguration"]["LogConfigurations"]
+        == []
     )

@@ -458,11 +458,9 @@ class IamEnforcer:
             if lid in self.principals
             and res["Type"] in ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine")
         ]
-        if len(machines) > 1:
-            from tools.emulation.errors import EmulatorError
-
-            raise EmulatorError(f"IAM enforcement tells state machines apart only when there is one: {machines}")
-        self.state_machine = machines[0] if machines else None
+        # The interpreter's calls are told apart by the state machine whose execution runs in the
+        # calling thread (stepfunctions.running_state_machine).
+        self.state_machines = {stack.cfn.ref(lid): lid for lid in machines}
         self.decisions: list[Decision] = []
         self._lock = threading.Lock()
         self._undo: list[Any] = []
@@ -485,7 +483,12 @@ class IamEnforcer:
             return acting
         credentials = getattr(getattr(client, "_request_signer", None), "_credentials", None)
         if credentials is not None and getattr(credentials, "access_key", None) == _INTERPRETER_ACCESS_KEY:
-            return self.state_machine
+            from tools.emulation.stepfunctions import running_state_machine
+
+            machine = running_state_machine()
+            if machine in self.state_machines:
+                return self.state_machines[machine]
+            raise IamEmulationGap(f"a Step Functions call from no known state machine's execution ({machine})")
         return None
 
     # ------------------------------------------------------------------ install

@@ -41,6 +41,7 @@ import threading
 import time
 import types
 import uuid
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -132,6 +133,7 @@ class StepFunctions:
 
         def worker_start(worker: Any) -> None:
             arn = worker._evaluation_details.execution_details.arn
+            machine = worker._evaluation_details.state_machine_details.arn
 
             def target() -> None:
                 try:
@@ -144,6 +146,7 @@ class StepFunctions:
 
             name = worker._evaluation_details.execution_details.name
             thread = threading.Thread(target=target, daemon=True, name=f"sfn-{name}")
+            _THREAD_MACHINE[thread] = machine
             worker._emulator_thread = thread
             sfn.threads.append((arn, thread))
             execution_worker.TMP_THREADS.append(thread)
@@ -184,6 +187,7 @@ class StepFunctions:
             mock.patch.object(wait_function.WaitFunction, "_wait_interval", wait_interval),
             mock.patch.object(retrier_decl, "time", types.SimpleNamespace(sleep=sleep)),
             mock.patch.object(execution_worker.ExecutionWorker, "start", worker_start),
+            mock.patch.object(threading.Thread, "start", _inheriting_start),
             mock.patch.object(execution_worker.ExecutionWorker, "_get_evaluation_environment", evaluation_environment),
             mock.patch.object(dic.DistributedIterationComponent, "_map_run", map_run),
         ]
@@ -463,6 +467,25 @@ def moto_compatible_definition(definition: str) -> str:
 
     walk(doc)
     return json.dumps(doc, indent=2) if changed else definition
+
+
+# Which state machine each interpreter thread runs (iam.py tells the stack's state machines apart by
+# it: moto's interpreter signs every call with one fixed key). Threads the interpreter starts (Map
+# iterations, branches, the program worker) inherit their starter's state machine.
+_THREAD_MACHINE: weakref.WeakKeyDictionary[threading.Thread, str] = weakref.WeakKeyDictionary()
+_ORIGINAL_THREAD_START = threading.Thread.start
+
+
+def _inheriting_start(thread: threading.Thread) -> None:
+    machine = _THREAD_MACHINE.get(threading.current_thread())
+    if machine is not None and thread not in _THREAD_MACHINE:
+        _THREAD_MACHINE[thread] = machine
+    _ORIGINAL_THREAD_START(thread)
+
+
+def running_state_machine() -> str | None:
+    """The ARN of the state machine whose execution runs in this thread, if any."""
+    return _THREAD_MACHINE.get(threading.current_thread())
 
 
 def prune_dead_threads() -> None:

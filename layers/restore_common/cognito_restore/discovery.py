@@ -1,4 +1,9 @@
-"""Which backup object to restore: keys are cognito-backup/YYYY/MM/DD/<pool-id>-HHMMSS.json."""
+"""Which backup object to restore, of either format (docs/backup-format.md):
+
+- v1: cognito-backup/YYYY/MM/DD/<pool-id>-HHMMSS.json (one document);
+- v2: cognito-backup/v2/<pool-id>/YYYY/MM/DD/HHMMSS/manifest.json (the manifest names the other files
+  of its folder and is written last: a folder without one is an unfinished backup and is ignored).
+"""
 
 from __future__ import annotations
 
@@ -10,21 +15,37 @@ from typing import Any, TypeGuard
 
 BACKUP_PREFIX = "cognito-backup/"
 POOL_ID_PATTERN = re.compile(r"^[\w-]+_[0-9a-zA-Z]+$")
+V2_PREFIX = "cognito-backup/v2/"
+MANIFEST = "manifest.json"
 _KEY_PATTERN = re.compile(
     r"^cognito-backup/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/(?P<pool>[\w-]+_[0-9a-zA-Z]+)-(?P<t>\d{6})\.json$"
+)
+_V2_KEY_PATTERN = re.compile(
+    r"^cognito-backup/v2/(?P<pool>[\w-]+_[0-9a-zA-Z]+)/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/(?P<t>\d{6})/manifest\.json$"
 )
 
 
 @dataclass(frozen=True, order=True)
 class BackupRef:
     taken_at: datetime
-    key: str
+    key: str  # v2: the manifest's key (the restore input's backup_key, the object the restore id derives from)
     pool_id: str
+    format_version: int = 1
+
+    @property
+    def folder(self) -> str:
+        """v2: the backup's folder (the manifest's keys are relative to it); v1: ""."""
+        return self.key.removesuffix(MANIFEST) if self.format_version == 2 else ""
 
 
 def parse_backup_key(key: str) -> BackupRef | None:
-    """The pool id and time named by a backup key, or None for keys of another shape."""
+    """The pool id and time named by a backup key (v1 document or v2 manifest), or None for keys of
+    another shape."""
     match = _KEY_PATTERN.fullmatch(key)
+    version = 1
+    if not match:
+        match = _V2_KEY_PATTERN.fullmatch(key)
+        version = 2
     if not match:
         return None
     t = match["t"]
@@ -40,7 +61,7 @@ def parse_backup_key(key: str) -> BackupRef | None:
         )
     except ValueError:
         return None
-    return BackupRef(taken_at=taken_at, key=key, pool_id=match["pool"])
+    return BackupRef(taken_at=taken_at, key=key, pool_id=match["pool"], format_version=version)
 
 
 def newest_backup(keys: Iterable[str], pool_id: str) -> BackupRef | None:
@@ -57,7 +78,7 @@ def is_valid_pool_id(pool_id: object) -> TypeGuard[str]:
     return isinstance(pool_id, str) and len(pool_id) <= 55 and bool(POOL_ID_PATTERN.fullmatch(pool_id))
 
 
-_YEAR, _TWO_DIGITS = re.compile(r"^\d{4}/$"), re.compile(r"^\d{2}/$")
+_YEAR, _TWO_DIGITS, _SIX_DIGITS = re.compile(r"^\d{4}/$"), re.compile(r"^\d{2}/$"), re.compile(r"^\d{6}/$")
 
 
 def _folders(s3: Any, bucket: str, prefix: str, shape: re.Pattern[str]) -> list[str]:
@@ -72,7 +93,34 @@ def _folders(s3: Any, bucket: str, prefix: str, shape: re.Pattern[str]) -> list[
 
 
 def find_newest_backup(s3: Any, bucket: str, pool_id: str) -> BackupRef | None:
-    """Newest backup of exactly this pool, listing date folders newest first and stopping at the
+    """Newest backup of exactly this pool in either format (by the time in the key; at the same second
+    v2 wins: its key sorts after v1's)."""
+    found = [
+        ref for ref in (find_newest_v1_backup(s3, bucket, pool_id), find_newest_v2_backup(s3, bucket, pool_id)) if ref
+    ]
+    return max(found) if found else None
+
+
+def find_newest_v2_backup(s3: Any, bucket: str, pool_id: str) -> BackupRef | None:
+    """Newest finished v2 backup of exactly this pool: its folders under cognito-backup/v2/<pool id>/
+    newest first, the first whose manifest exists. A folder without a manifest is a backup still being
+    written or one that failed: skipped, and an older finished one is used."""
+    if not is_valid_pool_id(pool_id):
+        return None
+    for year in _folders(s3, bucket, f"{V2_PREFIX}{pool_id}/", _YEAR):
+        for month in _folders(s3, bucket, year, _TWO_DIGITS):
+            for day in _folders(s3, bucket, month, _TWO_DIGITS):
+                for folder in _folders(s3, bucket, day, _SIX_DIGITS):
+                    listed = s3.list_objects_v2(Bucket=bucket, Prefix=f"{folder}{MANIFEST}", MaxKeys=1)
+                    for item in listed.get("Contents", []):
+                        ref = parse_backup_key(item["Key"])
+                        if ref is not None and ref.pool_id == pool_id:
+                            return ref
+    return None
+
+
+def find_newest_v1_backup(s3: Any, bucket: str, pool_id: str) -> BackupRef | None:
+    """Newest v1 backup of exactly this pool, listing date folders newest first and stopping at the
     first day that holds one: the keys of other pools and of older days are never listed.
 
     A backup's date is its folder's (the key pattern), so no key of an older day can be newer.

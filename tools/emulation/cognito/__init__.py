@@ -55,6 +55,17 @@ Behaviours (the numbers follow the brief):
    it allows ``sns:Publish`` on ``*``), the SES identity of ``EmailConfiguration.SourceArn`` is
    this account's (NotAuthorizedException) and verified in its Region (InvalidParameterException, the
    text real Cognito gives), a DEVELOPER configuration set exists, COGNITO_DEFAULT has no ``From``.
+11. The settings of backup format v2 (``features_v2.py``): SetUserPoolMfaConfig /
+   GetUserPoolMfaConfig with e-mail MFA (Essentials/Plus, SES DEVELOPER sending, ``{####}``) and
+   WebAuthn (tier, enums, relying party id a host name, an amazoncognito.com one only this pool's
+   prefix domain), OFF with a factor / ON without one refused with Cognito's texts; managed login
+   branding (one style per client, 40 assets of at most 1,000,000 bytes, 2 MB requests, updates
+   keep what they omit); terms (names and links per the model, unique per client); log delivery
+   (event source / level / destination rules, destinations exist in this account, Plus for
+   userAuthEvents); CreateUserPoolDomain ``ManagedLoginVersion`` 1 or 2, 2 not on Lite.
+
+11. ListUsers with a ``sub = / ^=`` filter is served from a sorted index, in sub order, with an
+   opaque token (``listing.py``): the producer's shards of a million-user pool in seconds.
 
 Also: generated client secrets look like Cognito's (moto: a hyphenated UUID that Cognito's own
 ClientSecret pattern refuses), and Cognito requests are served one at a time (moto's are not
@@ -84,6 +95,8 @@ from tools.emulation.cognito.features import (
     response_tag_resource,
     response_untag_resource,
 )
+from tools.emulation.cognito.features_v2 import OPERATIONS as V2_OPERATIONS
+from tools.emulation.cognito.listing import make_list_users
 from tools.emulation.cognito.messaging import make_set_user_pool_mfa_config
 from tools.emulation.cognito.rules import (
     make_add_custom_attributes,
@@ -146,6 +159,7 @@ def _patches() -> list[Any]:
         wrap(Backend, "create_user_pool_domain", make_create_user_pool_domain),
         wrap(Backend, "delete_user_pool_domain", make_delete_user_pool_domain),
         wrap(Response, "admin_get_user", make_response_admin_get_user),
+        wrap(Backend, "list_users", make_list_users),  # sub filters from an index (listing.py)
         add("create_user_pool_domain", response_create_user_pool_domain),
         add("describe_user_pool_domain", response_describe_user_pool_domain),
         add("admin_set_user_mfa_preference", response_admin_set_user_mfa_preference),
@@ -158,6 +172,7 @@ def _patches() -> list[Any]:
         add("tag_resource", response_tag_resource),
         add("untag_resource", response_untag_resource),
         add("list_tags_for_resource", response_list_tags_for_resource),
+        *(add(name, function) for name, function in V2_OPERATIONS.items()),  # 11. (features_v2.py)
     ]
 
 

@@ -43,6 +43,11 @@ class SideStore:
         self.domain_describes: dict[str, int] = {}
         self.managed_login: dict[str, int] = {}
         self.versions = 0
+        # v2 features (features_v2.py): pool -> {"email": {...}|None, "webauthn": {...}|None}
+        self.mfa_v2: dict[str, dict[str, Any]] = {}
+        self.branding: dict[str, dict[str, Any]] = {}  # ManagedLoginBrandingId -> style (Pool, Client)
+        self.terms: dict[str, dict[str, Any]] = {}  # TermsId -> terms document
+        self.log_delivery: dict[str, list[dict[str, Any]]] = {}  # pool -> LogConfigurations
 
 
 def side_store(backend: Any) -> SideStore:
@@ -63,6 +68,11 @@ def forget_pool(backend: Any, pool_id: str) -> None:
         for store in stores:
             for key in [k for k in store if k[0] == pool_id]:
                 del store[key]
+        state.mfa_v2.pop(pool_id, None)
+        state.log_delivery.pop(pool_id, None)
+        for by_id in (state.branding, state.terms):
+            for key in [k for k, v in by_id.items() if v["UserPoolId"] == pool_id]:
+                del by_id[key]
 
 
 # ----------------------------------------------------------------------------------- helpers

@@ -47,6 +47,9 @@ DOMAIN_DESCRIBES_BEFORE_ACTIVE = 1
 
 
 def response_create_user_pool_domain(self: Any) -> ActionResult:
+    from tools.emulation.cognito.features_v2 import check_managed_login_version  # 11.: version and tier
+
+    check_managed_login_version(self)
     domain = self._get_param("Domain")
     version = self._get_param("ManagedLoginVersion")
     created = self.backend.create_user_pool_domain(
