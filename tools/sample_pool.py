@@ -16,6 +16,7 @@ what the service generates (pool/client ids, ``sub``, secrets, dates).
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import re
@@ -789,4 +790,327 @@ def write_backup(s3: Any, bucket: str, backup: dict, when: datetime) -> str:
     s3.put_object(
         Bucket=bucket, Key=key, Body=json.dumps(backup, default=str).encode("utf-8"), ContentType="application/json"
     )
+    return key
+
+
+# --- format v2 (docs/backup-format.md, "Format v2"): a stand-in for the producer of issue 11 ------
+
+V2_LOG_GROUP = "/aws/vendedlogs/cognito/sample-pool"
+V2_EMAIL_MFA = {"Message": "Your sample-pool sign-in code is {####}.", "Subject": "Your sign-in code"}
+V2_BRANDING_SETTINGS = {
+    "categories": {"global": {"colorSchemeMode": "DARK", "pageHeader": {"enabled": True}}},
+    "components": {"primaryButton": {"lightMode": {"defaults": {"backgroundColor": "0972d3ff"}}}},
+}
+V2_ASSET_BYTES = 900_000  # two of them exceed one 2 MB request: the restore must split
+V2_CLIENT_CSS = ".banner-customizable { background-color: #0f766e; }"
+V2_EMAIL_MFA_USERS = 5
+V2_TERMS = {"terms-of-use": "https://example.com/terms", "privacy-policy": "https://example.com/privacy"}
+
+
+def v2_asset(category: str, size: int, fill: int) -> dict[str, Any]:
+    return {"Category": category, "ColorMode": "LIGHT", "Extension": "PNG", "Bytes": bytes([fill]) * size}
+
+
+def add_v2_settings(cognito: Any, pool: SamplePool) -> None:
+    """What a 2024+ pool carries beyond v1: Amazon SES sending (for e-mail MFA), every MFA factor
+    (TOTP, SMS when configured, e-mail, passkeys on the prefix domain), a managed login (v2) domain,
+    branding with assets and terms for the web client, user-notification logs to CloudWatch Logs.
+    The prefix domain is created again with ManagedLoginVersion 2 (managed login)."""
+    region = cognito.meta.region_name
+    boto3.client("ses", region_name=region).verify_domain_identity(Domain="example.com")
+    update_pool(
+        cognito,
+        pool.pool_id,
+        EmailConfiguration={
+            "EmailSendingAccount": "DEVELOPER",
+            "SourceArn": ses_identity_arn(region),
+            "From": "no-reply@example.com",
+        },
+    )
+    prefix = domain_prefix(pool.spec)
+    if pool.domain:
+        cognito.delete_user_pool_domain(UserPoolId=pool.pool_id, Domain=pool.domain)
+    cognito.create_user_pool_domain(UserPoolId=pool.pool_id, Domain=prefix, ManagedLoginVersion=2)
+    pool.domain = prefix
+    described = cognito.describe_user_pool(UserPoolId=pool.pool_id)["UserPool"]
+    mfa: dict[str, Any] = {
+        "UserPoolId": pool.pool_id,
+        "MfaConfiguration": "OPTIONAL",
+        "SoftwareTokenMfaConfiguration": {"Enabled": True},
+        "EmailMfaConfiguration": V2_EMAIL_MFA,
+        "WebAuthnConfiguration": {
+            "RelyingPartyId": f"{prefix}.auth.{region}.amazoncognito.com",
+            "UserVerification": "required",
+        },
+    }
+    if described.get("SmsConfiguration"):
+        mfa["SmsMfaConfiguration"] = {
+            "SmsAuthenticationMessage": SMS_AUTHENTICATION_MESSAGE,
+            "SmsConfiguration": described["SmsConfiguration"],
+        }
+    cognito.set_user_pool_mfa_config(**mfa)
+    web = pool.client_ids[CLIENT_WEB]
+    style = cognito.create_managed_login_branding(
+        UserPoolId=pool.pool_id,
+        ClientId=web,
+        Settings=V2_BRANDING_SETTINGS,
+        Assets=[v2_asset("PAGE_BACKGROUND", V2_ASSET_BYTES, 1), v2_asset("FORM_LOGO", 2_000, 3)],
+    )["ManagedLoginBranding"]
+    cognito.update_managed_login_branding(
+        UserPoolId=pool.pool_id,
+        ManagedLoginBrandingId=style["ManagedLoginBrandingId"],
+        Assets=[v2_asset("FORM_BACKGROUND", V2_ASSET_BYTES, 2)],
+    )
+    cognito.create_managed_login_branding(
+        UserPoolId=pool.pool_id, ClientId=pool.client_ids[CLIENT_MOBILE], UseCognitoProvidedValues=True
+    )
+    for name, url in V2_TERMS.items():
+        cognito.create_terms(
+            UserPoolId=pool.pool_id,
+            ClientId=web,
+            TermsName=name,
+            TermsSource="LINK",
+            Enforcement="NONE",
+            Links={"cognito:default": url, "cognito:french": url + "/fr"},
+        )
+    # The web client's own hosted UI CSS and threat protection, over the pool's
+    cognito.set_ui_customization(UserPoolId=pool.pool_id, ClientId=web, CSS=V2_CLIENT_CSS)
+    cognito.set_risk_configuration(
+        UserPoolId=pool.pool_id,
+        ClientId=web,
+        CompromisedCredentialsRiskConfiguration={"EventFilter": ["SIGN_IN"], "Actions": {"EventAction": "BLOCK"}},
+    )
+    # Users who chose e-mail MFA (AdminGetUser lists EMAIL_OTP, preferred)
+    chosen = 0
+    for user in cognito.get_paginator("list_users").paginate(UserPoolId=pool.pool_id).build_full_result()["Users"]:
+        if chosen == V2_EMAIL_MFA_USERS:
+            break
+        if user["UserStatus"] == CONFIRMED and any(a["Name"] == "email" for a in user["Attributes"]):
+            cognito.admin_set_user_mfa_preference(
+                UserPoolId=pool.pool_id,
+                Username=user["Username"],
+                EmailMfaSettings={"Enabled": True, "PreferredMfa": True},
+            )
+            chosen += 1
+    logs = boto3.client("logs", region_name=region)
+    logs.create_log_group(logGroupName=V2_LOG_GROUP)
+    cognito.set_log_delivery_configuration(
+        UserPoolId=pool.pool_id,
+        LogConfigurations=[
+            {
+                "EventSource": "userNotification",
+                "LogLevel": "ERROR",
+                "CloudWatchLogsConfiguration": {"LogGroupArn": log_group_arn(region)},
+            }
+        ],
+    )
+
+
+def log_group_arn(region: str) -> str:
+    return f"arn:aws:logs:{region}:123456789012:log-group:{V2_LOG_GROUP}"
+
+
+def backup_prefix_v2(pool_id: str, when: datetime) -> str:
+    """``cognito-backup/v2/<pool_id>/YYYY/MM/DD/HHMMSS`` (UTC): the backup's folder."""
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC)
+    return f"cognito-backup/v2/{pool_id}/{when:%Y/%m/%d/%H%M%S}"
+
+
+def _jsonable(value: Any) -> Any:
+    """Datetimes as ISO strings, asset bytes as base64 (the v2 contract)."""
+    import base64
+
+    def default(item: Any) -> Any:
+        if isinstance(item, bytes):
+            return base64.b64encode(item).decode()
+        if isinstance(item, datetime):
+            return item.isoformat()
+        return str(item)
+
+    return json.loads(json.dumps(value, default=default))
+
+
+def _optional(call: Callable[[], Any]) -> Any:
+    try:
+        return call()
+    except Exception:  # noqa: BLE001 - null = not backed up (the contract), as the producer writes it
+        return None
+
+
+def export_backup_v2(
+    cognito: Any,
+    pool_id: str,
+    s3: Any,
+    bucket: str,
+    *,
+    now: datetime | None = None,
+    users_per_file: int = 50,
+    memberships_per_file: int = 100,
+    user_mfa_settings: bool = True,
+) -> str:
+    """Write a v2 backup of ``pool_id`` (manifest last) and return the manifest's key. Every page of
+    every list, the domain by its name, the v2 sections, per-user MFA settings from AdminGetUser."""
+    import gzip
+    import hashlib
+
+    when = now or datetime.now(UTC)
+    folder = backup_prefix_v2(pool_id, when)
+    config = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+    clients = [
+        cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=c["ClientId"])["UserPoolClient"]
+        for c in _pages(
+            cognito.list_user_pool_clients,
+            "UserPoolClients",
+            "NextToken",
+            "NextToken",
+            UserPoolId=pool_id,
+            MaxResults=60,
+        )
+    ]
+    groups = _pages(cognito.list_groups, "Groups", "NextToken", "NextToken", UserPoolId=pool_id, Limit=60)
+    providers = _pages(
+        cognito.list_identity_providers, "Providers", "NextToken", "NextToken", UserPoolId=pool_id, MaxResults=60
+    )
+
+    def domain(name: str | None) -> Any:
+        return cognito.describe_user_pool_domain(Domain=name)["DomainDescription"] if name else None
+
+    def per_client(call: Callable[..., Any], key: str) -> list[dict[str, Any]]:
+        found = []
+        for client in clients:
+            value = _optional(
+                functools.partial(lambda c: call(UserPoolId=pool_id, ClientId=c)[key], client["ClientId"])
+            )
+            if value and value.get("ClientId") == client["ClientId"] and set(value) - {"UserPoolId", "ClientId"}:
+                found.append(value)
+        return found
+
+    branding = []
+    for client in clients:
+        style = _optional(
+            functools.partial(
+                lambda c: cognito.describe_managed_login_branding_by_client(
+                    UserPoolId=pool_id, ClientId=c, ReturnMergedResources=False
+                )["ManagedLoginBranding"],
+                client["ClientId"],
+            )
+        )
+        if style:
+            branding.append({**style, "ClientId": client["ClientId"]})
+    terms = [
+        cognito.describe_terms(UserPoolId=pool_id, TermsId=t["TermsId"])["Terms"]
+        for t in _pages(cognito.list_terms, "Terms", "NextToken", "NextToken", UserPoolId=pool_id, MaxResults=60)
+    ]
+    pool_arn = config["Arn"]
+    acl = _optional(
+        lambda: boto3.client("wafv2", region_name=cognito.meta.region_name).get_web_acl_for_resource(
+            ResourceArn=pool_arn
+        )
+    )
+    mfa = _optional(lambda: cognito.get_user_pool_mfa_config(UserPoolId=pool_id))
+    pool_json = {
+        "user_pool_id": pool_id,
+        "timestamp": when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "user_pool_config": config,
+        "app_clients": clients,
+        "groups": groups,
+        "identity_providers": [
+            cognito.describe_identity_provider(UserPoolId=pool_id, ProviderName=p["ProviderName"])["IdentityProvider"]
+            for p in providers
+        ],
+        "resource_servers": _pages(
+            cognito.list_resource_servers,
+            "ResourceServers",
+            "NextToken",
+            "NextToken",
+            UserPoolId=pool_id,
+            MaxResults=50,
+        ),
+        "user_pool_domain": domain(config.get("Domain")),
+        "custom_domain": domain(config.get("CustomDomain")),
+        "ui_customization": _optional(lambda: cognito.get_ui_customization(UserPoolId=pool_id)["UICustomization"]),
+        "risk_configuration": _optional(
+            lambda: cognito.describe_risk_configuration(UserPoolId=pool_id)["RiskConfiguration"]
+        ),
+        "waf_configuration": (
+            {"WebACLArn": acl["WebACL"]["ARN"], "WebACLName": acl["WebACL"]["Name"]}
+            if acl and acl.get("WebACL")
+            else None
+        ),
+        "mfa_config": {k: v for k, v in mfa.items() if k != "ResponseMetadata"} if mfa else None,
+        "ui_customizations": per_client(cognito.get_ui_customization, "UICustomization"),
+        "risk_configurations": per_client(cognito.describe_risk_configuration, "RiskConfiguration"),
+        "managed_login_branding": branding,
+        "terms": terms,
+        "log_delivery_configuration": _optional(
+            lambda: cognito.get_log_delivery_configuration(UserPoolId=pool_id)["LogDeliveryConfiguration"]
+        ),
+    }
+
+    def put(relative: str, body: bytes) -> dict[str, Any]:
+        s3.put_object(Bucket=bucket, Key=f"{folder}/{relative}", Body=body)
+        return {"key": relative, "sha256": hashlib.sha256(body).hexdigest(), "bytes": len(body)}
+
+    def put_lines(relative: str, lines: list[Any]) -> dict[str, Any]:
+        body = gzip.compress(b"".join(json.dumps(line).encode() + b"\n" for line in _jsonable(lines)))
+        return {**put(relative, body), "count": len(lines)}
+
+    pool_entry = put("pool.json", json.dumps(_jsonable(pool_json)).encode())
+    users = _pages(cognito.list_users, "Users", "PaginationToken", "PaginationToken", UserPoolId=pool_id, Limit=60)
+    if user_mfa_settings:
+        for user in users:
+            got = cognito.admin_get_user(UserPoolId=pool_id, Username=user["Username"])
+            for key in ("UserMFASettingList", "PreferredMfaSetting"):
+                if key in got:
+                    user[key] = got[key]
+    shards: dict[str, list[dict[str, Any]]] = {}
+    for user in users:
+        sub = next(a["Value"] for a in user["Attributes"] if a["Name"] == "sub")
+        shards.setdefault(sub[:1], []).append(user)
+    user_files = []
+    for shard, members in sorted(shards.items()):
+        for start in range(0, len(members), users_per_file):
+            part = members[start : start + users_per_file]
+            user_files.append(put_lines(f"users/{shard}-{start // users_per_file:05d}.jsonl.gz", part))
+    memberships = [
+        {"group": g["GroupName"], "username": u["Username"]}
+        for g in groups
+        for u in _pages(
+            cognito.list_users_in_group,
+            "Users",
+            "NextToken",
+            "NextToken",
+            UserPoolId=pool_id,
+            GroupName=g["GroupName"],
+            Limit=60,
+        )
+    ]
+    membership_files = [
+        put_lines(f"memberships/{n:05d}.jsonl.gz", memberships[start : start + memberships_per_file])
+        for n, start in enumerate(range(0, len(memberships), memberships_per_file))
+    ]
+    manifest = {
+        "format": "cognito-dr-backup",
+        "version": 2,
+        "user_pool_id": pool_id,
+        "timestamp": pool_json["timestamp"],
+        "region": cognito.meta.region_name,
+        "pool": pool_entry,
+        "users": {"count": len(users), "files": user_files},
+        "group_memberships": {"count": len(memberships), "files": membership_files},
+        "counts": {
+            "users": len(users),
+            "groups": len(groups),
+            "group_memberships": len(memberships),
+            "app_clients": len(clients),
+            "identity_providers": len(providers),
+            "resource_servers": len(pool_json["resource_servers"]),
+            "managed_login_branding": len(branding),
+            "terms": len(terms),
+        },
+        "user_mfa_settings": user_mfa_settings,
+    }
+    key = f"{folder}/manifest.json"
+    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(manifest).encode())  # last: the backup now exists
     return key

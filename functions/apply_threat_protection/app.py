@@ -23,5 +23,6 @@ def lambda_handler(event: PhaseEvent[UiCustomized], context: LambdaContext) -> T
         build=lambda risk: risk_configuration_request(risk, pool_id(state), client_id_map(work_store(state)), mapper),
         apply=aws.client("cognito-idp").set_risk_configuration,
         label=lambda risk: f"risk configuration ({risk.get('ClientId') or 'pool'})",
+        per_client_section="risk_configurations",  # v2: each app client's own settings
     )
     return {**state, "threat_protection": counts}

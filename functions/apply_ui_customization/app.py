@@ -22,5 +22,6 @@ def lambda_handler(event: PhaseEvent[TriggersAttached], context: LambdaContext) 
         build=lambda ui: ui_customization_request(ui, pool_id(state), client_id_map(work_store(state))),
         apply=aws.client("cognito-idp").set_ui_customization,
         label=lambda ui: f"UI customization ({ui.get('ClientId') or 'ALL'})",
+        per_client_section="ui_customizations",  # v2: each app client's own settings
     )
     return {**state, "ui_customization": counts}

@@ -16,7 +16,9 @@ from cognito_restore.phase import backup_parts, pool_id, record_phase
 from cognito_restore.state import Domain, DomainCreated, GroupsRestored, PhaseEvent
 
 
-def _create_prefix(new_pool: str, prefix: str, restore_id: str, outcome: PhaseOutcome) -> str | None:
+def _create_prefix(
+    new_pool: str, prefix: str, restore_id: str, outcome: PhaseOutcome, version: dict[str, int] | None = None
+) -> str | None:
     cognito = aws.client("cognito-idp")
     current = cognito.describe_user_pool(UserPoolId=new_pool)["UserPool"].get("Domain")
     if current:  # created by an earlier run of this restore
@@ -24,7 +26,7 @@ def _create_prefix(new_pool: str, prefix: str, restore_id: str, outcome: PhaseOu
     last_error = ""
     for candidate in derived_prefixes(prefix, restore_id):
         try:
-            cognito.create_user_pool_domain(UserPoolId=new_pool, Domain=candidate)
+            cognito.create_user_pool_domain(UserPoolId=new_pool, Domain=candidate, **(version or {}))
         except ClientError as error:
             raise_if_throttled(error)
             if error_code(error) != "InvalidParameterException":
@@ -45,7 +47,11 @@ def lambda_handler(event: PhaseEvent[GroupsRestored], context: LambdaContext) ->
     state = event["state"]
     new_pool = pool_id(state)
     region = state["pool"]["region"]
-    config = backup_parts(state)["user_pool_config"]
+    parts = backup_parts(state)
+    config = parts["user_pool_config"]
+    # v2: the domain's ManagedLoginVersion (2 = managed login, where the branding styles show)
+    backed_up_version = (parts.get("user_pool_domain") or {}).get("ManagedLoginVersion")
+    version = {"ManagedLoginVersion": int(backed_up_version)} if backed_up_version in (1, 2) else None
     outcome = PhaseOutcome("domain")
     domain: Domain = {
         "name": "none",
@@ -60,7 +66,7 @@ def lambda_handler(event: PhaseEvent[GroupsRestored], context: LambdaContext) ->
             f"Create custom domain {custom} for pool {new_pool} with its us-east-1 certificate, then point DNS at the new CloudFront target"
         )
     if config.get("Domain"):
-        prefix = _create_prefix(new_pool, config["Domain"], state["restore"]["restore_id"], outcome)
+        prefix = _create_prefix(new_pool, config["Domain"], state["restore"]["restore_id"], outcome, version)
         if prefix:
             domain = {**domain, "name": prefix, "status": "CREATING", "url": hosted_ui_url(prefix, region)}
             outcome.restore(prefix, *([f"derived from {config['Domain']}"] if prefix != config["Domain"] else []))

@@ -116,8 +116,10 @@ def lambda_handler(event: CreatePoolEvent, context: LambdaContext) -> PoolCreate
         # leave out (an SMS role or SES identity fixed since) is applied now.
         current = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]
         applied = _apply(cognito.update_user_pool, reapply_request(pool_request.request, current))
-    # Every run, not only the creating one: a crash between the two must not leave MFA off.
-    _set_mfa(pool_id, pool_request.mfa_configuration, applied.request, outcome)
+    # Every run, not only the creating one: a crash between the two must not leave MFA off. A v2 backup
+    # names its factors: "Restore MFA, branding, terms and logging" sets exactly those (after the domain).
+    if parts.get("mfa_config") is None:
+        _set_mfa(pool_id, pool_request.mfa_configuration, applied.request, outcome)
     pool = aws.client("cognito-idp").describe_user_pool(UserPoolId=pool_id)["UserPool"]
 
     outcome.restore("pool configuration")

@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from cognito_restore import aws
 from cognito_restore.aws_errors import error_code
+from cognito_restore.backup_v2 import is_v2_key, read_backup_v2
 from cognito_restore.discovery import backup_time, parse_backup_key
 from cognito_restore.errors import RestoreConflict
 from cognito_restore.estimate import estimate
@@ -75,6 +76,15 @@ def lambda_handler(event: PhaseEvent[Started], context: LambdaContext) -> Prepar
         expected_pool = ref.pool_id if ref else restore["source_pool_id"]
         body = _backup_body(restore)
         report_progress, progress = _progress_writer(store)
+        reader = None
+        if is_v2_key(restore["backup_key"]):  # format v2: the key names the manifest; its files are read in turn
+
+            def opener(key: str) -> Any:
+                return aws.client("s3").get_object(Bucket=restore["backup_bucket"], Key=key)["Body"]
+
+            def reader(on_user: Any, on_membership: Any, on_section: Any) -> Any:
+                return read_backup_v2(body, restore["backup_key"], opener, on_user, on_membership, on_section)
+
         prepared = prepare_backup(
             body,
             expected_pool_id=expected_pool,
@@ -83,6 +93,7 @@ def lambda_handler(event: PhaseEvent[Started], context: LambdaContext) -> Prepar
             old_sub_attribute=f"custom:{OLD_SUB_ATTRIBUTE}" if restore.get("preserve_old_sub") else None,
             progress=report_progress,
             partition_by_sign_in=is_sync(restore),  # sync mode: chunk i meets partition i of the target
+            reader=reader,
         )
         state_plan = prepared.to_state()
         plan = Plan(

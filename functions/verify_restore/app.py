@@ -44,6 +44,7 @@ from cognito_restore.verification import (
     listable,
     live_counts,
     pool_usernames,
+    v2_live_counts,
 )
 
 
@@ -68,7 +69,13 @@ def _add_results(report: Report, store: WorkStore, plan: Plan) -> UserAccounting
 
 
 def _verify(
-    report: Report, state: ToVerify, accounting: UserAccounting, groups: list[str], context: Any, store: WorkStore
+    report: Report,
+    state: ToVerify,
+    accounting: UserAccounting,
+    groups: list[str],
+    context: Any,
+    store: WorkStore,
+    parts: dict[str, Any],
 ) -> dict[int, str]:
     """Live reads of the new pool; the decision (complete / with unrestorable items / incomplete) goes in the report.
 
@@ -80,6 +87,7 @@ def _verify(
     small = listable(planned["users"], planned["memberships"])
     members: dict[str, set[str]] = {}
     found = live_counts(pool_id, groups, list_memberships=small, members=members)
+    found.update(v2_live_counts(pool_id, parts, {n: c.backup for n, c in report.categories.items()}))
     absent: list[dict[str, str]] = []
     live_users = f"not listed ({planned['users']} users: more than one phase can list); counted from the chunk results"
     if small:
@@ -301,7 +309,7 @@ def lambda_handler(event: VerifyEvent, context: LambdaContext) -> Verified:
         groups = [g["GroupName"] for g in (parts.get("groups_to_create") or [])]
         for category in report.categories.values():
             category.balance()
-        stale = _verify(report, state, accounting, groups, context, store)
+        stale = _verify(report, state, accounting, groups, context, store, parts)
         if report.outcome.get("status") == "incomplete":
             report.outcome["rerun"] = _rerun_plan(report, accounting, stale)
     for category in report.categories.values():

@@ -338,6 +338,35 @@ _S3_BUCKET_ACTIONS = {
 _DYNAMODB_ITEM_ACTIONS = {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "DescribeTable"}
 
 
+# Cognito log export is a vended-logs delivery: the caller also needs the delivery actions of its
+# destination (CloudWatch Logs user guide, "Enabling logging from AWS services"; Cognito developer
+# guide, "Exporting user pool logs"), which have no resource type: "*".
+_VENDED_LOGS_CWL = (
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+)
+
+
+def _log_delivery_access(configurations: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    access: list[tuple[str, str]] = []
+    for configuration in configurations:
+        if configuration.get("CloudWatchLogsConfiguration"):
+            access.extend((action, "*") for action in _VENDED_LOGS_CWL)
+        bucket = (configuration.get("S3Configuration") or {}).get("BucketArn")
+        if bucket:
+            access.extend([("s3:GetBucketPolicy", bucket), ("s3:PutBucketPolicy", bucket)])
+        stream = (configuration.get("FirehoseConfiguration") or {}).get("StreamArn")
+        if stream:
+            access.extend([("firehose:TagDeliveryStream", stream), ("iam:CreateServiceLinkedRole", "*")])
+    return access
+
+
 def required_access(
     service: str, operation: str, params: dict[str, Any], region: str, account: str, partition: str = "aws"
 ) -> list[tuple[str, str]]:
@@ -351,6 +380,8 @@ def required_access(
             access = [(action, f"arn:{p}:cognito-idp:{r}:{a}:userpool/{params['UserPoolId']}")]
             if operation in ("CreateGroup", "UpdateGroup") and params.get("RoleArn"):
                 access.append(("iam:PassRole", params["RoleArn"]))  # the group's role is passed to Cognito
+            if operation == "SetLogDeliveryConfiguration":
+                access.extend(_log_delivery_access(params.get("LogConfigurations") or []))
             return access
     elif service == "s3":
         if operation in _S3_OBJECT_ACTIONS:

@@ -159,7 +159,7 @@ def _restore_user(
         if not plan.enabled and enabled:
             outcome.call("AdminDisableUser")
             cognito.admin_disable_user(UserPoolId=pool_id, Username=new_username)
-        if plan.sms_mfa:
+        if plan.sms_mfa or plan.email_mfa:
             _set_sms_mfa(pool_id, new_username, plan, outcome)
         _link_identities(pool_id, new_username, plan, attributes, outcome)
         _add_to_groups(pool_id, new_username, plan, outcome, unrestored_groups)
@@ -193,22 +193,31 @@ def _skip_dependents(plan: UserPlan, outcome: ChunkOutcome, reason: str) -> None
         {"category": "identity_links", "item": f"{user}: {link['provider_name']}", "reason": reason}
         for link in plan.links
     ]
-    if plan.sms_mfa:
+    if plan.sms_mfa or plan.email_mfa:
         skipped.append({"category": "mfa_preferences", "item": user, "reason": reason})
     outcome.dependents_skipped.extend(skipped)
+
+
+def mfa_preference_request(pool_id: str, username: str, plan: UserPlan) -> dict[str, Any]:
+    """SMS (legacy MFAOptions: preferred) and, from a v2 backup, e-mail, with the backed-up preference."""
+    request: dict[str, Any] = {"UserPoolId": pool_id, "Username": username}
+    preferred = plan.preferred_mfa or ("SMS_MFA" if plan.sms_mfa and not plan.email_mfa else None)
+    if plan.sms_mfa:
+        request["SMSMfaSettings"] = {"Enabled": True, "PreferredMfa": preferred == "SMS_MFA"}
+    if plan.email_mfa:
+        request["EmailMfaSettings"] = {"Enabled": True, "PreferredMfa": preferred == "EMAIL_OTP"}
+    return request
 
 
 def _set_sms_mfa(pool_id: str, username: str, plan: UserPlan, outcome: ChunkOutcome) -> None:
     try:
         outcome.call("AdminSetUserMFAPreference")
-        outcome.client().admin_set_user_mfa_preference(
-            UserPoolId=pool_id, Username=username, SMSMfaSettings={"Enabled": True, "PreferredMfa": True}
-        )
+        outcome.client().admin_set_user_mfa_preference(**mfa_preference_request(pool_id, username, plan))
     except ClientError as error:
         raise_if_throttled(error)
         raise_unless_caused_by_data(error)  # pool gone, internal error: the chunk fails and is run again
         outcome.mfa_failed.append(
-            {"item": plan.old_username, "reason": f"SMS MFA preference not restored: {describe_error(error)}"}
+            {"item": plan.old_username, "reason": f"MFA preference not restored: {describe_error(error)}"}
         )
         return
     outcome.mfa_restored += 1

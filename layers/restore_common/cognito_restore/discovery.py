@@ -20,6 +20,7 @@ MANIFEST = "manifest.json"
 _KEY_PATTERN = re.compile(
     r"^cognito-backup/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/(?P<pool>[\w-]+_[0-9a-zA-Z]+)-(?P<t>\d{6})\.json$"
 )
+# Format v2: the backup is named by its manifest (docs/backup-format.md, "Format v2").
 _V2_KEY_PATTERN = re.compile(
     r"^cognito-backup/v2/(?P<pool>[\w-]+_[0-9a-zA-Z]+)/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/(?P<t>\d{6})/manifest\.json$"
 )

@@ -101,12 +101,17 @@ def restore_single(
     apply: Callable[..., Any],
     label: Callable[[dict[str, Any]], str],
     transient_codes: frozenset[str] = frozenset(),
+    per_client_section: str | None = None,
 ) -> PhaseCounts:
     """Restore one optional backup section (UI customization, risk configuration, WAF). An error
-    in ``transient_codes`` (AWS says retry later) fails the task for Step Functions to retry."""
+    in ``transient_codes`` (AWS says retry later) fails the task for Step Functions to retry.
+    ``per_client_section``: a v2 list of the same settings per app client, restored after it."""
     outcome = PhaseOutcome(category)
-    value = backup_parts(state).get(section)
-    if value:
+    parts = backup_parts(state)
+    values = [parts.get(section), *(parts.get(per_client_section) or [] if per_client_section else [])]
+    for value in values:
+        if not value:
+            continue
         name = label(value)
         try:
             request = build(value)

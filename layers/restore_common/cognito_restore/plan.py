@@ -17,10 +17,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any, Protocol
 
-from cognito_restore.backup import BackupParts, read_backup
+from cognito_restore.backup import BackupParts, MembershipCallback, UserCallback, read_backup
 from cognito_restore.errors import BackupInvalid, InvalidInput
 from cognito_restore.state import PlannedCounts, PreparedPlan
 from cognito_restore.users import UserModel, UserProblem, plan_user
+from cognito_restore.v2_settings import v2_counts
+
+# A backup reader (backup.read_backup for v1, backup_v2.read_backup_v2 for v2) bound to its source.
+BackupReader = Callable[[UserCallback, MembershipCallback, Callable[[str, Any], None]], BackupParts]
 
 PROBLEM_CHUNK_SIZE = 5000
 PROGRESS_EVERY = 1000  # users read between progress callbacks
@@ -138,22 +142,29 @@ def prepare_backup(
     old_sub_attribute: str | None = None,
     progress: Callable[[str, int], None] | None = None,
     partition_by_sign_in: bool = False,
+    reader: BackupReader | None = None,
 ) -> PreparedBackup:
     """old_sub_attribute ("custom:<name>"): also store each user's old sub there (operator opt-in).
     progress(what, count): called as users are read ("users_read") and chunk files written ("chunks_written").
     partition_by_sign_in (sync mode): chunk i holds the users whose sign-in name hashes to i
-    (sync_users.partition_of), so that it meets partition i of the target pool's listing."""
+    (sync_users.partition_of), so that it meets partition i of the target pool's listing.
+    reader: how to read the backup (default: the v1 document in ``stream``)."""
     index = _Index(tmp_dir or tempfile.gettempdir())
+    if reader is None:
+
+        def reader(on_user: UserCallback, on_membership: MembershipCallback, on_section: Any) -> BackupParts:
+            return read_backup(stream, on_user, on_membership, on_section)
+
     try:
         return _prepare(
-            stream, expected_pool_id, sink, user_chunk_size, index, old_sub_attribute, progress, partition_by_sign_in
+            reader, expected_pool_id, sink, user_chunk_size, index, old_sub_attribute, progress, partition_by_sign_in
         )
     finally:
         index.close()
 
 
 def _prepare(
-    stream: IO[bytes],
+    reader: BackupReader,
     expected_pool_id: str,
     sink: ChunkSink,
     user_chunk_size: int,
@@ -178,7 +189,7 @@ def _prepare(
             check_old_sub_slot(value, old_sub_attribute)
             planner.set_model(UserModel.from_pool_config(value, old_sub_attribute), value)
 
-    parts = read_backup(stream, planner.on_user, on_membership, on_section)
+    parts = reader(planner.on_user, on_membership, on_section)
     if parts.pool_id != expected_pool_id:
         raise BackupInvalid(f"The backup is of pool {parts.pool_id}, but its key names {expected_pool_id}.")
     if planner.model is None:
@@ -386,7 +397,7 @@ def _write_users(index: _Index, writer: _ChunkWriter, partitions: int | None = N
         user["groups"] = sorted(json.loads(groups))
         planned["memberships"] += len(user["groups"])
         planned["identity_links"] += len(user.get("links") or [])
-        planned["mfa_preferences"] += int(bool(user.get("sms_mfa")))
+        planned["mfa_preferences"] += int(bool(user.get("sms_mfa") or user.get("email_mfa")))
         writer.add(user)
     while partitions is not None and len(writer.manifest) < partitions:
         writer.flush(empty=True)
@@ -419,4 +430,5 @@ def _backup_counts(parts: BackupParts, groups: list[dict[str, Any]]) -> dict[str
         "ui_customization": 1 if parts.get("ui_customization") else 0,
         "threat_protection": 1 if parts.get("risk_configuration") else 0,
         "waf": 1 if parts.get("waf_configuration") else 0,
+        **v2_counts(parts.sections),
     }

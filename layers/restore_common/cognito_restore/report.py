@@ -13,6 +13,7 @@ from typing import Any
 from cognito_restore.app_config import for_client
 from cognito_restore.dry_run import PLANNED_FROM_BACKUP, render_plan_markdown
 from cognito_restore.state import CategoryCounts, Domain, PlannedCategoryCounts, Pool
+from cognito_restore.v2_settings import V2_CATEGORIES
 
 # What the user chunks restore (their result files); every other category is a phase's results/<phase>.json.
 USER_CHUNK_CATEGORIES = (
@@ -28,6 +29,7 @@ CATEGORIES = (
     "ui_customization",
     "threat_protection",
     "waf",
+    *V2_CATEGORIES,  # v2 backups: "Restore MFA, branding, terms and logging"
 )
 PHASE_CATEGORIES = tuple(c for c in CATEGORIES if c not in USER_CHUNK_CATEGORIES)
 NOT_RESTORABLE = (

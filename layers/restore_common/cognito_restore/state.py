@@ -225,6 +225,11 @@ class DomainCreated(GroupsRestored):
     domain: Domain
 
 
+class SignInSettingsRestored(DomainCreated):
+    # "Restore MFA, branding, terms and logging" (v2 backups): counts per report category
+    sign_in_settings: dict[str, PhaseCounts]
+
+
 class TriggersAttached(DomainCreated):
     lambda_triggers: PhaseCounts
 
@@ -250,6 +255,7 @@ class PhaseEntries(TypedDict):
     clients: NotRequired[Clients]
     groups: NotRequired[GroupsProgress]
     domain: NotRequired[Domain]
+    sign_in_settings: NotRequired[dict[str, PhaseCounts]]
     lambda_triggers: NotRequired[PhaseCounts]
     ui_customization: NotRequired[PhaseCounts]
     threat_protection: NotRequired[PhaseCounts]

@@ -109,7 +109,9 @@ class UserPlan:
     old_sub: str | None = None
     dropped_attributes: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    sms_mfa: bool = False  # legacy MFAOptions: SMS
+    sms_mfa: bool = False  # legacy MFAOptions: SMS (or SMS_MFA in a v2 backup's UserMFASettingList)
+    email_mfa: bool = False  # v2: EMAIL_OTP in UserMFASettingList
+    preferred_mfa: str | None = None  # v2: PreferredMfaSetting (SMS_MFA / EMAIL_OTP)
     links: list[dict[str, str]] = field(default_factory=list)  # federated identities to link
     groups: list[str] = field(default_factory=list)  # added right after the user is created
 
@@ -230,6 +232,8 @@ def plan_user(raw: Any, model: UserModel, position: int = 0) -> UserPlan | UserP
             providers = ", ".join(sorted({link["provider_name"] for link in links}))
             notes.append(f"linked again to {len(links)} identity provider identities ({providers})")
     enabled = raw.get("Enabled", True) is not False
+    mfa = _mfa_settings(raw, kept)
+    notes.extend(mfa.notes)
     return UserPlan(
         old_username=username,
         create_username=create_username,
@@ -241,7 +245,9 @@ def plan_user(raw: Any, model: UserModel, position: int = 0) -> UserPlan | UserP
         old_sub=attributes.get("sub"),
         dropped_attributes=dropped,
         notes=notes,
-        sms_mfa=_has_sms_mfa(raw.get("MFAOptions"), kept),
+        sms_mfa=_has_sms_mfa(raw.get("MFAOptions"), kept) or mfa.sms,
+        email_mfa=mfa.email,
+        preferred_mfa=mfa.preferred,
         links=links,
     )
 
@@ -272,3 +278,32 @@ def _has_sms_mfa(mfa_options: Any, kept: list[dict[str, str]]) -> bool:
         return False
     has_phone = any(a["Name"] == "phone_number" and a["Value"] for a in kept)
     return has_phone and any(isinstance(o, dict) and o.get("DeliveryMedium") == "SMS" for o in mfa_options)
+
+
+@dataclass(frozen=True)
+class _MfaSettings:
+    sms: bool = False
+    email: bool = False
+    preferred: str | None = None
+    notes: tuple[str, ...] = ()
+
+
+TOTP_NOTE = "had a TOTP authenticator: it cannot be restored (no API exports its secret); the user enrols again"
+
+
+def _mfa_settings(raw: dict[str, Any], kept: list[dict[str, str]]) -> _MfaSettings:
+    """A v2 backup's per-user MFA settings (AdminGetUser UserMFASettingList / PreferredMfaSetting):
+    SMS and e-mail are restored where the user keeps the phone / e-mail; TOTP cannot be (noted)."""
+    factors = raw.get("UserMFASettingList")
+    if not isinstance(factors, list):
+        return _MfaSettings()
+    values = {a["Name"]: a["Value"] for a in kept}
+    sms = "SMS_MFA" in factors and bool(values.get("phone_number"))
+    email = "EMAIL_OTP" in factors and bool(values.get("email"))
+    notes = [TOTP_NOTE] if "SOFTWARE_TOKEN_MFA" in factors else []
+    for factor, kept_it, what in (("SMS_MFA", sms, "phone number"), ("EMAIL_OTP", email, "e-mail address")):
+        if factor in factors and not kept_it:
+            notes.append(f"{factor} preference not restored: the user has no {what}")
+    preferred = raw.get("PreferredMfaSetting")
+    usable = (preferred == "SMS_MFA" and sms) or (preferred == "EMAIL_OTP" and email)
+    return _MfaSettings(sms, email, preferred if usable else None, tuple(notes))

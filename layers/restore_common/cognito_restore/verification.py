@@ -236,3 +236,48 @@ def decide(
     if missing:
         return Outcome("incomplete", missing, unrestorable, live_users)
     return Outcome("complete_with_unrestorable" if unrestorable else "complete", {}, unrestorable, live_users)
+
+
+def v2_live_counts(pool_id: str, sections: dict[str, Any], backup: dict[str, int]) -> dict[str, int]:
+    """Live counts of the v2 categories the backup has (none for a v1 backup: no call is made).
+
+    mfa_config: the backup's factors the new pool has on; managed_login_branding: app clients with a
+    style; terms: terms documents; log_delivery: log configurations (docs/cognito-behaviours.md §13)."""
+    from cognito_restore.v2_settings import mfa_factors
+
+    cognito = aws.client("cognito-idp")
+    found: dict[str, int] = {}
+    try:
+        if backup.get("mfa_config"):
+            live = mfa_factors(cognito.get_user_pool_mfa_config(UserPoolId=pool_id))
+            found["mfa_config"] = len(set(live) & set(mfa_factors(sections.get("mfa_config"))))
+        if backup.get("managed_login_branding"):
+            styles = 0
+            for page in _pages("list_user_pool_clients", UserPoolId=pool_id, MaxResults=60):
+                for client in page.get("UserPoolClients", []):
+                    try:
+                        cognito.describe_managed_login_branding_by_client(
+                            UserPoolId=pool_id, ClientId=client["ClientId"]
+                        )
+                    except ClientError as error:
+                        if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                            raise
+                        continue
+                    styles += 1
+            found["managed_login_branding"] = styles
+        if backup.get("terms"):
+            terms, token = 0, {}  # type: tuple[int, dict[str, str]]
+            while True:
+                page = cognito.list_terms(UserPoolId=pool_id, MaxResults=60, **token)
+                terms += len(page.get("Terms", []))
+                if not page.get("NextToken"):
+                    break
+                token = {"NextToken": page["NextToken"]}
+            found["terms"] = terms
+        if backup.get("log_delivery"):
+            configuration = cognito.get_log_delivery_configuration(UserPoolId=pool_id)["LogDeliveryConfiguration"]
+            found["log_delivery"] = len(configuration.get("LogConfigurations") or [])
+    except ClientError as error:
+        raise_if_throttled(error)
+        raise
+    return found
