@@ -26,7 +26,6 @@ import json
 import re
 import time
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -39,26 +38,10 @@ NAME_PREFIX = "standby-"  # the status-change rule selects the standby's executi
 # DescribeExecution is eventually consistent: a claim this recent whose execution is not found yet is running.
 CLAIM_GRACE_SECONDS = 600
 
-# v2 backups (docs/backup-format.md): the manifest is written last and completes the backup.
-_V2_MANIFEST = re.compile(
-    r"^cognito-backup/v2/(?P<pool>[\w-]+_[0-9a-zA-Z]+)/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/(?P<t>\d{6})/manifest\.json$"
-)
-
 
 def backup_of(key: str) -> BackupRef | None:
-    """The pool and time of a backup key (v1 object or v2 manifest), None for any other key."""
-    ref = parse_backup_key(key)
-    if ref is not None:
-        return ref
-    match = _V2_MANIFEST.fullmatch(key)
-    if not match:
-        return None
-    try:
-        t = match["t"]
-        taken_at = datetime.strptime(f"{match['y']}{match['m']}{match['d']}{t}+0000", "%Y%m%d%H%M%S%z")
-    except ValueError:
-        return None
-    return BackupRef(taken_at=taken_at, key=key, pool_id=match["pool"])
+    """The pool and time of a backup key (a v1 object or the manifest that completes a v2 backup), else None."""
+    return parse_backup_key(key)
 
 
 def execution_name(ref: BackupRef) -> str:
