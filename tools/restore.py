@@ -5,6 +5,7 @@
     python -m tools.restore watch <execution-arn> --stack cognito-dr-restore-prod
     python -m tools.restore watch <execution-arn> --output json
     python -m tools.restore standby --stack cognito-dr-restore-prod --region us-west-2   # the day: final sync
+    python -m tools.restore failback-check --bucket <b> --backup-key <v2 manifest> --since <ISO> --report <s3 uri>
 
 Region and credentials: --region / --profile, else those boto3 reads (AWS_DEFAULT_REGION, AWS_PROFILE,
 the shared config and credentials files; boto3 does not read AWS_REGION). Missing ones are one line
@@ -27,7 +28,15 @@ import click
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 from rich.console import Console
 
-from tools.execution_input import InvalidInput, RestoreRequest, StandbyConfig, find_newest_backup
+from tools.execution_input import (
+    InvalidInput,
+    RestoreRequest,
+    StandbyConfig,
+    changed_during_outage,
+    find_newest_backup,
+    read_jsonl_gz,
+    verify_manifest,
+)
 from tools.progress import (
     EXIT_FAILED,
     OneLineGroup,
@@ -404,6 +413,44 @@ def standby(
                 click.echo(json.dumps({"execution_arn": execution, "status": "RUNNING", "standby": ids}))
             return 0
         return follow(session, execution, poll_interval, output_format, settings.get("work_bucket"))
+
+    _run((region, profile), action)
+
+
+@main.command("failback-check")
+@click.option("--bucket", required=True, help="The bucket holding the DR pool's v2 backup.")
+@click.option("--backup-key", required=True, help="The v2 manifest key of the DR pool's backup the failback synced.")
+@click.option("--since", required=True, help="When the DR pool went live (ISO 8601, e.g. 2026-12-01T12:00:00Z).")
+@click.option(
+    "--report", "report_uri", help="The failback sync's report.json (s3://...): what the sync wrote per user."
+)
+@_region
+@_profile
+def failback_check(
+    bucket: str, backup_key: str, since: str, report_uri: str | None, region: str | None, profile: str | None
+) -> None:
+    """The users of the DR pool that changed during the outage, and what failback could not copy for them
+    (a password, a TOTP or a passkey set in the DR pool): docs/failback.md. JSON on stdout, usernames only."""
+    try:
+        went_live = datetime.fromisoformat(since.replace("Z", "+00:00"))
+    except ValueError:
+        raise OperatorError("--since must be an ISO 8601 time such as 2026-12-01T12:00:00Z.") from None
+    if went_live.tzinfo is None:
+        went_live = went_live.replace(tzinfo=UTC)
+
+    def action(session: boto3.Session) -> int:
+        s3 = session.client("s3")
+        manifest = verify_manifest(s3, bucket, backup_key)  # every checksum: a damaged backup names no one wrongly
+        folder = backup_key.removesuffix("manifest.json")
+        users: list[dict[str, Any]] = []
+        for entry in manifest["users"]["files"]:
+            users += read_jsonl_gz(s3.get_object(Bucket=bucket, Key=folder + entry["key"])["Body"].read())
+        synced: dict[str, list[str]] = {}
+        if report_uri:
+            report = _report(session, {"report": report_uri}) or {}
+            synced = {c["item"]: c["changes"] for c in (report.get("sync_users") or {}).get("changes", [])}
+        click.echo(json.dumps(changed_during_outage(users, went_live, synced), indent=2))
+        return 0
 
     _run((region, profile), action)
 

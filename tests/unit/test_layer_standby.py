@@ -159,3 +159,46 @@ def test_an_ended_sync_whose_event_was_lost_is_released_by_the_next_backup(queue
     assert queue.start_next().backup_key == second.key
     item = _item(queue)
     assert item["last_status"] == "FAILED" and item["last_key"] == first.key
+
+
+def test_failback_names_users_created_or_modified_since_go_live_and_why() -> None:
+    from cognito_restore.failback import changed_during_outage
+
+    live = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    users = [
+        {
+            "Username": "old",
+            "UserCreateDate": "2026-01-01T00:00:00+00:00",
+            "UserLastModifiedDate": "2026-06-01T00:00:00Z",
+        },
+        {
+            "Username": "restored",
+            "UserCreateDate": "2026-12-01T11:30:00Z",
+            "UserLastModifiedDate": "2026-12-01T11:31:00Z",
+        },
+        {"Username": "new", "UserCreateDate": "2026-12-01T13:00:00Z", "UserLastModifiedDate": "2026-12-01T13:00:00Z"},
+        {
+            "Username": "renamed",
+            "UserCreateDate": "2026-12-01T11:30:00Z",
+            "UserLastModifiedDate": "2026-12-01T14:00:00Z",
+        },
+        {
+            "Username": "password",
+            "UserCreateDate": "2026-12-01T11:30:00Z",
+            "UserLastModifiedDate": "2026-12-01T15:00:00Z",
+        },
+        {
+            "Username": "disabled",
+            "UserCreateDate": "2026-12-01T11:30:00Z",
+            "UserLastModifiedDate": "2026-12-01T11:31:00Z",
+        },
+    ]
+    synced = {"new": ["created"], "renamed": ["attributes set: name"], "disabled": ["disabled"]}
+
+    named = {item["user"]: item for item in changed_during_outage(users, live, synced)}
+
+    assert set(named) == {"new", "renamed", "password", "disabled"}  # not the untouched nor the restored ones
+    assert named["new"]["evidence"] == "created in the DR pool"
+    assert named["renamed"]["synced"] == "attributes set: name"
+    assert "possibly the password" in named["password"]["synced"]
+    assert named["disabled"]["evidence"] == "changed (seen by the sync)"

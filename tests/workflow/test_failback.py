@@ -76,21 +76,11 @@ def _report(stack: RestoreStack, result: Any) -> dict[str, Any]:
     return report
 
 
-def _backup_users(stack: RestoreStack, manifest_key: str) -> list[dict[str, Any]]:
-    from cognito_restore.producer import read_jsonl_gz, verify_manifest
-
-    s3, bucket = stack.client("s3"), stack.outputs["BackupBucketName"]
-    manifest = verify_manifest(s3, bucket, manifest_key)
-    folder = manifest_key.removesuffix("manifest.json")
-    users: list[dict[str, Any]] = []
-    for entry in manifest["users"]["files"]:
-        users += read_jsonl_gz(s3.get_object(Bucket=bucket, Key=folder + entry["key"])["Body"].read())
-    return users
-
-
 def test_failback_syncs_only_the_outage_changes_into_the_original_pool(stack: RestoreStack) -> None:
+    from click.testing import CliRunner
+
     from cognito_restore.discovery import find_newest_backup
-    from cognito_restore.failback import changed_during_outage
+    from tools.restore import main
 
     cognito = stack.client("cognito-idp")
     original = build_source_pool(cognito, SamplePoolSpec(users=24, groups=3, with_domain=False))
@@ -169,8 +159,25 @@ def test_failback_syncs_only_the_outage_changes_into_the_original_pool(stack: Re
     assert {"signed-up-in-dr", renamed, disabled, moved} <= reported
     assert new_password not in reported  # nothing the sync can copy changed for that user
 
-    synced_changes = {change["item"]: change["changes"] for change in sync["changes"]}
-    outage = changed_during_outage(_backup_users(stack, ref.key), went_live, synced_changes)
+    # The operator's check (docs/failback.md): who changed in the DR pool, and what could not come back.
+    checked = CliRunner().invoke(
+        main,
+        [
+            "failback-check",
+            "--bucket",
+            stack.outputs["BackupBucketName"],
+            "--backup-key",
+            ref.key,
+            "--since",
+            went_live.isoformat(),
+            "--report",
+            synced.output["report"],
+            "--region",
+            stack.region,
+        ],
+    )
+    assert checked.exit_code == 0, checked.output
+    outage = json.loads(checked.output)
     named = {item["user"]: item for item in outage}
     assert set(named) == {"signed-up-in-dr", renamed, disabled, moved, new_password}  # nobody else
     assert "possibly the password" in named[new_password]["synced"]
