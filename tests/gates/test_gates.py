@@ -28,6 +28,7 @@ pytestmark = pytest.mark.gates
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
 ASL = ROOT / "statemachine" / "restore.asl.json"
+BACKUP_ASL = ROOT / "statemachine" / "backup.asl.json"  # the backup producer
 VENV_BIN = Path(sys.executable).parent  # not resolved: .venv/bin, not the base interpreter's bin
 ASL_VALIDATOR = ROOT / ".ci" / "node_modules" / ".bin" / "asl-validator"
 # checkov pins an old boto3: it lives in a venv of its own (make checkov), never the project's.
@@ -104,9 +105,10 @@ def require_tool(path: Path, make_target: str) -> None:
     pytest.skip(msg)
 
 
-def test_asl_validator(capsys):
+@pytest.mark.parametrize("asl", [ASL, BACKUP_ASL], ids=["restore", "backup"])
+def test_asl_validator(capsys, asl):
     require_tool(ASL_VALIDATOR, "node")
-    proc, took = run([str(ASL_VALIDATOR), "--json-path", str(ASL.relative_to(ROOT))], timeout=300)
+    proc, took = run([str(ASL_VALIDATOR), "--json-path", str(asl.relative_to(ROOT))], timeout=300)
     assert_ok(proc, "asl-validator")
     report(capsys, f"asl-validator: {proc.stdout.strip()} ({took:.1f}s)")
 

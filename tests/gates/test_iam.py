@@ -39,6 +39,11 @@ VARIANTS = {
         "BackupBucketName": "cognito-backup-dr-dev-123456789012",
         "AlertEmail": "ops@example.com",
     },
+    "backup producer on, replication": {
+        "BackupPoolIds": "us-west-2_AbC123,us-west-2_Def456",
+        "ReplicationDestinationBucketArn": "arn:aws:s3:::cognito-backup-dr-prod-123456789012",
+        "ReplicationReplicaKmsKeyArn": KEY_ARN,
+    },
 }
 
 

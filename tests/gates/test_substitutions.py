@@ -3,8 +3,8 @@
 Fast, no tools run: these read template.yaml (with a loader that understands the CloudFormation
 short tags), statemachine/restore.asl.json and the handlers' source.
 
-- every ${Name} in the ASL is one of RestoreStateMachine's DefinitionSubstitutions, and every
-  substitution is used by the ASL;
+- for each state machine (the restore's and the backup producer's): every ${Name} in its ASL is
+  one of its DefinitionSubstitutions, and every substitution is used by the ASL;
 - every ${XFunctionArn} substitution is !GetAtt XFunction.Arn of a function in the template, and
   the state machine may invoke every function the ASL calls;
 - every function's CodeUri holds the module and the handler function its Handler names;
@@ -25,6 +25,8 @@ from cfnlint.decode import cfn_yaml
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
 STATE_MACHINE = "RestoreStateMachine"
+STATE_MACHINES = ["RestoreStateMachine", "BackupStateMachine"]  # the restore, the backup producer
+machines = pytest.mark.parametrize("machine", STATE_MACHINES)
 RUNTIME = "python3.13"
 
 PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
@@ -61,25 +63,25 @@ def function_names() -> list[str]:
     return sorted(n for n, r in loaded["Resources"].items() if r.get("Type") == "AWS::Serverless::Function")
 
 
-def state_machine() -> dict:
-    res = resources().get(STATE_MACHINE)
-    assert res is not None, f"{STATE_MACHINE} is not a resource of template.yaml"
+def state_machine(machine: str = STATE_MACHINE) -> dict:
+    res = resources().get(machine)
+    assert res is not None, f"{machine} is not a resource of template.yaml"
     assert res["Type"] == "AWS::Serverless::StateMachine", res["Type"]
     return res["Properties"]
 
 
-def asl_path() -> Path:
-    uri = state_machine().get("DefinitionUri")
-    assert isinstance(uri, str), f"{STATE_MACHINE}.DefinitionUri should be a local file path, got {uri!r}"
+def asl_path(machine: str = STATE_MACHINE) -> Path:
+    uri = state_machine(machine).get("DefinitionUri")
+    assert isinstance(uri, str), f"{machine}.DefinitionUri should be a local file path, got {uri!r}"
     return ROOT / uri
 
 
-def asl_text() -> str:
-    return asl_path().read_text(encoding="utf-8")
+def asl_text(machine: str = STATE_MACHINE) -> str:
+    return asl_path(machine).read_text(encoding="utf-8")
 
 
-def substitutions() -> dict:
-    return dict(state_machine().get("DefinitionSubstitutions") or {})
+def substitutions(machine: str = STATE_MACHINE) -> dict:
+    return dict(state_machine(machine).get("DefinitionSubstitutions") or {})
 
 
 def getatt_target(value) -> tuple[str, str] | None:
@@ -104,27 +106,31 @@ def test_template_loads():
     assert functions(), "template.yaml declares no AWS::Serverless::Function"
 
 
-def test_asl_is_json_and_file_exists():
-    path = asl_path()
+@machines
+def test_asl_is_json_and_file_exists(machine: str):
+    path = asl_path(machine)
     assert path.is_file(), f"DefinitionUri {path.relative_to(ROOT)} does not exist"
-    json.loads(asl_text())
+    json.loads(asl_text(machine))
 
 
-def test_every_asl_placeholder_is_substituted():
-    used = set(PLACEHOLDER.findall(asl_text()))
-    missing = sorted(used - set(substitutions()))
-    assert not missing, f"${{...}} in {asl_path().name} without a DefinitionSubstitutions entry: {missing}"
+@machines
+def test_every_asl_placeholder_is_substituted(machine: str):
+    used = set(PLACEHOLDER.findall(asl_text(machine)))
+    missing = sorted(used - set(substitutions(machine)))
+    assert not missing, f"${{...}} in {asl_path(machine).name} without a DefinitionSubstitutions entry: {missing}"
 
 
-def test_every_substitution_is_used():
-    used = set(PLACEHOLDER.findall(asl_text()))
-    unused = sorted(set(substitutions()) - used)
-    assert not unused, f"DefinitionSubstitutions not used by {asl_path().name}: {unused}"
+@machines
+def test_every_substitution_is_used(machine: str):
+    used = set(PLACEHOLDER.findall(asl_text(machine)))
+    unused = sorted(set(substitutions(machine)) - used)
+    assert not unused, f"DefinitionSubstitutions not used by {asl_path(machine).name}: {unused}"
 
 
-def test_function_arn_substitutions_name_existing_functions():
+@machines
+def test_function_arn_substitutions_name_existing_functions(machine: str):
     problems = []
-    for key, value in substitutions().items():
+    for key, value in substitutions(machine).items():
         target = getatt_target(value)
         ref = ref_target(value)
         named = target[0] if target else ref
@@ -140,23 +146,25 @@ def test_function_arn_substitutions_name_existing_functions():
     assert not problems, "\n".join(problems)
 
 
-def test_every_function_placeholder_in_asl_is_a_function():
+@machines
+def test_every_function_placeholder_in_asl_is_a_function(machine: str):
     # "${XFunctionArn}" literals in the ASL (FunctionName / Resource values).
-    names = re.findall(r'"\$\{(\w+)FunctionArn\}"', asl_text())
+    names = re.findall(r'"\$\{(\w+)FunctionArn\}"', asl_text(machine))
     assert names, "the ASL invokes no ${...FunctionArn}"
     unknown = sorted({n + "Function" for n in names} - set(functions()))
     assert not unknown, f"the ASL invokes functions the template does not declare: {unknown}"
 
 
-def test_state_machine_may_invoke_every_function_it_calls():
-    called = {n + "Function" for n in re.findall(r'"\$\{(\w+)FunctionArn\}"', asl_text())}
+@machines
+def test_state_machine_may_invoke_every_function_it_calls(machine: str):
+    called = {n + "Function" for n in re.findall(r'"\$\{(\w+)FunctionArn\}"', asl_text(machine))}
     allowed = set()
-    for policy in state_machine().get("Policies") or []:
+    for policy in state_machine(machine).get("Policies") or []:
         if isinstance(policy, dict) and "LambdaInvokePolicy" in policy:
             name = policy["LambdaInvokePolicy"].get("FunctionName")
             allowed.add(ref_target(name) or str(name))
     missing = sorted(called - allowed)
-    assert not missing, f"{STATE_MACHINE} has no LambdaInvokePolicy for: {missing}"
+    assert not missing, f"{machine} has no LambdaInvokePolicy for: {missing}"
 
 
 def _effective(function: dict, prop: str):

@@ -197,6 +197,7 @@ def test_a_rich_pool_backs_up_every_section_all_pages_and_its_manifest_verifies(
     # The executions' calls were checked against the backup state machine's own role.
     assert any(d.principal == "BackupStateMachine" and d.outcome == "allow" for d in stack.iam.decisions)
     assert stack.iam.denied() == []
+    assert not any(d.principal == "RestoreStateMachine" for d in stack.iam.decisions)  # not the other machine
 
 
 def test_a_section_whose_api_fails_is_null_with_a_note_never_silently(stack: RestoreStack) -> None:

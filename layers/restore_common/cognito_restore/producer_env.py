@@ -30,7 +30,7 @@ def user_mfa_settings() -> bool:
 
 
 def map_concurrency() -> int:
-    return max(1, int(os.environ.get("BACKUP_MAP_CONCURRENCY") or 16))
+    return max(1, int(os.environ.get("BACKUP_MAP_CONCURRENCY") or 8))
 
 
 def user_list_quota() -> float:
