@@ -202,3 +202,13 @@ def test_failback_names_users_created_or_modified_since_go_live_and_why() -> Non
     assert named["renamed"]["synced"] == "attributes set: name"
     assert "possibly the password" in named["password"]["synced"]
     assert named["disabled"]["evidence"] == "changed (seen by the sync)"
+
+
+@pytest.mark.parametrize("value", ["none", True, "FAILURES"])
+def test_the_alerts_option_takes_only_all_or_failures(value: Any) -> None:
+    from cognito_restore.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="alerts must be"):
+        RestoreRequest.parse({"user_pool_id": POOL, "alerts": value})
+    assert RestoreRequest.parse({"user_pool_id": POOL, "alerts": "failures"}).to_input()["alerts"] == "failures"
+    assert "alerts" not in RestoreRequest.parse({"user_pool_id": POOL}).to_input()  # the default is not written
