@@ -4,6 +4,8 @@
     python -m tools.restore start --stack cognito-dr-restore-prod --pool-id us-east-1_AbCdEf123 --dry-run
     python -m tools.restore watch <execution-arn> --stack cognito-dr-restore-prod
     python -m tools.restore watch <execution-arn> --output json
+    python -m tools.restore standby --stack cognito-dr-restore-prod --region us-west-2   # the day: final sync
+    python -m tools.restore failback-check --bucket <b> --backup-key <v2 manifest> --since <ISO> --report <s3 uri>
 
 Region and credentials: --region / --profile, else those boto3 reads (AWS_DEFAULT_REGION, AWS_PROFILE,
 the shared config and credentials files; boto3 does not read AWS_REGION). Missing ones are one line
@@ -26,7 +28,15 @@ import click
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 from rich.console import Console
 
-from tools.execution_input import InvalidInput, RestoreRequest
+from tools.execution_input import (
+    InvalidInput,
+    RestoreRequest,
+    StandbyConfig,
+    changed_during_outage,
+    find_newest_backup,
+    read_jsonl_gz,
+    verify_manifest,
+)
 from tools.progress import (
     EXIT_FAILED,
     OneLineGroup,
@@ -273,6 +283,174 @@ def watch(
     def action(session: boto3.Session) -> int:
         work_bucket = state_machine_of(session, stack)[1] if stack else None
         return follow(session, execution_arn, poll_interval, output_format, work_bucket)
+
+    _run((region, profile), action)
+
+
+def standby_ids(session: boto3.Session, pool_id: str) -> dict[str, Any]:
+    """What the apps' DR configuration already holds for the standby pool (nothing secret)."""
+    cognito = session.client("cognito-idp")
+    pool = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+    clients: list[dict[str, str]] = []
+    for page in cognito.get_paginator("list_user_pool_clients").paginate(UserPoolId=pool_id):
+        clients += [{"name": c["ClientName"], "client_id": c["ClientId"]} for c in page["UserPoolClients"]]
+    region = pool_id.split("_", 1)[0]
+    domain = pool.get("Domain")
+    return {
+        "user_pool_id": pool_id,
+        "region": region,
+        "app_clients": sorted(clients, key=lambda c: c["name"]),
+        "domain": f"{domain}.auth.{region}.amazoncognito.com" if domain else None,
+        "custom_domain": pool.get("CustomDomain"),
+        "issuer": f"https://cognito-idp.{region}.amazonaws.com/{pool_id}",
+    }
+
+
+def _standby_settings(session: boto3.Session, stack: str) -> dict[str, str]:
+    stacks = session.client("cloudformation").describe_stacks(StackName=stack)["Stacks"]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+    if "StandbyTargetPoolId" not in outputs:
+        raise OperatorError(
+            f"stack {stack} has no warm standby (deploy it with StandbySourcePoolId and StandbyTargetPoolId)."
+        )
+    return {
+        "state_machine_arn": outputs["StateMachineArn"],
+        "source_pool_id": outputs["StandbySourcePoolId"],
+        "target_pool_id": outputs["StandbyTargetPoolId"],
+        "backup_bucket": outputs["BackupBucketName"],
+        "queue_table": outputs["StandbyQueueTableName"],
+        "work_bucket": outputs.get("WorkBucketName", ""),
+    }
+
+
+@main.command()
+@click.option("--stack", help="The deployed restore stack with the warm standby (its outputs name everything).")
+@click.option("--state-machine-arn", help="Instead of --stack: the restore state machine ...")
+@click.option("--source-pool-id", help="... the standby's source pool ...")
+@click.option("--target-pool-id", help="... the standby pool ...")
+@click.option("--backup-bucket", help="... the backup bucket ...")
+@click.option("--queue-table", help="... and the standby queue table.")
+@click.option("--watch/--no-watch", default=True, show_default=True, help="Follow the final sync until the end.")
+@click.option("--poll-interval", default=5.0, show_default=True, help="Seconds between progress reads.")
+@_region
+@_profile
+@_output
+def standby(
+    stack: str | None,
+    state_machine_arn: str | None,
+    source_pool_id: str | None,
+    target_pool_id: str | None,
+    backup_bucket: str | None,
+    queue_table: str | None,
+    watch: bool,
+    poll_interval: float,
+    region: str | None,
+    profile: str | None,
+    output_format: str,
+) -> None:
+    """The day of the failover: the final sync of the standby pool with the newest backup, and its ids.
+
+    The standby pool's ids (pool id, app client ids, domain, issuer) are printed first: the apps' DR
+    configuration already holds them. A sync of the newest backup that the standby already runs is
+    followed instead of started twice."""
+    explicit = (state_machine_arn, source_pool_id, target_pool_id, backup_bucket, queue_table)
+    if not stack and not all(explicit):
+        raise click.UsageError(
+            "give --stack, or all of --state-machine-arn --source-pool-id --target-pool-id --backup-bucket --queue-table"
+        )
+
+    def action(session: boto3.Session) -> int:
+        settings: dict[str, str] = (
+            _standby_settings(session, stack)
+            if stack
+            else {
+                key: str(value)
+                for key, value in zip(
+                    ("state_machine_arn", "source_pool_id", "target_pool_id", "backup_bucket", "queue_table"),
+                    explicit,
+                    strict=True,
+                )
+            }
+        )
+        say = (lambda text: click.echo(text, err=True)) if output_format == "json" else console.print
+        ids = standby_ids(session, settings["target_pool_id"])
+        say("Standby pool (already in the apps' DR configuration):")
+        say(json.dumps(ids, indent=2))
+        newest = find_newest_backup(session.client("s3"), settings["backup_bucket"], settings["source_pool_id"])
+        if newest is None:
+            raise OperatorError(f"no backup of {settings['source_pool_id']} in {settings['backup_bucket']}.")
+        config = StandbyConfig(
+            settings["source_pool_id"], settings["target_pool_id"], 0, settings["state_machine_arn"], "", ""
+        )
+        queued = (
+            session.client("dynamodb")
+            .get_item(
+                TableName=settings["queue_table"],
+                Key={"source_pool_id": {"S": settings["source_pool_id"]}},
+                ConsistentRead=True,
+            )
+            .get("Item", {})
+        )
+        sfn = session.client("stepfunctions")
+        running = str(queued.get("running_arn", {}).get("S", ""))
+        syncing = running and queued.get("running_key", {}).get("S") == newest.key
+        if syncing and sfn.describe_execution(executionArn=running)["status"] == "RUNNING":
+            say(f"The standby is syncing the newest backup ({newest.key}) already: following {running}")
+            return follow(session, running, poll_interval, output_format, settings.get("work_bucket")) if watch else 0
+        request = config.sync_input(newest.key)
+        request.pop("alerts")  # the operator's final sync: every alert, as a restore
+        request = RestoreRequest.parse(request).to_input()
+        name = f"final-sync-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+        execution = sfn.start_execution(
+            stateMachineArn=settings["state_machine_arn"], name=name, input=json.dumps(request)
+        )["executionArn"]
+        say(
+            f"Final sync of {ids['user_pool_id']} from {newest.key} (backup taken {newest.taken_at:%Y-%m-%d %H:%M:%S} UTC)"
+        )
+        say(f"Started {execution}")
+        if not watch:
+            if output_format == "json":
+                click.echo(json.dumps({"execution_arn": execution, "status": "RUNNING", "standby": ids}))
+            return 0
+        return follow(session, execution, poll_interval, output_format, settings.get("work_bucket"))
+
+    _run((region, profile), action)
+
+
+@main.command("failback-check")
+@click.option("--bucket", required=True, help="The bucket holding the DR pool's v2 backup.")
+@click.option("--backup-key", required=True, help="The v2 manifest key of the DR pool's backup the failback synced.")
+@click.option("--since", required=True, help="When the DR pool went live (ISO 8601, e.g. 2026-12-01T12:00:00Z).")
+@click.option(
+    "--report", "report_uri", help="The failback sync's report.json (s3://...): what the sync wrote per user."
+)
+@_region
+@_profile
+def failback_check(
+    bucket: str, backup_key: str, since: str, report_uri: str | None, region: str | None, profile: str | None
+) -> None:
+    """The users of the DR pool that changed during the outage, and what failback could not copy for them
+    (a password, a TOTP or a passkey set in the DR pool): docs/failback.md. JSON on stdout, usernames only."""
+    try:
+        went_live = datetime.fromisoformat(since.replace("Z", "+00:00"))
+    except ValueError:
+        raise OperatorError("--since must be an ISO 8601 time such as 2026-12-01T12:00:00Z.") from None
+    if went_live.tzinfo is None:
+        went_live = went_live.replace(tzinfo=UTC)
+
+    def action(session: boto3.Session) -> int:
+        s3 = session.client("s3")
+        manifest = verify_manifest(s3, bucket, backup_key)  # every checksum: a damaged backup names no one wrongly
+        folder = backup_key.removesuffix("manifest.json")
+        users: list[dict[str, Any]] = []
+        for entry in manifest["users"]["files"]:
+            users += read_jsonl_gz(s3.get_object(Bucket=bucket, Key=folder + entry["key"])["Body"].read())
+        synced: dict[str, list[str]] = {}
+        if report_uri:
+            report = _report(session, {"report": report_uri}) or {}
+            synced = {c["item"]: c["changes"] for c in (report.get("sync_users") or {}).get("changes", [])}
+        click.echo(json.dumps(changed_during_outage(users, went_live, synced), indent=2))
+        return 0
 
     _run((region, profile), action)
 

@@ -128,6 +128,7 @@ def lambda_handler(event: FindBackupEvent, context: LambdaContext) -> Started:
         "keep_client_secrets": request.keep_client_secrets,
         "preserve_old_sub": request.preserve_old_sub,
         "mode": request.mode,
+        "alerts": request.alerts,
         "arn_map": request.arn_map,
         "backup_bucket": entry.backup_bucket,
         "backup_key": entry.backup_key,

@@ -97,7 +97,9 @@ def test_v2_discovery_lists_newest_folders_first_and_stops(s3):
     put(s3, *(v2(POOL, f"2026/11/{day:02d}/100000") for day in range(1, 29)))
     put(s3, v2(POOL, "2026/12/01/090000"))
     calls = []
-    s3.meta.events.register("before-parameter-build.s3.ListObjectsV2", lambda params, **_: calls.append(params["Prefix"]))
+    s3.meta.events.register(
+        "before-parameter-build.s3.ListObjectsV2", lambda params, **_: calls.append(params["Prefix"])
+    )
     ref = find_newest_v2_backup(s3, BUCKET, POOL)
     assert ref is not None and ref.key == v2(POOL, "2026/12/01/090000")
     assert not any("/2026/11/" in prefix for prefix in calls)  # November was never listed

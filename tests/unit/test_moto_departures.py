@@ -1393,6 +1393,82 @@ def test_plain_moto_emits_no_step_functions_events(tiny_stack: Path) -> None:
     assert (event["detail"]["status"], event["detail"]["executionArn"]) == ("FAILED", result.arn)
 
 
+S3_EVENTS_TEMPLATE = """\
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  EchoFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: echo/
+      Handler: app.lambda_handler
+      Runtime: python3.13
+  Bucket:
+    Type: AWS::S3::Bucket
+    Properties:
+      NotificationConfiguration: { EventBridgeConfiguration: { EventBridgeEnabled: true } }
+  QuietBucket:
+    Type: AWS::S3::Bucket
+  ObjectTopic:
+    Type: AWS::SNS::Topic
+  ObjectTopicPolicy:
+    Type: AWS::SNS::TopicPolicy
+    Properties:
+      Topics: [!Ref ObjectTopic]
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: { Service: events.amazonaws.com }
+            Action: sns:Publish
+            Resource: !Ref ObjectTopic
+            Condition: { ArnEquals: { aws:SourceArn: !GetAtt CreatedRule.Arn } }
+  CreatedRule:
+    Type: AWS::Events::Rule
+    Properties:
+      EventPattern: { source: [aws.s3], detail-type: [Object Created] }
+      Targets: [{ Arn: !Ref ObjectTopic, Id: topic }, { Arn: !GetAtt EchoFunction.Arn, Id: echo }]
+"""
+
+
+def test_plain_moto_sends_s3_object_events_unlike_s3(tiny_stack: Path) -> None:
+    """S3's "Object Created" event to EventBridge has the object's ``etag`` and the API as ``reason``
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html); moto 5.2.5 sends ``eTag`` and
+    the notification's name, and invokes any target whatever its resource
+    policy. The emulation sends S3's shape, only for a bucket with EventBridge notifications on, and invokes
+    a Lambda target only with an AWS::Lambda::Permission for the rule (none here: refused, as on AWS)."""
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name=REGION)
+        url = sqs.create_queue(QueueName="objects")["QueueUrl"]
+        queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events = boto3.client("events", region_name=REGION)
+        events.put_rule(Name="created", EventPattern=json.dumps({"source": ["aws.s3"]}))
+        events.put_targets(Rule="created", Targets=[{"Id": "q", "Arn": queue}])
+        s3 = boto3.client("s3", region_name=REGION)
+        s3.create_bucket(Bucket="plain")
+        s3.put_bucket_notification_configuration(
+            Bucket="plain", NotificationConfiguration={"EventBridgeConfiguration": {}}
+        )
+        s3.put_object(Bucket="plain", Key="k", Body=b"x")
+        [message] = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0)["Messages"]
+        plain = json.loads(message["Body"])
+    assert "eTag" in plain["detail"]["object"] and plain["detail"]["reason"] == "ObjectCreated"
+
+    (tiny_stack / "template.yaml").write_text(S3_EVENTS_TEMPLATE, encoding="utf-8")
+    with RestoreStack(tiny_stack) as stack:
+        s3 = stack.client("s3")
+        s3.put_object(Bucket=stack.resources["QuietBucket"], Key="k", Body=b"x")  # EventBridge off: nothing
+        s3.put_object(Bucket=stack.resources["Bucket"], Key="k", Body=b"x")
+        [alert] = stack.alerts("ObjectTopic")
+        refused = stack.execution_events.failed_invocations
+        invoked = [lid for lid, _ in stack.invocations]
+    event = json.loads(alert["message"])
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", event["time"])
+    assert event["detail"]["reason"] == "PutObject" and "etag" in event["detail"]["object"]
+    assert event["detail"]["bucket"]["name"] == stack.resources["Bucket"]
+    assert [r["target"].rsplit(":", 1)[1] for r in refused] == [stack.functions["EchoFunction"]]
+    assert invoked == []
+
+
 # ============================================================================ ListUsers by sub prefix
 
 

@@ -1,4 +1,4 @@
-"""EventBridge for the emulator: "Step Functions Execution Status Change" events through the template's rules.
+"""EventBridge for the emulator: Step Functions status changes and S3 object events through the template's rules.
 
 moto neither emits Step Functions events nor delivers EventBridge targets to SNS. When an execution of a
 deployed state machine ends FAILED, TIMED_OUT or ABORTED (the statuses a Catch cannot see: an abort, a
@@ -12,6 +12,19 @@ key ``alias/aws/sns``, whose key policy cannot grant EventBridge, or when the to
 creates) has no key-policy statement letting ``events.amazonaws.com`` use it for that rule and account
 (``aws:SourceArn``, ``aws:SourceAccount``; docs/alerts.md, docs/kms.md). Refusals are kept in
 ``failed_invocations``.
+
+S3 "Object Created" / "Object Deleted" events (warm standby, docs/standby.md): moto builds them only for a
+bucket whose notification configuration has ``EventBridgeConfiguration`` (as AWS sends them only then) and
+delivers them to every rule's targets itself, with a numeric ``time``, ``eTag`` and the notification's
+event name as ``reason``, and without looking at any resource policy. ``ExecutionEvents.object_event``
+replaces that (``moto.s3.notifications._send_event_bridge_message``): the event as S3 sends it
+(https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html), through the template's rules.
+
+Targets: SNS topics (above) and Lambda functions. A Lambda target is invoked (in-process, at once, in the
+thread that caused the event: the emulation's stand-in for EventBridge's asynchronous invocation) only when
+an ``AWS::Lambda::Permission`` of the template lets ``events.amazonaws.com`` invoke that function for that
+rule (``SourceArn``); otherwise the delivery is refused as AWS refuses it (``failed_invocations``). A
+handler error is kept in ``lambda_errors`` (Lambda would retry an asynchronous event twice, then drop it).
 
 What reaches these rules depends on a Step Functions correction in ``stepfunctions.py``: on AWS a Retry
 or Catch on ``States.ALL`` does not match ``States.Runtime`` or ``States.DataLimitExceeded`` (the
@@ -49,8 +62,10 @@ class ExecutionEvents:
     topic_keys: dict[str, str] = field(default_factory=dict)  # topic ARN -> KmsMasterKeyId
     key_policies: dict[str, list[dict]] = field(default_factory=dict)  # key id / ARN -> statements (template keys)
     redriven_from: dict[str, str] = field(default_factory=dict)  # redrive state machine ARN -> original
+    lambda_permissions: list[dict[str, Any]] = field(default_factory=list)  # AWS::Lambda::Permission properties
     delivered: list[dict[str, Any]] = field(default_factory=list)
     failed_invocations: list[dict[str, Any]] = field(default_factory=list)
+    lambda_errors: list[dict[str, Any]] = field(default_factory=list)
 
     # ------------------------------------------------------------------ deployment
 
@@ -65,6 +80,8 @@ class ExecutionEvents:
                 statements = statements if isinstance(statements, list) else [statements]
                 self.key_policies[self.stack.cfn.ref(lid)] = statements
                 self.key_policies[self.stack.cfn.getatt(lid, "Arn")] = statements
+            elif res["Type"] == "AWS::Lambda::Permission":
+                self.lambda_permissions.append(props)
             elif res["Type"] == "AWS::SNS::TopicPolicy":
                 statements = (props.get("PolicyDocument") or {}).get("Statement") or []
                 for topic in props.get("Topics") or []:
@@ -151,8 +168,11 @@ class ExecutionEvents:
 
     def _deliver(self, rule_arn: str, target: dict[str, Any], event: dict[str, Any]) -> None:
         arn = target["Arn"]
+        if ":lambda:" in arn:
+            self._invoke(rule_arn, target, event)
+            return
         if ":sns:" not in arn:
-            raise NotImplementedError(f"EventBridge target {arn}: only SNS topics are emulated")
+            raise NotImplementedError(f"EventBridge target {arn}: only SNS topics and Lambda functions are emulated")
         message = render_input(target, event)
         refusal = self._refusal(rule_arn, arn)
         if refusal:
@@ -164,6 +184,81 @@ class ExecutionEvents:
             self.failed_invocations.append({"rule": rule_arn, "target": arn, "reason": f"SNS refused: {error}"})
             return
         self.delivered.append({"rule": rule_arn, "target": arn, "message": message})
+
+    def _invoke(self, rule_arn: str, target: dict[str, Any], event: dict[str, Any]) -> None:
+        arn = target["Arn"]
+        if not any(self._permits(p, rule_arn, arn) for p in self.lambda_permissions):
+            self.failed_invocations.append(
+                {
+                    "rule": rule_arn,
+                    "target": arn,
+                    "reason": "no resource-based policy lets events.amazonaws.com invoke the function for this rule",
+                }
+            )
+            return
+        name = arn.split(":function:", 1)[1].split(":", 1)[0]
+        payload, errored, _ = self.stack.lambda_runtime.dispatch(name, json.loads(render_input(target, event)))
+        if errored:
+            self.lambda_errors.append({"rule": rule_arn, "target": arn, "error": json.loads(payload)})
+            return
+        self.delivered.append({"rule": rule_arn, "target": arn, "message": json.dumps(event)})
+
+    def _permits(self, permission: dict[str, Any], rule_arn: str, function_arn: str) -> bool:
+        """An AWS::Lambda::Permission allowing EventBridge to invoke this function for this rule."""
+        function = str(permission.get("FunctionName", ""))
+        named = function in (function_arn, function_arn.split(":function:", 1)[1])
+        source = permission.get("SourceArn")
+        account = permission.get("SourceAccount")
+        return (
+            named
+            and permission.get("Action") in ("lambda:InvokeFunction", "lambda:*")
+            and permission.get("Principal") == "events.amazonaws.com"
+            and (source is None or source == rule_arn)
+            and (account is None or account == self.stack.account_id)
+        )
+
+    # ------------------------------------------------------------------ S3 object events
+
+    def object_event(self, bucket: Any, event_name: str, key: Any) -> None:
+        """moto's S3 notification for a bucket with EventBridge notifications on, as S3 sends it."""
+        kind, _, action = event_name.removeprefix("s3:").partition(":")
+        reasons = {
+            ("ObjectCreated", "Put"): "PutObject",
+            ("ObjectCreated", "Post"): "POST Object",
+            ("ObjectCreated", "Copy"): "CopyObject",
+            ("ObjectCreated", "CompleteMultipartUpload"): "CompleteMultipartUpload",
+            ("ObjectRemoved", "Delete"): "DeleteObject",
+            ("ObjectRemoved", "DeleteMarkerCreated"): "DeleteObject",
+        }
+        reason = reasons.get((kind, action))
+        if reason is None:
+            return  # other S3 event types: no rule of the template selects them (not emulated)
+        obj: dict[str, Any] = {"key": key.name, "sequencer": f"{uuid.uuid4().int % 10**18:018X}"}
+        if kind == "ObjectCreated":
+            obj = {"key": key.name, "size": key.size, "etag": key.etag.strip('"'), **obj}
+        if getattr(key, "version_id", None) and key.version_id != "null":
+            obj["version-id"] = key.version_id
+        self.publish(
+            {
+                "version": "0",
+                "id": str(uuid.uuid4()),
+                "detail-type": "Object Created" if kind == "ObjectCreated" else "Object Deleted",
+                "source": "aws.s3",
+                "account": self.stack.account_id,
+                "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "region": bucket.region_name,
+                "resources": [f"arn:{self.stack.partition}:s3:::{bucket.name}"],
+                "detail": {
+                    "version": "0",
+                    "bucket": {"name": bucket.name},
+                    "object": obj,
+                    "request-id": uuid.uuid4().hex[:16].upper(),
+                    "requester": self.stack.account_id,
+                    "source-ip-address": "192.0.2.1",
+                    "reason": reason,
+                },
+            }
+        )
 
     def _refusal(self, rule_arn: str, topic_arn: str) -> str | None:
         if self.topic_keys.get(topic_arn) == "alias/aws/sns":
@@ -271,9 +366,26 @@ class EventBridgeExtension(Extension):
 
     def __init__(self) -> None:
         self.stack: RestoreStack | None = None
+        self._undo: list[Any] = []
 
     def start(self, stack: RestoreStack) -> None:
+        from unittest import mock
+
+        from moto.s3 import notifications
+
         self.stack = stack
+        extension = self
+
+        def send_event_bridge_message(account_id: str, bucket: Any, event_name: str, key: Any) -> None:
+            # Called by moto only when the bucket has EventBridge notifications on (as on AWS).
+            events = extension.stack.execution_events if extension.stack is not None else None
+            if events is None or not extension.stack.active:  # type: ignore[union-attr]  # checked just above
+                return
+            events.object_event(bucket, event_name, key)
+
+        patch = mock.patch.object(notifications, "_send_event_bridge_message", send_event_bridge_message)
+        patch.start()
+        self._undo.append(patch.stop)
 
     def deployed(self, stack: RestoreStack) -> None:
         stack.execution_events = ExecutionEvents(stack)
@@ -298,4 +410,6 @@ class EventBridgeExtension(Extension):
             )
 
     def stop(self) -> None:
+        while self._undo:
+            self._undo.pop()()
         self.stack = None

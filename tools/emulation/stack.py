@@ -443,6 +443,13 @@ class RestoreStack:
         versioning = self.cfn.resolve(props.get("VersioningConfiguration"))
         if isinstance(versioning, dict) and versioning.get("Status"):
             s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": versioning["Status"]})
+        # Warm standby: S3 sends object events to EventBridge only when the bucket says so (eventbridge.py).
+        notification = self.cfn.resolve(props.get("NotificationConfiguration")) or {}
+        bridge = notification.get("EventBridgeConfiguration") if isinstance(notification, dict) else None
+        if isinstance(bridge, dict) and scalar_str(bridge.get("EventBridgeEnabled", True)) == "true":
+            s3.put_bucket_notification_configuration(
+                Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}}
+            )
 
     def _deploy_table(self, lid: str, props: dict) -> None:
         p = self.cfn.resolve(props)

@@ -38,7 +38,9 @@ SCHEMA: dict[str, str] = {
     "target_user_pool_id": "with mode sync: the existing pool to reconcile, in this Region",
     "delete_missing": "true or false (mode sync: delete the target's users absent from the backup)",
     "max_deletes": "a whole number >= 0 (with delete_missing: the most users a sync deletes)",
+    "alerts": '"all" (the default) or "failures" (no started, pool-ready or complete alert; the warm standby\'s syncs)',
 }
+ALERTS = ("all", "failures")
 _BOOLEANS = ("dry_run", "keep_client_secrets", "preserve_old_sub", "delete_missing")
 MODES = ("restore", "sync")
 RestoreMode = Literal["restore", "sync"]
@@ -58,6 +60,7 @@ class RestoreRequest:
     target_user_pool_id: str | None = None  # mode sync: the pool reconciled (it is the restore's pool)
     delete_missing: bool = False  # mode sync: delete the target's users absent from the backup (capped)
     max_deletes: int = 0
+    alerts: Literal["all", "failures"] = "all"  # "failures": only failures are alerted (docs/standby.md)
 
     @property
     def sync(self) -> bool:
@@ -95,6 +98,8 @@ class RestoreRequest:
         except InvalidInput as error:
             problems.append(str(error).rstrip("."))
         problems.extend(_sync_problems(value))
+        if value.get("alerts", "all") not in ALERTS:
+            problems.append(f"alerts must be {SCHEMA['alerts']}")
         if problems or not isinstance(pool_id, str):
             raise InvalidInput("Invalid restore input: " + "; ".join(problems) + ".")
         return cls(
@@ -109,6 +114,7 @@ class RestoreRequest:
             target_user_pool_id=value.get("target_user_pool_id"),
             delete_missing=value.get("delete_missing", False),
             max_deletes=value.get("max_deletes", 0),
+            alerts=value.get("alerts", "all"),
         )
 
     def to_input(self) -> dict[str, Any]:

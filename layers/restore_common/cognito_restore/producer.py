@@ -245,6 +245,7 @@ def capture_pool(cognito: Any, wafv2: Any, pool_id: str) -> PoolCapture:
             MaxResults=50,
         ),
     )
+
     # The domain by its NAME (DescribeUserPoolDomain takes the domain, not the pool id).
     def domain_of(domain: str | None) -> Callable[[], Any]:
         return lambda: cognito.describe_user_pool_domain(Domain=domain)["DomainDescription"] if domain else None

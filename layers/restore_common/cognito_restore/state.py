@@ -31,6 +31,7 @@ class ExecutionInput(TypedDict):
     target_user_pool_id: NotRequired[str]
     delete_missing: NotRequired[bool]
     max_deletes: NotRequired[int]
+    alerts: NotRequired[Literal["all", "failures"]]  # "failures": the warm standby's syncs (docs/standby.md)
 
 
 class Restore(TypedDict):
@@ -47,6 +48,7 @@ class Restore(TypedDict):
     target_pool_id: NotRequired[str]  # mode sync only
     delete_missing: NotRequired[bool]  # mode sync only: delete the target's users absent from the backup
     max_deletes: NotRequired[int]  # mode sync only: the cap on those deletions
+    alerts: NotRequired[Literal["all", "failures"]]  # "failures": only failures alerted (the ASL choices)
     arn_map: dict[str, str]
     backup_bucket: str
     backup_key: str
@@ -309,6 +311,7 @@ class RestoreState(PhaseEntries):
     target_user_pool_id: NotRequired[str]
     delete_missing: NotRequired[bool]
     max_deletes: NotRequired[int]
+    alerts: NotRequired[Literal["all", "failures"]]
 
 
 class RestoreResult(TypedDict):

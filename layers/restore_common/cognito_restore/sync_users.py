@@ -267,7 +267,11 @@ def diff_user(plan: UserPlan, target: Mapping[str, Any], immutable: frozenset[st
         diff.enable = plan.enabled
     status = target.get("status")
     if status != plan.target_status:
-        if plan.target_status == "CONFIRMED" and status in ("FORCE_CHANGE_PASSWORD", "RESET_REQUIRED"):
+        if plan.target_status == "CONFIRMED" and status == "RESET_REQUIRED":
+            # Failback (docs/failback.md): the original pool's user must reset its password either way, and a
+            # random one would overwrite its pending reset; a restore's RESET_REQUIRED -> CONFIRMED is no change.
+            diff.status_kept = "RESET_REQUIRED kept: the user resets its password either way (no password overwritten)"
+        elif plan.target_status == "CONFIRMED" and status == "FORCE_CHANGE_PASSWORD":
             diff.confirm = "password"
         elif plan.target_status == "CONFIRMED" and status == "UNCONFIRMED":
             diff.confirm = "sign_up"  # keeps the user's own password
