@@ -43,6 +43,8 @@ class SideStore:
         self.domain_describes: dict[str, int] = {}
         self.managed_login: dict[str, int] = {}
         self.versions = 0
+        # Calls that would have sent an e-mail or SMS to a user (delivery.py): {operation, pool, why}.
+        self.messages: list[dict[str, str]] = []
 
 
 def side_store(backend: Any) -> SideStore:
