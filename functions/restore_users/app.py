@@ -1,4 +1,4 @@
-"""Phase: restore users, one chunk file per Map iteration: create, confirm, disable, link, add to groups."""
+"""Phase: restore users, one chunk file per Map iteration: create (UNCONFIRMED ones sign up), confirm, disable, link, add to groups."""
 
 from __future__ import annotations
 
@@ -19,11 +19,12 @@ def lambda_handler(event: UserChunkEvent, context: LambdaContext) -> ChunkSummar
     policy = event["plan"]["password_policy"]
     pacer = Pacer(concurrency=concurrent_chunks(event["plan"]["map_concurrency"], event["plan"]["user_chunks"]))
     skipped_groups = unrestored_groups(event)
+    sign_up_client = event["pool"].get("sign_up_client_id")  # UNCONFIRMED users sign up through it
     outcome = run_user_chunk(
         event,
         context,
         lambda item, chunk_outcome: restore_user(
-            pool_id(event), UserPlan.from_item(item), policy, chunk_outcome, skipped_groups
+            pool_id(event), UserPlan.from_item(item), policy, chunk_outcome, skipped_groups, sign_up_client
         ),
         pacer,
         metrics,  # per-chunk metrics (CognitoDrRestore namespace, POWERTOOLS_METRICS_NAMESPACE)

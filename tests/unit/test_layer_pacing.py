@@ -35,6 +35,8 @@ def test_every_restore_write_is_paced_in_its_quota_category() -> None:
     assert CATEGORY_OF == {
         "CreateGroup": "UserPoolResourceUpdate",
         "AdminCreateUser": "UserCreation",
+        "SignUp": "UserCreation",  # UNCONFIRMED users
+        "AdminUpdateUserAttributes": "UserUpdate",  # their verified flags / developer-only attributes
         "AdminSetUserPassword": "UserAccountRecovery",
         "AdminDisableUser": "UserUpdate",
         "AdminAddUserToGroup": "UserUpdate",

@@ -1204,7 +1204,14 @@ def test_sign_up_follows_the_pool_and_the_client(cognito: Any) -> None:
         **{**base, "Password": "Short#1a"},
         UserAttributes=attrs(email="n@example.com"),
     )
-    # Only what the client's WriteAttributes name.
+    # Only what the client's WriteAttributes name; without them, only the standard attributes.
+    fails(
+        cognito.sign_up,
+        "NotAuthorizedException",
+        unauthorized,
+        **base,
+        UserAttributes=attrs(email="n@example.com", custom__tier="gold"),
+    )
     narrow = _client(cognito, pool_id, WriteAttributes=["email"])["ClientId"]
     fails(
         cognito.sign_up,
@@ -1213,7 +1220,10 @@ def test_sign_up_follows_the_pool_and_the_client(cognito: Any) -> None:
         **{**base, "ClientId": narrow},
         UserAttributes=attrs(email="n@example.com", custom__tier="gold"),
     )
-    answer = cognito.sign_up(**base, UserAttributes=attrs(email="n@example.com", custom__tier="gold"))
+    wide = _client(cognito, pool_id, WriteAttributes=["email", "custom:tier"])["ClientId"]
+    answer = cognito.sign_up(
+        **{**base, "ClientId": wide}, UserAttributes=attrs(email="n@example.com", custom__tier="gold")
+    )
     assert answer["UserConfirmed"] is False and "CodeDeliveryDetails" not in answer
     assert cognito.admin_get_user(UserPoolId=pool_id, Username="n")["UserStatus"] == "UNCONFIRMED"
     fails(cognito.sign_up, "UsernameExistsException", None, **base, UserAttributes=attrs(email="n@example.com"))

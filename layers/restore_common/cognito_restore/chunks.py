@@ -19,6 +19,7 @@ from cognito_restore.observability import metrics_lock
 from cognito_restore.pacing import Pacer
 from cognito_restore.passwords import random_password
 from cognito_restore.phase import work_store
+from cognito_restore.sign_up import client_may_write
 from cognito_restore.state import UserChunkEvent
 from cognito_restore.users import UserPlan, federated_links
 
@@ -90,15 +91,17 @@ def restore_user(
     password_policy: dict[str, Any],
     outcome: ChunkOutcome,
     unrestored_groups: frozenset[str] = frozenset(),
+    sign_up_client_id: str | None = None,
 ) -> None:
-    """AdminCreateUser (all attributes, no invitation) -> permanent password if it was usable -> disable.
+    """AdminCreateUser (all attributes, no invitation) -> permanent password if it was usable -> disable;
+    UNCONFIRMED users through SignUp instead (sign_up_client_id: the restore's temporary client).
 
     unrestored_groups: groups the groups phase could not create (their memberships are reported, not tried)."""
     counters = ("memberships_restored", "links_restored", "mfa_restored")
     lists = ("memberships_failed", "unlinked", "notes", "mfa_failed", "dependents_skipped")
     mark = {name: getattr(outcome, name) for name in counters} | {name: len(getattr(outcome, name)) for name in lists}
     try:
-        _restore_user(pool_id, plan, password_policy, outcome, unrestored_groups)
+        _restore_user(pool_id, plan, password_policy, outcome, unrestored_groups, sign_up_client_id)
     except Exception:
         # The retry redoes this user from its start: drop what this attempt counted for it, or the
         # report would count its memberships twice (and verification would find fewer than reported).
@@ -115,31 +118,16 @@ def _restore_user(
     password_policy: dict[str, Any],
     outcome: ChunkOutcome,
     unrestored_groups: frozenset[str],
+    sign_up_client_id: str | None = None,
 ) -> None:
     cognito = outcome.client()
     try:
-        try:
-            outcome.call("AdminCreateUser")
-            user = cognito.admin_create_user(
-                UserPoolId=pool_id,
-                Username=plan.create_username,
-                UserAttributes=plan.attributes,
-                MessageAction="SUPPRESS",
-            )["User"]
-            attributes, status, enabled = user.get("Attributes", []), user.get("UserStatus"), user.get("Enabled", True)
-            new_username = user["Username"]
-        except ClientError as error:
-            if error_code(error) != "UsernameExistsException":
-                raise
-            # Created by an earlier attempt of this chunk: finish what that attempt may not have.
-            outcome.call("AdminGetUser")
-            user = cognito.admin_get_user(UserPoolId=pool_id, Username=plan.create_username)
-            attributes, status, enabled = (
-                user.get("UserAttributes", []),
-                user.get("UserStatus"),
-                user.get("Enabled", True),
+        if plan.target_status == "UNCONFIRMED":
+            attributes, status, enabled, new_username = _sign_up(
+                pool_id, plan, password_policy, outcome, sign_up_client_id
             )
-            new_username = user["Username"]
+        else:
+            attributes, status, enabled, new_username = _admin_create(pool_id, plan, outcome)
         if plan.set_permanent_password and status != "CONFIRMED":
             outcome.call("AdminSetUserPassword")
             cognito.admin_set_user_password(
@@ -160,7 +148,7 @@ def _restore_user(
         _skip_dependents(plan, outcome, f"user not restored ({describe_error(error)})")
         return
     outcome.restored += 1
-    if plan.status in ("FORCE_CHANGE_PASSWORD", "UNCONFIRMED"):  # no usable temporary password (not placeholders)
+    if plan.status == "FORCE_CHANGE_PASSWORD":  # no usable temporary password (not placeholders)
         outcome.reinvite.append(new_username)
     for note in plan.notes:
         outcome.notes.append({"item": plan.old_username, "note": note})
@@ -172,6 +160,66 @@ def _restore_user(
             "new_sub": _sub_of(attributes),
         }
     )
+
+
+_Created = tuple[list[dict[str, str]], str | None, bool, str]  # attributes, status, enabled, username
+
+
+def _existing(pool_id: str, plan: UserPlan, outcome: ChunkOutcome) -> _Created:
+    """A user an earlier attempt of this chunk created: read back, then finished like a new one."""
+    outcome.call("AdminGetUser")
+    user = outcome.client().admin_get_user(UserPoolId=pool_id, Username=plan.create_username)
+    return user.get("UserAttributes", []), user.get("UserStatus"), user.get("Enabled", True), user["Username"]
+
+
+def _admin_create(pool_id: str, plan: UserPlan, outcome: ChunkOutcome) -> _Created:
+    try:
+        outcome.call("AdminCreateUser")
+        user = outcome.client().admin_create_user(
+            UserPoolId=pool_id,
+            Username=plan.create_username,
+            UserAttributes=plan.attributes,
+            MessageAction="SUPPRESS",
+        )["User"]
+    except ClientError as error:
+        if error_code(error) != "UsernameExistsException":
+            raise
+        return _existing(pool_id, plan, outcome)
+    return user.get("Attributes", []), user.get("UserStatus"), user.get("Enabled", True), user["Username"]
+
+
+def _sign_up(
+    pool_id: str, plan: UserPlan, password_policy: dict[str, Any], outcome: ChunkOutcome, client_id: str | None
+) -> _Created:
+    """SignUp through the restore's temporary client while the pool auto-verifies nothing: UNCONFIRMED,
+    no message. What no client may write (verified flags, developer-only attributes) follows with
+    AdminUpdateUserAttributes, only where the user does not hold it yet (a retry writes nothing again)."""
+    if not client_id:
+        # create_pool opens the window whenever the plan has UNCONFIRMED users: this is a bug, never data.
+        raise RuntimeError("UNCONFIRMED user planned but the pool has no sign-up client (create_pool)")
+    by_client = [a for a in plan.attributes if client_may_write(a["Name"])]
+    try:
+        outcome.call("SignUp")
+        answer = outcome.client().sign_up(
+            ClientId=client_id,
+            Username=plan.create_username,  # the e-mail / phone in e-mail or phone username pools
+            Password=random_password(password_policy),
+            UserAttributes=by_client,
+        )
+    except ClientError as error:
+        if error_code(error) != "UsernameExistsException":
+            raise
+        created = _existing(pool_id, plan, outcome)
+    else:
+        sub = str(answer["UserSub"])
+        username = sub if plan.username_generated else plan.create_username
+        created = ([*by_client, {"Name": "sub", "Value": sub}], "UNCONFIRMED", True, username)
+    held = {a["Name"]: a["Value"] for a in created[0]}
+    missing = [a for a in plan.attributes if not client_may_write(a["Name"]) and held.get(a["Name"]) != a["Value"]]
+    if missing:
+        outcome.call("AdminUpdateUserAttributes")
+        outcome.client().admin_update_user_attributes(UserPoolId=pool_id, Username=created[3], UserAttributes=missing)
+    return created
 
 
 def _skip_dependents(plan: UserPlan, outcome: ChunkOutcome, reason: str) -> None:

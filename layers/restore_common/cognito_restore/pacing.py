@@ -27,6 +27,8 @@ DEFAULT_QUOTAS = {
 CATEGORY_OF = {
     "CreateGroup": "UserPoolResourceUpdate",
     "AdminCreateUser": "UserCreation",
+    "SignUp": "UserCreation",
+    "AdminUpdateUserAttributes": "UserUpdate",
     "AdminSetUserPassword": "UserAccountRecovery",
     "AdminDisableUser": "UserUpdate",
     "AdminAddUserToGroup": "UserUpdate",

@@ -31,7 +31,7 @@ from moto.cognitoidp.exceptions import InvalidParameterException, ResourceNotFou
 from moto.cognitoidp.models import cognitoidp_backends
 from moto.core.responses import ActionResult
 
-from tools.emulation.cognito.common import declared_attributes, error, flag_true, side_store
+from tools.emulation.cognito.common import Attribute, declared_attributes, error, flag_true, side_store
 from tools.emulation.cognito.messages import (
     MSG_ALREADY_CONFIRMED,
     MSG_CANNOT_RESEND,
@@ -92,10 +92,12 @@ def secret_hash(client_secret: str, username: str, client_id: str) -> str:
 
 
 def writable_by_client(pool: Any, client: Any) -> set[str]:
-    """What the client may write: its WriteAttributes, else every declared attribute; never the
-    verification flags, ``sub`` or developer-only attributes (only admin calls write those)."""
+    """What the client may write: its WriteAttributes, else the standard attributes only ([BC]
+    UserPoolClientType.WriteAttributes: "When you don't specify the WriteAttributes for your app
+    client, your app can write the values of the Standard attributes"); never the verification
+    flags, ``sub`` or developer-only attributes (only admin calls write those)."""
     explicit = client.extended_config.get("WriteAttributes") or []
-    names = set(explicit) if explicit else declared_attributes(pool)
+    names = set(explicit) if explicit else set(Attribute.STANDARD_SCHEMA)
     return {n for n in names if n not in UNWRITABLE_BY_CLIENTS and not n.startswith("dev:")}
 
 
