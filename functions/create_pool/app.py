@@ -18,7 +18,7 @@ from cognito_restore.observability import logger
 from cognito_restore.outcomes import PhaseOutcome
 from cognito_restore.phase import backup_parts, record_phase
 from cognito_restore.pool_config import RESTORE_ID_TAG, create_user_pool_request, reapply_request
-from cognito_restore.sign_up import ensure_sign_up_client, needs_sign_up, open_sign_up
+from cognito_restore.sign_up import ensure_sign_up_client, needs_sign_up, open_sign_up, without_triggers
 from cognito_restore.state import CreatePoolEvent, Pool, PoolCreated
 
 
@@ -117,7 +117,8 @@ def lambda_handler(event: CreatePoolEvent, context: LambdaContext) -> PoolCreate
         # Found from an earlier run: apply the full configuration again, so a setting that run had to
         # leave out (an SMS role or SES identity fixed since) is applied now.
         current = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]
-        applied = _apply(cognito.update_user_pool, reapply_request(request, current))
+        reapplied = reapply_request(request, current)
+        applied = _apply(cognito.update_user_pool, without_triggers(reapplied) if sign_up else reapplied)
     # Every run, not only the creating one: a crash between the two must not leave MFA off.
     _set_mfa(pool_id, pool_request.mfa_configuration, applied.request, outcome)
     pool = aws.client("cognito-idp").describe_user_pool(UserPoolId=pool_id)["UserPool"]

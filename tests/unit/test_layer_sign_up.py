@@ -93,3 +93,15 @@ def test_unconfirmed_users_get_their_own_step_not_a_reinvitation() -> None:
     steps = user_steps({"UNCONFIRMED": 3, "FORCE_CHANGE_PASSWORD": 2}, 0, "OFF")
     assert any(s.startswith("2 users hold no usable temporary password") for s in steps)
     assert any(s.startswith("3 users are UNCONFIRMED") and "ResendConfirmationCode" in s for s in steps)
+
+
+def test_a_pool_found_again_reopens_the_window_without_its_triggers() -> None:
+    from cognito_restore.sign_up import without_triggers
+
+    reapplied = {
+        "UserPoolId": "p",
+        "LambdaConfig": {"PreSignUp": "arn:aws:lambda:us-west-2:1:function:f"},
+        "MfaConfiguration": "ON",
+    }
+    assert without_triggers(reapplied) == {"UserPoolId": "p", "MfaConfiguration": "ON"}
+    assert "LambdaConfig" in reapplied

@@ -12,14 +12,20 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from cognito_restore import aws
-from cognito_restore.aws_errors import describe_error, error_code, raise_if_throttled, raise_unless_caused_by_data
+from cognito_restore.aws_errors import (
+    describe_error,
+    error_code,
+    error_message,
+    raise_if_throttled,
+    raise_unless_caused_by_data,
+)
 from cognito_restore.errors import DATA_ERRORS, CognitoThrottled
 from cognito_restore.ledger import ChunkLease
 from cognito_restore.observability import metrics_lock
 from cognito_restore.pacing import Pacer
 from cognito_restore.passwords import random_password
 from cognito_restore.phase import work_store
-from cognito_restore.sign_up import client_may_write
+from cognito_restore.sign_up import SignUpWindowClosed, client_may_write, window_closed
 from cognito_restore.state import UserChunkEvent
 from cognito_restore.users import UserPlan, federated_links
 
@@ -188,6 +194,21 @@ def _admin_create(pool_id: str, plan: UserPlan, outcome: ChunkOutcome) -> _Creat
     return user.get("Attributes", []), user.get("UserStatus"), user.get("Enabled", True), user["Username"]
 
 
+def _signed_up_earlier(pool_id: str, plan: UserPlan, outcome: ChunkOutcome, refusal: ClientError) -> _Created:
+    """The window is closed (a redrive after verification): a user signed up before is finished; an
+    absent one cannot be signed up now (and must not be: the triggers are attached)."""
+    try:
+        return _existing(pool_id, plan, outcome)
+    except ClientError as error:
+        if error_code(error) != "UserNotFoundException":
+            raise
+    raise SignUpWindowClosed(
+        # No username here: the error reaches the execution state and the failure alert.
+        "an UNCONFIRMED user of this chunk is absent and the sign-up window is closed "
+        f"({describe_error(refusal)}): start the restore again with the same restore_id, which reopens it"
+    ) from refusal
+
+
 def _sign_up(
     pool_id: str, plan: UserPlan, password_policy: dict[str, Any], outcome: ChunkOutcome, client_id: str | None
 ) -> _Created:
@@ -207,9 +228,12 @@ def _sign_up(
             UserAttributes=by_client,
         )
     except ClientError as error:
-        if error_code(error) != "UsernameExistsException":
+        if window_closed(error_code(error), error_message(error)):
+            created = _signed_up_earlier(pool_id, plan, outcome, error)
+        elif error_code(error) == "UsernameExistsException":
+            created = _existing(pool_id, plan, outcome)
+        else:
             raise
-        created = _existing(pool_id, plan, outcome)
     else:
         sub = str(answer["UserSub"])
         username = sub if plan.username_generated else plan.create_username

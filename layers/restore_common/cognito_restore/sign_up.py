@@ -36,6 +36,19 @@ CLIENT_UNWRITABLE = frozenset({"sub", "email_verified", "phone_number_verified"}
 DEVELOPER_PREFIX = "dev:"
 
 
+class SignUpWindowClosed(Exception):
+    """An UNCONFIRMED user is absent while the sign-up window is closed (a redrive of the users Map
+    after verification: triggers are attached, the temporary client is gone). Not a data error: the
+    chunk fails, loudly; starting the restore again with the same restore_id reopens the window."""
+
+
+def window_closed(code: str, message: str) -> bool:
+    """SignUp's answer when the window is closed: the temporary client deleted, or self-registration off."""
+    return code == "ResourceNotFoundException" or (
+        code == "NotAuthorizedException" and "signup is not permitted" in message.lower()
+    )
+
+
 def needs_sign_up(status_counts: dict[str, int]) -> bool:
     """The window opens only for a backup with UNCONFIRMED users."""
     return int(status_counts.get("UNCONFIRMED", 0)) > 0
@@ -53,6 +66,15 @@ def open_sign_up(request: dict[str, Any]) -> dict[str, Any]:
     opened.pop("UserAttributeUpdateSettings", None)
     opened["AdminCreateUserConfig"] = {**(opened.get("AdminCreateUserConfig") or {}), "AllowAdminCreateUserOnly": False}
     return opened
+
+
+def without_triggers(request: dict[str, Any]) -> dict[str, Any]:
+    """The re-applied configuration of a pool found again (a re-run, or a redrive that reopens the
+    window) without the Lambda triggers an earlier run attached: a SignUp must fire none of them
+    (pre sign-up could confirm or refuse the user). "Attach Lambda triggers" attaches them again."""
+    detached = copy.deepcopy(request)
+    detached.pop("LambdaConfig", None)
+    return detached
 
 
 def close_sign_up_request(pool: dict[str, Any], wanted: dict[str, Any]) -> dict[str, Any]:
