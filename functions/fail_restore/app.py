@@ -4,6 +4,8 @@ Step Functions redrives from the unsuccessful state. The failure path ends here 
 Fail state, so a redrive runs this task again: Execution.RedriveCount is then higher than when the
 failure was recorded, and the state machine resumes at the failed phase (every phase is idempotent),
 unless another execution has taken the restore over meanwhile and still runs it (RestoreInProgress).
+One exception: users found absent by verification while the plan holds UNCONFIRMED users resume at
+"Create user pool", the only phase that reopens the sign-up window (cognito_restore/sign_up.py).
 """
 
 from __future__ import annotations
