@@ -271,6 +271,7 @@ def test_round_trip_restores_every_category(stack: RestoreStack, username_mode: 
     for category, counts in report["counts"].items():
         assert counts["restored"] + counts["skipped"] + counts["failed"] == counts["backup"], category
         assert counts["failed"] == 0, (category, report["categories"][category]["failed_items"])
+        assert counts["restored"] == counts["backup"], (category, counts)  # every category at 100 %
     assert report["counts"]["lambda_triggers"]["restored"] == len(TRIGGERS)
     named = " ".join(entry["item"] for entry in report["not_restorable"])
     for item in ("passwords", "TOTP", "sub"):
