@@ -55,6 +55,8 @@ from tools.emulation import RestoreStack
 DEFAULT_QUOTAS = {"UserCreation": 50.0, "UserAccountRecovery": 30.0, "UserUpdate": 25.0, "UserResourceUpdate": 25.0}
 CATEGORY_OF = {  # backend method -> quota category (docs/cognito-behaviours.md §4)
     "admin_create_user": "UserCreation",
+    "sign_up": "UserCreation",  # UNCONFIRMED users (cognito_restore/sign_up.py)
+    "admin_update_user_attributes": "UserUpdate",
     "admin_set_user_password": "UserAccountRecovery",
     "admin_add_user_to_group": "UserUpdate",
     "admin_disable_user": "UserUpdate",
@@ -63,6 +65,8 @@ CATEGORY_OF = {  # backend method -> quota category (docs/cognito-behaviours.md 
 }
 OPERATION_CATEGORY = {
     "AdminCreateUser": "UserCreation",
+    "SignUp": "UserCreation",
+    "AdminUpdateUserAttributes": "UserUpdate",
     "AdminSetUserPassword": "UserAccountRecovery",
     "AdminAddUserToGroup": "UserUpdate",
     "AdminDisableUser": "UserUpdate",

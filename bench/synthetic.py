@@ -142,8 +142,10 @@ class SyntheticBackup:
 
     def minimum_calls(self) -> dict[str, int]:
         """The fewest Cognito calls that can restore these users and memberships."""
+        unconfirmed = self.status_counts.get("UNCONFIRMED", 0)  # signed up (cognito_restore/sign_up.py)
         calls = {
-            "AdminCreateUser": self.spec.users,
+            "AdminCreateUser": self.spec.users - unconfirmed,
+            "SignUp": unconfirmed,
             "AdminSetUserPassword": sum(n for s, n in self.status_counts.items() if s in PERMANENT_PASSWORD_STATUSES),
             "AdminAddUserToGroup": self.memberships,
             "AdminDisableUser": self.disabled,

@@ -294,7 +294,7 @@ def _pool_kwargs(spec: SamplePoolSpec, region: str) -> dict[str, Any]:
         "Schema": schema,
         "MfaConfiguration": "OPTIONAL",
         "AutoVerifiedAttributes": ["email"],
-        # Real Cognito then refuses SignUp (UNCONFIRMED users); moto does not enforce it.
+        # SignUp is then refused: build_source_pool signs its UNCONFIRMED users up before it sets this.
         "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True},
         "VerificationMessageTemplate": {
             "DefaultEmailOption": "CONFIRM_WITH_CODE",
@@ -451,6 +451,18 @@ def _create_clients(cognito: Any, pool_id: str) -> dict[str, str]:
             "IdTokenValidity": 1,
             "RefreshTokenValidity": 90,
             "TokenValidityUnits": {"AccessToken": "hours", "IdToken": "hours", "RefreshToken": "days"},
+            # The app users sign up through: it writes what sign-up collects (without WriteAttributes
+            # a client writes only the standard attributes, and SignUp refuses the custom ones).
+            "WriteAttributes": [
+                "email",
+                "name",
+                "phone_number",
+                "custom:tenant_id",
+                "custom:plan",
+                "custom:employee_number",
+                "custom:loyalty_tier_code_x",
+                "custom:signup_source",
+            ],
             "PreventUserExistenceErrors": "LEGACY",
             "EnableTokenRevocation": True,
         },
@@ -585,13 +597,32 @@ def link_native_users(cognito: Any, pool_id: str, provider_name: str, count: int
     return linked
 
 
+_CREATION_ONLY = ("PoolName", "Schema", "UsernameAttributes", "AliasAttributes", "UsernameConfiguration")
+
+
+def _open_for_sign_up(kwargs: dict[str, Any]) -> dict[str, Any]:
+    opened = {k: v for k, v in kwargs.items() if k not in ("AutoVerifiedAttributes", "UserAttributeUpdateSettings")}
+    opened["AdminCreateUserConfig"] = {**kwargs.get("AdminCreateUserConfig", {}), "AllowAdminCreateUserOnly": False}
+    return opened
+
+
 def build_source_pool(cognito: Any, spec: SamplePoolSpec, on_user: Callable[[int], None] | None = None) -> SamplePool:
     """Create the sample pool (config, resource server, IdP, clients, groups, users, domain).
 
     on_user(n): called after each user created (the drill's progress bar)."""
     rng = random.Random(spec.seed)
     region = cognito.meta.region_name
-    pool_id = cognito.create_user_pool(**_pool_kwargs(spec, region))["UserPool"]["Id"]
+    kwargs = _pool_kwargs(spec, region)
+    # UNCONFIRMED users exist only through SignUp, which needs self-registration on; with e-mail
+    # auto-verified each would get a code. So the pool is built open and silent, its users are
+    # signed up, then its real sign-up settings are set (UpdateUserPool: everything but the
+    # creation-only settings, which it cannot change). Plain moto (no strict Cognito) neither
+    # refuses that SignUp nor keeps the creation-only settings through UpdateUserPool: there the
+    # pool is created as it is meant to be.
+    from tools.emulation.cognito import is_installed
+
+    reopen = is_installed()
+    pool_id = cognito.create_user_pool(**(_open_for_sign_up(kwargs) if reopen else kwargs))["UserPool"]["Id"]
     _create_resource_server(cognito, pool_id)
     _create_identity_provider(cognito, pool_id, rng)
     client_ids = _create_clients(cognito, pool_id)
@@ -604,6 +635,8 @@ def build_source_pool(cognito: Any, spec: SamplePoolSpec, on_user: Callable[[int
             cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=username, GroupName=group)
         if on_user is not None:
             on_user(created)
+    if reopen:
+        cognito.update_user_pool(UserPoolId=pool_id, **{k: v for k, v in kwargs.items() if k not in _CREATION_ONLY})
     domain = None
     if spec.with_domain:
         domain = domain_prefix(spec)

@@ -1,4 +1,7 @@
-"""Phase: attach Lambda triggers, after the users exist so bulk creation fires none of them."""
+"""Phase: attach Lambda triggers, after the users exist so bulk creation fires none of them.
+
+First it closes the sign-up window the users phase may have used (cognito_restore/sign_up.py): the
+backed-up sign-up settings back and the temporary client deleted, before any trigger can fire."""
 
 from __future__ import annotations
 
@@ -13,8 +16,9 @@ from cognito_restore.execution_input import sync_target
 from cognito_restore.handler import phase_handler
 from cognito_restore.outcomes import PhaseOutcome
 from cognito_restore.phase import arn_mapper, backup_parts, pool_id, record_phase
-from cognito_restore.pool_config import map_lambda_config, update_user_pool_request
+from cognito_restore.pool_config import create_user_pool_request, map_lambda_config, update_user_pool_request
 from cognito_restore.reconcile import ABSENT, covers
+from cognito_restore.sign_up import close_sign_up, needs_sign_up
 from cognito_restore.state import PhaseEvent, SignInSettingsRestored, TriggersAttached
 
 
@@ -61,7 +65,23 @@ def lambda_handler(event: PhaseEvent[SignInSettingsRestored], context: LambdaCon
     state = event["state"]
     new_pool, pool_arn = pool_id(state), state["pool"]["arn"]
     outcome = PhaseOutcome("lambda_triggers")
-    backed_up = {k: v for k, v in (backup_parts(state)["user_pool_config"].get("LambdaConfig") or {}).items() if v}
+    pool_config = backup_parts(state)["user_pool_config"]
+    # Sync mode never opens the window: the target pool keeps its own sign-up settings.
+    opened = not sync_target(state["restore"]) and needs_sign_up(state["plan"]["status_counts"])
+    if opened or state["pool"].get("sign_up_client_id"):
+        try:
+            wanted = create_user_pool_request(
+                pool_config,
+                restore_id=state["restore"]["restore_id"],
+                source_pool_id=state["restore"]["source_pool_id"],
+                target_region=state["pool"]["region"],
+                mapper=arn_mapper(state),
+            ).request
+            close_sign_up(aws.client("cognito-idp"), new_pool, wanted, state["pool"].get("sign_up_client_id"))
+        except ClientError as error:
+            raise_if_throttled(error)
+            raise  # never attach triggers to a pool still open to self-registration: the phase fails, runs again
+    backed_up = {k: v for k, v in (pool_config.get("LambdaConfig") or {}).items() if v}
     plan = map_lambda_config(backed_up, arn_mapper(state))
     for item in plan.unmapped:
         if item["item"].startswith("Lambda trigger"):

@@ -19,7 +19,8 @@ from cognito_restore.outcomes import PhaseOutcome
 from cognito_restore.phase import backup_parts, record_phase
 from cognito_restore.pool_config import RESTORE_ID_TAG, PoolRequest, reapply_request
 from cognito_restore.reconcile import record, record_absent
-from cognito_restore.state import CreatePoolEvent, PoolCreated, Prepared
+from cognito_restore.sign_up import ensure_sign_up_client, needs_sign_up, open_sign_up, without_triggers
+from cognito_restore.state import CreatePoolEvent, Pool, PoolCreated, Prepared
 from cognito_restore.sync_plans import attribute_change, plan_mfa, plan_pool, pool_request_of
 
 
@@ -142,6 +143,10 @@ def lambda_handler(event: CreatePoolEvent, context: LambdaContext) -> PoolCreate
     target = sync_target(state["restore"])
     if target is not None:
         return _sync(state, ledger, target, pool_request, outcome, region)
+    # UNCONFIRMED users come back through SignUp: self-registration on, nothing auto-verified, until
+    # "Attach Lambda triggers" puts the real settings back (cognito_restore/sign_up.py).
+    sign_up = needs_sign_up(state["plan"]["status_counts"])
+    request = open_sign_up(pool_request.request) if sign_up else pool_request.request
 
     entry = ledger.get(restore_id)
     pool_id = entry.new_pool_id if entry else None
@@ -154,7 +159,7 @@ def lambda_handler(event: CreatePoolEvent, context: LambdaContext) -> PoolCreate
         # may have taken it over since this one claimed it); else two executions could create two pools.
         claim = event["claim"]
         ledger.check_owner(restore_id, claim["execution_arn"], int(claim["redrive_count"] or 0))
-        applied = _apply(cognito.create_user_pool, pool_request.request)
+        applied = _apply(cognito.create_user_pool, request)
         pool_id = applied.response["UserPool"]["Id"]
         created = True
     pool_id = ledger.bind_pool(restore_id, pool_id)
@@ -162,12 +167,14 @@ def lambda_handler(event: CreatePoolEvent, context: LambdaContext) -> PoolCreate
         # Found from an earlier run: apply the full configuration again, so a setting that run had to
         # leave out (an SMS role or SES identity fixed since) is applied now.
         current = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]
-        applied = _apply(cognito.update_user_pool, reapply_request(pool_request.request, current))
+        reapplied = reapply_request(request, current)
+        applied = _apply(cognito.update_user_pool, without_triggers(reapplied) if sign_up else reapplied)
     # Every run, not only the creating one: a crash between the two must not leave MFA off. A v2 backup
     # names its factors: "Restore MFA, branding, terms and logging" sets exactly those (after the domain).
     if parts.get("mfa_config") is None:
         _set_mfa(pool_id, pool_request.mfa_configuration, applied.request, outcome)
     pool = aws.client("cognito-idp").describe_user_pool(UserPoolId=pool_id)["UserPool"]
+    sign_up_client = ensure_sign_up_client(cognito, pool_id, pool.get("SchemaAttributes") or []) if sign_up else None
 
     outcome.restore("pool configuration")
     _report_left_out(outcome, applied, pool_request, pool["Arn"], restore_id)
@@ -176,4 +183,7 @@ def lambda_handler(event: CreatePoolEvent, context: LambdaContext) -> PoolCreate
         "User pool ready",
         extra={"pool_id": pool_id, "created_now": created, "left_out": [d.item for d in applied.degraded]},
     )
-    return {**state, "pool": {"id": pool_id, "arn": pool["Arn"], "name": pool["Name"], "region": region}}
+    new_pool: Pool = {"id": pool_id, "arn": pool["Arn"], "name": pool["Name"], "region": region}
+    if sign_up_client:
+        new_pool["sign_up_client_id"] = sign_up_client
+    return {**state, "pool": new_pool}

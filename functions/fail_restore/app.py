@@ -4,6 +4,8 @@ Step Functions redrives from the unsuccessful state. The failure path ends here 
 Fail state, so a redrive runs this task again: Execution.RedriveCount is then higher than when the
 failure was recorded, and the state machine resumes at the failed phase (every phase is idempotent),
 unless another execution has taken the restore over meanwhile and still runs it (RestoreInProgress).
+One exception: users found absent by verification while the plan holds UNCONFIRMED users resume at
+"Create user pool", the only phase that reopens the sign-up window (cognito_restore/sign_up.py).
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from cognito_restore.handler import phase_handler
 from cognito_restore.ledger import Ledger, execution_status
 from cognito_restore.observability import logger
 from cognito_restore.scrub import failure_summary
+from cognito_restore.sign_up import needs_sign_up
 from cognito_restore.state import FailRestoreEvent, Resumed
 
 RESERVED_ERROR_PREFIXES = ("States.", "Lambda.", "Sandbox.", "Runtime.")
+USERS_PHASE = "Restore users and memberships"
 
 
 def original_error(name: str, message: str) -> RestoreError:
@@ -49,6 +53,18 @@ def lambda_handler(event: FailRestoreEvent, context: LambdaContext) -> Resumed:
             Ledger(os.environ["LEDGER_TABLE"]).claim(
                 restore_id, event["execution_arn"], execution_status, redrive_count
             )
+        state = event.get("state") or {}
+        plan = state.get("plan") if isinstance(state, dict) else None
+        if (
+            phase == USERS_PHASE
+            and "lambda_triggers" in state
+            and isinstance(plan, dict)
+            and needs_sign_up(plan.get("status_counts") or {})
+        ):
+            # The sign-up window closed and the triggers are attached (verification found users absent):
+            # UNCONFIRMED users can only be signed up again after "Create user pool" reopens it, with
+            # the triggers detached; every phase on the way returns what it finds done.
+            phase = "Create user pool"
         aws.client("sns").publish(
             TopicArn=os.environ["ALERT_TOPIC_ARN"],
             Subject=f"Cognito DR restore resumed: {phase}"[:100],

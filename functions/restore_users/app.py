@@ -1,4 +1,5 @@
-"""Phase: restore users, one chunk file per Map iteration: create, confirm, disable, link, add to groups.
+"""Phase: restore users, one chunk file per Map iteration: create (UNCONFIRMED ones sign up), confirm, disable,
+link, add to groups.
 
 In sync mode (docs/sync.md) the same task reconciles the chunk with its partition of the target pool."""
 
@@ -26,11 +27,12 @@ def lambda_handler(event: UserChunkEvent, context: LambdaContext) -> ChunkSummar
         restore_item, finish = chunk_hooks(event, work_store(event), policy, skipped_groups)
         outcome = run_user_chunk(event, context, restore_item, pacer, metrics, finish)
     else:
+        sign_up_client = event["pool"].get("sign_up_client_id")  # UNCONFIRMED users sign up through it
         outcome = run_user_chunk(
             event,
             context,
             lambda item, chunk_outcome: restore_user(
-                pool_id(event), UserPlan.from_item(item), policy, chunk_outcome, skipped_groups
+                pool_id(event), UserPlan.from_item(item), policy, chunk_outcome, skipped_groups, sign_up_client
             ),
             pacer,
             metrics,  # per-chunk metrics (CognitoDrRestore namespace, POWERTOOLS_METRICS_NAMESPACE)

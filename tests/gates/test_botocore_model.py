@@ -39,6 +39,7 @@ from cognito_restore.resources import (
     resource_server_request,
 )
 from cognito_restore.security import risk_configuration_request, ui_customization_request
+from cognito_restore.sign_up import SIGN_UP_CLIENT_NAME, close_sign_up_request, open_sign_up, writable_attributes
 from cognito_restore.users import UserPlan
 from tools.emulation.cognito import strict_cognito
 from tools.sample_pool import (
@@ -99,6 +100,9 @@ class _Sink:
         return key
 
 
+SIGN_UP_CLIENT = "signupclient0000000000000"  # the temporary SignUp client (cognito_restore/sign_up.py)
+
+
 class _ValidatingCognito:
     """Stands in for the cognito-idp client of a chunk task: validates each call, answers like Cognito."""
 
@@ -121,6 +125,8 @@ class _ValidatingCognito:
                         "Enabled": True,
                     }
                 }
+            if operation == "SignUp":
+                return {"UserSub": "0000-new-sub", "UserConfirmed": False}
             return {}
 
         return call
@@ -160,6 +166,22 @@ def requests(backup: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     assert triggers.lambda_config, "the rich sample pool has Lambda triggers"
     current = {**pool.request, "Id": NEW_POOL}  # DescribeUserPool of the new pool holds what was created
     sent.append(("UpdateUserPool", update_user_pool_request(current, triggers.lambda_config)))
+    # The sign-up window of UNCONFIRMED users: opened at creation, closed before the triggers.
+    sent.append(("CreateUserPool", open_sign_up(pool.request)))
+    opened = {**open_sign_up(pool.request), "Id": NEW_POOL}
+    sent.append(("UpdateUserPool", close_sign_up_request(opened, pool.request)))
+    sent.append(
+        (
+            "CreateUserPoolClient",
+            {
+                "UserPoolId": NEW_POOL,
+                "ClientName": SIGN_UP_CLIENT_NAME,
+                "GenerateSecret": False,
+                "WriteAttributes": writable_attributes(config.get("SchemaAttributes") or []),
+                "ExplicitAuthFlows": ["ALLOW_REFRESH_TOKEN_AUTH"],
+            },
+        )
+    )
     for server in backup["resource_servers"]:
         sent.append(("CreateResourceServer", resource_server_request(server, NEW_POOL).request))
     providers = {p["ProviderName"] for p in backup["identity_providers"]}
@@ -195,7 +217,9 @@ def requests(backup: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     outcome = ChunkOutcome(index=0, cognito=_ValidatingCognito(lambda op, params: sent.append((op, params))))
     for entry in sink.objects[prepared.users_manifest_key]:
         for item in sink.objects[entry["key"]]:
-            restore_user(NEW_POOL, UserPlan.from_item(item), prepared.password_policy, outcome)
+            restore_user(
+                NEW_POOL, UserPlan.from_item(item), prepared.password_policy, outcome, sign_up_client_id=SIGN_UP_CLIENT
+            )
     assert outcome.restored == prepared.planned["users"] > 0, outcome.failed
     return sent
 
@@ -223,6 +247,7 @@ def test_the_requests_cover_every_phase_that_writes(requests: list[tuple[str, di
         "SetUICustomization",
         "SetRiskConfiguration",
         "AdminCreateUser",
+        "SignUp",
         "AdminSetUserPassword",
         "AdminDisableUser",
         "AdminSetUserMFAPreference",

@@ -104,7 +104,9 @@ def test_the_resume_choice_has_one_branch_per_caught_phase() -> None:
     caught = sorted({catch["Assign"]["failed_phase"] for _, catch in PHASES_CAUGHT})
     assert sorted(phase for phase, _ in branches) == caught, "one resume branch per caught phase, no more"
     assert all(phase == target for phase, target in branches), "a resume branch leads back to its own phase"
-    assert all(choice["Variable"] == "$.failure.phase" for choice in choices)
+    # "Restore failed" decides where to resume: the failed phase, or "Create user pool" to reopen the
+    # sign-up window (functions/fail_restore/app.py).
+    assert all(choice["Variable"] == "$.resumed.resume_at" for choice in choices)
 
 
 def test_top_level_tasks_outside_the_failure_path_are_all_caught() -> None:

@@ -36,6 +36,8 @@ def test_every_restore_write_is_paced_in_its_quota_category() -> None:
         "CreateGroup": "UserPoolResourceUpdate",
         "UpdateGroup": "UserPoolResourceUpdate",  # a sync's changed groups
         "AdminCreateUser": "UserCreation",
+        "SignUp": "UserCreation",  # UNCONFIRMED users
+        "AdminUpdateUserAttributes": "UserUpdate",  # their verified flags / developer-only attributes
         "AdminSetUserPassword": "UserAccountRecovery",
         "AdminDisableUser": "UserUpdate",
         "AdminAddUserToGroup": "UserUpdate",
@@ -44,7 +46,6 @@ def test_every_restore_write_is_paced_in_its_quota_category() -> None:
         # a sync's user writes (docs/sync.md)
         "AdminConfirmSignUp": "UserCreation",
         "AdminEnableUser": "UserUpdate",
-        "AdminUpdateUserAttributes": "UserUpdate",
         "AdminDeleteUserAttributes": "UserUpdate",
         "AdminRemoveUserFromGroup": "UserUpdate",
         "AdminDeleteUser": "UserUpdate",

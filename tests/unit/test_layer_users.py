@@ -234,7 +234,7 @@ def test_email_or_phone_pool_user_with_neither_fails_naming_both():
         ("CONFIRMED", "CONFIRMED", True),
         ("RESET_REQUIRED", "CONFIRMED", True),
         ("FORCE_CHANGE_PASSWORD", "FORCE_CHANGE_PASSWORD", False),
-        ("UNCONFIRMED", "FORCE_CHANGE_PASSWORD", False),
+        ("UNCONFIRMED", "UNCONFIRMED", False),
         ("COMPROMISED", "CONFIRMED", True),
         ("UNKNOWN", "CONFIRMED", True),
         ("ARCHIVED", "CONFIRMED", True),
@@ -254,17 +254,20 @@ def test_every_documented_status_is_planned_consistently(status):
     plan = plan_user(user(status=status), MODEL)
     target, why = STATUS_OUTCOMES[status]
     assert plan.target_status == target
-    # AdminCreateUser only yields FORCE_CHANGE_PASSWORD; a permanent password only CONFIRMED
-    assert target in ("CONFIRMED", "FORCE_CHANGE_PASSWORD")
+    # AdminCreateUser only yields FORCE_CHANGE_PASSWORD, a permanent password only CONFIRMED, SignUp UNCONFIRMED
+    assert target in ("CONFIRMED", "FORCE_CHANGE_PASSWORD", "UNCONFIRMED")
+    assert (target == "UNCONFIRMED") == (status == "UNCONFIRMED")
     assert plan.set_permanent_password == (target == "CONFIRMED")
     if target != status:
         assert any(status in note and target in note and why in note for note in plan.notes)
 
 
-def test_unconfirmed_cannot_be_recreated_as_unconfirmed():
-    assert "UNCONFIRMED" not in {target for target, _ in STATUS_OUTCOMES.values()}
+def test_unconfirmed_users_come_back_unconfirmed_without_a_status_note():
+    # Through SignUp (sign_up.py): the same status, so nothing to note on each user.
     plan = plan_user(user(status="UNCONFIRMED"), MODEL)
-    assert any("UNCONFIRMED" in note for note in plan.notes)
+    assert plan.target_status == "UNCONFIRMED" and not plan.set_permanent_password
+    assert plan.notes == [] and plan.username_generated is False
+    assert plan_user(user(status="UNCONFIRMED"), EMAIL_OR_PHONE_MODEL).username_generated is True
 
 
 def test_confirmed_user_has_no_status_note():

@@ -226,6 +226,30 @@ MANY_CUSTOM = [{"Name": f"a{i}", "AttributeDataType": "String"} for i in range(5
 WEAK_POLICY = {"PasswordPolicy": {"MinimumLength": 10, "RequireSymbols": True}}
 IAE = "InvalidParameterException"
 
+
+def _sign_up(
+    client_kwargs: dict[str, Any] | None = None,
+    pool: dict[str, Any] | None = None,
+    password: str = GOOD_PASSWORD,
+    **values: str,
+) -> Naive:
+    """SignUp through a client of a pool open to self-registration (unless ``pool`` says otherwise)."""
+
+    def naive(c: Any) -> Callable[[], Any]:
+        pool_id = new_pool(c, **{"AdminCreateUserConfig": {"AllowAdminCreateUserOnly": False}, **(pool or {})})
+        client_id = c.create_user_pool_client(UserPoolId=pool_id, ClientName="c", **(client_kwargs or {}))[
+            "UserPoolClient"
+        ]["ClientId"]
+        return lambda: c.sign_up(
+            ClientId=client_id, Username="n", Password=password, UserAttributes=attributes(**values)
+        )
+
+    return naive
+
+
+REQUIRED_EMAIL = [{"Name": "email", "AttributeDataType": "String", "Required": True, "Mutable": True}]
+
+
 REFUSALS = [
     Refusal(
         "AdminConfirmSignUp of an admin-created user",
@@ -530,6 +554,30 @@ REFUSALS = [
         ),
         "FeatureUnavailableInTierException",
     ),
+    Refusal(
+        "SignUp in a pool that allows only administrators to create users",
+        _sign_up(pool={"AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True}}),
+        "NotAuthorizedException",
+        msg.MSG_SIGN_UP_NOT_PERMITTED,
+    ),
+    Refusal(
+        "SignUp writing email_verified (no client may)",
+        _sign_up(email="n@example.com", email_verified="true"),
+        "NotAuthorizedException",
+        msg.MSG_UNAUTHORIZED_ATTRIBUTE,
+    ),
+    Refusal(
+        "SignUp through a client with a secret, without SecretHash",
+        _sign_up({"GenerateSecret": True}),
+        "NotAuthorizedException",
+        None,
+    ),
+    Refusal(
+        "SignUp without a required attribute",
+        _sign_up(pool={"Schema": REQUIRED_EMAIL}),
+        IAE,
+        msg.MSG_REQUIRED_ATTRIBUTE.format(name="email"),
+    ),
 ]
 
 
@@ -629,6 +677,27 @@ def _email_mfa_listed(c: Any) -> bool:
     return "EMAIL_OTP" in (c.admin_get_user(UserPoolId=pool_id, Username="u").get("UserMFASettingList") or [])
 
 
+def _messages_of_naive_calls(c: Any) -> int:
+    """Calls that send a user an e-mail or SMS in AWS; moto sends and counts nothing."""
+    pool_id = new_pool(c, AutoVerifiedAttributes=["email"], AdminCreateUserConfig={"AllowAdminCreateUserOnly": False})
+    c.admin_create_user(UserPoolId=pool_id, Username="invited", UserAttributes=attributes(email="i@example.com"))
+    client_id = c.create_user_pool_client(UserPoolId=pool_id, ClientName="c")["UserPoolClient"]["ClientId"]
+    c.sign_up(
+        ClientId=client_id, Username="self", Password=GOOD_PASSWORD, UserAttributes=attributes(email="s@example.com")
+    )
+    return strict.messages_sent(pool_id)
+
+
+def _sign_up_without_auto_verification_counts_nothing(c: Any) -> tuple[int, str]:
+    pool_id = new_pool(c, AdminCreateUserConfig={"AllowAdminCreateUserOnly": False})
+    client_id = c.create_user_pool_client(UserPoolId=pool_id, ClientName="c")["UserPoolClient"]["ClientId"]
+    c.sign_up(
+        ClientId=client_id, Username="self", Password=GOOD_PASSWORD, UserAttributes=attributes(email="s@example.com")
+    )
+    status = c.admin_get_user(UserPoolId=pool_id, Username="self")["UserStatus"]
+    return strict.messages_sent(pool_id), status
+
+
 WRONG_ANSWERS = [
     WrongAnswer("DescribeUserPool lists every standard attribute", _schema_lists_standard_attributes, False, True),
     WrongAnswer(
@@ -664,6 +733,13 @@ WRONG_ANSWERS = [
         (None, "auth.example.com"),
     ),
     WrongAnswer("AdminGetUser lists e-mail MFA once enabled", _email_mfa_listed, False, True),
+    WrongAnswer("an invitation and a sign-up code are counted as messages", _messages_of_naive_calls, 0, 2),
+    WrongAnswer(
+        "SignUp without auto-verification: UNCONFIRMED, nothing sent",
+        _sign_up_without_auto_verification_counts_nothing,
+        (0, "UNCONFIRMED"),
+        (0, "UNCONFIRMED"),
+    ),
 ]
 
 
@@ -771,6 +847,15 @@ def _update_resource_server(c: Any) -> Callable[[], Any]:
     return lambda: c.update_resource_server(UserPoolId=pool_id, Identifier="https://api", Name="api v2")
 
 
+def _resend_confirmation_code(c: Any) -> Callable[[], Any]:
+    pool_id = new_pool(c, AutoVerifiedAttributes=["email"], AdminCreateUserConfig={"AllowAdminCreateUserOnly": False})
+    client_id = c.create_user_pool_client(UserPoolId=pool_id, ClientName="c")["UserPoolClient"]["ClientId"]
+    c.sign_up(
+        ClientId=client_id, Username="self", Password=GOOD_PASSWORD, UserAttributes=attributes(email="s@example.com")
+    )
+    return lambda: c.resend_confirmation_code(ClientId=client_id, Username="self")
+
+
 COMPROMISED = {"Actions": {"EventAction": "BLOCK"}, "EventFilter": ["SIGN_IN"]}
 MISSING_OPERATIONS: list[tuple[str, Naive]] = [
     ("SetUICustomization", _on_plus_pool(lambda c, p: c.set_ui_customization(UserPoolId=p, CSS=".x { }"))),
@@ -853,6 +938,7 @@ MISSING_OPERATIONS: list[tuple[str, Naive]] = [
     ),
     ("GetLogDeliveryConfiguration", _on_client(lambda c, p, k: c.get_log_delivery_configuration(UserPoolId=p))),
     ("UpdateResourceServer", lambda c: _update_resource_server(c)),
+    ("ResendConfirmationCode", _resend_confirmation_code),
 ]
 
 

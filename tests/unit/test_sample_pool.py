@@ -11,6 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from tools.emulation.cognito import strict_cognito
 from tools.sample_pool import (
     ADMIN_ROLE_ARN,
     CLIENT_BACKEND,
@@ -51,7 +52,9 @@ def _attrs(user: dict) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def aws():
-    with mock_aws():
+    # Strict Cognito, as every stack builds it: plain moto's UpdateUserPool (which the builder uses
+    # after signing up its UNCONFIRMED users) drops the creation-only settings.
+    with mock_aws(), strict_cognito():
         yield boto3.client("cognito-idp", region_name=REGION), boto3.client("s3", region_name=REGION)
 
 
@@ -164,7 +167,7 @@ def test_export_shape(username_pool):
     assert rs["Identifier"] == "https://api.example.com"
     assert {s["ScopeName"] for s in rs["Scopes"]} == {"orders.read", "orders.write"}
     assert backup["user_pool_domain"] == {}
-    assert backup["ui_customization"] is None
+    assert backup["ui_customization"] == {}  # strict Cognito serves GetUICustomization (plain moto raises: None)
 
     # datetimes went through json.dumps(default=str)
     assert DATETIME_STR_RE.match(backup["user_pool_config"]["CreationDate"])
@@ -241,3 +244,14 @@ def test_write_backup(aws, email_pool):
     assert key == backup_key(backup["user_pool_id"], when)
     body = s3.get_object(Bucket="cognito-backup-dr-test-123456789012", Key=key)["Body"].read()
     assert json.loads(body) == backup
+
+
+def test_building_the_sample_pools_messages_only_the_reset_required_users(username_pool, email_pool):
+    # UNCONFIRMED users are signed up while the pool auto-verifies nothing, the others created with
+    # SUPPRESS; only AdminResetUserPassword (how a user becomes RESET_REQUIRED) sends a code in AWS.
+    from tools.emulation.cognito import message_log
+
+    for pool, _ in (username_pool, email_pool):
+        log = message_log(pool.pool_id)
+        assert {m["operation"] for m in log} == {"AdminResetUserPassword"}
+        assert len(log) == intended_status_counts(pool.spec.users)["RESET_REQUIRED"]

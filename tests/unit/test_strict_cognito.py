@@ -1448,3 +1448,164 @@ def test_log_delivery_destinations_exist_and_follow_the_event_source_rules(cogni
         cognito.get_log_delivery_configuration(UserPoolId=pool_id)["LogDeliveryConfiguration"]["LogConfigurations"]
         == []
     )
+
+
+# ============================================================================ 11. messages to users, SignUp
+
+
+def _open_pool(cognito: Any, **kwargs: Any) -> str:
+    """A pool open to self-registration (the API default is AllowAdminCreateUserOnly false)."""
+    kwargs.setdefault("AdminCreateUserConfig", {"AllowAdminCreateUserOnly": False})
+    return pool(cognito, **kwargs)["Id"]
+
+
+def _client(cognito: Any, pool_id: str, **kwargs: Any) -> dict[str, Any]:
+    return cognito.create_user_pool_client(UserPoolId=pool_id, ClientName="c", **kwargs)["UserPoolClient"]
+
+
+def test_sign_up_follows_the_pool_and_the_client(cognito: Any) -> None:
+    closed = pool(cognito, AdminCreateUserConfig={"AllowAdminCreateUserOnly": True})["Id"]
+    fails(
+        cognito.sign_up,
+        "NotAuthorizedException",
+        "SignUp is not permitted for this user pool",
+        ClientId=_client(cognito, closed)["ClientId"],
+        Username="n",
+        Password=GOOD_PASSWORD,
+    )
+    schema = [
+        {"Name": "email", "AttributeDataType": "String", "Required": True, "Mutable": True},
+        {"Name": "tier", "AttributeDataType": "String", "Mutable": True},
+        {"Name": "legacy", "AttributeDataType": "String", "Mutable": True, "DeveloperOnlyAttribute": True},
+    ]
+    pool_id = _open_pool(cognito, Schema=schema, Policies={"PasswordPolicy": {"MinimumLength": 12}})
+    client_id = _client(cognito, pool_id)["ClientId"]
+    base = {"ClientId": client_id, "Username": "n", "Password": "Valid#Pass1234"}
+    unauthorized = "A client attempted to write unauthorized attribute"
+    for flag in (
+        attrs(email="n@example.com", email_verified="true"),
+        attrs(email="n@example.com", dev__custom__legacy="x"),
+    ):
+        fails(cognito.sign_up, "NotAuthorizedException", unauthorized, **base, UserAttributes=flag)
+    fails(
+        cognito.sign_up,
+        "InvalidParameterException",
+        msg.MSG_NOT_IN_SCHEMA.format(name="custom:nope"),
+        **base,
+        UserAttributes=attrs(email="n@example.com", custom__nope="x"),
+    )
+    fails(cognito.sign_up, "InvalidParameterException", msg.MSG_REQUIRED_ATTRIBUTE.format(name="email"), **base)
+    fails(
+        cognito.sign_up,
+        "InvalidPasswordException",
+        "Password does not conform to policy: Password not long enough",
+        **{**base, "Password": "Short#1a"},
+        UserAttributes=attrs(email="n@example.com"),
+    )
+    # Only what the client's WriteAttributes name; without them, only the standard attributes.
+    fails(
+        cognito.sign_up,
+        "NotAuthorizedException",
+        unauthorized,
+        **base,
+        UserAttributes=attrs(email="n@example.com", custom__tier="gold"),
+    )
+    narrow = _client(cognito, pool_id, WriteAttributes=["email"])["ClientId"]
+    fails(
+        cognito.sign_up,
+        "NotAuthorizedException",
+        unauthorized,
+        **{**base, "ClientId": narrow},
+        UserAttributes=attrs(email="n@example.com", custom__tier="gold"),
+    )
+    wide = _client(cognito, pool_id, WriteAttributes=["email", "custom:tier"])["ClientId"]
+    answer = cognito.sign_up(
+        **{**base, "ClientId": wide}, UserAttributes=attrs(email="n@example.com", custom__tier="gold")
+    )
+    assert answer["UserConfirmed"] is False and "CodeDeliveryDetails" not in answer
+    assert cognito.admin_get_user(UserPoolId=pool_id, Username="n")["UserStatus"] == "UNCONFIRMED"
+    fails(cognito.sign_up, "UsernameExistsException", None, **base, UserAttributes=attrs(email="n@example.com"))
+    assert strict.messages_sent(pool_id) == 0  # nothing auto-verified: nothing sent
+
+
+def test_sign_up_through_a_client_with_a_secret_needs_its_secret_hash(cognito: Any) -> None:
+    pool_id = _open_pool(cognito)
+    client = _client(cognito, pool_id, GenerateSecret=True)
+    client_id, secret = client["ClientId"], client["ClientSecret"]
+    base = {"ClientId": client_id, "Username": "n", "Password": GOOD_PASSWORD}
+    fails(cognito.sign_up, "NotAuthorizedException", msg.MSG_SECRET_HASH_MISSING.format(client=client_id), **base)
+    fails(
+        cognito.sign_up,
+        "NotAuthorizedException",
+        msg.MSG_SECRET_HASH_WRONG.format(client=client_id),
+        **base,
+        SecretHash=secret_hash(secret, "other", client_id),
+    )
+    cognito.sign_up(**base, SecretHash=secret_hash(secret, "n", client_id))
+
+
+def secret_hash(secret: str, username: str, client_id: str) -> str:
+    return base64.b64encode(
+        hmac.new(secret.encode(), (username + client_id).encode(), hashlib.sha256).digest()
+    ).decode()
+
+
+def test_every_call_that_would_message_a_user_is_counted(cognito: Any) -> None:
+    pool_id = _open_pool(
+        cognito,
+        AutoVerifiedAttributes=["email"],
+        AccountRecoverySetting={"RecoveryMechanisms": [{"Priority": 1, "Name": "verified_email"}]},
+    )
+    client_id = _client(cognito, pool_id)["ClientId"]
+    silent = attrs(email="a@example.com", email_verified="true")
+    cognito.admin_create_user(UserPoolId=pool_id, Username="a", MessageAction="SUPPRESS", UserAttributes=silent)
+    cognito.admin_set_user_password(UserPoolId=pool_id, Username="a", Password=GOOD_PASSWORD, Permanent=True)
+    # A new e-mail with its flag set true in the same call: no code is sent.
+    cognito.admin_update_user_attributes(
+        UserPoolId=pool_id, Username="a", UserAttributes=attrs(email="a2@example.com", email_verified="true")
+    )
+    cognito.admin_update_user_attributes(UserPoolId=pool_id, Username="a", UserAttributes=attrs(name="A"))
+    assert strict.messages_sent(pool_id) == 0
+
+    cognito.admin_create_user(UserPoolId=pool_id, Username="b", UserAttributes=attrs(email="b@example.com"))
+    cognito.sign_up(
+        ClientId=client_id, Username="c", Password=GOOD_PASSWORD, UserAttributes=attrs(email="c@example.com")
+    )
+    cognito.resend_confirmation_code(ClientId=client_id, Username="c")
+    cognito.admin_update_user_attributes(UserPoolId=pool_id, Username="a", UserAttributes=attrs(email="a3@example.com"))
+    cognito.admin_reset_user_password(UserPoolId=pool_id, Username="a")
+    cognito.forgot_password(ClientId=client_id, Username="a")
+    operations = [m["operation"] for m in strict.message_log(pool_id)]
+    assert operations == [
+        "AdminCreateUser",
+        "SignUp",
+        "ResendConfirmationCode",
+        "AdminUpdateUserAttributes",
+        "AdminResetUserPassword",
+        "ForgotPassword",
+    ]
+    assert strict.messages_sent() == 6 and strict_cognito().messages_sent(pool_id) == 6
+    fails(
+        cognito.resend_confirmation_code,
+        "InvalidParameterException",
+        msg.MSG_ALREADY_CONFIRMED,
+        ClientId=client_id,
+        Username="a",
+    )
+
+
+def test_resend_confirmation_code_needs_auto_verification(cognito: Any) -> None:
+    pool_id = _open_pool(cognito)
+    client_id = _client(cognito, pool_id)["ClientId"]
+    cognito.sign_up(
+        ClientId=client_id, Username="c", Password=GOOD_PASSWORD, UserAttributes=attrs(email="c@example.com")
+    )
+    fails(
+        cognito.resend_confirmation_code,
+        "InvalidParameterException",
+        msg.MSG_CANNOT_RESEND,
+        ClientId=client_id,
+        Username="c",
+    )
+    fails(cognito.resend_confirmation_code, "UserNotFoundException", None, ClientId=client_id, Username="nobody")
+    assert strict.messages_sent(pool_id) == 0

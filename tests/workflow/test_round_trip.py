@@ -18,6 +18,7 @@ from typing import Any
 import boto3
 import pytest
 
+from cognito_restore.sign_up import SIGN_UP_CLIENT_NAME
 from tests.workflow.conftest import DR_REGION, SOURCE_REGION, put_raw_backup
 from tools.emulation import RestoreStack
 from tools.sample_pool import (
@@ -51,7 +52,7 @@ STATUS_AFTER_RESTORE = {
     "CONFIRMED": "CONFIRMED",
     "RESET_REQUIRED": "CONFIRMED",
     "FORCE_CHANGE_PASSWORD": "FORCE_CHANGE_PASSWORD",
-    "UNCONFIRMED": "FORCE_CHANGE_PASSWORD",
+    "UNCONFIRMED": "UNCONFIRMED",  # through SignUp, nothing sent (cognito_restore/sign_up.py)
     "EXTERNAL_PROVIDER": "FORCE_CHANGE_PASSWORD",
 }
 
@@ -221,15 +222,32 @@ def test_round_trip_restores_every_category(stack: RestoreStack, username_mode: 
     backup = export_backup(source_cognito, pool.pool_id)
     federated = add_federated_users(backup, OIDC_PROVIDER_NAME, 3, group="editors")
     assert add_sms_mfa_options(backup) > 0
+    # An UNCONFIRMED user whose e-mail an administrator verified, with a developer-only attribute:
+    # what no client may write at SignUp comes after it (AdminUpdateUserAttributes).
+    unconfirmed = next(u for u in backup["users"] if u["UserStatus"] == "UNCONFIRMED")
+    unconfirmed["Attributes"] += [
+        {"Name": "email_verified", "Value": "true"},
+        {"Name": "dev:custom:legacy_id", "Value": "L-unconfirmed"},
+    ]
     when = datetime.now(UTC)
     put_raw_backup(stack, backup_key(pool.pool_id, when), json.dumps(backup).encode())
     arn_map = _dr_dependencies(stack, backup)
+    sent_before = stack.messages_sent()  # building the source pool: AdminResetUserPassword codes only
 
     result = stack.run({"user_pool_id": pool.pool_id, "arn_map": arn_map})
 
     assert result.status == "SUCCEEDED", (result.error, result.cause)
     new_pool = result.output["new_user_pool_id"]
+    # No user got an e-mail or SMS from the restore: strict Cognito counts every call that would send one.
+    assert stack.messages_sent(new_pool) == 0 and stack.messages_sent() == sent_before
     cognito = stack.client("cognito-idp")
+    # The sign-up window is closed (real settings back, the temporary client gone): the config and
+    # clients categories below compare them in full; these are the ones the window changed.
+    source = source_cognito.describe_user_pool(UserPoolId=pool.pool_id)["UserPool"]
+    restored = cognito.describe_user_pool(UserPoolId=new_pool)["UserPool"]
+    assert restored["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    for key in ("AutoVerifiedAttributes", "UserAttributeUpdateSettings"):
+        assert restored[key] == source[key], key
     expected = config_views(source_cognito, pool.pool_id)
     actual = config_views(cognito, new_pool)
     want_users, new_key_of = expected_users(backup)
@@ -241,6 +259,8 @@ def test_round_trip_restores_every_category(stack: RestoreStack, username_mode: 
     actual["memberships"] = memberships(cognito, new_pool, key_of_username)
     diff = category_diff(expected, actual)
     assert not diff, "the restored pool differs from the source:\n" + diff
+    unconfirmed = [k for k, u in want_users.items() if u["status"] == "UNCONFIRMED"]
+    assert unconfirmed and all(got_users[k]["status"] == "UNCONFIRMED" for k in unconfirmed)
     assert len(federated) == 3
     native_linked = [k for k, u in want_users.items() if u["linked"] and u["status"] != "FORCE_CHANGE_PASSWORD"]
     assert len(native_linked) == NATIVE_LINKED_USERS and all(got_users[k]["linked"] for k in native_linked)
@@ -251,6 +271,7 @@ def test_round_trip_restores_every_category(stack: RestoreStack, username_mode: 
     for category, counts in report["counts"].items():
         assert counts["restored"] + counts["skipped"] + counts["failed"] == counts["backup"], category
         assert counts["failed"] == 0, (category, report["categories"][category]["failed_items"])
+        assert counts["restored"] == counts["backup"], (category, counts)  # every category at 100 %
     assert report["counts"]["lambda_triggers"]["restored"] == len(TRIGGERS)
     named = " ".join(entry["item"] for entry in report["not_restorable"])
     for item in ("passwords", "TOTP", "sub"):
@@ -304,6 +325,14 @@ def test_natively_linked_users_keep_every_link_and_their_groups_across_reruns(st
             {"users": got_users, "memberships": memberships(cognito, new_pool, key_of_username)},
         )
         assert not diff, f"{run}:\n{diff}"
+        # Each run signs its UNCONFIRMED users up (found again on the re-run: UsernameExistsException),
+        # messages nobody, and leaves no temporary client behind.
+        assert any(u["status"] == "UNCONFIRMED" for u in got_users.values()), run
+        assert stack.messages_sent(new_pool) == 0, run
+        names = {
+            c["ClientName"] for c in _all(cognito, "list_user_pool_clients", "UserPoolClients", UserPoolId=new_pool)
+        }
+        assert SIGN_UP_CLIENT_NAME not in names and len(names) == len(backup["app_clients"]), run
         for username in linked:  # native users keep their username and status
             assert got_users[username]["status"] == "CONFIRMED", run
         bucket, _, key = result.output["report"].removeprefix("s3://").partition("/")

@@ -316,6 +316,10 @@ def _function_arn(name: str, region: str, account: str, partition: str) -> str:
 # Cognito user pool operations authorized on "*" (the Service Authorization Reference lists no
 # resource type for them).
 _COGNITO_UNSCOPED = {"CreateUserPool", "ListUserPools", "DescribeUserPoolDomain"}
+# Public (unauthenticated) user pool operations: "Amazon Cognito doesn't evaluate Identity and Access
+# Management (IAM) policies in requests for this API operation" (botocore model, auth: noAuth;
+# https://docs.aws.amazon.com/cognito/latest/developerguide/user-pools-API-operations.html).
+_COGNITO_PUBLIC = {"SignUp", "ResendConfirmationCode", "ForgotPassword", "ConfirmSignUp", "InitiateAuth"}
 _S3_OBJECT_ACTIONS = {
     "GetObject": "s3:GetObject",
     "HeadObject": "s3:GetObject",
@@ -374,6 +378,8 @@ def required_access(
     p, r, a = partition, region, account
     if service == "cognito-idp":
         action = f"cognito-idp:{operation}"
+        if operation in _COGNITO_PUBLIC:
+            return []  # Cognito evaluates no IAM policy for it, signed or not (API reference)
         if operation in _COGNITO_UNSCOPED:
             return [(action, "*")]
         if "UserPoolId" in params:

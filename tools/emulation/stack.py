@@ -238,6 +238,13 @@ class RestoreStack:
             self._clients[service] = boto3.client(service, region_name=self.region)  # type: ignore[call-overload]
         return self._clients[service]
 
+    def messages_sent(self, pool_id: str | None = None) -> int:
+        """Calls that would have sent a user an e-mail or SMS (strict Cognito counts them; 0 without it)."""
+        from tools.emulation.cognito import messages_sent
+
+        self._require_active()
+        return messages_sent(pool_id)
+
     def state_machine_arn(self, logical_id: str = "RestoreStateMachine") -> str:
         res = self.cfn.resource(logical_id)
         if res.get("Type") not in SM_TYPES:

@@ -12,13 +12,20 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from cognito_restore import aws
-from cognito_restore.aws_errors import describe_error, error_code, raise_if_throttled, raise_unless_caused_by_data
+from cognito_restore.aws_errors import (
+    describe_error,
+    error_code,
+    error_message,
+    raise_if_throttled,
+    raise_unless_caused_by_data,
+)
 from cognito_restore.errors import DATA_ERRORS, CognitoThrottled
 from cognito_restore.ledger import ChunkLease
 from cognito_restore.observability import metrics_lock
 from cognito_restore.pacing import Pacer
 from cognito_restore.passwords import random_password
 from cognito_restore.phase import work_store
+from cognito_restore.sign_up import SignUpWindowClosed, client_may_write, window_closed
 from cognito_restore.state import UserChunkEvent
 from cognito_restore.users import UserPlan, federated_links
 
@@ -91,11 +98,15 @@ def restore_user(
     password_policy: dict[str, Any],
     outcome: ChunkOutcome,
     unrestored_groups: frozenset[str] = frozenset(),
+    sign_up_client_id: str | None = None,
 ) -> None:
-    """AdminCreateUser (all attributes, no invitation) -> permanent password if it was usable -> disable.
+    """AdminCreateUser (all attributes, no invitation) -> permanent password if it was usable -> disable;
+    UNCONFIRMED users through SignUp instead (sign_up_client_id: the restore's temporary client).
 
     unrestored_groups: groups the groups phase could not create (their memberships are reported, not tried)."""
-    guarded(outcome, lambda: _restore_user(pool_id, plan, password_policy, outcome, unrestored_groups))
+    guarded(
+        outcome, lambda: _restore_user(pool_id, plan, password_policy, outcome, unrestored_groups, sign_up_client_id)
+    )
 
 
 def guarded(outcome: ChunkOutcome, work: Callable[[], None]) -> None:
@@ -126,31 +137,19 @@ def _restore_user(
     password_policy: dict[str, Any],
     outcome: ChunkOutcome,
     unrestored_groups: frozenset[str],
+    sign_up_client_id: str | None = None,
 ) -> None:
     cognito = outcome.client()
     try:
-        try:
-            outcome.call("AdminCreateUser")
-            user = cognito.admin_create_user(
-                UserPoolId=pool_id,
-                Username=plan.create_username,
-                UserAttributes=plan.attributes,
-                MessageAction="SUPPRESS",
-            )["User"]
-            attributes, status, enabled = user.get("Attributes", []), user.get("UserStatus"), user.get("Enabled", True)
-            new_username = user["Username"]
-        except ClientError as error:
-            if error_code(error) != "UsernameExistsException":
-                raise
-            # Created by an earlier attempt of this chunk: finish what that attempt may not have.
-            outcome.call("AdminGetUser")
-            user = cognito.admin_get_user(UserPoolId=pool_id, Username=plan.create_username)
-            attributes, status, enabled = (
-                user.get("UserAttributes", []),
-                user.get("UserStatus"),
-                user.get("Enabled", True),
+        # Sync mode never opens a sign-up window (the target's settings are live and would send a code):
+        # an UNCONFIRMED user missing from the target is created by AdminCreateUser, to be re-invited.
+        admin_created_unconfirmed = plan.target_status == "UNCONFIRMED" and bool(outcome.sync)
+        if plan.target_status == "UNCONFIRMED" and not admin_created_unconfirmed:
+            attributes, status, enabled, new_username = _sign_up(
+                pool_id, plan, password_policy, outcome, sign_up_client_id
             )
-            new_username = user["Username"]
+        else:
+            attributes, status, enabled, new_username = _admin_create(pool_id, plan, outcome)
         if plan.set_permanent_password and status != "CONFIRMED":
             outcome.call("AdminSetUserPassword")
             cognito.admin_set_user_password(
@@ -171,8 +170,15 @@ def _restore_user(
         _skip_dependents(plan, outcome, f"user not restored ({describe_error(error)})")
         return
     outcome.restored += 1
-    if plan.status in ("FORCE_CHANGE_PASSWORD", "UNCONFIRMED"):  # no usable temporary password (not placeholders)
+    if plan.status == "FORCE_CHANGE_PASSWORD" or admin_created_unconfirmed:  # no usable temporary password
         outcome.reinvite.append(new_username)
+    if admin_created_unconfirmed:
+        outcome.notes.append(
+            {
+                "item": plan.old_username,
+                "note": "UNCONFIRMED in the backup; created FORCE_CHANGE_PASSWORD (sync mode opens no sign-up window)",
+            }
+        )
     for note in plan.notes:
         outcome.notes.append({"item": plan.old_username, "note": note})
     outcome.ids.append(
@@ -183,6 +189,84 @@ def _restore_user(
             "new_sub": _sub_of(attributes),
         }
     )
+
+
+_Created = tuple[list[dict[str, str]], str | None, bool, str]  # attributes, status, enabled, username
+
+
+def _existing(pool_id: str, plan: UserPlan, outcome: ChunkOutcome) -> _Created:
+    """A user an earlier attempt of this chunk created: read back, then finished like a new one."""
+    outcome.call("AdminGetUser")
+    user = outcome.client().admin_get_user(UserPoolId=pool_id, Username=plan.create_username)
+    return user.get("UserAttributes", []), user.get("UserStatus"), user.get("Enabled", True), user["Username"]
+
+
+def _admin_create(pool_id: str, plan: UserPlan, outcome: ChunkOutcome) -> _Created:
+    try:
+        outcome.call("AdminCreateUser")
+        user = outcome.client().admin_create_user(
+            UserPoolId=pool_id,
+            Username=plan.create_username,
+            UserAttributes=plan.attributes,
+            MessageAction="SUPPRESS",
+        )["User"]
+    except ClientError as error:
+        if error_code(error) != "UsernameExistsException":
+            raise
+        return _existing(pool_id, plan, outcome)
+    return user.get("Attributes", []), user.get("UserStatus"), user.get("Enabled", True), user["Username"]
+
+
+def _signed_up_earlier(pool_id: str, plan: UserPlan, outcome: ChunkOutcome, refusal: ClientError) -> _Created:
+    """The window is closed (a redrive after verification): a user signed up before is finished; an
+    absent one cannot be signed up now (and must not be: the triggers are attached)."""
+    try:
+        return _existing(pool_id, plan, outcome)
+    except ClientError as error:
+        if error_code(error) != "UserNotFoundException":
+            raise
+    raise SignUpWindowClosed(
+        # No username here: the error reaches the execution state and the failure alert.
+        "an UNCONFIRMED user of this chunk is absent and the sign-up window is closed "
+        f"({describe_error(refusal)}): start the restore again with the same restore_id, which reopens it"
+    ) from refusal
+
+
+def _sign_up(
+    pool_id: str, plan: UserPlan, password_policy: dict[str, Any], outcome: ChunkOutcome, client_id: str | None
+) -> _Created:
+    """SignUp through the restore's temporary client while the pool auto-verifies nothing: UNCONFIRMED,
+    no message. What no client may write (verified flags, developer-only attributes) follows with
+    AdminUpdateUserAttributes, only where the user does not hold it yet (a retry writes nothing again)."""
+    if not client_id:
+        # create_pool opens the window whenever the plan has UNCONFIRMED users: this is a bug, never data.
+        raise RuntimeError("UNCONFIRMED user planned but the pool has no sign-up client (create_pool)")
+    by_client = [a for a in plan.attributes if client_may_write(a["Name"])]
+    try:
+        outcome.call("SignUp")
+        answer = outcome.client().sign_up(
+            ClientId=client_id,
+            Username=plan.create_username,  # the e-mail / phone in e-mail or phone username pools
+            Password=random_password(password_policy),
+            UserAttributes=by_client,
+        )
+    except ClientError as error:
+        if window_closed(error_code(error), error_message(error)):
+            created = _signed_up_earlier(pool_id, plan, outcome, error)
+        elif error_code(error) == "UsernameExistsException":
+            created = _existing(pool_id, plan, outcome)
+        else:
+            raise
+    else:
+        sub = str(answer["UserSub"])
+        username = sub if plan.username_generated else plan.create_username
+        created = ([*by_client, {"Name": "sub", "Value": sub}], "UNCONFIRMED", True, username)
+    held = {a["Name"]: a["Value"] for a in created[0]}
+    missing = [a for a in plan.attributes if not client_may_write(a["Name"]) and held.get(a["Name"]) != a["Value"]]
+    if missing:
+        outcome.call("AdminUpdateUserAttributes")
+        outcome.client().admin_update_user_attributes(UserPoolId=pool_id, Username=created[3], UserAttributes=missing)
+    return created
 
 
 def _skip_dependents(plan: UserPlan, outcome: ChunkOutcome, reason: str) -> None:

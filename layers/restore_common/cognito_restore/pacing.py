@@ -28,6 +28,8 @@ CATEGORY_OF = {
     "CreateGroup": "UserPoolResourceUpdate",
     "UpdateGroup": "UserPoolResourceUpdate",  # sync mode
     "AdminCreateUser": "UserCreation",
+    "SignUp": "UserCreation",
+    "AdminUpdateUserAttributes": "UserUpdate",
     "AdminSetUserPassword": "UserAccountRecovery",
     "AdminDisableUser": "UserUpdate",
     "AdminAddUserToGroup": "UserUpdate",
@@ -36,7 +38,6 @@ CATEGORY_OF = {
     # Sync mode (sync_users.py): the writes of a matched user or a deletion.
     "AdminConfirmSignUp": "UserCreation",
     "AdminEnableUser": "UserUpdate",
-    "AdminUpdateUserAttributes": "UserUpdate",
     "AdminDeleteUserAttributes": "UserUpdate",
     "AdminRemoveUserFromGroup": "UserUpdate",
     "AdminDeleteUser": "UserUpdate",

@@ -278,11 +278,19 @@ def identity_provider_steps(providers: list[dict[str, Any]], pool_id: str, domai
 
 def user_steps(status_counts: dict[str, int], unlinked: int, mfa: str | None) -> list[str]:
     steps: list[str] = []
-    waiting = status_counts.get("FORCE_CHANGE_PASSWORD", 0) + status_counts.get("UNCONFIRMED", 0)
+    waiting = status_counts.get("FORCE_CHANGE_PASSWORD", 0)
     if waiting:
         steps.append(
-            f"{waiting} users hold no usable temporary password (backed up as FORCE_CHANGE_PASSWORD or "
-            "UNCONFIRMED): re-send their invitation (AdminCreateUser MessageAction=RESEND); the report lists them"
+            f"{waiting} users hold no usable temporary password (backed up as FORCE_CHANGE_PASSWORD): "
+            "re-send their invitation (AdminCreateUser MessageAction=RESEND); the report lists them"
+        )
+    unconfirmed = status_counts.get("UNCONFIRMED", 0)
+    if unconfirmed:
+        steps.append(
+            f"{unconfirmed} users are UNCONFIRMED, as backed up, with a password nobody knows and no message sent: "
+            "codes sent before the disaster no longer work; when they sign up again (UsernameExistsException) "
+            "or fail to sign in, your app offers a new code (ResendConfirmationCode), then ConfirmSignUp, then "
+            "forgot-password to choose their password"
         )
     if unlinked:
         steps.append(
@@ -421,7 +429,7 @@ def _reinvite_section(report: dict[str, Any], pool: dict[str, Any]) -> list[str]
     if not reinvite.get("count"):
         return [*lines, "none"]
     lines += [
-        f"{reinvite['count']} users were backed up as FORCE_CHANGE_PASSWORD or UNCONFIRMED and hold no usable "
+        f"{reinvite['count']} users were backed up as FORCE_CHANGE_PASSWORD and hold no usable "
         f"temporary password. The list as CSV: `{reinvite.get('csv')}`. Download it as reinvite.csv, then "
         "re-send each invitation (Cognito sends the message; nothing was sent during the restore):",
         "",

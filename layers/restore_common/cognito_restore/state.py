@@ -91,6 +91,7 @@ class Pool(TypedDict):
     arn: str
     name: str
     region: str
+    sign_up_client_id: NotRequired[str]  # the temporary SignUp client while UNCONFIRMED users are restored (sign_up.py)
 
 
 class PhaseCounts(TypedDict):

@@ -1,7 +1,8 @@
 """How one backed-up user is recreated: pure functions, no AWS calls.
 
 Statuses (docs/cognito-behaviours.md §2): AdminCreateUser always yields FORCE_CHANGE_PASSWORD; a permanent
-password (AdminSetUserPassword) yields CONFIRMED. Passwords cannot be exported, so restored users
+password (AdminSetUserPassword) yields CONFIRMED; only SignUp yields UNCONFIRMED (sign_up.py: through a
+temporary client while the pool sends nothing). Passwords cannot be exported, so restored users
 get a random password and use forgot-password (which needs the verified flags we keep).
 """
 
@@ -55,8 +56,9 @@ STATUS_OUTCOMES: dict[str, tuple[str, str]] = {
         "new unknown temporary password; re-send the invitation (AdminCreateUser RESEND)",
     ),
     "UNCONFIRMED": (
-        "FORCE_CHANGE_PASSWORD",
-        "Cognito cannot create UNCONFIRMED users by API; re-send an invitation or let them reset",
+        "UNCONFIRMED",
+        "signed up again with a random password and no message; a new confirmation code on their next "
+        "attempt (ResendConfirmationCode), then forgot-password",
     ),
 }
 NEEDS_PERMANENT_PASSWORD = frozenset(s for s, (outcome, _) in STATUS_OUTCOMES.items() if outcome == "CONFIRMED")
@@ -114,6 +116,7 @@ class UserPlan:
     preferred_mfa: str | None = None  # v2: PreferredMfaSetting (SMS_MFA / EMAIL_OTP)
     links: list[dict[str, str]] = field(default_factory=list)  # federated identities to link
     groups: list[str] = field(default_factory=list)  # added right after the user is created
+    username_generated: bool = False  # e-mail / phone username pool: Cognito names the user by its sub
 
     def to_item(self) -> dict[str, Any]:
         return asdict(self)
@@ -249,6 +252,7 @@ def plan_user(raw: Any, model: UserModel, position: int = 0) -> UserPlan | UserP
         email_mfa=mfa.email,
         preferred_mfa=mfa.preferred,
         links=links,
+        username_generated=model.sign_in_by_attribute,
     )
 
 

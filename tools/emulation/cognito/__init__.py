@@ -65,8 +65,16 @@ Behaviours (the numbers follow the brief):
    (event source / level / destination rules, destinations exist in this account, Plus for
    userAuthEvents); CreateUserPoolDomain ``ManagedLoginVersion`` 1 or 2, 2 not on Lite.
 
-11. ListUsers with a ``sub = / ^=`` filter is served from a sorted index, in sub order, with an
+12. ListUsers with a ``sub = / ^=`` filter is served from a sorted index, in sub order, with an
    opaque token (``listing.py``): the producer's shards of a million-user pool in seconds.
+13. Messages to users (``delivery.py``): every call that would send an e-mail or SMS is counted
+   (``messages_sent()`` / ``message_log()``, also on the guard and on ``RestoreStack``):
+   AdminCreateUser without SUPPRESS, SignUp while the pool auto-verifies, attribute updates changing
+   an auto-verified contact without setting its flag, AdminResetUserPassword,
+   ResendConfirmationCode (implemented: moto lacks it), ForgotPassword. SignUp is refused when the
+   pool allows only administrators to create users, without the client's SecretHash, for
+   attributes the client may not write, absent from the schema or required and missing, and for
+   the password policy.
 
 Also: generated client secrets look like Cognito's (moto: a hyphenated UUID that Cognito's own
 ClientSecret pattern refuses), and Cognito requests are served one at a time (moto's are not
@@ -81,6 +89,17 @@ from typing import TYPE_CHECKING, Any
 from unittest import mock
 
 from tools.emulation.cognito.common import Backend, Response, UserPool
+from tools.emulation.cognito.delivery import (
+    make_admin_create_user_counted,
+    make_admin_reset_user_password_counted,
+    make_admin_update_user_attributes_counted,
+    make_forgot_password_counted,
+    make_response_sign_up,
+    make_update_user_attributes_counted,
+    message_log,
+    messages_sent,
+    response_resend_confirmation_code,
+)
 from tools.emulation.cognito.features import (
     make_response_admin_get_user,
     response_admin_disable_provider_for_user,
@@ -155,7 +174,14 @@ def _patches() -> list[Any]:
         wrap(Backend, "delete_user_pool", make_delete_user_pool),
         wrap(Backend, "set_user_pool_mfa_config", make_set_user_pool_mfa_config),
         wrap(UserPool, "to_json", make_pool_to_json),
-        wrap(Backend, "admin_create_user", make_admin_create_user),
+        # Two wrappers of one method compose (each wrap reads the unpatched original).
+        wrap(Backend, "admin_create_user", lambda o: make_admin_create_user_counted(make_admin_create_user(o))),
+        wrap(Backend, "admin_update_user_attributes", make_admin_update_user_attributes_counted),
+        wrap(Backend, "update_user_attributes", make_update_user_attributes_counted),
+        wrap(Backend, "admin_reset_user_password", make_admin_reset_user_password_counted),
+        wrap(Backend, "forgot_password", make_forgot_password_counted),
+        wrap(Response, "sign_up", make_response_sign_up),
+        add("resend_confirmation_code", response_resend_confirmation_code),
         wrap(Backend, "create_user_pool_client", make_create_user_pool_client),
         wrap(Backend, "update_user_pool_client", make_update_user_pool_client),
         wrap(Backend, "create_user_pool_domain", make_create_user_pool_domain),
@@ -233,6 +259,15 @@ class StrictCognito:
         if self._active:
             self._active = False
             uninstall()
+
+    @staticmethod
+    def messages_sent(pool_id: str | None = None) -> int:
+        """Calls so far that would have sent a user an e-mail or SMS (delivery.py), in every Region."""
+        return messages_sent(pool_id)
+
+    @staticmethod
+    def message_log(pool_id: str | None = None) -> list[dict[str, str]]:
+        return message_log(pool_id)
 
     def __enter__(self) -> StrictCognito:
         return self.start()

@@ -48,6 +48,8 @@ class SideStore:
         self.branding: dict[str, dict[str, Any]] = {}  # ManagedLoginBrandingId -> style (Pool, Client)
         self.terms: dict[str, dict[str, Any]] = {}  # TermsId -> terms document
         self.log_delivery: dict[str, list[dict[str, Any]]] = {}  # pool -> LogConfigurations
+        # Calls that would have sent an e-mail or SMS to a user (delivery.py): {operation, pool, why}.
+        self.messages: list[dict[str, str]] = []
 
 
 def side_store(backend: Any) -> SideStore:

@@ -142,3 +142,25 @@ MSG_EMAIL_ARN_NOT_YOURS = "Email arn does not belong to your account."
 MSG_DEFAULT_FROM = "Cannot configure From email address for default email configuration"
 # [INFERRED] code and text: no public copy of Cognito's answer for a missing configuration set.
 MSG_NO_CONFIGURATION_SET = "The SES configuration set {name} does not exist in {region}."
+
+# ----------------------------------------------------------------------------------- SignUp (11.)
+# [REPORTED] NotAuthorizedException for SignUp in a pool that allows only administrators to create
+# users (AdminCreateUserConfig.AllowAdminCreateUserOnly true): many public reports and SDK issues,
+# e.g. aws-amplify/amplify-js issues quoting "SignUp is not permitted for this user pool".
+MSG_SIGN_UP_NOT_PERMITTED = "SignUp is not permitted for this user pool"
+# [REPORTED] NotAuthorizedException when a sent attribute is not in the client's WriteAttributes
+# (verification flags never are): quoted in many public Amplify / SDK issues.
+MSG_UNAUTHORIZED_ATTRIBUTE = "A client attempted to write unauthorized attribute"
+# [REPORTED] NotAuthorizedException for a client with a secret: without SecretHash, and with a wrong one.
+MSG_SECRET_HASH_MISSING = "Client {client} is configured for secret but secret was not received"
+MSG_SECRET_HASH_WRONG = "Unable to verify secret hash for client {client}"
+# [REPORTED] InvalidParameterException for a required attribute left out at sign-up.
+MSG_REQUIRED_ATTRIBUTE = "Attributes did not conform to the schema: {name}: The attribute is required"
+# [INFERRED] a password-based sign-up without a password (passwordless sign-up is not emulated).
+MSG_PASSWORD_REQUIRED = "Password is required for this sign-up: the user pool does not allow passwordless sign-up"
+# [INFERRED] modelled on moto's "Username/client id combination not found."
+MSG_USER_NOT_FOUND = "Username/client id combination not found."
+# [REPORTED] InvalidParameterException of ResendConfirmationCode for a confirmed user.
+MSG_ALREADY_CONFIRMED = "User is already confirmed."
+# [REPORTED] InvalidParameterException of ResendConfirmationCode in a pool that verifies nothing automatically.
+MSG_CANNOT_RESEND = "Cannot resend codes. Auto verification not turned on or no verified email or phone number"
