@@ -154,7 +154,9 @@ def main() -> None:
     print(f"users {users:,}  memberships {memberships:,}  shards {shards}  (pool built in {built:.0f} s)")
     print(f"backup: SUCCEEDED, manifest verified; wall {wall:.1f} s, CPU {cpu:.1f} s (moto included)")
     print(
-        f"RSS: {rss_before:.0f} MB before the backup (the pool in moto), peak {peak.peak:.0f} MB during it: +{peak.peak - rss_before:.0f} MB"
+        f"RSS: {rss_before:.0f} MB before the backup (the pool and its ListUsers index in moto), peak "
+        f"{peak.peak:.0f} MB during it: +{peak.peak - rss_before:.0f} MB, of which {stored / 2**20:.0f} MiB are "
+        "the backup's objects held by moto's S3"
     )
     print(f"written: {files} objects, {stored / 2**20:.1f} MiB ({stored / users:.0f} bytes per user, gzip JSONL)")
     print(f"calls: ListUsers {pages['ListUsers']:,} pages, ListUsersInGroup {pages['ListUsersInGroup']:,}")
