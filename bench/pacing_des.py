@@ -138,6 +138,7 @@ class Cell:
     child_start_s: float = 0.5
     invocation_s: float = 840.0  # 900 s timeout less the 60 s reserve
     seed: int = 1
+    jitter_s: float = 0.0  # each call reaches Cognito up to this much later than its slot (uniform)
 
 
 @dataclass
@@ -227,11 +228,13 @@ class Task:
         self.placed = False
         self.began = 0.0
         self.ended = False
+        self.waiting: list[tuple[int, int, int]] = []  # calls waiting for the next assignment
 
     def start(self) -> None:
         sim = self.sim
         sim.result.invocations += 1
         self.began = sim.now
+        self.pacer.unplace()  # as run_user_chunk: no slots before the first boundary
         first = self.registry.join(sim.now)
         sim.at(first - READ_BEFORE_S, self._beat)
 
@@ -240,8 +243,11 @@ class Task:
             return
         position, tasks, boundary = self.registry.beat(self.sim.now)
         if tasks:
-            self.pacer.assign(position, tasks, boundary)
+            self.pacer.assign(position, tasks, boundary, boundary + EPOCH_S)
             self.placed = True
+            waiting, self.waiting = self.waiting, []
+            for position_, step, attempt_ in waiting:
+                self._call(position_, step, attempt_)
             self._grow(threads_for(self.pacer.quotas, self.pacer.share, tasks))
         self.sim.at(boundary + EPOCH_S - READ_BEFORE_S, self._beat)
 
@@ -263,14 +269,20 @@ class Task:
         self.active += 1
         self._call(position, 0, 1)
 
-    def _call(self, position: int, step: int, attempt: int) -> None:
+    def _call(self, position: int, step: int, attempt: int, paced: bool = True) -> None:
         sim = self.sim
         user = sim.cell.users[self.items[position]]
         op = user.calls[step]
-        send = sim.now if attempt > 1 else self.pacer.reserve(op)  # a retry was given its slot by retry_delay
-        assert send is not None
+        if not paced:
+            send = sim.now  # a retry was given its slot by retry_delay
+        else:
+            send = self.pacer.try_reserve(op)
+            if send is None:  # no place yet for its slot: Pacer.reserve waits for the next assignment
+                self.waiting.append((position, step, attempt))
+                return
         sim.result.calls[op] += 1
-        sim.at(send + sim.cell.latency_s / 2, self._arrive, position, step, attempt, op)
+        jitter = sim.rng.random() * sim.cell.jitter_s if sim.cell.jitter_s else 0.0
+        sim.at(send + sim.cell.latency_s / 2 + jitter, self._arrive, position, step, attempt, op)
 
     def _arrive(self, position: int, step: int, attempt: int, op: str) -> None:
         sim = self.sim
@@ -287,10 +299,15 @@ class Task:
                 self._user_done(position)
             return
         sim.result.throttles += 1
-        delay = self.pacer.retry_delay(op, attempt)  # the layer's retry: the task's next slot, backoff later
-        if delay is not None:
-            sim.at(sim.now + delay, self._call, position, step, attempt + 1)
+        if attempt < pacing.MAX_THROTTLE_ATTEMPTS:
+            # the layer's retry: the task's next slot, backoff later (or, no place yet, wait for one)
+            delay = self.pacer.retry_delay(op, attempt, blocking=False)
+            if delay is None:
+                self.waiting.append((position, step, attempt + 1))
+            else:
+                sim.at(sim.now + delay, self._call, position, step, attempt + 1, False)
             return
+        self.pacer.throttled(op)
         self.failed = True  # CognitoThrottled: the chunk task stops; this user is redone by the retry
         self.stopping = True
         self.active -= 1

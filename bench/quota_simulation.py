@@ -364,6 +364,21 @@ def main_matrix(args: argparse.Namespace) -> None:
     )
     if smoke:
         return
+    from bench.pacing_des import Cell, Simulation, confirmed_users
+    from bench.pacing_des import quota_bound as des_bound
+
+    print()
+    print("outside the contract: each call reaching Cognito up to J ms after its slot (uniform), 5,500 users, 50 ms:")
+    users = confirmed_users(5_500)
+    bound, _ = des_bound(users)
+    for jitter_ms in (5.0, 20.0):
+        cells = []
+        for burst in MATRIX_BURSTS:
+            result = Simulation(Cell(users, burst, 0.05, jitter_s=jitter_ms / 1000)).run()
+            cells.append(
+                f"burst {burst:g} s: {result.restored / result.seconds / bound:.3f} ({result.throttles:,} throttles)"
+            )
+        print(f"  J = {jitter_ms:g} ms: " + ", ".join(cells))
     print()
     users_n = 100_000
     print(
@@ -433,7 +448,7 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"users {args.users:,} (all CONFIRMED, 1 group each: {calls_per_user:.0f} calls/user), "
         f"UserChunkSize {args.chunk_size} -> {chunks} chunks, UserMapConcurrency {args.concurrency} "
-        f"-> {chunks / args.concurrency:.1f} waves; each chunk task paced at 1/{tasks} of each quota"
+        f"-> {chunks / args.concurrency:.1f} waves; the running chunk tasks share QuotaShare of each quota ({tasks} at once)"
     )
     print(
         "moto cost per call (CPU, boto3 client + moto in-process): "

@@ -105,7 +105,9 @@ def test_a_throttled_call_is_retried_on_the_tasks_next_slot() -> None:
     assert round((clock.now + delay) * 45) % 10 == 4
     assert pacer.throttles == {"UserCreation": 1}
     assert pacer.retry_delay("AdminGetUser", 1) is None  # not paced: botocore's own retry
-    assert pacer.retry_delay("AdminCreateUser", 10) is None  # attempts used up: CognitoThrottled, the state machine retries
+    assert (
+        pacer.retry_delay("AdminCreateUser", 10) is None
+    )  # attempts used up: CognitoThrottled, the state machine retries
 
 
 def test_a_task_without_a_registry_takes_a_random_place() -> None:

@@ -414,7 +414,7 @@ def _keep_place(
             read_at += EPOCH_S
             continue
         if tasks:
-            pacer.assign(position, tasks, boundary)
+            pacer.assign(position, tasks, boundary, boundary + EPOCH_S)  # the next read decides what follows
             workers.grow(threads_for(pacer.quotas, pacer.share, tasks))
         read_at = boundary + EPOCH_S - READ_BEFORE_S
 

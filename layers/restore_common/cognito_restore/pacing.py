@@ -110,6 +110,7 @@ class Assignment:
     position: int
     tasks: int
     at: float = -math.inf
+    until: float = math.inf  # slots from here on wait for the next assignment (the registry's next epoch)
 
 
 @dataclass
@@ -130,22 +131,26 @@ class _Lane:
     def _owned(self, first: int, place: Assignment) -> int:
         return first + (place.position - first) % place.tasks  # the first k >= first with k % tasks == position
 
-    def reserve(self, now: float, current: Assignment | None, pending: Assignment | None) -> float:
-        """The send time of this task's next usable slot at or after now (pending: the next assignment)."""
+    def reserve(self, now: float, current: Assignment | None, pending: Assignment | None) -> float | None:
+        """The send time of this task's next usable slot at or after now (pending: the next assignment);
+        None when that slot lies past what the assignments known so far cover (ask again when placed anew)."""
         self.creep(now)
         k = max(self.slot + 1, math.ceil(now * self.rate))
+        credit = self.credit
         while True:
             place = current
             if pending is not None and (place is None or k >= pending.at * self.rate):
                 place, k = pending, max(k, math.ceil(pending.at * self.rate))
-            assert place is not None
+            if place is None:
+                return None
             k = self._owned(k, place)
             if pending is not None and place is current and k >= pending.at * self.rate:
                 continue  # past the switch: take the slot from the next assignment
-            self.credit += self.factor
-            if self.credit >= 1.0 - 1e-9:
-                self.credit -= 1.0
-                self.slot = k
+            if k >= place.until * self.rate:
+                return None  # another task may hold this slot in the next epoch
+            credit += self.factor
+            if credit >= 1.0 - 1e-9:
+                self.credit, self.slot = credit - 1.0, k
                 return k / self.rate
             k += 1  # skipped: the task runs below its share in this category
 
@@ -190,29 +195,35 @@ class Pacer:
         with self._lock:
             self.current, self.pending = None, None
 
-    def assign(self, position: int, tasks: int, at: float) -> None:
-        """From time ``at`` of the shared clock on, this task is ``position`` of ``tasks``."""
+    def assign(self, position: int, tasks: int, at: float, until: float = math.inf) -> None:
+        """From time ``at`` of the shared clock on (until ``until``, when the next assignment takes over),
+        this task is ``position`` of ``tasks``."""
         with self._lock:
             now = self.clock()
             if self.pending is not None and self.pending.at <= now:
                 self.current = self.pending
-            self.pending = Assignment(position % max(1, tasks), max(1, tasks), at)
+            self.pending = Assignment(position % max(1, tasks), max(1, tasks), at, until)
             if at <= now:
                 self.current, self.pending = self.pending, None
             self._lock.notify_all()
 
-    def reserve(self, operation: str) -> float | None:
-        """The time at which this call may be sent (None: not a paced call)."""
-        category = CATEGORY_OF.get(operation)
-        if category is None:
-            return None
+    def try_reserve(self, operation: str) -> float | None:
+        """The time at which this call may be sent, or None when this task has no place for it yet."""
+        category = CATEGORY_OF[operation]
         with self._lock:
-            while self.current is None and self.pending is None:
-                self._lock.wait(timeout=1.0)  # placed by the heartbeat thread (assign)
             now = self.clock()
             if self.pending is not None and self.pending.at <= now:
                 self.current, self.pending = self.pending, None
             return self._lanes[category].reserve(now, self.current, self.pending)
+
+    def reserve(self, operation: str) -> float | None:
+        """The time at which this call may be sent (None: not a paced call); waits for a place when needed."""
+        if CATEGORY_OF.get(operation) is None:
+            return None
+        while (at := self.try_reserve(operation)) is None:
+            with self._lock:
+                self._lock.wait(timeout=0.25)  # placed anew by the heartbeat thread (assign)
+        return at
 
     def before(self, operation: str) -> None:
         at = self.reserve(operation)
@@ -231,17 +242,18 @@ class Pacer:
             if self._lanes[category].throttled(self.clock(), self.tasks):
                 self.decreases += 1
 
-    def retry_delay(self, operation: str, attempts: int) -> float | None:
+    def retry_delay(self, operation: str, attempts: int, blocking: bool = True) -> float | None:
         """Seconds before the next attempt of a throttled call (aws.new_client's on_throttle): the pace slows
         (throttled), and the retry waits for a slot of this task, with a growing random backoff after a
-        few attempts. None: not a paced call, or attempts used up."""
+        few attempts. None: not a paced call, or attempts used up (or, not blocking, no place yet)."""
         if CATEGORY_OF.get(operation) is None:
             return None
         self.throttled(operation)
         if attempts >= MAX_THROTTLE_ATTEMPTS:
             return None
-        at = self.reserve(operation)
-        assert at is not None
+        at = self.reserve(operation) if blocking else self.try_reserve(operation)
+        if at is None:
+            return None  # not blocking (bench.pacing_des): no place yet
         jitter = 0.0
         if attempts >= BACKOFF_FROM_ATTEMPT:
             jitter = random.random() * min(2.0 ** (attempts - BACKOFF_FROM_ATTEMPT), 20.0)
