@@ -228,3 +228,20 @@ def test_a_task_that_stopped_beating_drops_out(ledger_table: str) -> None:
     item = boto3.client("dynamodb").get_item(TableName=ledger_table, Key=a.key)["Item"]
     assert "c000002" not in item  # pruned
     assert members({"c000001": {"S": "0:4000"}, "restore_id": {"S": "x"}}, 2.0) == ["c000001"]
+
+
+def test_a_task_whose_registry_read_failed_keeps_going() -> None:
+    """No place yet (or its epoch over) and the heartbeat failed: the task keeps its last place, or takes a
+    random one, rather than waiting forever."""
+    clock = Clock()
+    pacer = _pacer(clock, 2, 10)
+    pacer.unplace()
+    assert pacer.try_reserve("AdminCreateUser") is None
+    pacer.hold_place(clock.now + 4)
+    assert pacer.try_reserve("AdminCreateUser") is not None
+    pacer.assign(7, 10, clock.now + 1, clock.now + 3)
+    clock.now += 3.5  # past the assignment's epoch: its slots wait for the next one
+    assert pacer.try_reserve("AdminCreateUser") is None
+    pacer.hold_place(clock.now + 2)
+    at = pacer.try_reserve("AdminCreateUser")
+    assert at is not None and round(at * 45) % 10 == 7

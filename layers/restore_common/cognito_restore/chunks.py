@@ -409,9 +409,10 @@ def _keep_place(
     while not stop.wait(timeout=max(0.0, read_at - pacer.clock())):
         try:
             position, tasks, boundary = registry.beat(pacer.clock())
-        except (ClientError, BotoCoreError):  # DynamoDB unavailable: keep the current place, try again next epoch
+        except (ClientError, BotoCoreError):  # DynamoDB unavailable: keep the place, try again next epoch
             _log.warning("running-tasks heartbeat failed", exc_info=True)
             read_at += EPOCH_S
+            pacer.hold_place(read_at + READ_BEFORE_S + EPOCH_S)
             continue
         if tasks:
             pacer.assign(position, tasks, boundary, boundary + EPOCH_S)  # the next read decides what follows

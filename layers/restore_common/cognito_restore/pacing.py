@@ -207,6 +207,17 @@ class Pacer:
                 self.current, self.pending = self.pending, None
             self._lock.notify_all()
 
+    def hold_place(self, until: float) -> None:
+        """The registry could not be read: keep the latest place until ``until`` (a random one when there is
+        none yet), so the task goes on; a wrong guess costs throttles, which the AIMD absorbs."""
+        with self._lock:
+            place = self.pending or self.current
+            if place is None:
+                tasks = max(1, int(self.concurrency))
+                place = Assignment(random.randrange(tasks), tasks)
+            self.current, self.pending = Assignment(place.position, place.tasks, -math.inf, until), None
+            self._lock.notify_all()
+
     def try_reserve(self, operation: str) -> float | None:
         """The time at which this call may be sent, or None when this task has no place for it yet."""
         category = CATEGORY_OF[operation]
