@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import threading
@@ -336,7 +337,13 @@ class _Workers:
         """Run at least count worker threads (more when fewer tasks share the quota)."""
         with self.lock:
             while len(self.threads) < count and self.next < len(self.items) and not self._stopping():
-                thread = threading.Thread(target=self._work, name=f"chunk-{self.outcome.index}-w{len(self.threads)}")
+                # In the invoking thread's context (copied per thread): what the runtime and the tools keep
+                # in context variables (log keys; the emulator's caller identity for IAM) holds in workers too.
+                thread = threading.Thread(
+                    target=contextvars.copy_context().run,
+                    args=(self._work,),
+                    name=f"chunk-{self.outcome.index}-w{len(self.threads)}",
+                )
                 self.threads.append(thread)
                 thread.start()
 
@@ -479,7 +486,9 @@ def run_user_chunk(
         registry = RunningTasks(os.environ["LEDGER_TABLE"], event["restore"]["restore_id"], "users", chunk["index"])
         pacer.unplace()  # no slots until the first boundary: the running tasks keep theirs
         keeper = threading.Thread(
-            target=_keep_place, args=(registry, pacer, workers, stop, registry.join(pacer.clock())), daemon=True
+            target=contextvars.copy_context().run,
+            args=(_keep_place, registry, pacer, workers, stop, registry.join(pacer.clock())),
+            daemon=True,
         )
         keeper.start()
         workers.grow(threads_for(pacer.quotas, pacer.share, pacer.concurrency))
