@@ -1,5 +1,12 @@
 """Item (b): does the paced restore run at Cognito's quotas? The real workflow against throttling moto.
 
+``--matrix`` (issue 12, the contract): the users phase in virtual time (bench.pacing_des: the layer's
+Pacer and RunningTasks on a virtual clock, the Map, botocore retries and Cognito's token buckets
+modelled) over burst 0 / 0.2 / 1 s x latency 0 / 50 / 150 ms x 5,500 / 100,500 users x live traffic
+0 / 30 % of each quota; it prints each cell's ratio to its bound (the quota, or the share the live
+traffic leaves), users lost and throttles, then the time to "pool ready" and to 90 % of the users
+who can sign in for 100k users. ``--smoke``: a reduced matrix (tests/unit/test_pacing_simulation.py).
+
 The restore stack (``tools.emulation.RestoreStack``: template.yaml in moto, the real ASL, the real
 handlers) restores a synthetic backup (10k users, all CONFIRMED, one group each by default) while
 moto's Cognito backend of the restore Region refuses calls beyond token buckets at the default
@@ -7,10 +14,8 @@ quotas per category (UserCreation 50/s, UserAccountRecovery 30/s, UserUpdate 25/
 UserResourceUpdate 25/s) with ``TooManyRequestsException``, as Cognito does.
 
 Time is scaled by K so a run takes minutes: the emulated quotas AND the stack's Quota* parameters
-are multiplied by K, and the one time constant of the pacer that is not derived from a quota
-(pyrate-limiter's ``buffer_ms``, added to every blocked wait: 50 ms by default, 0 since
-cognito_restore.pacing passes ``buffer_ms=0``) is divided by K (``--pyrate-buffer-ms`` replaces
-the pacer's value, unscaled, to see what another buffer gives).
+are multiplied by K (the running-tasks epoch of cognito_restore.running is not: a chunk task's
+wait for its first boundary counts K times).
 What is NOT scaled: moto's own cost per call (it is measured first and K is chosen so it stays a
 small share of one core: the handlers, the interpreter and moto share the GIL), botocore's retry
 back-off after a throttle (real seconds), and Lambda/S3 overheads between chunks. ``--latency-ms`` adds an emulated Cognito
@@ -73,12 +78,11 @@ OPERATION_CATEGORY = {
     "AdminLinkProviderForUser": "UserUpdate",
     "AdminSetUserMFAPreference": "UserResourceUpdate",
 }
-PYRATE_BUFFER_MS = 50  # pyrate_limiter.Limiter's default buffer_ms
-K_CHOICES = (1, 2, 5, 10)  # divisors of 50: the scaled pyrate-limiter buffer stays a whole ms (it asserts an int)
+K_CHOICES = (1, 2, 5, 10)
 CPU_SHARE_LIMIT = 0.15  # moto + client cost at the scaled bound, share of one core (GIL)
 PROJECTED_USERS = 100_000
 PROJECTION_TARGET_MIN = 75.0
-RATIO_TARGET = 0.9
+RATIO_TARGET = 0.85  # the pacer takes QuotaShare (0.9) of each quota: the contract is 0.85 of the bound
 
 
 class TokenBucket:
@@ -168,48 +172,6 @@ class Throttler:
             yield self
 
 
-@dataclass
-class PacerProbe:
-    """Scales the buffer_ms of every pyrate-limiter Limiter by 1/K (or replaces it) and times every acquire.
-
-    pyrate-limiter asserts an int wait, so the scaled buffer is rounded to a whole ms.
-    """
-
-    k: int
-    override_ms: float | None = None  # unscaled buffer_ms to use instead of the pacer's own
-    requested: set[float] = field(default_factory=set)  # buffer_ms the pacer asked for (unscaled)
-    used: set[int] = field(default_factory=set)  # buffer_ms given to pyrate-limiter (scaled)
-    intervals: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))  # category -> Rate ms (scaled)
-    waits: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-
-    @contextmanager
-    def installed(self) -> Iterator[PacerProbe]:
-        from pyrate_limiter import Limiter
-
-        original_init, original_acquire = Limiter.__init__, Limiter.try_acquire
-        probe = self
-
-        def init(limiter: Any, argument: Any, buffer_ms: int = PYRATE_BUFFER_MS) -> None:
-            probe.requested.add(buffer_ms)
-            unscaled = buffer_ms if probe.override_ms is None else probe.override_ms
-            scaled = max(0, round(unscaled / probe.k))
-            probe.used.add(scaled)
-            original_init(limiter, argument, buffer_ms=scaled)
-            rates = argument if isinstance(argument, list) else [argument]
-            limiter.bench_interval_ms = min((r.interval for r in rates if hasattr(r, "interval")), default=None)
-
-        def try_acquire(limiter: Any, name: str = "pyrate", *args: Any, **kwargs: Any) -> Any:
-            probe.intervals[name].add(getattr(limiter, "bench_interval_ms", None))
-            started = time.monotonic()
-            try:
-                return original_acquire(limiter, name, *args, **kwargs)
-            finally:
-                probe.waits[name].append(time.monotonic() - started)
-
-        with mock.patch.object(Limiter, "__init__", init), mock.patch.object(Limiter, "try_acquire", try_acquire):
-            yield self
-
-
 def measure_call_cost(samples: int = 300) -> dict[str, float]:
     """ms of CPU per call (boto3 client + moto, in-process) for the three calls of a CONFIRMED user."""
     cognito = boto3.client("cognito-idp", region_name="eu-west-1")  # not the restore Region
@@ -254,22 +216,193 @@ def quota_bound(minimum_calls: dict[str, int], users: int) -> tuple[float, str]:
     return rates[category], category
 
 
-def per_task_gaps(stamps: list[tuple[int, float]]) -> list[float]:
-    """Seconds between consecutive calls of one operation made by the same thread (= one chunk task)."""
-    by_thread: dict[int, list[float]] = defaultdict(list)
-    for thread, t in stamps:
-        by_thread[thread].append(t)
-    gaps = []
-    for times in by_thread.values():
-        times.sort()
-        gaps.extend(b - a for a, b in itertools.pairwise(times))
-    return gaps
-
-
 def choose_k(cost_ms_per_user: float, bound: float) -> int:
     """The largest K whose scaled bound keeps the measured per-user cost under CPU_SHARE_LIMIT of a core."""
     fitting = [k for k in K_CHOICES if bound * k * cost_ms_per_user / 1000 <= CPU_SHARE_LIMIT]
     return max(fitting) if fitting else 1
+
+
+MATRIX_BURSTS = (0.0, 0.2, 1.0)
+MATRIX_LATENCIES_MS = (0.0, 50.0, 150.0)
+MATRIX_USERS = (5_500, 100_500)
+MATRIX_LIVE = (0.0, 0.3)
+MATRIX_TARGET = 0.85
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    users: int
+    burst_s: float
+    latency_ms: float
+    live: float
+    ratio: float
+    lost: int
+    throttles: int
+    live_refused: float
+    seconds: float
+    chunk_failures: int
+
+
+def run_matrix(
+    sizes: tuple[int, ...] = MATRIX_USERS,
+    bursts: tuple[float, ...] = MATRIX_BURSTS,
+    latencies_ms: tuple[float, ...] = MATRIX_LATENCIES_MS,
+    lives: tuple[float, ...] = MATRIX_LIVE,
+    share: float | None = None,
+    seed: int = 1,
+    out: Callable[[str], None] | None = print,
+) -> list[MatrixRow]:
+    """Every cell of the matrix in virtual time; prints a table row per cell."""
+    from bench.pacing_des import Cell, Simulation, confirmed_users
+    from bench.pacing_des import quota_bound as des_bound
+    from cognito_restore.pacing import DEFAULT_SHARE
+
+    rows = []
+    if out:
+        out(
+            f"{'users':>8} {'burst s':>7} {'latency':>7} {'live':>5} {'bound/s':>8} {'users/s':>8} {'ratio':>6} "
+            f"{'lost':>5} {'throttles':>9} {'live refused':>12} {'chunk fails':>11} {'elapsed':>9}"
+        )
+    for users_n in sizes:
+        users = confirmed_users(users_n)
+        bound, _ = des_bound(users)
+        for live in lives:
+            for burst in bursts:
+                for latency in latencies_ms:
+                    cell = Cell(users, burst, latency / 1000, live, share=share or DEFAULT_SHARE, seed=seed)
+                    result = Simulation(cell).run()
+                    cell_bound = bound * (1 - live)
+                    rate = result.restored / result.seconds
+                    row = MatrixRow(
+                        users_n,
+                        burst,
+                        latency,
+                        live,
+                        rate / cell_bound,
+                        users_n - result.restored,
+                        result.throttles,
+                        result.live_refused / result.live_sent if result.live_sent else 0.0,
+                        result.seconds,
+                        result.chunk_failures,
+                    )
+                    rows.append(row)
+                    if out:
+                        verdict = "OK" if row.ratio >= MATRIX_TARGET and row.lost == 0 else "MISSED"
+                        out(
+                            f"{users_n:>8,} {burst:>7g} {latency:>5g}ms {live:>5.0%} {cell_bound:>8.2f} {rate:>8.2f} "
+                            f"{row.ratio:>6.3f} {row.lost:>5} {row.throttles:>9,} {row.live_refused:>12.1%} "
+                            f"{row.chunk_failures:>11} {result.seconds / 60:>7.1f} m  {verdict}"
+                        )
+    return rows
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Seconds from the start of the execution (sequential: today's ASL; parallel: domain beside users)."""
+
+    pool_ready: float
+    users_start: float
+    sign_in_90: float
+    all_users: float
+
+
+def run_timeline(
+    users_n: int,
+    sign_in_first: bool,
+    parallel: bool,
+    groups: int = 10,
+    latency_ms: float = 50.0,
+    prepare_users_per_s: float = 3_500.0,
+    domain_s: float = 60.0,
+    phase_s: float = 0.5,
+    seed: int = 1,
+) -> Timeline:
+    """The execution to the end of the users phase: phases before it as stated inputs (each Lambda task
+    phase_s plus its calls at latency; preparation at prepare_users_per_s; CreateGroup at its share of 5/s;
+    the domain's status loop domain_s), the users phase simulated (bench.pacing_des)."""
+    from bench.pacing_des import Cell, Simulation, mixed_users
+    from cognito_restore.pacing import DEFAULT_QUOTAS, DEFAULT_SHARE
+
+    latency = latency_ms / 1000
+    t = phase_s + phase_s + users_n / prepare_users_per_s  # find latest backup, validate and prepare
+    t += phase_s  # alert restore started
+    t += phase_s + 3 * latency  # create user pool (CreateUserPool, tags, ledger)
+    t += 2 * (phase_s + latency)  # resource servers, identity providers (none here)
+    t += phase_s + 2 * latency  # two app clients
+    clients_done = t
+    t += phase_s + groups / (DEFAULT_QUOTAS["UserPoolResourceUpdate"] * DEFAULT_SHARE)  # groups
+    groups_done = t
+    if parallel:
+        pool_ready = clients_done + phase_s  # the alert right after the clients
+        users_start = groups_done  # the domain's loop runs beside the users phase
+    else:
+        pool_ready = groups_done + domain_s + phase_s  # after the domain loop
+        users_start = pool_ready
+    users = mixed_users(users_n, sign_in_first)
+    result = Simulation(Cell(users, 0.0, latency, seed=seed)).run()
+    sign_in = sorted(t for t, user in zip(result.done_at, users, strict=True) if user.can_sign_in)
+    return Timeline(
+        pool_ready, users_start, users_start + sign_in[int(0.9 * len(sign_in)) - 1], users_start + result.seconds
+    )
+
+
+def main_matrix(args: argparse.Namespace) -> None:
+    import bench.pacing_des  # noqa: F401  # puts the layer on the path
+    from cognito_restore.pacing import DECREASE_PER_TASK, DEFAULT_SHARE, INCREASE_PER_S
+
+    smoke = args.smoke
+    print(
+        f"users phase in virtual time (bench.pacing_des): share {DEFAULT_SHARE}, AIMD -{DECREASE_PER_TASK:g} x tasks / "
+        f"+{INCREASE_PER_S}/s, UserChunkSize 500, UserMapConcurrency 10, all CONFIRMED, 1 group each "
+        f"(bound: UserUpdate 25/s, or the 70 % live traffic leaves)"
+    )
+    cpu = time.process_time()
+    rows = run_matrix(sizes=(5_500,), bursts=(0.0, 1.0), latencies_ms=(0.0, 150.0)) if smoke else run_matrix()
+    worst = min(rows, key=lambda r: r.ratio)
+    lost = sum(r.lost for r in rows)
+    print(
+        f"{len(rows)} cells: lowest ratio {worst.ratio:.3f} ({worst.users:,} users, burst {worst.burst_s:g} s, "
+        f"{worst.latency_ms:g} ms, live {worst.live:.0%}); users lost {lost}; "
+        f"{'every cell OK' if worst.ratio >= MATRIX_TARGET and lost == 0 else 'MISSED'} "
+        f"(target >= {MATRIX_TARGET}); CPU {time.process_time() - cpu:.0f} s"
+    )
+    if smoke:
+        return
+    from bench.pacing_des import Cell, Simulation, confirmed_users
+    from bench.pacing_des import quota_bound as des_bound
+
+    print()
+    print("outside the contract: each call reaching Cognito up to J ms after its slot (uniform), 5,500 users, 50 ms:")
+    users = confirmed_users(5_500)
+    bound, _ = des_bound(users)
+    for jitter_ms in (5.0, 20.0):
+        cells = []
+        for burst in MATRIX_BURSTS:
+            result = Simulation(Cell(users, burst, 0.05, jitter_s=jitter_ms / 1000)).run()
+            cells.append(
+                f"burst {burst:g} s: {result.restored / result.seconds / bound:.3f} ({result.throttles:,} throttles)"
+            )
+        print(f"  J = {jitter_ms:g} ms: " + ", ".join(cells))
+    print()
+    users_n = 100_000
+    print(
+        f"time to a usable pool, {users_n:,} users (85 % CONFIRMED, 2 % disabled, 1 group each, 10 groups), "
+        f"burst 0, 50 ms per call; inputs: preparation {args.prepare_users_per_s:g} users/s, each phase "
+        f"0.5 s, domain status loop {args.domain_s:g} s:"
+    )
+    print(f"{'layout':<44} {'pool ready':>10} {'users start':>11} {'90 % can sign in':>16} {'all users':>10}")
+    for label, parallel, first in (
+        ("sequential ASL, backup order", False, False),
+        ("domain beside users, backup order", True, False),
+        ("domain beside users, sign-in-able users first", True, True),
+    ):
+        line = run_timeline(
+            users_n, first, parallel, prepare_users_per_s=args.prepare_users_per_s, domain_s=args.domain_s
+        )
+        print(
+            f"{label:<44} {line.pool_ready / 60:>8.1f} m {line.users_start / 60:>9.1f} m "
+            f"{line.sign_in_90 / 60:>14.1f} m {line.all_users / 60:>8.1f} m"
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -286,14 +419,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, default=10, help="UserMapConcurrency (template default 10)")
     parser.add_argument("--burst-seconds", type=float, default=1.0, help="bucket capacity, in seconds of quota")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="emulated Cognito latency per call (unscaled)")
-    parser.add_argument(
-        "--pyrate-buffer-ms",
-        type=float,
-        default=None,
-        help="replace the pacer's pyrate-limiter buffer_ms (unscaled; library default 50); "
-        "default: the pacer's own, divided by K",
-    )
+    parser.add_argument("--matrix", action="store_true", help="the issue-12 matrix in virtual time (no moto)")
+    parser.add_argument("--smoke", action="store_true", help="with --matrix: a reduced matrix")
+    parser.add_argument("--prepare-users-per-s", type=float, default=3_500.0, help="with --matrix: preparation rate")
+    parser.add_argument("--domain-s", type=float, default=60.0, help="with --matrix: the domain's status loop")
     args = parser.parse_args(argv)
+    if args.matrix:
+        main_matrix(args)
+        return
 
     spec = SyntheticSpec(
         users=args.users, groups=args.groups, status_mix={"CONFIRMED": 1.0}, disabled=0.0, pool_id="us-east-1_QuotaSim1"
@@ -319,7 +452,7 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"users {args.users:,} (all CONFIRMED, 1 group each: {calls_per_user:.0f} calls/user), "
         f"UserChunkSize {args.chunk_size} -> {chunks} chunks, UserMapConcurrency {args.concurrency} "
-        f"-> {chunks / args.concurrency:.1f} waves; each chunk task paced at 1/{tasks} of each quota"
+        f"-> {chunks / args.concurrency:.1f} waves; the running chunk tasks share QuotaShare of each quota ({tasks} at once)"
     )
     print(
         "moto cost per call (CPU, boto3 client + moto in-process): "
@@ -339,7 +472,6 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"stack Quota* parameters: {', '.join(f'{c} {q * k:g}/s' for c, q in DEFAULT_QUOTAS.items())}; "
         f"emulated buckets the same, capacity {args.burst_seconds:g} s of unscaled quota; "
-        f"pyrate-limiter buffer_ms {'the pacer' + chr(39) + 's own' if args.pyrate_buffer_ms is None else f'{args.pyrate_buffer_ms:g}'} / K; "
         f"emulated latency {args.latency_ms:g} ms/call (slept {args.latency_ms / k:.1f} ms)",
         flush=True,
     )
@@ -347,7 +479,6 @@ def main(argv: list[str] | None = None) -> None:
     with (
         RestoreStack(region=DR_REGION, parameters=parameters) as stack,
         Throttler(DR_REGION, k, args.burst_seconds, args.latency_ms / 1000 / k).installed() as throttler,
-        PacerProbe(k, args.pyrate_buffer_ms).installed() as probe,
     ):
         cpu_before, wall_before = time.process_time(), time.monotonic()
         run = restore(stack, backup, timeout=4 * 3600)
@@ -391,30 +522,17 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{name:<{width}}  {value}")
 
     print()
-    print("pacing per category (unscaled ms; a chunk task makes one call per interval per category):")
-    print(f"{'category':<20} {'interval cfg':>12} {'median gap':>11} {'mean gap':>9} {'mean wait':>10} {'acquires':>9}")
-    for category, _quota in DEFAULT_QUOTAS.items():
-        ops = [m for m, c in CATEGORY_OF.items() if c == category and throttler.stamps.get(m)]
-        gaps = [g for m in ops for g in per_task_gaps(throttler.stamps[m])]
-        waits = probe.waits.get(category, [])
-        if not waits:
+    print("pacing per category (unscaled ms): gaps between consecutive admitted calls of all chunk tasks")
+    print(f"{'category':<20} {'grid interval':>13} {'median gap':>11} {'min gap':>8} {'calls':>8}")
+    for category, quota in DEFAULT_QUOTAS.items():
+        stamps = sorted(t for m, c in CATEGORY_OF.items() if c == category for _, t in throttler.stamps.get(m, []))
+        if len(stamps) < 2:
             continue
-        interval = max((i for i in probe.intervals[category] if i), default=0) * k  # the pacer's Rate
+        gaps = [b - a for a, b in itertools.pairwise(stamps)]
         print(
-            f"{category:<20} {interval:>12.0f} {statistics.median(gaps) * 1000 * k if gaps else 0:>11.0f} "
-            f"{statistics.fmean(gaps) * 1000 * k if gaps else 0:>9.0f} "
-            f"{statistics.fmean(waits) * 1000 * k:>10.0f} {len(waits):>9,}"
+            f"{category:<20} {1000 / (quota * 0.9):>13.1f} {statistics.median(gaps) * 1000 * k:>11.1f} "
+            f"{min(gaps) * 1000 * k:>8.1f} {len(stamps):>8,}"
         )
-    bottleneck = max((i for i in probe.intervals[bound_category] if i), default=0) * k
-    buffer_ms = max(probe.used, default=0) * k
-    print(
-        f"pacer's Limiter buffer_ms: asked {sorted(probe.requested)}, used {sorted(probe.used)} scaled "
-        f"(= {buffer_ms:g} ms unscaled)"
-    )
-    print(
-        f"expected per-task cycle with a blocked wait: interval + buffer = {bottleneck:.0f} + {buffer_ms:g} ms "
-        f"-> at most {bottleneck / (bottleneck + buffer_ms):.3f} of the bound"
-    )
     print(f"report api_calls: {report['api_calls']}")
 
 

@@ -50,6 +50,18 @@ PHASES_CAUGHT = [
 ]
 
 
+# Phases inside a Parallel's branches: a branch cannot set the execution's variables, so each one's Catch
+# leads to "<phase> failed", which puts the phase's name in the error the branch fails with.
+BRANCH_PHASES = [
+    (name, parallel_name, branch["States"])
+    for parallel_name, parallel in ASL["States"].items()
+    if parallel["Type"] == "Parallel"
+    for branch in parallel["Branches"]
+    for name, state in branch["States"].items()
+    if any(catch["Next"] == f"{name} failed" for catch in state.get("Catch", []))
+]
+
+
 def test_the_workflow_has_lambda_tasks_and_caught_phases() -> None:
     assert len(LAMBDA_TASKS) >= 15
     assert len(PHASES_CAUGHT) >= 15
@@ -98,12 +110,36 @@ def test_a_lost_chunk_lease_is_final_a_held_one_is_retried() -> None:
     assert "ChunkLeaseLost" not in retried and "States.ALL" not in retried
 
 
+@pytest.mark.parametrize("name,parallel,states", BRANCH_PHASES, ids=[name for name, _, _ in BRANCH_PHASES])
+def test_every_phase_of_a_branch_names_itself_in_the_error_it_fails_with(
+    name: str, parallel: str, states: dict[str, Any]
+) -> None:
+    catches = states[name]["Catch"]
+    assert catches[-1]["ErrorEquals"] == ["States.ALL"] and all(c["ResultPath"] == "$.error" for c in catches)
+    assert states[f"{name} failed"]["Parameters"]["phase"] == name
+    assert states[f"{name} failed (end)"]["Type"] == "Fail"
+    assert ASL["States"][parallel]["Catch"][-1]["Next"] == "Name the failed branch phase"
+
+
+def test_the_domain_loop_runs_beside_the_users_phase() -> None:
+    """Issue 12: the domain's wait (up to 10 minutes) is no longer in front of the users."""
+    [(parallel, state)] = [(n, s) for n, s in ASL["States"].items() if s["Type"] == "Parallel"]
+    starts = sorted(branch["StartAt"] for branch in state["Branches"])
+    assert starts == ["Create domain", "Restore users and memberships"]
+    assert ASL["States"]["Groups restored?"]["Default"] == parallel
+    assert ASL["States"]["Restore app clients"]["Next"] == "Alert pool ready"  # ready as soon as clients exist
+
+
 def test_the_resume_choice_has_one_branch_per_caught_phase() -> None:
     choices = ASL["States"][RESUME_CHOICE]["Choices"]
     branches = [(choice["StringEquals"], choice["Next"]) for choice in choices]
-    caught = sorted({catch["Assign"]["failed_phase"] for _, catch in PHASES_CAUGHT})
+    caught = sorted(
+        {catch["Assign"]["failed_phase"] for _, catch in PHASES_CAUGHT} | {name for name, _, _ in BRANCH_PHASES}
+    )
     assert sorted(phase for phase, _ in branches) == caught, "one resume branch per caught phase, no more"
-    assert all(phase == target for phase, target in branches), "a resume branch leads back to its own phase"
+    in_branch = {name: parallel for name, parallel, _ in BRANCH_PHASES}
+    # a resume branch leads back to its own phase (a phase of a branch: to its Parallel, which runs both again)
+    assert all(in_branch.get(phase, phase) == target for phase, target in branches)
     # "Restore failed" decides where to resume: the failed phase, or "Create user pool" to reopen the
     # sign-up window (functions/fail_restore/app.py).
     assert all(choice["Variable"] == "$.resumed.resume_at" for choice in choices)

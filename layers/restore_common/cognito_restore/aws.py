@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import threading
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -25,18 +27,32 @@ def client(service: str) -> Any:
     return boto3.client(service, config=_CONFIG)  # type: ignore[call-overload]  # any service: callers type it
 
 
-def new_client(service: str) -> Any:
+def new_client(service: str, on_throttle: Callable[[str, int], float | None] | None = None) -> Any:
     """A client of its own. Standard retries keep a retry quota per client that only successes
     refill: a throttling storm drains it, so a chunk task starts each invocation with a full one.
-    Its throttles are also counted on their own (client_throttles)."""
+    Its throttles are also counted on their own (client_throttles).
+
+    on_throttle(operation, attempts) decides the retry of a throttled call before botocore's own
+    handler: seconds to wait before the next attempt (the pacer's next slot: a retry stays on the
+    pacing grid and slows the pace), or None to leave the decision to botocore."""
     fresh = boto3.client(service, config=_CONFIG)  # type: ignore[call-overload]  # any service: callers type it
     own = {"count": 0}
+    lock = threading.Lock()  # the chunk task's worker threads share the client
 
     def count_own(response: Any = None, **_: Any) -> None:
         if _is_throttled_response(response):
-            own["count"] += 1
+            with lock:
+                own["count"] += 1
+
+    def pace_retry(response: Any = None, operation: Any = None, attempts: int = 1, **_: Any) -> float | None:
+        if on_throttle is None or operation is None or not _is_throttled_response(response):
+            return None
+        return on_throttle(operation.name, attempts)
 
     fresh.meta.events.register("needs-retry", count_own)
+    # First among the service's needs-retry handlers: botocore takes the first answer that is not None.
+    service_event = fresh.meta.service_model.service_id.hyphenize()
+    fresh.meta.events.register_first(f"needs-retry.{service_event}", pace_retry)
     fresh.dr_throttles = own
     return fresh
 

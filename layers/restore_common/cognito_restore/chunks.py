@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextvars
+import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from cognito_restore import aws
 from cognito_restore.aws_errors import (
@@ -22,14 +25,17 @@ from cognito_restore.aws_errors import (
 from cognito_restore.errors import DATA_ERRORS, CognitoThrottled
 from cognito_restore.ledger import ChunkLease
 from cognito_restore.observability import metrics_lock
-from cognito_restore.pacing import Pacer
+from cognito_restore.pacing import Pacer, threads_for
 from cognito_restore.passwords import random_password
 from cognito_restore.phase import work_store
 from cognito_restore.sign_up import SignUpWindowClosed, client_may_write, window_closed
+from cognito_restore.running import EPOCH_S, READ_BEFORE_S, RunningTasks
 from cognito_restore.state import UserChunkEvent
 from cognito_restore.users import UserPlan, federated_links
 
 _RUNTIME_FIELDS = ("pacer", "cognito")
+_POSITION_FIELDS = ("index", "offset", "done", "throttled")  # the chunk's own, not summed per user
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -68,6 +74,28 @@ class ChunkOutcome:
         self.calls[operation] = self.calls.get(operation, 0) + 1
         if self.pacer is not None:
             self.pacer.before(operation)
+
+    def merge(self, other: ChunkOutcome) -> None:
+        """Add what one user's restore did (other: that user's own outcome) to the chunk's: counters add up,
+        lists are extended, call counts summed. Generic over the fields, so a new field merges too."""
+        for name in self.__dataclass_fields__:
+            if name in _RUNTIME_FIELDS or name in _POSITION_FIELDS:
+                continue
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if isinstance(mine, bool):
+                continue
+            if isinstance(mine, int):
+                setattr(self, name, mine + theirs)
+            elif isinstance(mine, list):
+                mine.extend(theirs)
+            elif isinstance(mine, dict):  # calls {operation: n}; sync {counter: n, list: [...]}
+                for key, value in theirs.items():
+                    if isinstance(value, list):
+                        mine.setdefault(key, []).extend(value)
+                    elif isinstance(value, int) and not isinstance(value, bool):
+                        mine[key] = mine.get(key, 0) + value
+                    else:
+                        mine.setdefault(key, value)
 
     def summary(self) -> dict[str, int | bool]:
         """For the log line of each invocation (the state keeps only done)."""
@@ -384,6 +412,130 @@ def _emit_chunk_metrics(metrics: Any, outcome: ChunkOutcome, before: tuple[int, 
             metrics.add_metric(name="ChunksDone", unit=MetricUnit.Count, value=1)
 
 
+class _Workers:
+    """The users of one chunk restored by a few threads at once (in-task concurrency hides call latency).
+
+    Each user is restored into an outcome of its own (restore_user's code runs in one thread per
+    user, unchanged); finished users are merged into the chunk's outcome in chunk order, so the
+    saved offset is always a prefix of users whose every effect is in the saved outcome: a resumed
+    chunk redoes at most the users that were in flight, and counts each of them once.
+    """
+
+    def __init__(
+        self,
+        outcome: ChunkOutcome,
+        items: list[dict[str, Any]],
+        restore_item: Callable[[dict[str, Any], ChunkOutcome], None],
+        context: LambdaContext,
+        lease: ChunkLease,
+        save_progress: Callable[[ChunkOutcome], None],
+        throttles: Callable[[], int],
+    ) -> None:
+        self.outcome, self.items, self.restore_item, self.context = outcome, items, restore_item, context
+        self.lease, self.save_progress, self.throttles = lease, save_progress, throttles
+        self.start = outcome.offset
+        self.throttled_before = outcome.throttled
+        self.lock = threading.Lock()
+        self.next = self.start
+        self.finished: dict[int, ChunkOutcome] = {}
+        self.errors: list[BaseException] = []
+        self.out_of_time = False
+        self.threads: list[threading.Thread] = []
+
+    def grow(self, count: int) -> None:
+        """Run at least count worker threads (more when fewer tasks share the quota)."""
+        with self.lock:
+            while len(self.threads) < count and self.next < len(self.items) and not self._stopping():
+                # In the invoking thread's context (copied per thread): what the runtime and the tools keep
+                # in context variables (log keys; the emulator's caller identity for IAM) holds in workers too.
+                thread = threading.Thread(
+                    target=contextvars.copy_context().run,
+                    args=(self._work,),
+                    name=f"chunk-{self.outcome.index}-w{len(self.threads)}",
+                )
+                self.threads.append(thread)
+                thread.start()
+
+    def join(self) -> None:
+        while True:
+            with self.lock:
+                alive = [t for t in self.threads if t.is_alive()]
+            if not alive:
+                return
+            for thread in alive:
+                thread.join()
+
+    def _stopping(self) -> bool:
+        return bool(self.errors) or self.out_of_time
+
+    def _pull(self) -> int | None:
+        with self.lock:
+            if self._stopping() or self.next >= len(self.items):
+                return None
+            if self.next > self.start and (self.next - self.start) % LEASE_CHECK_EVERY == 0:
+                try:
+                    self.lease.check()  # before each batch of Cognito writes
+                except Exception as error:  # noqa: BLE001  # ChunkLeaseLost and all: re-raised by the task's thread
+                    self.errors.append(error)
+                    return None
+            if self.context.get_remaining_time_in_millis() < TIME_RESERVE_MS:
+                self.out_of_time = True
+                return None
+            position = self.next
+            self.next += 1
+            return position
+
+    def _finish(self, position: int, done: ChunkOutcome) -> None:
+        with self.lock:
+            self.finished[position] = done
+            crossed = False
+            while self.outcome.offset in self.finished:
+                self.outcome.merge(self.finished.pop(self.outcome.offset))
+                self.outcome.offset += 1
+                crossed |= self.outcome.offset % CHECKPOINT_EVERY == 0
+            if crossed and self.outcome.offset < len(self.items) and not self._stopping():
+                try:
+                    self.save()
+                except Exception as error:  # noqa: BLE001  # re-raised by the task's thread
+                    self.errors.append(error)
+
+    def save(self) -> None:
+        """Save the merged prefix (caller holds the lock, or the workers have stopped)."""
+        self.outcome.throttled = self.throttled_before + self.throttles()
+        self.save_progress(self.outcome)
+
+    def _work(self) -> None:
+        while (position := self._pull()) is not None:
+            mine = ChunkOutcome(self.outcome.index, pacer=self.outcome.pacer, cognito=self.outcome.cognito)
+            try:
+                self.restore_item(self.items[position], mine)
+            except BaseException as error:  # noqa: BLE001  # re-raised by the task's thread
+                with self.lock:
+                    self.errors.append(error)
+                return
+            self._finish(position, mine)
+
+
+def _keep_place(
+    registry: RunningTasks, pacer: Pacer, workers: _Workers, stop: threading.Event, first_boundary: float
+) -> None:
+    """Heartbeat thread: READ_BEFORE_S before each epoch boundary, read the running tasks and take this
+    task's place among them from that boundary on (cognito_restore.running)."""
+    read_at = first_boundary - READ_BEFORE_S
+    while not stop.wait(timeout=max(0.0, read_at - pacer.clock())):
+        try:
+            position, tasks, boundary = registry.beat(pacer.clock())
+        except (ClientError, BotoCoreError):  # DynamoDB unavailable: keep the place, try again next epoch
+            _log.warning("running-tasks heartbeat failed", exc_info=True)
+            read_at += EPOCH_S
+            pacer.hold_place(read_at + READ_BEFORE_S + EPOCH_S)
+            continue
+        if tasks:
+            pacer.assign(position, tasks, boundary, boundary + EPOCH_S)  # the next read decides what follows
+            workers.grow(threads_for(pacer.quotas, pacer.share, tasks))
+        read_at = boundary + EPOCH_S - READ_BEFORE_S
+
+
 def run_user_chunk(
     event: UserChunkEvent,
     context: LambdaContext,
@@ -398,6 +550,8 @@ def run_user_chunk(
     calls again and the work goes on from the saved offset. A finished chunk is never redone. The
     chunk's lease (ChunkLease) is checked before each batch of Cognito writes and each progress
     write: an invocation a newer one took over stops (ChunkLeaseLost) without writing anything.
+    With a pacer, the task registers among the running chunk tasks (RunningTasks) so it paces at
+    its real share, and restores several users at once (threads_for).
     metrics (the handler's Powertools Metrics): this invocation's users restored / failed, throttled
     calls and duration, flushed by the handler's log_metrics. finish (sync mode): run once every user of
     the chunk is handled, before the result is saved (a crash in it redoes it from the last checkpoint).
@@ -425,42 +579,59 @@ def run_user_chunk(
     saved = store.get_json_or_none(progress_key)
     outcome = ChunkOutcome.from_dict(saved) if saved else ChunkOutcome(chunk["index"])
     outcome.pacer = pacer
-    outcome.cognito = aws.new_client("cognito-idp")
+    outcome.cognito = aws.new_client("cognito-idp", pacer.retry_delay if pacer is not None else None)
     items = store.get_json(chunk["key"])
-    throttled_before = 0
-    start = outcome.offset
     began, before = time.monotonic(), (outcome.restored, len(outcome.failed), outcome.throttled)
-    for position in range(start, len(items)):
-        if position > start and (position - start) % LEASE_CHECK_EVERY == 0:
-            lease.check()
-        try:
-            restore_item(items[position], outcome)
-        except CognitoThrottled:
-            # Keep what is done; the state machine retries this chunk later, with jitter.
-            outcome.throttled += aws.client_throttles(outcome.cognito) - throttled_before
-            save(progress_key, outcome)
-            _emit_chunk_metrics(metrics, outcome, before, began)
-            raise
-        outcome.offset = position + 1
-        if outcome.offset == len(items):
-            break
-        out_of_time = context.get_remaining_time_in_millis() < TIME_RESERVE_MS
-        if out_of_time or outcome.offset % CHECKPOINT_EVERY == 0:
-            outcome.throttled += aws.client_throttles(outcome.cognito) - throttled_before
-            throttled_before = aws.client_throttles(outcome.cognito)
-            save(progress_key, outcome)
-            if out_of_time:
-                _emit_chunk_metrics(metrics, outcome, before, began)
-                return outcome
+    workers = _Workers(
+        outcome,
+        items,
+        restore_item,
+        context,
+        lease,
+        lambda o: save(progress_key, o),
+        lambda: aws.client_throttles(outcome.cognito),
+    )
+    stop = threading.Event()
+    keeper = None
+    if pacer is not None and outcome.offset < len(items):
+        registry = RunningTasks(os.environ["LEDGER_TABLE"], event["restore"]["restore_id"], "users", chunk["index"])
+        pacer.unplace()  # no slots until the first boundary: the running tasks keep theirs
+        keeper = threading.Thread(
+            target=contextvars.copy_context().run,
+            args=(_keep_place, registry, pacer, workers, stop, registry.join(pacer.clock())),
+            daemon=True,
+        )
+        keeper.start()
+        workers.grow(threads_for(pacer.quotas, pacer.share, pacer.concurrency))
+    else:
+        workers.grow(1)
+    try:
+        workers.join()
+    finally:
+        stop.set()
+        if keeper is not None:
+            keeper.join()
+            registry.leave(pacer.clock())  # type: ignore[union-attr]  # set with keeper
+    other = [e for e in workers.errors if not isinstance(e, CognitoThrottled)]
+    if other:
+        raise other[0]  # not this user's data (lease lost, pool gone, ...): nothing more is written
+    if workers.errors or workers.out_of_time:
+        # Throttled past the SDK's retries: keep what is done; the state machine retries the chunk later,
+        # with jitter. Out of time: a continuation goes on from the saved offset.
+        workers.save()
+        _emit_chunk_metrics(metrics, outcome, before, began)
+        if workers.errors:
+            raise workers.errors[0]
+        return outcome
     if finish is not None:
         try:
             finish(outcome)
         except CognitoThrottled:  # finish skips what it recorded already: keep every user done
-            outcome.throttled += aws.client_throttles(outcome.cognito) - throttled_before
+            outcome.throttled = workers.throttled_before + aws.client_throttles(outcome.cognito)
             save(progress_key, outcome)
             _emit_chunk_metrics(metrics, outcome, before, began)
             raise
-    outcome.throttled += aws.client_throttles(outcome.cognito) - throttled_before
+    outcome.throttled = workers.throttled_before + aws.client_throttles(outcome.cognito)
     outcome.done = True
     save(result_key, outcome)
     _emit_chunk_metrics(metrics, outcome, before, began)

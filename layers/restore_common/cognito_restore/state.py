@@ -168,6 +168,21 @@ class Resumed(TypedDict):
     resume_at: str
 
 
+class BranchPhaseError(TypedDict):
+    phase: str
+    error: StepError
+
+
+class BranchFailure(TypedDict, total=False):
+    """A phase inside the "Users and domain" Parallel failed (issue 12): a branch cannot set the
+    execution's variables, so its name and error travel in the Cause of the branch's Fail state
+    (phase, error), and are decoded outside (decoded) for "Record branch failure"."""
+
+    phase: str
+    error: StepError
+    decoded: BranchPhaseError
+
+
 # ---------------------------------------------------------------- the state, phase by phase
 
 
@@ -193,6 +208,7 @@ class Started(TypedDict):
     failure: NotRequired[Failure]
     resumed: NotRequired[Resumed]
     alert_error: NotRequired[StepError]  # the failure alert itself failed (its fallback was sent)
+    branch_failure: NotRequired[BranchFailure]
 
 
 class Prepared(Started):
@@ -300,6 +316,7 @@ class RestoreState(PhaseEntries):
     failure: NotRequired[Failure]
     resumed: NotRequired[Resumed]
     alert_error: NotRequired[StepError]
+    branch_failure: NotRequired[BranchFailure]
     # the execution input, while no phase has replaced it
     user_pool_id: NotRequired[str]
     backup_key: NotRequired[str]
