@@ -28,8 +28,8 @@ from cognito_restore.observability import metrics_lock
 from cognito_restore.pacing import Pacer, threads_for
 from cognito_restore.passwords import random_password
 from cognito_restore.phase import work_store
-from cognito_restore.sign_up import SignUpWindowClosed, client_may_write, window_closed
 from cognito_restore.running import EPOCH_S, READ_BEFORE_S, RunningTasks
+from cognito_restore.sign_up import SignUpWindowClosed, client_may_write, window_closed
 from cognito_restore.state import UserChunkEvent
 from cognito_restore.users import UserPlan, federated_links
 
