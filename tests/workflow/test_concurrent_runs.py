@@ -3,16 +3,16 @@ and one invocation works on a chunk at a time. Always: one pool, every user exac
 
 from __future__ import annotations
 
+import contextvars
 import json
 import re
-import threading
 from datetime import UTC, datetime
 from typing import Any
 from unittest import mock
 
-from moto.cognitoidp.models import CognitoIdpBackend
 from moto.s3.models import S3Backend
 
+from cognito_restore.ledger import ChunkLease
 from tests.workflow.conftest import SourceBackup, make_backup
 from tools.emulation import LambdaCrash, RestoreStack
 from tools.sample_pool import SamplePoolSpec, write_backup
@@ -220,34 +220,43 @@ def test_a_stale_chunk_invocation_stops_when_a_newer_one_takes_the_chunk_over(
 ) -> None:
     """Step Functions loses track of chunk 0's first invocation (it goes on running, stale) and retries the
     task: the newer invocation takes the lease and finishes the chunk; the stale one stops at its next lease
-    check with ChunkLeaseLost, writing no progress; the task's retry finds the chunk finished; no user twice."""
+    check with ChunkLeaseLost, writing no progress; the task's retry finds the chunk finished; no user twice.
+
+    The chunk task restores several users at once (worker threads), so the invocations are told apart by a
+    context variable (the workers run in a copy of the invoking thread's context), and the newer invocation
+    runs inside the stale one's second lease check: between two Cognito calls, never inside one."""
     source = make_backup(stack, source_cognito, SamplePoolSpec(users=120, groups=3))
-    stale: dict[str, Any] = {}
-    overtaken = threading.Event()
+    stale: dict[str, Any] = {"checks": 0}
+    invocation: contextvars.ContextVar[str] = contextvars.ContextVar("invocation", default="")
     writes_after_overtaking: list[str] = []
-    create_user, put_object = CognitoIdpBackend.admin_create_user, S3Backend.put_object
+    check, put_object = ChunkLease.check, S3Backend.put_object
 
     def on_chunk_task(name: str, event: dict) -> None:
         if name != "RestoreUsersFunction" or event["chunk"]["index"] != 0:
             return
         if "event" not in stale:
-            stale.update(event=event, thread=threading.get_ident(), creates=0)
+            stale.update(event=event)
+            token = invocation.set("stale")
             try:  # the first invocation, running on after Step Functions lost track of it
                 stack.invoke("RestoreUsersFunction", event)
             except Exception as error:  # noqa: BLE001 - the stale invocation's own end
                 stale["stopped_with"] = type(error).__name__
+            finally:
+                invocation.reset(token)
             raise LambdaCrash()  # what Step Functions sees of that attempt: it retries the task
         elif "newer" in stale:
             stale["retried"] = True  # the task's retry, after the stale invocation stopped
 
-    def admin_create_user(backend: Any, *args: Any, **kwargs: Any) -> Any:
-        if threading.get_ident() == stale.get("thread") and not overtaken.is_set():
-            stale["creates"] += 1
-            if stale["creates"] == 15:  # mid-batch: the stale one checked its lease at its 11th user
-                overtaken.set()
-                # The newer invocation of the same chunk runs (to its end) inside the stale one's call.
-                stale["newer"] = stack.invoke("RestoreUsersFunction", stale["event"])
-        return create_user(backend, *args, **kwargs)
+    def lease_check(lease: ChunkLease) -> None:
+        if invocation.get() == "stale" and "newer" not in stale and lease.index == 0:
+            stale["checks"] += 1
+            if stale["checks"] == 2:  # after its first batch of users: the newer invocation runs to its end
+                token = invocation.set("newer")
+                try:
+                    stale["newer"] = stack.invoke("RestoreUsersFunction", stale["event"])
+                finally:
+                    invocation.reset(token)
+        check(lease)
 
     def record_put(backend: Any, bucket_name: str, key_name: str, *args: Any, **kwargs: Any) -> Any:
         # Between the newer invocation's end and the task's retry, only the stale one runs on chunk 0.
@@ -257,7 +266,7 @@ def test_a_stale_chunk_invocation_stops_when_a_newer_one_takes_the_chunk_over(
 
     stack.on_invoke(on_chunk_task)
     with (
-        mock.patch.object(CognitoIdpBackend, "admin_create_user", admin_create_user),
+        mock.patch.object(ChunkLease, "check", lease_check),
         mock.patch.object(S3Backend, "put_object", record_put),
     ):
         result = stack.run({"user_pool_id": source.pool_id})
@@ -266,7 +275,7 @@ def test_a_stale_chunk_invocation_stops_when_a_newer_one_takes_the_chunk_over(
     assert result.status == "SUCCEEDED", (result.error, result.cause)
     assert stale["newer"]["done"] is True  # its counts are in the chunk result file, checked below
     assert stale["stopped_with"] == "ChunkLeaseLost"
-    assert stale["creates"] == 15 and stale["retried"]
+    assert stale["checks"] >= 2 and stale["retried"]
     assert writes_after_overtaking == []  # the stale invocation wrote no progress and no result
     work = stack.client("s3")
     restore_id = result.output["restore_id"]
