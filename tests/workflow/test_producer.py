@@ -8,7 +8,9 @@ starts the backup state machine by hand for a pool built in that Region, as the 
 from __future__ import annotations
 
 import base64
+import io
 import json
+import zipfile
 from collections.abc import Iterator
 from typing import Any
 from unittest import mock
@@ -17,7 +19,7 @@ import boto3
 import pytest
 
 from tools.emulation import LambdaContext, LambdaCrash, RestoreStack
-from tools.sample_pool import SamplePoolSpec, build_source_pool
+from tools.sample_pool import SamplePoolSpec, build_source_pool, update_pool
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -59,15 +61,10 @@ def _v2_settings(cognito: Any, pool_id: str, client_ids: list[str]) -> None:
     """What Cognito added since 2024: e-mail MFA and passkeys, managed login branding, terms, log delivery."""
     ses = boto3.client("ses", region_name=REGION)
     ses.verify_email_identity(EmailAddress="no-reply@example.com")
-    described = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]
-    update = {
-        k: described[k]
-        for k in ("Policies", "AutoVerifiedAttributes", "AdminCreateUserConfig", "UserPoolAddOns", "LambdaConfig")
-        if k in described
-    }
-    cognito.update_user_pool(
-        UserPoolId=pool_id,
-        **update,
+    # Every other setting kept (UpdateUserPool resets what it omits: the SMS configuration among them).
+    update_pool(
+        cognito,
+        pool_id,
         EmailConfiguration={
             "EmailSendingAccount": "DEVELOPER",
             "SourceArn": f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/no-reply@example.com",
@@ -371,3 +368,124 @@ def test_the_producers_backup_is_what_the_restore_finds_and_restores() -> None:
         users = _all(cognito.list_users, "Users", "PaginationToken", UserPoolId=new_pool)
         groups = _all(cognito.list_groups, "Groups", "NextToken", UserPoolId=new_pool, Limit=60)
         assert len(users) == 40 and len(groups) == 65
+
+
+def test_a_rich_pool_backed_up_by_the_producer_comes_back_category_by_category() -> None:
+    """Issue 11's contract: a rich pool with 65 groups and the v2 settings, backed up by the producer (v2),
+    restored and diffed category by category against the source pool itself (configuration, schema,
+    clients, groups, providers, resource servers, UI, threat protection, WAF, users with their status,
+    attributes, MFA and links, memberships), plus the v2 sections read back; every report category at
+    100 %; no message sent. Producer and restore share one Region here (one emulated stack at a time),
+    so the only planned difference is the domain prefix (a prefix is unique per Region: derived)."""
+    from tests.workflow.test_round_trip import (
+        actual_users,
+        category_diff,
+        config_views,
+        expected_users,
+        memberships,
+    )
+    from tools.sample_pool import TRIGGERS, export_backup, sms_trust_statement, trigger_arn
+
+    unpaced = {
+        name: "100000"
+        for name in (
+            "QuotaUserCreation",
+            "QuotaUserAccountRecovery",
+            "QuotaUserUpdate",
+            "QuotaUserResourceUpdate",
+            "QuotaUserPoolResourceUpdate",
+            "QuotaUserList",
+        )
+    }
+    parameters = {"Environment": "test", "BackupPoolIds": "us-east-1_Placeholder", **unpaced}
+    with RestoreStack(region=REGION, parameters=parameters) as stack:
+        cognito = stack.client("cognito-idp")
+        # The triggers the rich pool names exist in this Region (the restore grants Cognito their invocation).
+        role = stack.client("iam").create_role(
+            RoleName="sample-triggers", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+        )["Role"]["Arn"]
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w") as zipped:
+            zipped.writestr("index.py", "def handler(event, context):\n    return event\n")
+        for trigger in TRIGGERS:
+            stack.client("lambda").create_function(
+                FunctionName=trigger_arn(REGION, trigger).rsplit(":", 1)[-1],
+                Runtime="python3.13",
+                Role=role,
+                Handler="index.handler",
+                Code={"ZipFile": archive.getvalue()},
+            )
+        pool = build_source_pool(cognito, SamplePoolSpec(users=60, groups=65, rich=True))
+        client_ids = list(pool.client_ids.values())
+        _v2_settings(cognito, pool.pool_id, client_ids)
+        expected_v1 = export_backup(cognito, pool.pool_id)  # the source as the test sees it, for the expectations
+        # The SMS role made ready for the new pool (its trust names the pools that may use it: docs/messaging.md).
+        iam = stack.client("iam")
+        sms_role = expected_v1["user_pool_config"]["SmsConfiguration"]["SnsCallerArn"].rsplit("/", 1)[-1]
+        trust = iam.get_role(RoleName=sms_role)["Role"]["AssumeRolePolicyDocument"]
+        trust = json.loads(trust) if isinstance(trust, str) else trust
+        trust["Statement"].append(sms_trust_statement(f"arn:aws:cognito-idp:{REGION}:{ACCOUNT}:userpool/*"))
+        iam.update_assume_role_policy(RoleName=sms_role, PolicyDocument=json.dumps(trust))
+        sent_before = stack.messages_sent()
+
+        backup = _backup(stack, pool.pool_id)
+        assert backup.status == "SUCCEEDED", (backup.error, backup.cause)
+        restore = stack.run({"user_pool_id": pool.pool_id})
+        assert restore.status == "SUCCEEDED", (restore.error, restore.cause)
+        new_pool = restore.output["new_user_pool_id"]
+        assert stack.messages_sent() == sent_before  # no user got an e-mail or SMS
+
+        expected, actual = config_views(cognito, pool.pool_id), config_views(cognito, new_pool)
+        assert actual.pop("domain") and expected.pop("domain")  # a derived prefix in the same Region
+        email_mode = False
+        want_users, new_key_of = expected_users(expected_v1)
+        got_users, key_of_username = actual_users(cognito, new_pool, email_mode)
+        expected["users"], actual["users"] = want_users, got_users
+        expected["memberships"] = {
+            g: sorted(new_key_of[u] for u in members) for g, members in expected_v1["group_memberships"].items()
+        }
+        actual["memberships"] = memberships(cognito, new_pool, key_of_username)
+        styled = cognito.describe_user_pool_client(UserPoolId=pool.pool_id, ClientId=client_ids[0])["UserPoolClient"][
+            "ClientName"
+        ]  # the client _v2_settings gave a style and terms
+        for source_pool, views in ((pool.pool_id, expected), (new_pool, actual)):
+            mfa = cognito.get_user_pool_mfa_config(UserPoolId=source_pool)
+            views["mfa_config"] = {
+                k: mfa.get(k) for k in ("MfaConfiguration", "EmailMfaConfiguration", "SoftwareTokenMfaConfiguration")
+            }
+            views["passkeys"] = mfa.get("WebAuthnConfiguration")
+            clients = {
+                c["ClientId"]: c["ClientName"]
+                for c in cognito.list_user_pool_clients(UserPoolId=source_pool, MaxResults=60)["UserPoolClients"]
+            }
+            views["terms"] = sorted(
+                (clients[t["ClientId"]], t["TermsName"], t["Links"]["cognito:default"])
+                for t in (
+                    cognito.describe_terms(UserPoolId=source_pool, TermsId=s["TermsId"])["Terms"]
+                    for s in cognito.list_terms(UserPoolId=source_pool)["Terms"]
+                )
+            )
+            branding = cognito.describe_managed_login_branding_by_client(
+                UserPoolId=source_pool, ClientId=next(i for i, n in clients.items() if n == styled)
+            )["ManagedLoginBranding"]
+            views["managed_login_branding"] = {
+                "Settings": branding.get("Settings"),
+                "Assets": sorted((a["Category"], a["ColorMode"], bytes(a["Bytes"])) for a in branding["Assets"]),
+            }
+            views["log_delivery"] = cognito.get_log_delivery_configuration(UserPoolId=source_pool)[
+                "LogDeliveryConfiguration"
+            ]["LogConfigurations"]
+        diff = category_diff(expected, actual)
+        assert not diff, "the restored pool differs from the source:\n" + diff
+
+        report = json.loads(_get_report(stack, restore.output["report"]))
+        for category, counts in report["counts"].items():
+            assert counts["restored"] + counts["skipped"] + counts["failed"] == counts["backup"], category
+            assert counts["restored"] == counts["backup"], (category, counts, report["categories"][category])
+        assert report["counts"]["groups"]["restored"] == 65
+
+
+def _get_report(stack: RestoreStack, location: str) -> bytes:
+    bucket, _, key = location.removeprefix("s3://").partition("/")
+    body: bytes = stack.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    return body
