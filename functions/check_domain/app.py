@@ -7,11 +7,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from cognito_restore import aws
 from cognito_restore.handler import phase_handler
 from cognito_restore.observability import logger
-from cognito_restore.state import DomainCreated, PhaseEvent
+from cognito_restore.state import PhaseEvent, SignInSettingsRestored
 
 
 @phase_handler("check_domain")
-def lambda_handler(event: PhaseEvent[DomainCreated], context: LambdaContext) -> DomainCreated:
+def lambda_handler(event: PhaseEvent[SignInSettingsRestored], context: LambdaContext) -> SignInSettingsRestored:
     state = event["state"]
     domain = state["domain"]
     description = aws.client("cognito-idp").describe_user_pool_domain(Domain=domain["name"])["DomainDescription"]

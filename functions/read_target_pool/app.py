@@ -12,12 +12,12 @@ from cognito_restore import aws
 from cognito_restore.handler import phase_handler
 from cognito_restore.observability import logger
 from cognito_restore.phase import work_store
-from cognito_restore.state import DomainCreated, PhaseEvent, SyncTarget
+from cognito_restore.state import PhaseEvent, SignInSettingsRestored, SyncTarget
 from cognito_restore.sync_users import read_target_phase
 
 
 @phase_handler("read_target_pool")
-def lambda_handler(event: PhaseEvent[DomainCreated], context: LambdaContext) -> DomainCreated:
+def lambda_handler(event: PhaseEvent[SignInSettingsRestored], context: LambdaContext) -> SignInSettingsRestored:
     state = event["state"]
     summary = read_target_phase(
         state, work_store(state), aws.client("cognito-idp"), float(os.environ.get("QUOTA_USER_LIST", "30"))

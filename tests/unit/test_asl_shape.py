@@ -122,12 +122,19 @@ def test_every_phase_of_a_branch_names_itself_in_the_error_it_fails_with(
 
 
 def test_the_domain_loop_runs_beside_the_users_phase() -> None:
-    """Issue 12: the domain's wait (up to 10 minutes) is no longer in front of the users."""
+    """Issue 12: the domain's wait (up to 10 minutes) is no longer in front of the users. The domain is
+    created before the v2 settings (a passkey relying party is the new prefix domain: it must exist), and
+    only its status loop runs in the Parallel, beside the users."""
     [(parallel, state)] = [(n, s) for n, s in ASL["States"].items() if s["Type"] == "Parallel"]
     starts = sorted(branch["StartAt"] for branch in state["Branches"])
-    assert starts == ["Create domain", "Restore users and memberships"]
-    assert ASL["States"]["Groups restored?"]["Default"] == parallel
-    assert ASL["States"]["Restore app clients"]["Next"] == "Alert pool ready"  # ready as soon as clients exist
+    assert starts == ["Domain ready?", "Restore users and memberships"]
+    assert ASL["States"]["Groups restored?"]["Default"] == "Create domain"
+    assert ASL["States"]["Create domain"]["Next"] == "Restore MFA, branding, terms and logging"
+    assert ASL["States"]["Sync users into an existing pool?"]["Default"] == parallel
+    assert ASL["States"]["Read target pool"]["Next"] == parallel
+    # ready as soon as the clients exist (the standby's quiet syncs skip the alert only)
+    assert ASL["States"]["Restore app clients"]["Next"] == "Announce pool ready?"
+    assert ASL["States"]["Announce pool ready?"]["Default"] == "Alert pool ready"
 
 
 def test_the_resume_choice_has_one_branch_per_caught_phase() -> None:
