@@ -147,7 +147,7 @@ def test_a_restore_keeps_to_the_state_contract(stack: RestoreStack, source_cogni
     assert violations(last["Verify restored pool"], contract.WafAssociated) == []
     required, optional = keys_of(contract.WafAssociated)
     assert required == set(last["Verify restored pool"])
-    assert optional == {"error", "failure", "resumed", "alert_error", "branch_failure"}
+    assert optional == {"error", "failure", "resumed", "alert_error", "branch_failure", "sync_target"}
 
 
 def test_a_dry_run_keeps_to_the_state_contract(stack: RestoreStack, source_cognito: Any) -> None:

@@ -629,6 +629,13 @@ class IamExtension(Extension):
     def invocation(self, function_logical_id: str) -> contextlib.AbstractContextManager[Any]:
         return IamEnforcer.acting_as(function_logical_id)  # its AWS calls are checked against its role
 
+    def redriven(self, failed_state_machine_arn: str, redriven_state_machine_arn: str) -> None:
+        # The emulator plays a redrive on a copy of the state machine (a new ARN; AWS keeps the original):
+        # its calls are the original state machine's, with the original's role.
+        if self.enforcer is not None and failed_state_machine_arn in self.enforcer.state_machines:
+            machines = self.enforcer.state_machines
+            machines[redriven_state_machine_arn] = machines[failed_state_machine_arn]
+
     def stop(self) -> None:
         if self.enforcer is not None:
             self.enforcer.stop()
