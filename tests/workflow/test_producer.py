@@ -8,9 +8,7 @@ starts the backup state machine by hand for a pool built in that Region, as the 
 from __future__ import annotations
 
 import base64
-import io
 import json
-import zipfile
 from collections.abc import Iterator
 from typing import Any
 from unittest import mock
@@ -18,6 +16,7 @@ from unittest import mock
 import boto3
 import pytest
 
+from tests.workflow.conftest import UNPACED
 from tools.emulation import LambdaContext, LambdaCrash, RestoreStack
 from tools.sample_pool import SamplePoolSpec, build_source_pool, update_pool
 
@@ -344,18 +343,7 @@ def test_the_schedule_starts_one_execution_per_pool_and_slot_a_double_fire_none_
 def test_the_producers_backup_is_what_the_restore_finds_and_restores() -> None:
     """The contract end to end: the producer's v2 backup, found by discovery (no backup_key), restored
     into a new pool with every user and all 65 groups (two ListGroups pages)."""
-    unpaced = {
-        name: "100000"
-        for name in (
-            "QuotaUserCreation",
-            "QuotaUserAccountRecovery",
-            "QuotaUserUpdate",
-            "QuotaUserResourceUpdate",
-            "QuotaUserPoolResourceUpdate",
-            "QuotaUserList",
-        )
-    }
-    parameters = {"Environment": "test", "BackupPoolIds": "us-east-1_Placeholder", **unpaced}
+    parameters = {"Environment": "test", "BackupPoolIds": "us-east-1_Placeholder", **UNPACED}
     with RestoreStack(region=REGION, parameters=parameters) as stack:
         cognito = stack.client("cognito-idp")
         pool = build_source_pool(cognito, SamplePoolSpec(users=40, groups=65))
@@ -381,40 +369,16 @@ def test_a_rich_pool_backed_up_by_the_producer_comes_back_category_by_category()
         actual_users,
         category_diff,
         config_views,
+        create_trigger_functions,
         expected_users,
         memberships,
     )
-    from tools.sample_pool import TRIGGERS, export_backup, sms_trust_statement, trigger_arn
+    from tools.sample_pool import export_backup, sms_trust_statement
 
-    unpaced = {
-        name: "100000"
-        for name in (
-            "QuotaUserCreation",
-            "QuotaUserAccountRecovery",
-            "QuotaUserUpdate",
-            "QuotaUserResourceUpdate",
-            "QuotaUserPoolResourceUpdate",
-            "QuotaUserList",
-        )
-    }
-    parameters = {"Environment": "test", "BackupPoolIds": "us-east-1_Placeholder", **unpaced}
+    parameters = {"Environment": "test", "BackupPoolIds": "us-east-1_Placeholder", **UNPACED}
     with RestoreStack(region=REGION, parameters=parameters) as stack:
         cognito = stack.client("cognito-idp")
-        # The triggers the rich pool names exist in this Region (the restore grants Cognito their invocation).
-        role = stack.client("iam").create_role(
-            RoleName="sample-triggers", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
-        )["Role"]["Arn"]
-        archive = io.BytesIO()
-        with zipfile.ZipFile(archive, "w") as zipped:
-            zipped.writestr("index.py", "def handler(event, context):\n    return event\n")
-        for trigger in TRIGGERS:
-            stack.client("lambda").create_function(
-                FunctionName=trigger_arn(REGION, trigger).rsplit(":", 1)[-1],
-                Runtime="python3.13",
-                Role=role,
-                Handler="index.handler",
-                Code={"ZipFile": archive.getvalue()},
-            )
+        create_trigger_functions(stack, REGION)  # the triggers the rich pool names, in this Region
         pool = build_source_pool(cognito, SamplePoolSpec(users=60, groups=65, rich=True))
         client_ids = list(pool.client_ids.values())
         _v2_settings(cognito, pool.pool_id, client_ids)

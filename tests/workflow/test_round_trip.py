@@ -182,6 +182,24 @@ def category_diff(expected: dict[str, Any], actual: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def create_trigger_functions(stack: RestoreStack, region: str) -> None:
+    """The sample pool's triggers as functions of this Region (the restore grants Cognito their invocation)."""
+    role = stack.client("iam").create_role(
+        RoleName="sample-triggers", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+    )["Role"]["Arn"]
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("index.py", "def handler(event, context):\n    return event\n")
+    for trigger in TRIGGERS:
+        stack.client("lambda").create_function(
+            FunctionName=trigger_arn(region, trigger).rsplit(":", 1)[-1],
+            Runtime="python3.13",
+            Role=role,
+            Handler="index.handler",
+            Code={"ZipFile": archive.getvalue()},
+        )
+
+
 def _dr_dependencies(stack: RestoreStack, backup: dict[str, Any]) -> dict[str, str]:
     """The DR Region's copies of the triggers and the web ACL, the SMS role made DR-ready (its trust
     policy also names this Region's pools, see docs/messaging.md), and the arn_map pointing at them."""
@@ -192,20 +210,7 @@ def _dr_dependencies(stack: RestoreStack, backup: dict[str, Any]) -> dict[str, s
     account = backup["user_pool_config"]["Arn"].split(":")[4]
     trust["Statement"].append(sms_trust_statement(f"arn:aws:cognito-idp:{DR_REGION}:{account}:userpool/*"))
     iam.update_assume_role_policy(RoleName=sms_role, PolicyDocument=json.dumps(trust))
-    role = iam.create_role(
-        RoleName="sample-triggers", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
-    )["Role"]["Arn"]
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w") as zipped:
-        zipped.writestr("index.py", "def handler(event, context):\n    return event\n")
-    for trigger in TRIGGERS:
-        stack.client("lambda").create_function(
-            FunctionName=trigger_arn(DR_REGION, trigger).rsplit(":", 1)[-1],
-            Runtime="python3.13",
-            Role=role,
-            Handler="index.handler",
-            Code={"ZipFile": archive.getvalue()},
-        )
+    create_trigger_functions(stack, DR_REGION)
     acl = stack.client("wafv2").create_web_acl(
         Name="sample-cognito-acl",
         Scope="REGIONAL",
