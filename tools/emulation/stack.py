@@ -69,6 +69,12 @@ _ACTIVE_LOCK = threading.Lock()
 _ACTIVE: RestoreStack | None = None
 
 
+def _clear_layer_client_cache() -> None:
+    aws_module = sys.modules.get("cognito_restore.aws")
+    if aws_module is not None:
+        aws_module.client.cache_clear()
+
+
 class RestoreStack:
     """``template.yaml`` deployed into moto, with the real handlers and the real ASL.
 
@@ -167,6 +173,9 @@ class RestoreStack:
         self.sfn.threads.clear()
         self.lambda_runtime.build(self.cfn)
         self._set_environ(self.lambda_runtime.environment())
+        # A layer module imported before the stack (by a test) is not purged on exit: its per-process
+        # client cache would keep the Region of an earlier stack. Each stack starts with fresh clients.
+        _clear_layer_client_cache()
         modules_before = set(sys.modules)
         self._exit_stack.append(lambda: self.lambda_runtime.purge_modules(modules_before))
         for layer_dir in self.lambda_runtime.layer_dirs:
