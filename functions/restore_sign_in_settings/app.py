@@ -8,6 +8,7 @@ style or terms document is updated, SetUserPoolMfaConfig and SetLogDeliveryConfi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -107,6 +108,18 @@ def _client_names(parts: dict[str, Any]) -> dict[str, str]:
     return {c.get("ClientId"): c.get("ClientName") or c.get("ClientId") for c in parts.get("app_clients") or []}
 
 
+def _built[T](outcome: PhaseOutcome, item: str, build: Callable[..., T], *args: Any) -> T | None:
+    """The request(s) for one backed-up item, or None with the item skipped (cannot apply here) or
+    failed (an unusable backup entry, named by its error type only: never its content)."""
+    try:
+        return build(*args)
+    except NotRestorable as reason:
+        outcome.skip(item, str(reason))
+    except (KeyError, TypeError, ValueError) as error:
+        outcome.fail(item, f"unusable backup entry ({type(error).__name__})")
+    return None
+
+
 def _existing_style(cognito: Any, pool: str, client_id: str) -> str | None:
     try:
         style = cognito.describe_managed_login_branding_by_client(UserPoolId=pool, ClientId=client_id)
@@ -123,13 +136,8 @@ def _branding(state: Any, parts: dict[str, Any], client_ids: dict[str, str]) -> 
     names = _client_names(parts)
     for style in parts.get("managed_login_branding") or []:
         item = f"branding of client {names.get(style.get('ClientId'), style.get('ClientId'))}"
-        try:
-            requests = branding_requests(style, pool_id(state), client_ids)
-        except NotRestorable as reason:
-            outcome.skip(item, str(reason))
-            continue
-        except (KeyError, TypeError, ValueError) as error:
-            outcome.fail(item, f"unusable backup entry ({type(error).__name__})")
+        requests = _built(outcome, item, branding_requests, style, pool_id(state), client_ids)
+        if requests is None:
             continue
         try:
             first, rest = requests[0], requests[1:]
@@ -171,13 +179,8 @@ def _terms(state: Any, parts: dict[str, Any], client_ids: dict[str, str]) -> Pha
     names = _client_names(parts)
     for terms in parts.get("terms") or []:
         item = f"{terms.get('TermsName')} of client {names.get(terms.get('ClientId'), terms.get('ClientId'))}"
-        try:
-            request = terms_request(terms, pool_id(state), client_ids)
-        except NotRestorable as reason:
-            outcome.skip(item, str(reason))
-            continue
-        except (KeyError, TypeError, ValueError) as error:
-            outcome.fail(item, f"unusable backup entry ({type(error).__name__})")
+        request = _built(outcome, item, terms_request, terms, pool_id(state), client_ids)
+        if request is None:
             continue
         try:
             cognito.create_terms(**request)
