@@ -1,0 +1,221 @@
+"""Segmented preparation (cognito_restore.plan.Preparation): stopped by should_stop after any user or
+membership, resumed by a fresh reader at the saved byte offset, in the same sandbox (/tmp kept) or in
+another one (the index downloaded): the chunk files, manifests, problems and counts are exactly those
+of a preparation in one go. No user is lost or planned twice, and duplicates are found across segments.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import random
+import shutil
+from typing import Any
+
+import pytest
+
+from cognito_restore import plan as plan_module
+from cognito_restore.plan import Continuation, Preparation, PreparedBackup, prepare_backup
+from tests.unit.test_layer_plan import POOL, MemorySink, document, user
+
+
+class ResumableMemorySink(MemorySink):
+    """MemorySink with the state a segmented preparation keeps between invocations (the work bucket)."""
+
+    def __init__(self, files_dir: str) -> None:
+        super().__init__()
+        self.files_dir = files_dir
+        self.rewritten: list[str] = []
+
+    def put_json(self, key: str, value: Any) -> str:
+        if key in self.objects:
+            if key != self.key(plan_module.STATE):  # a crashed segment's chunk file, redone: same content
+                assert self.objects[key] == json.loads(json.dumps(value)), f"{key} rewritten with other content"
+                self.rewritten.append(key)
+            del self.objects[key]
+        return super().put_json(key, value)
+
+    def get_json_or_none(self, key: str) -> Any | None:
+        return self.objects.get(key)
+
+    def put_file(self, key: str, path: str) -> None:
+        target = os.path.join(self.files_dir, key.replace("/", "_"))
+        shutil.copyfile(path, target)
+        self.objects[key] = target
+
+    def get_file(self, key: str, path: str) -> None:
+        shutil.copyfile(str(self.objects[key]), path)
+
+
+def backup(n: int = 120) -> dict[str, Any]:
+    rng = random.Random(7)
+    users = []
+    for i in range(n):
+        status = rng.choice(["CONFIRMED", "CONFIRMED", "UNCONFIRMED", "FORCE_CHANGE_PASSWORD", "RESET_REQUIRED"])
+        users.append(user(f"user-{i:04d}", status=status, enabled=rng.random() > 0.2, email=f"u{i}@example.com"))
+    users.insert(30, user("user-0010"))  # the same username again: skipped, in another segment than the first
+    users.insert(90, user("USER-0020"))  # the same sign-in name in a case-insensitive pool: failed
+    users.insert(50, {"Attributes": []})  # no username: failed
+    memberships = {
+        "admins": [f"user-{i:04d}" for i in range(0, n, 3)] + ["ghost", "user-0003"],  # absent user, twice
+        "viewers": [f"user-{i:04d}" for i in range(0, n, 2)] + [42],  # not a username
+        "unlisted": ["USER-0020", "user-0001"],
+    }
+    return document(
+        users=users,
+        memberships=memberships,
+        groups=["admins", "viewers"],
+        config={"UsernameConfiguration": {"CaseSensitive": False}},
+    )
+
+
+def in_one_go(doc: dict[str, Any], chunk_size: int) -> tuple[PreparedBackup, MemorySink]:
+    sink = MemorySink()
+    prepared = prepare_backup(
+        io.BytesIO(json.dumps(doc).encode()), expected_pool_id=POOL, sink=sink, user_chunk_size=chunk_size
+    )
+    return prepared, sink
+
+
+def in_segments(
+    doc: dict[str, Any], chunk_size: int, items_per_segment: int, tmp_path: Any, same_sandbox: bool, crash_at: int = 0
+) -> tuple[PreparedBackup, ResumableMemorySink, list[Continuation]]:
+    crash_requested = crash_at
+    data = json.dumps(doc, indent=1).encode()  # other byte offsets than the one-go run's document
+    (tmp_path / "files").mkdir()
+    sink = ResumableMemorySink(str(tmp_path / "files"))
+    continuations: list[Continuation] = []
+    opened: list[int] = []
+    invocation = 0
+    crashed = False
+
+    def open_at(offset: int) -> io.BytesIO:
+        opened.append(offset)
+        return io.BytesIO(data[offset:])  # what a ranged GET returns
+
+    while True:
+        invocation += 1
+        sandbox = tmp_path / ("sandbox" if same_sandbox else f"sandbox-{invocation}")
+        sandbox.mkdir(exist_ok=True)
+        checks = {"n": 0}
+
+        def should_stop(checks: dict[str, int] = checks, crash: bool = bool(crash_at and invocation == 2)) -> bool:
+            checks["n"] += 1
+            if crash and checks["n"] == crash_requested:
+                raise RuntimeError("the sandbox died")  # Lambda crashed: nothing saved by this invocation
+            return checks["n"] >= items_per_segment
+
+        preparation = Preparation(expected_pool_id=POOL, sink=sink, user_chunk_size=chunk_size, tmp_dir=str(sandbox))
+        try:
+            result = preparation.run(open_at, should_stop)
+        except RuntimeError:
+            assert crash_at, "only the planned crash"
+            crash_at, crashed = 0, True  # Step Functions retries the task
+            continue
+        if isinstance(result, PreparedBackup):
+            assert len(continuations) > 2, "the test meant several segments"
+            assert any(offset > 0 for offset in opened), "a continuation reads from a byte offset"
+            assert crashed == bool(crash_requested)
+            return result, sink, continuations
+        continuations.append(result)
+        assert invocation < 1000
+
+
+def outputs(prepared: PreparedBackup, sink: MemorySink) -> dict[str, Any]:
+    """What the later phases read: each chunk file's users, the problems, the counts (keys aside)."""
+    manifest = sink.objects[prepared.users_manifest_key]
+    problems = [p for entry in sink.objects[prepared.problems_manifest_key] for p in sink.objects[entry["key"]]]
+    return {
+        "chunks": [sink.objects[entry["key"]] for entry in manifest],
+        "counts_in_manifest": [entry["count"] for entry in manifest],
+        "indexes": [entry["index"] for entry in manifest],
+        "problems": problems,
+        "parts": sink.objects[prepared.parts_key],
+        "state": prepared.to_state(),
+        "sign_in_chunks": prepared.sign_in_chunks,
+    }
+
+
+@pytest.mark.parametrize("same_sandbox", [True, False], ids=["warm /tmp", "other sandbox"])
+@pytest.mark.parametrize("items_per_segment", [1, 7, 40])
+def test_segments_give_exactly_the_preparation_in_one_go(tmp_path, same_sandbox, items_per_segment):
+    doc = backup()
+    expected_prepared, expected_sink = in_one_go(doc, chunk_size=9)
+    prepared, sink, continuations = in_segments(doc, 9, items_per_segment, tmp_path, same_sandbox)
+    assert outputs(prepared, sink) == outputs(expected_prepared, expected_sink)
+    assert {c.stage for c in continuations} == {"scan", "users"}
+    assert [c.segments for c in continuations] == list(range(1, len(continuations) + 1))
+
+    # Counts add up: every backed-up user is planned once or reported once, by name.
+    got = outputs(prepared, sink)
+    planned = [u["old_username"] for chunk in got["chunks"] for u in chunk]
+    assert len(planned) == len(set(planned)) == prepared.planned["users"]
+    user_problems = [p for p in got["problems"] if p["category"] == "users"]
+    assert prepared.planned["users"] + len(user_problems) == prepared.counts["users"] == len(doc["users"])
+    assert {(p["item"], p["outcome"]) for p in user_problems} >= {("user-0010", "skipped"), ("USER-0020", "failed")}
+    # Chunk files keep their size across continuations: only the last of each class is partial.
+    sizes = got["counts_in_manifest"]
+    first, later = sizes[: prepared.sign_in_chunks], sizes[prepared.sign_in_chunks :]
+    assert all(size == 9 for size in first[:-1] + later[:-1])
+
+
+def test_a_segment_that_crashes_is_redone_from_the_last_saved_point(tmp_path):
+    doc = backup()
+    expected_prepared, expected_sink = in_one_go(doc, chunk_size=9)
+    prepared, sink, _ = in_segments(doc, 9, 60, tmp_path, same_sandbox=True, crash_at=45)
+    assert outputs(prepared, sink) == outputs(expected_prepared, expected_sink)
+
+
+def test_users_who_can_sign_in_come_first_with_their_groups(tmp_path):
+    doc = backup()
+    prepared, sink, _ = in_segments(doc, 9, 25, tmp_path, same_sandbox=False)
+    got = outputs(prepared, sink)
+    chunks = got["chunks"]
+    can = [u["enabled"] and u["status"] == "CONFIRMED" for chunk in chunks for u in chunk]
+    assert can == sorted(can, reverse=True) and any(can) and not all(can)  # all who can, then the others
+    assert all(
+        u["enabled"] and u["status"] == "CONFIRMED" for chunk in chunks[: prepared.sign_in_chunks] for u in chunk
+    )
+    # Backup order within each class, memberships next to their user.
+    order: dict[str, int] = {}
+    for i, raw in enumerate(doc["users"]):
+        order.setdefault(raw.get("Username"), i)  # the first of two with one username is the one planned
+    for wanted in (True, False):
+        names = [
+            u["old_username"]
+            for chunk in chunks
+            for u in chunk
+            if (u["enabled"] and u["status"] == "CONFIRMED") == wanted
+        ]
+        assert names == sorted(names, key=order.__getitem__)
+    by_name = {u["old_username"]: u for chunk in chunks for u in chunk}
+    assert by_name["user-0003"]["groups"] == ["admins"]
+    assert by_name["user-0006"]["groups"] == ["admins", "viewers"]
+    assert by_name["user-0001"]["groups"] == ["unlisted"]
+
+
+def test_the_index_holds_no_user_item_and_little_per_user(tmp_path):
+    """The index keeps hashed keys and memberships, never the users: its size per user stays small."""
+    n = 3000
+    doc = document(
+        users=[
+            user(f"someone-with-a-long-username-{i:06d}", email=f"u{i}@example.com", name="x" * 200) for i in range(n)
+        ],
+        memberships={"g": [f"someone-with-a-long-username-{i:06d}" for i in range(n)]},
+    )
+    sizes: list[int] = []
+    original = plan_module._Job._finish
+
+    def measure(job: Any) -> Any:
+        job.index.db.commit()
+        sizes.append(os.path.getsize(job.index.path))
+        return original(job)
+
+    plan_module._Job._finish = measure  # type: ignore[method-assign]
+    try:
+        in_one_go(doc, chunk_size=500)
+    finally:
+        plan_module._Job._finish = original  # type: ignore[method-assign]
+    per_user = sizes[0] / n
+    assert per_user < 250, per_user  # a user item alone is ~400 bytes here; the old index held ~2.5 KB per user
