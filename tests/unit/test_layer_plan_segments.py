@@ -219,3 +219,79 @@ def test_the_index_holds_no_user_item_and_little_per_user(tmp_path):
         plan_module._Job._finish = original  # type: ignore[method-assign]
     per_user = sizes[0] / n
     assert per_user < 250, per_user  # a user item alone is ~400 bytes here; the old index held ~2.5 KB per user
+
+
+# --- the reader itself --------------------------------------------------------------------------
+
+
+def _read_all_in_segments(data: bytes, stop_every: int) -> tuple[list[Any], list[Any], Any]:
+    from cognito_restore.backup import BackupParts, read_backup
+
+    users: list[Any] = []
+    memberships: list[Any] = []
+    parts, cursor = None, None
+    while True:
+        seen = {"n": 0}
+
+        def stop(seen: dict[str, int] = seen) -> bool:
+            seen["n"] += 1
+            return seen["n"] >= stop_every
+
+        stream = io.BytesIO(data[cursor["offset"] :] if cursor else data)
+        parts = read_backup(
+            stream,
+            users.append,
+            lambda g, m: memberships.append((g, m)),
+            resume=cursor,
+            parts=BackupParts.from_dict(json.loads(json.dumps(parts.to_dict()))) if parts else None,
+            should_stop=stop,
+        )
+        if parts.cursor is None:
+            return users, memberships, parts
+        cursor = parts.cursor
+
+
+@pytest.mark.parametrize("stop_every", [1, 2, 3, 5, 11])
+def test_the_reader_resumed_at_any_item_hands_over_each_once(stop_every):
+    doc = backup(30)
+    data = (
+        json.dumps(doc, indent=2, ensure_ascii=False).replace('"user-0001"', '"us\\u00e9r-0001 \u00e9\u00e8"').encode()
+    )
+    whole_users: list[Any] = []
+    whole_memberships: list[Any] = []
+    from cognito_restore.backup import read_backup, read_users
+
+    whole = read_backup(io.BytesIO(data), whole_users.append, lambda g, m: whole_memberships.append((g, m)))
+    users, memberships, parts = _read_all_in_segments(data, stop_every)
+    assert users == whole_users and memberships == whole_memberships
+    assert (parts.users_seen, parts.memberships_seen) == (whole.users_seen, whole.memberships_seen)
+    assert parts.sections == whole.sections and parts.users_start == whole.users_start
+
+    # The second pass: the users list alone, from its start, in segments.
+    again: list[Any] = []
+    cursor: dict[str, Any] | None = {"offset": whole.users_start, "first": True}
+    while cursor is not None:
+        seen = {"n": 0}
+
+        def stop(seen: dict[str, int] = seen) -> bool:
+            seen["n"] += 1
+            return seen["n"] >= stop_every
+
+        cursor = read_users(io.BytesIO(data[cursor["offset"] :]), cursor, again.append, stop)
+    assert again == whole_users
+
+
+@pytest.mark.parametrize(
+    "data,reason",
+    [
+        (b'{"user_pool_id": NaN}', "NaN"),
+        (b'{"users": [], "users": []}', "users twice"),
+        (b'{"users": [1,]}', "not valid JSON"),
+    ],
+)
+def test_the_reader_refuses_what_json_does_not_allow(data, reason):
+    from cognito_restore.backup import read_backup
+    from cognito_restore.errors import BackupInvalid
+
+    with pytest.raises(BackupInvalid, match=reason):
+        read_backup(io.BytesIO(data), lambda u: None, lambda g, m: None)

@@ -172,8 +172,9 @@ class _Text:
                 if at_end and not self.eof and len(self.buf) - start < MAX_VALUE_CHARS:
                     self._more(len(self.buf) - start)  # the value goes on in the next block: read more, again
                     continue
-                if at_end:
-                    raise BackupInvalid(_TRUNCATED) from None
+                rest = self.buf[error.pos :].strip()
+                if error.msg.startswith("Unterminated string") or (len(rest) < 16 and not set(rest) & set("]}")):
+                    raise BackupInvalid(_TRUNCATED) from None  # the document ends inside a value
                 raise BackupInvalid(f"The backup is not valid JSON ({error.msg.lower()}).") from None
             if end == len(self.buf) and not self.eof:
                 self._more()  # a number may go on in the next block
