@@ -295,3 +295,12 @@ def test_the_reader_refuses_what_json_does_not_allow(data, reason):
 
     with pytest.raises(BackupInvalid, match=reason):
         read_backup(io.BytesIO(data), lambda u: None, lambda g, m: None)
+
+
+@pytest.mark.parametrize("data", [b"this is not json", b"nothing", b"<html>", b"fals"])
+def test_text_that_is_not_json_is_called_so(data):
+    from cognito_restore.backup import read_backup
+    from cognito_restore.errors import BackupInvalid
+
+    with pytest.raises(BackupInvalid, match="not valid JSON"):
+        read_backup(io.BytesIO(data), lambda u: None, lambda g, m: None)

@@ -182,6 +182,16 @@ class _Text:
             self.pos = end
             return value
 
+    def starts_a_value(self) -> bool:
+        """Whether the next characters can begin a JSON value (without reading the value: it may be huge)."""
+        first = self.peek()
+        if first in '{["-0123456789':
+            return bool(first)
+        literal = {"t": "true", "f": "false", "n": "null"}.get(first, "")
+        while literal and len(self.buf) - self.pos < len(literal) and self._more():
+            pass
+        return bool(literal) and self.buf.startswith(literal, self.pos)
+
     def key(self) -> str:
         if self.peek() != '"':
             self.expect('"', "a key in double quotes")
@@ -286,6 +296,8 @@ def read_backup(
             if not first:
                 raise BackupInvalid("The backup is empty.")
             if first != "{":
+                if not text.starts_a_value():
+                    raise BackupInvalid("The backup is not valid JSON (expecting value).")
                 raise BackupInvalid(f"The backup must be a JSON object, found {_json_kind(first)}.")
             text.pos += 1
             at_start = True
