@@ -134,7 +134,7 @@ def write_v2(spec: SyntheticSpec, folder: Path) -> dict[str, Any]:
 
 
 def child(folder: str, pool_id: str, chunk_size: int) -> dict[str, Any]:
-    from cognito_restore.backup_v2 import read_backup_v2
+    from cognito_restore.backup_v2 import V2Source
     from cognito_restore.plan import prepare_backup
 
     work = tempfile.mkdtemp(prefix="bench-prepare-v2-")
@@ -148,17 +148,13 @@ def child(folder: str, pool_id: str, chunk_size: int) -> dict[str, Any]:
         before = _current_rss_mb()
         started = time.perf_counter()
         with open(root / "manifest.json", "rb") as manifest:
-
-            def reader(on_user: Any, on_membership: Any, on_section: Any) -> Any:
-                return read_backup_v2(manifest, "v2/manifest.json", opener, on_user, on_membership, on_section)
-
             prepared = prepare_backup(
-                None,  # type: ignore[arg-type]  # the reader reads the files
+                None,  # type: ignore[arg-type]  # the source reads the files
                 expected_pool_id=pool_id,
                 sink=sink,
                 user_chunk_size=chunk_size,
                 tmp_dir=work,
-                reader=reader,
+                source=V2Source(manifest, "v2/manifest.json", opener),
             )
         return {
             "seconds": time.perf_counter() - started,

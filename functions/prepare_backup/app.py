@@ -1,4 +1,7 @@
-"""Phase: validate and prepare backup. Streams the backup into chunk files; fails before any Cognito write."""
+"""Phase: validate and prepare backup. Streams the backup into chunk files; fails before any Cognito write.
+
+A large backup takes several invocations: when Lambda time runs low the preparation saves its resume
+point and returns preparation.done = False; the "Backup prepared?" loop invokes it again."""
 
 from __future__ import annotations
 
@@ -12,7 +15,8 @@ from botocore.exceptions import ClientError
 
 from cognito_restore import aws
 from cognito_restore.aws_errors import error_code
-from cognito_restore.backup_v2 import is_v2_key, read_backup_v2
+from cognito_restore.backup import BackupSource, V1Source
+from cognito_restore.backup_v2 import V2Source, is_v2_key
 from cognito_restore.discovery import backup_time, parse_backup_key
 from cognito_restore.errors import RestoreConflict
 from cognito_restore.estimate import estimate
@@ -20,9 +24,9 @@ from cognito_restore.handler import phase_handler
 from cognito_restore.observability import logger, metrics
 from cognito_restore.pacing import quotas_from_env
 from cognito_restore.phase import work_store
-from cognito_restore.plan import prepare_backup
+from cognito_restore.plan import TIME_RESERVE_MS, Continuation, Preparation
 from cognito_restore.pool_config import OLD_SUB_ATTRIBUTE
-from cognito_restore.state import PhaseEvent, Plan, Prepared, Restore, Started
+from cognito_restore.state import PhaseEvent, Plan, PreparationProgress, Prepared, Restore, Started
 from cognito_restore.sync_users import is_sync
 
 PROGRESS_INTERVAL_S = 2.0  # at most one progress object write per interval
@@ -43,8 +47,9 @@ def _progress_writer(store: Any) -> Any:
     return report, counts
 
 
-def _backup_body(restore: Restore) -> Any:
-    """The very backup object the restore id names: its version, or its ETag on an unversioned bucket."""
+def _backup_body(restore: Restore, offset: int = 0) -> Any:
+    """The very backup object the restore id names (its version, or its ETag on an unversioned bucket),
+    from byte offset on (a continuation goes on where the last one stopped)."""
     version = restore.get("backup_version") or ""
     pin = (
         {"VersionId": version.removeprefix("version:")}
@@ -53,8 +58,11 @@ def _backup_body(restore: Restore) -> Any:
         if version.startswith("etag:")
         else {}
     )
+    ranged = {"Range": f"bytes={offset}-"} if offset else {}
     try:
-        return aws.client("s3").get_object(Bucket=restore["backup_bucket"], Key=restore["backup_key"], **pin)["Body"]
+        return aws.client("s3").get_object(Bucket=restore["backup_bucket"], Key=restore["backup_key"], **pin, **ranged)[
+            "Body"
+        ]
     except ClientError as error:
         if error_code(error) not in ("PreconditionFailed", "412"):
             raise
@@ -64,8 +72,20 @@ def _backup_body(restore: Restore) -> Any:
         ) from None
 
 
+def _backup_source(restore: Restore) -> BackupSource:
+    """Format v2: the key names the manifest (pinned like a v1 document); its files are read in turn.
+    Format v1: the document, from the byte offset a continuation resumes at."""
+    if is_v2_key(restore["backup_key"]):
+
+        def opener(key: str) -> Any:
+            return aws.client("s3").get_object(Bucket=restore["backup_bucket"], Key=key)["Body"]
+
+        return V2Source(_backup_body(restore), restore["backup_key"], opener)
+    return V1Source(lambda offset: _backup_body(restore, offset))
+
+
 @phase_handler("prepare_backup")
-def lambda_handler(event: PhaseEvent[Started], context: LambdaContext) -> Prepared:
+def lambda_handler(event: PhaseEvent[Started], context: LambdaContext) -> Prepared | Started:
     state = event["state"]
     restore = state["restore"]
     store = work_store(state)
@@ -74,27 +94,28 @@ def lambda_handler(event: PhaseEvent[Started], context: LambdaContext) -> Prepar
     if plan is None:  # a retry or redrive reuses the first preparation
         ref = parse_backup_key(restore["backup_key"])
         expected_pool = ref.pool_id if ref else restore["source_pool_id"]
-        body = _backup_body(restore)
         report_progress, progress = _progress_writer(store)
-        reader = None
-        if is_v2_key(restore["backup_key"]):  # format v2: the key names the manifest; its files are read in turn
-
-            def opener(key: str) -> Any:
-                return aws.client("s3").get_object(Bucket=restore["backup_bucket"], Key=key)["Body"]
-
-            def reader(on_user: Any, on_membership: Any, on_section: Any) -> Any:
-                return read_backup_v2(body, restore["backup_key"], opener, on_user, on_membership, on_section)
-
-        prepared = prepare_backup(
-            body,
+        prepared = Preparation(
             expected_pool_id=expected_pool,
             sink=store,
             user_chunk_size=int(os.environ.get("USER_CHUNK_SIZE", "500")),
             old_sub_attribute=f"custom:{OLD_SUB_ATTRIBUTE}" if restore.get("preserve_old_sub") else None,
             progress=report_progress,
-            reader=reader,
             partition_by_sign_in=is_sync(restore),  # sync mode: chunk i meets partition i of the target
+        ).run(
+            _backup_source(restore),
+            should_stop=lambda: context.get_remaining_time_in_millis() < TIME_RESERVE_MS,
         )
+        if isinstance(prepared, Continuation):
+            logger.info(
+                "Backup preparation continues",
+                extra={"stage": prepared.stage, "users_read": prepared.users_read, "segments": prepared.segments},
+            )
+            metrics.add_metric(name="PreparationContinuations", unit=MetricUnit.Count, value=1)
+            continuing = PreparationProgress(
+                done=False, stage=prepared.stage, users_read=prepared.users_read, segments=prepared.segments
+            )
+            return {**state, "preparation": continuing}
         state_plan = prepared.to_state()
         plan = Plan(
             **state_plan,
@@ -121,4 +142,11 @@ def lambda_handler(event: PhaseEvent[Started], context: LambdaContext) -> Prepar
         name="UsersSkipped", unit=MetricUnit.Count, value=plan["counts"]["users"] - plan["planned"]["users"]
     )
     logger.info("Backup prepared", extra={"counts": plan["counts"], "user_chunks": plan["user_chunks"]})
-    return {**state, "plan": plan}
+    previous = state.get("preparation")
+    done = PreparationProgress(
+        done=True,
+        stage="done",
+        users_read=plan["counts"]["users"],
+        segments=previous["segments"] + 1 if previous and not previous["done"] else 1,
+    )
+    return {**state, "plan": plan, "preparation": done}

@@ -64,8 +64,11 @@ def _report(stack: RestoreStack, restore_id: str) -> dict[str, Any]:
 
 def _crashing_source(stack: RestoreStack, cognito: Any, control: dict) -> SourceBackup:
     source = make_backup(stack, cognito, SamplePoolSpec(users=200, groups=4))
-    usernames = [u["Username"] for u in source.backup["users"]]
-    control["victim"] = usernames[50 + 20]  # chunk 1 (users 50-99, chunk size 50): 20 created, then it dies
+    # Users who can sign in fill the first chunk files (chunk size 50), the others come after.
+    can_sign_in = [u["Username"] for u in source.backup["users"] if u["Enabled"] and u["UserStatus"] == "CONFIRMED"]
+    assert len(can_sign_in) >= 100
+    control["victim"] = can_sign_in[50 + 20]  # chunk 1 (sign-in users 50-99): 20 created, then it dies
+    control["chunks"] = -(-len(can_sign_in) // 50) + -(-(200 - len(can_sign_in)) // 50)
     return source
 
 
@@ -99,7 +102,7 @@ def test_a_lost_chunk_fails_the_restore_and_starting_again_restores_every_user(
     _assert_incomplete(stack, first, "lost-chunk")
     pools = stack.client("cognito-idp").list_user_pools(MaxResults=60)["UserPools"]
     assert len(pools) == 1
-    # chunks 0, 2, 3 and 20 users of chunk 1, and the users its other workers had in flight (in-task concurrency)
+    # every chunk but 1, 20 users of chunk 1, and the users its other workers had in flight (in-task concurrency)
     assert 170 <= len(_pool_usernames(stack, pools[0]["Id"])) < 170 + MAX_THREADS
 
     control["crashing"] = False
@@ -129,13 +132,14 @@ def test_a_lost_chunk_is_re_run_by_a_redrive(
 
     assert redriven.status == "SUCCEEDED", (redriven.error, redriven.cause)
     entered = redriven.states_entered()
-    # The lost chunk holds UNCONFIRMED users and the sign-up window closed with the triggers attached:
-    # the redrive resumes at "Create user pool", which reopens it; the phases before the users Map
-    # find their work done (docs/cognito-behaviours.md §2.5).
+    # The sign-up window closed with the triggers attached and the restore has UNCONFIRMED users: the
+    # redrive resumes at "Create user pool", which reopens it; the phases before the users Map find
+    # their work done (docs/cognito-behaviours.md §2.5).
     assert entered[:3] == ["Restore failed", "Resume at the failed phase", "Create user pool"]
     assert entered.count("Restore users and memberships") == 1 and "Find latest backup" not in entered
-    # All four chunks are invoked again; the three finished ones return at once from their result files.
-    assert sum(1 for name, _ in stack.invocations if name == "RestoreUsersFunction") - chunk_calls_before == 4
+    # All chunks are invoked again; the finished ones return at once from their result files.
+    again = sum(1 for name, _ in stack.invocations if name == "RestoreUsersFunction") - chunk_calls_before
+    assert again == control["chunks"]
     names = _pool_usernames(stack, redriven.output["new_user_pool_id"])
     assert sorted(names) == sorted(u["Username"] for u in source.backup["users"])
 

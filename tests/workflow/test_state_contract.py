@@ -51,16 +51,20 @@ def recorded_invocations(stack: RestoreStack) -> Iterator[list[Invocation]]:
 @contextmanager
 def short_lived(stack: RestoreStack, budget: dict[str, int]) -> Iterator[None]:
     """Invocations of these functions run low on Lambda time after that many items (no sleep)."""
+    from cognito_restore import plan
     from cognito_restore.chunks import TIME_RESERVE_MS
 
     names = {stack.function_name(logical_id): items for logical_id, items in budget.items()}
+    # The preparation keeps a larger reserve than the chunk and groups tasks.
+    reserves = {stack.function_name("PrepareBackupFunction"): plan.TIME_RESERVE_MS}
     original = LambdaContext.get_remaining_time_in_millis
 
     def remaining(context: LambdaContext) -> int:
         if context.function_name not in names:
             return original(context)
         context.checks = getattr(context, "checks", 0) + 1  # one check per item handled
-        return TIME_RESERVE_MS + 1 if context.checks < names[context.function_name] else TIME_RESERVE_MS - 1
+        reserve = reserves.get(context.function_name, TIME_RESERVE_MS)
+        return reserve + 1 if context.checks < names[context.function_name] else reserve - 1
 
     with mock.patch.object(LambdaContext, "get_remaining_time_in_millis", remaining):
         yield
@@ -132,7 +136,7 @@ def test_the_validator_finds_missing_unknown_and_mistyped_keys() -> None:
 
 def test_a_restore_keeps_to_the_state_contract(stack: RestoreStack, source_cognito: Any) -> None:
     source = make_backup(stack, source_cognito, SamplePoolSpec(users=70, groups=3))
-    budget = {"RestoreUsersFunction": 20, "RestoreGroupsFunction": 2}
+    budget = {"RestoreUsersFunction": 20, "RestoreGroupsFunction": 2, "PrepareBackupFunction": 60}
 
     with recorded_invocations(stack) as calls, short_lived(stack, budget):
         result = stack.run({"user_pool_id": source.pool_id, "arn_map": {}, "keep_client_secrets": True})
@@ -143,11 +147,13 @@ def test_a_restore_keeps_to_the_state_contract(stack: RestoreStack, source_cogni
     chunk_events = [event for name, event, _ in calls if name == "RestoreUsersFunction"]
     assert any("progress" in event and event["progress"] == {"done": False} for event in chunk_events)
     assert [name for name, _, _ in calls].count("RestoreGroupsFunction") == 2
+    prepare_events = [event for name, event, _ in calls if name == "PrepareBackupFunction"]
+    assert len(prepare_events) > 1 and prepare_events[1]["state"]["preparation"]["done"] is False
     # What verify gets after a restore is every phase's entry, exactly.
     assert violations(last["Verify restored pool"], contract.WafAssociated) == []
     required, optional = keys_of(contract.WafAssociated)
-    assert required == set(last["Verify restored pool"])
-    assert optional == {"error", "failure", "resumed", "alert_error", "branch_failure", "sync_target"}
+    assert required | {"preparation"} == set(last["Verify restored pool"])
+    assert optional == {"error", "failure", "resumed", "alert_error", "branch_failure", "sync_target", "preparation"}
 
 
 def test_a_dry_run_keeps_to_the_state_contract(stack: RestoreStack, source_cognito: Any) -> None:
@@ -158,7 +164,7 @@ def test_a_dry_run_keeps_to_the_state_contract(stack: RestoreStack, source_cogni
 
     assert result.status == "SUCCEEDED", (result.error, result.cause)
     last = check_execution(stack, result, calls)
-    assert set(last["Write dry-run report"]) == {"restore", "plan"}
+    assert set(last["Write dry-run report"]) == {"restore", "plan", "preparation"}
     assert "new_user_pool_id" not in result.output
 
 

@@ -22,6 +22,7 @@ from cognito_restore.backup import (
     SECTION_TYPES,
     BackupParts,
     MembershipCallback,
+    StopCheck,
     UserCallback,
     validate_sections,
 )
@@ -91,8 +92,20 @@ def _check_file(relative: str, entry: dict[str, Any], hashing: _Hashing) -> None
         raise BackupInvalid(f"{relative}: its sha256 differs from the manifest's (the file is damaged or replaced).")
 
 
-def _lines(opener: Opener, key: str, relative: str, entry: dict[str, Any], on_line: Callable[[Any], None]) -> int:
-    """Stream one gzip JSON-lines file: each line to on_line; checks size, checksum and count."""
+def _lines(
+    opener: Opener,
+    key: str,
+    relative: str,
+    entry: dict[str, Any],
+    on_line: Callable[[Any], None],
+    skip: int = 0,
+    should_stop: StopCheck | None = None,
+) -> int | None:
+    """Stream one gzip JSON-lines file: each line to on_line; checks size, checksum and count.
+
+    skip: lines an earlier segment handed over (read again for the checksum, not handed over).
+    Returns the line count, or None when should_stop() said yes after a line (the file's checks are
+    then made by the segment that reads it to its end)."""
     hashing = _Hashing(opener(key))
     count = 0
     try:
@@ -100,12 +113,16 @@ def _lines(opener: Opener, key: str, relative: str, entry: dict[str, Any], on_li
             for number, line in enumerate(lines, start=1):
                 if not line.strip():
                     continue
+                count += 1
+                if count <= skip:
+                    continue
                 try:
                     value = json.loads(line)
                 except ValueError:
                     raise BackupInvalid(f"{relative}: line {number} is not JSON.") from None
                 on_line(value)
-                count += 1
+                if should_stop is not None and should_stop():
+                    return None
     except (OSError, EOFError):  # gzip.BadGzipFile is an OSError
         raise BackupInvalid(f"{relative}: not a complete gzip file.") from None
     _check_file(relative, entry, hashing)
@@ -137,6 +154,123 @@ def read_manifest(stream: IO[bytes]) -> dict[str, Any]:
     return manifest
 
 
+class V2Source:
+    """A v2 backup as preparation reads it (plan.Preparation), in two segmented passes:
+
+    scan: the manifest, pool.json and every memberships file (the users are not read: their files
+    are checked as the users pass streams them, still before anything is created); users: every
+    users file in manifest order. A stop lands after a line; the cursor ``{"file": i, "line": n}``
+    names the next line, and the next segment reads file i again from its start (gzip cannot seek;
+    the checksum needs every byte) without handing over its first n lines again."""
+
+    def __init__(self, manifest_stream: IO[bytes], manifest_key: str, opener: Opener) -> None:
+        self.manifest = read_manifest(manifest_stream)  # the restore pinned its version: read once per segment
+        self.folder = posixpath.dirname(manifest_key)
+        self.opener = opener
+
+    def scan(
+        self, on_membership: MembershipCallback, parts: BackupParts, should_stop: StopCheck | None = None
+    ) -> BackupParts:
+        cursor, parts.cursor = parts.cursor, None
+        if cursor is None:
+            self._read_pool(parts)
+            cursor = {"file": 0, "line": 0}
+        current = ["memberships"]  # the file being read, for the messages
+
+        def membership(value: Any) -> None:
+            if not isinstance(value, dict) or not isinstance(value.get("group"), str):
+                raise BackupInvalid(f"{current[0]}: a line is not a {{group, username}} membership.")
+            on_membership(value["group"], value.get("username"))  # a non-string username: the planner reports it
+            parts.memberships_seen += 1
+
+        stopped = self._read_files("group_memberships", cursor, membership, current, should_stop)
+        if stopped is not None:
+            parts.cursor = stopped
+            return parts
+        expected, _ = _files(self.manifest, "group_memberships")
+        if parts.memberships_seen != expected:
+            raise BackupInvalid(
+                f"The manifest counts {expected} group_memberships, its files hold {parts.memberships_seen}."
+            )
+        _files(self.manifest, "users")  # the users pass needs the list: refuse its absence now
+        _validate_v2(parts, self._counts())
+        return parts
+
+    def first_users_cursor(self, parts: BackupParts) -> dict[str, Any]:
+        return {"file": 0, "line": 0}
+
+    def read_users(
+        self, cursor: dict[str, Any], on_user: UserCallback, should_stop: StopCheck | None = None
+    ) -> dict[str, Any] | None:
+        return self._read_files("users", cursor, on_user, ["users"], should_stop)
+
+    def users_done(self, parts: BackupParts, users_read: int) -> None:
+        """After the users pass: its count against the manifest's."""
+        parts.users_seen = users_read
+        expected, _ = _files(self.manifest, "users")
+        if users_read != expected:
+            raise BackupInvalid(f"The manifest counts {expected} users, its files hold {users_read}.")
+        counted = self._counts().get("users")
+        if counted not in (None, users_read):
+            raise BackupInvalid(f"The manifest counts {counted} users, its files hold {users_read}.")
+
+    def _counts(self) -> dict[str, Any]:
+        counts = self.manifest.get("counts")
+        return counts if isinstance(counts, dict) else {}
+
+    def _read_files(
+        self,
+        section: str,
+        cursor: dict[str, Any],
+        on_line: Callable[[Any], None],
+        current: list[str],
+        should_stop: StopCheck | None,
+    ) -> dict[str, Any] | None:
+        _, files = _files(self.manifest, section)
+        for number in range(int(cursor["file"]), len(files)):
+            key, relative = _relative_key(self.folder, files[number], section)
+            current[0] = relative
+            handed = [int(cursor["line"]) if number == cursor["file"] else 0]
+
+            def counted(value: Any, handed: list[int] = handed) -> None:
+                on_line(value)
+                handed[0] += 1
+
+            if _lines(self.opener, key, relative, files[number], counted, handed[0], should_stop) is None:
+                return {"file": number, "line": handed[0]}
+        return None
+
+    def _read_pool(self, parts: BackupParts) -> None:
+        manifest = self.manifest
+        key, relative = _relative_key(self.folder, manifest.get("pool"), "pool")
+        hashing = _Hashing(self.opener(key))
+        buffer = bytearray()
+        while len(buffer) <= MAX_POOL_JSON_BYTES:
+            piece = hashing.read(1024 * 1024)
+            if not piece:
+                break
+            buffer += piece
+        raw = bytes(buffer)
+        if len(raw) > MAX_POOL_JSON_BYTES:
+            raise BackupInvalid(f"{relative} is larger than {MAX_POOL_JSON_BYTES} bytes.")
+        _check_file(relative, manifest["pool"], hashing)
+        try:
+            pool = json.loads(raw)
+        except ValueError:
+            raise BackupInvalid(f"{relative} is not valid JSON.") from None
+        if not isinstance(pool, dict):
+            raise BackupInvalid(f"{relative} must be a JSON object.")
+        if pool.get("user_pool_id") != manifest["user_pool_id"]:
+            raise BackupInvalid(f"{relative} is of another pool than the manifest's {manifest['user_pool_id']}.")
+        for name in V2_SECTION_TYPES:
+            if name in pool:
+                parts.present.add(name)
+                parts.sections[name] = pool[name]
+        parts.sections.setdefault("timestamp", manifest.get("timestamp"))
+        parts.sections["user_mfa_settings"] = manifest.get("user_mfa_settings") is True
+        parts.present.add("users")
+
+
 def read_backup_v2(
     manifest_stream: IO[bytes],
     manifest_key: str,
@@ -145,70 +279,25 @@ def read_backup_v2(
     on_membership: MembershipCallback,
     on_section: Callable[[str, Any], None] | None = None,
 ) -> BackupParts:
-    """Read a v2 backup: the manifest (already opened: the restore pins its version), then pool.json,
-    then every users and memberships file; the same callbacks and result as ``read_backup``."""
-    manifest = read_manifest(manifest_stream)
-    folder = posixpath.dirname(manifest_key)
+    """Read a whole v2 backup in one go (tools, tests): the pool's sections (the configuration first),
+    the memberships, then the users; the same callbacks and result as ``read_backup``."""
+    source = V2Source(manifest_stream, manifest_key, opener)
     parts = BackupParts()
-
-    key, relative = _relative_key(folder, manifest.get("pool"), "pool")
-    hashing = _Hashing(opener(key))
-    buffer = bytearray()
-    while len(buffer) <= MAX_POOL_JSON_BYTES:
-        piece = hashing.read(1024 * 1024)
-        if not piece:
-            break
-        buffer += piece
-    raw = bytes(buffer)
-    if len(raw) > MAX_POOL_JSON_BYTES:
-        raise BackupInvalid(f"{relative} is larger than {MAX_POOL_JSON_BYTES} bytes.")
-    _check_file(relative, manifest["pool"], hashing)
-    try:
-        pool = json.loads(raw)
-    except ValueError:
-        raise BackupInvalid(f"{relative} is not valid JSON.") from None
-    if not isinstance(pool, dict):
-        raise BackupInvalid(f"{relative} must be a JSON object.")
-    if pool.get("user_pool_id") != manifest["user_pool_id"]:
-        raise BackupInvalid(f"{relative} is of another pool than the manifest's {manifest['user_pool_id']}.")
-    # the pool configuration first: the planner needs it before the users
-    for name in sorted(V2_SECTION_TYPES, key=lambda n: n != "user_pool_config"):
-        if name not in pool:
-            continue
-        parts.present.add(name)
-        parts.sections[name] = pool[name]
-        if pool[name] is not None and on_section is not None:
-            on_section(name, pool[name])
-    parts.sections.setdefault("timestamp", manifest.get("timestamp"))
-    parts.sections["user_mfa_settings"] = manifest.get("user_mfa_settings") is True
-
-    member_file = ["memberships"]  # the file being read, for the messages
+    source._read_pool(parts)
+    if on_section is not None:
+        for name in sorted(parts.sections, key=lambda n: n != "user_pool_config"):
+            if name in V2_SECTION_TYPES and parts.sections[name] is not None:
+                on_section(name, parts.sections[name])
+    parts.cursor = {"file": 0, "line": 0}
+    source.scan(on_membership, parts)
+    users = [0]
 
     def user(value: Any) -> None:
         on_user(value)
-        parts.users_seen += 1
+        users[0] += 1
 
-    def membership(value: Any) -> None:
-        if not isinstance(value, dict) or not isinstance(value.get("group"), str):
-            raise BackupInvalid(f"{member_file[0]}: a line is not a {{group, username}} membership.")
-        on_membership(value["group"], value.get("username"))  # a non-string username is reported by the planner
-        parts.memberships_seen += 1
-
-    parts.present.add("users")
-    for section, callback in (("users", user), ("group_memberships", membership)):
-        expected, files = _files(manifest, section)
-        total = 0
-        for entry in files:
-            key, relative = _relative_key(folder, entry, section)
-            member_file[0] = relative
-            total += _lines(opener, key, relative, entry, callback)
-        if total != expected:
-            raise BackupInvalid(f"The manifest counts {expected} {section}, its files hold {total}.")
-    raw_counts = manifest.get("counts")
-    counts: dict[str, Any] = raw_counts if isinstance(raw_counts, dict) else {}
-    if counts.get("users") not in (None, parts.users_seen):
-        raise BackupInvalid(f"The manifest counts {counts['users']} users, its files hold {parts.users_seen}.")
-    _validate_v2(parts, counts)
+    source.read_users(source.first_users_cursor(parts), user)
+    source.users_done(parts, users[0])
     return parts
 
 

@@ -200,6 +200,15 @@ class WithPool(WithPlan):
     pool: Pool
 
 
+class PreparationProgress(TypedDict):
+    """Progress of the segmented preparation (plan.Continuation): the "Backup prepared?" loop reads done."""
+
+    done: bool  # False: a continuation, the loop calls "Validate and prepare backup" again
+    stage: str  # "scan" (the whole document) or "users" (the users list again, into chunk files); "done"
+    users_read: int  # by the stage so far
+    segments: int  # invocations of the preparation so far
+
+
 class Started(TypedDict):
     """After "Find latest backup". A redrive resumes at the failed phase with the failure keys kept."""
 
@@ -209,6 +218,7 @@ class Started(TypedDict):
     resumed: NotRequired[Resumed]
     alert_error: NotRequired[StepError]  # the failure alert itself failed (its fallback was sent)
     branch_failure: NotRequired[BranchFailure]
+    preparation: NotRequired[PreparationProgress]  # from "Validate and prepare backup" on (absent in older states)
 
 
 class Prepared(Started):
@@ -310,6 +320,7 @@ class RestoreState(PhaseEntries):
     failure path then sees the input's keys."""
 
     restore: NotRequired[Restore]
+    preparation: NotRequired[PreparationProgress]
     plan: NotRequired[Plan]
     report: NotRequired[ReportPointer]
     error: NotRequired[StepError]

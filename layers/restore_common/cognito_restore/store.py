@@ -42,6 +42,13 @@ class WorkStore:
         aws.client("s3").put_object(Bucket=self.bucket, Key=key, Body=text.encode(), ContentType=content_type)
         return key
 
+    def put_file(self, key: str, path: str) -> None:
+        """A large local file (a segmented preparation's index): multipart, parts in parallel (s3transfer)."""
+        aws.client("s3").upload_file(path, self.bucket, key)
+
+    def get_file(self, key: str, path: str) -> None:
+        aws.client("s3").download_file(self.bucket, key, path)
+
     def get_json(self, key: str) -> Any:
         body = aws.client("s3").get_object(Bucket=self.bucket, Key=key)["Body"].read()
         return json.loads(body)
