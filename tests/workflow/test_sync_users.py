@@ -292,11 +292,6 @@ def sync_round(
     assert sync["created"] == sync["updated"] == 0 and sync["unchanged"] == planned
 
 
-@pytest.mark.skip(
-    reason="KNOWN DEFECT (issue 13 left open): since the chunk tasks' worker threads and shared pacing grid were "
-    "merged, this 600-user sync with deletions stays RUNNING past 600 s in the emulator (one worker does not "
-    "help); the 300-user and 10,000-user syncs with deletions pass. To be found and fixed, not hidden."
-)
 def test_sync_leaves_the_pool_as_the_new_backup(
     counted_stack: tuple[RestoreStack, CallCounter], tmp_path: Path
 ) -> None:

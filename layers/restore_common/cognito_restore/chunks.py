@@ -593,7 +593,9 @@ def run_user_chunk(
     )
     stop = threading.Event()
     keeper = None
-    if pacer is not None and outcome.offset < len(items):
+    # The place on the grids is kept while any paced call may still be made, the finish hook's included:
+    # a pacer left without a place makes its calls wait for the next assignment, which would never come.
+    if pacer is not None and (outcome.offset < len(items) or finish is not None):
         registry = RunningTasks(os.environ["LEDGER_TABLE"], event["restore"]["restore_id"], "users", chunk["index"])
         pacer.unplace()  # no slots until the first boundary: the running tasks keep theirs
         keeper = threading.Thread(
@@ -607,6 +609,14 @@ def run_user_chunk(
         workers.grow(1)
     try:
         workers.join()
+        if finish is not None and not workers.errors and not workers.out_of_time:
+            try:
+                finish(outcome)
+            except CognitoThrottled:  # finish skips what it recorded already: keep every user done
+                outcome.throttled = workers.throttled_before + aws.client_throttles(outcome.cognito)
+                save(progress_key, outcome)
+                _emit_chunk_metrics(metrics, outcome, before, began)
+                raise
     finally:
         stop.set()
         if keeper is not None:
@@ -623,14 +633,6 @@ def run_user_chunk(
         if workers.errors:
             raise workers.errors[0]
         return outcome
-    if finish is not None:
-        try:
-            finish(outcome)
-        except CognitoThrottled:  # finish skips what it recorded already: keep every user done
-            outcome.throttled = workers.throttled_before + aws.client_throttles(outcome.cognito)
-            save(progress_key, outcome)
-            _emit_chunk_metrics(metrics, outcome, before, began)
-            raise
     outcome.throttled = workers.throttled_before + aws.client_throttles(outcome.cognito)
     outcome.done = True
     save(result_key, outcome)
