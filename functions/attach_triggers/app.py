@@ -16,9 +16,9 @@ from cognito_restore.execution_input import sync_target
 from cognito_restore.handler import phase_handler
 from cognito_restore.outcomes import PhaseOutcome
 from cognito_restore.phase import arn_mapper, backup_parts, pool_id, record_phase
-from cognito_restore.pool_config import create_user_pool_request, map_lambda_config, update_user_pool_request
+from cognito_restore.pool_config import map_lambda_config, update_user_pool_request
 from cognito_restore.reconcile import ABSENT, covers
-from cognito_restore.sign_up import close_sign_up, needs_sign_up
+from cognito_restore.sign_up import close_window_of, uses_sign_up_window
 from cognito_restore.state import PhaseEvent, SignInSettingsRestored, TriggersAttached
 
 
@@ -67,17 +67,9 @@ def lambda_handler(event: PhaseEvent[SignInSettingsRestored], context: LambdaCon
     outcome = PhaseOutcome("lambda_triggers")
     pool_config = backup_parts(state)["user_pool_config"]
     # Sync mode never opens the window: the target pool keeps its own sign-up settings.
-    opened = not sync_target(state["restore"]) and needs_sign_up(state["plan"]["status_counts"])
-    if opened or state["pool"].get("sign_up_client_id"):
+    if uses_sign_up_window(state):
         try:
-            wanted = create_user_pool_request(
-                pool_config,
-                restore_id=state["restore"]["restore_id"],
-                source_pool_id=state["restore"]["source_pool_id"],
-                target_region=state["pool"]["region"],
-                mapper=arn_mapper(state),
-            ).request
-            close_sign_up(aws.client("cognito-idp"), new_pool, wanted, state["pool"].get("sign_up_client_id"))
+            close_window_of(state, new_pool, state["pool"]["region"])
         except ClientError as error:
             raise_if_throttled(error)
             raise  # never attach triggers to a pool still open to self-registration: the phase fails, runs again

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
@@ -186,4 +186,7 @@ def lambda_handler(event: CreatePoolEvent, context: LambdaContext) -> PoolCreate
     new_pool: Pool = {"id": pool_id, "arn": pool["Arn"], "name": pool["Name"], "region": region}
     if sign_up_client:
         new_pool["sign_up_client_id"] = sign_up_client
-    return {**state, "pool": new_pool}
+    result: dict[str, Any] = {**state, "pool": new_pool}
+    if sign_up:  # the triggers are detached while the window is open: "Attach Lambda triggers" attaches them again
+        result.pop("lambda_triggers", None)
+    return cast(PoolCreated, result)

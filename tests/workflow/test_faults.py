@@ -20,6 +20,7 @@ from moto.core.exceptions import JsonRESTError, ServiceException
 from moto.sns.exceptions import SNSException
 from moto.sns.models import SNSBackend
 
+from cognito_restore.sign_up import SIGN_UP_CLIENT_NAME
 from tests.workflow.conftest import SourceBackup, make_backup
 from tools.emulation import LambdaCrash, RestoreStack
 from tools.sample_pool import SamplePoolSpec
@@ -259,6 +260,9 @@ def test_an_unreadable_chunk_fails_cleanly_and_starting_again_completes(
 
 
 def test_redrive_resumes_at_the_failed_phase_without_redoing_the_rest(stack: RestoreStack, source_cognito: Any) -> None:
+    """The sample holds UNCONFIRMED users: the failed restore closes its sign-up window ("Restore failed"),
+    and the redrive resumes at "Create user pool", the one phase that reopens it; the phases before it
+    are not run again, those after it find their work done."""
     source = make_backup(stack, source_cognito, SamplePoolSpec(users=60, groups=3))
 
     def crash_on_users(name: str, event: dict) -> None:
@@ -271,26 +275,36 @@ def test_redrive_resumes_at_the_failed_phase_without_redoing_the_rest(stack: Res
     assert failed.status == "FAILED" and failed.error == "RestoreFailed"
     assert "States.ExceedToleratedFailureThreshold" in failed.cause
     before = [name for name, _ in stack.invocations]
+    # Failed, and not left open to self-registration: the backup's sign-up settings, no temporary client.
+    cognito = stack.client("cognito-idp")
+    (pool,) = cognito.list_user_pools(MaxResults=60)["UserPools"]
+    described = cognito.describe_user_pool(UserPoolId=pool["Id"])["UserPool"]
+    backed_up = source.backup["user_pool_config"]
+    assert described["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    assert backed_up["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    assert sorted(described.get("AutoVerifiedAttributes", [])) == sorted(backed_up.get("AutoVerifiedAttributes", []))
+    clients = cognito.list_user_pool_clients(UserPoolId=pool["Id"], MaxResults=60)["UserPoolClients"]
+    assert SIGN_UP_CLIENT_NAME not in {c["ClientName"] for c in clients}
 
     redriven = stack.wait(stack.redrive(failed.arn))
 
     _restored_exactly_once(stack, source, redriven)
     again = [name for name, _ in stack.invocations][len(before) :]
-    assert redriven.states_entered()[:3] == [
-        "Restore failed",
-        "Resume at the failed phase",
-        "Users and domain",  # the users phase runs beside the domain's loop (both idempotent)
-    ]
+    assert redriven.states_entered()[:3] == ["Restore failed", "Resume at the failed phase", "Create user pool"]
     assert "Restore users and memberships" in redriven.states_entered()
-    for done_before in (
-        "FindBackupFunction",
-        "PrepareBackupFunction",
-        "CreatePoolFunction",
-        "RestoreAppClientsFunction",
-    ):
+    for done_before in ("FindBackupFunction", "PrepareBackupFunction"):
         assert done_before not in again
     assert again.count("RestoreUsersFunction") == 2  # chunk 0 finds its result at once, chunk 1 is restored
-    assert any(a["subject"] == "Cognito DR restore resumed: Restore users and memberships" for a in stack.alerts())
+    assert any(a["subject"] == "Cognito DR restore resumed: Create user pool" for a in stack.alerts())
+    statuses = {u["Username"]: u["UserStatus"] for u in source.backup["users"]}
+    listed = {
+        u["Username"]: u["UserStatus"]
+        for page in cognito.get_paginator("list_users").paginate(UserPoolId=pool["Id"])
+        for u in page["Users"]
+    }
+    assert [n for n, s in statuses.items() if s == "UNCONFIRMED"]
+    assert all(listed[n] == "UNCONFIRMED" for n, s in statuses.items() if s == "UNCONFIRMED")
+    assert stack.messages_sent(pool["Id"]) == 0
 
 
 def test_redrive_after_a_failure_before_the_pool_exists(stack: RestoreStack, source_cognito: Any) -> None:

@@ -108,11 +108,22 @@ def check_execution(
     if result.status == "SUCCEEDED":
         problems += violations(result.output, contract.RestoreResult, "output")
     assert calls, "no handler ran"
+    # A redrive resumed at an earlier phase ("Create user pool", to reopen the sign-up window) carries the
+    # later phases' results in its state until each runs again and replaces its own: keys of the state.
+    carried = set().union(*keys_of(contract.RestoreState)) if redrive else set()
     for logical_id, event, handler_result in calls:
         event_type, result_type = handler_types(stack, logical_id)
-        problems += violations(event, event_type, f"{logical_id} event")
+        found = violations(event, event_type, f"{logical_id} event")
         if handler_result is not None or result_type is type(None):
-            problems += violations(handler_result, result_type, f"{logical_id} result")
+            found += violations(handler_result, result_type, f"{logical_id} result")
+        problems += [
+            p
+            for p in found
+            if not any(
+                p.startswith((f"{logical_id} event.state: {key} is not in ", f"{logical_id} result: {key} is not in "))
+                for key in carried
+            )
+        ]
     assert not problems, "\n".join(problems[:40])
     return last
 

@@ -14,7 +14,9 @@ the backup holds UNCONFIRMED users, the pool is created (or re-applied) with the
 The chunk tasks sign the UNCONFIRMED users up through it and set what no client may write (verified
 flags, developer-only attributes) with AdminUpdateUserAttributes. "Attach Lambda triggers" closes
 the window before it attaches any trigger: the backed-up sign-up settings back (UpdateUserPool with
-everything else the pool has, since it resets what is omitted) and the client deleted.
+everything else the pool has, since it resets what is omitted) and the client deleted. A restore
+that fails with the window open closes it too ("Restore failed"): a failed restore never leaves its
+pool open to self-registration, and its redrive resumes at "Create user pool", which reopens it.
 See docs/cognito-behaviours.md §2.5.
 """
 
@@ -27,7 +29,7 @@ from botocore.exceptions import ClientError
 
 from cognito_restore.aws_errors import error_code
 from cognito_restore.messaging import without_sms
-from cognito_restore.pool_config import update_user_pool_request
+from cognito_restore.pool_config import create_user_pool_request, update_user_pool_request
 
 SIGN_UP_CLIENT_NAME = "cognito-dr-restore-sign-up"  # reserved: a backed-up client of this name is not expected
 VERIFICATION_SETTINGS = ("AutoVerifiedAttributes", "UserAttributeUpdateSettings")
@@ -139,3 +141,34 @@ def close_sign_up(cognito: Any, pool_id: str, wanted: dict[str, Any], client_id:
     except ClientError as error:
         if error_code(error) != "ResourceNotFoundException":  # deleted by an earlier run
             raise
+
+
+def uses_sign_up_window(state: Any) -> bool:
+    """A restore (not a sync) whose plan holds UNCONFIRMED users, or whose pool got the temporary client:
+    its pool is created with the sign-up window open."""
+    from cognito_restore.execution_input import sync_target
+
+    restore, plan, pool = state.get("restore"), state.get("plan"), state.get("pool")
+    if not isinstance(restore, dict) or not isinstance(plan, dict) or sync_target(restore):  # type: ignore[arg-type]
+        return False
+    client = pool.get("sign_up_client_id") if isinstance(pool, dict) else None
+    return needs_sign_up(plan.get("status_counts") or {}) or bool(client)
+
+
+def close_window_of(state: Any, pool_id: str, region: str) -> None:
+    """Close the restore's sign-up window with the backup's own settings (Attach Lambda triggers, and
+    Restore failed for a restore that stops before it). Idempotent: a closed window stays closed."""
+    from cognito_restore import aws
+    from cognito_restore.arn_map import ArnMapper
+    from cognito_restore.phase import backup_parts
+
+    wanted = create_user_pool_request(
+        backup_parts(state)["user_pool_config"],
+        restore_id=state["restore"]["restore_id"],
+        source_pool_id=state["restore"]["source_pool_id"],
+        target_region=region,
+        mapper=ArnMapper.for_restore(state["restore"], region),
+    ).request
+    found = state.get("pool")
+    pool: dict[str, Any] = found if isinstance(found, dict) else {}
+    close_sign_up(aws.client("cognito-idp"), pool_id, wanted, pool.get("sign_up_client_id"))
