@@ -131,7 +131,9 @@ def test_the_domain_loop_runs_beside_the_users_phase() -> None:
     assert ASL["States"]["Groups restored?"]["Default"] == "Create domain"
     assert ASL["States"]["Create domain"]["Next"] == "Restore MFA, branding, terms and logging"
     assert ASL["States"]["Sync users into an existing pool?"]["Default"] == parallel
-    assert ASL["States"]["Read target pool"]["Next"] == parallel
+    assert ASL["States"]["Read target pool"]["Next"] == "Target pool read?"
+    loop = ASL["States"]["Target pool read?"]
+    assert loop["Default"] == parallel and loop["Choices"][0]["Next"] == "Read target pool"
     # ready as soon as the clients exist (the standby's quiet syncs skip the alert only)
     assert ASL["States"]["Restore app clients"]["Next"] == "Announce pool ready?"
     assert ASL["States"]["Announce pool ready?"]["Default"] == "Alert pool ready"

@@ -22,7 +22,7 @@ import pytest
 
 from bench.synthetic import SyntheticSpec, write_backup_file
 from tests.workflow.conftest import DR_REGION, UNPACED
-from tools.emulation import LambdaCrash, RestoreStack
+from tools.emulation import LambdaContext, LambdaCrash, RestoreStack
 from tools.sample_pool import write_backup
 
 WRITES = {
@@ -297,6 +297,31 @@ def test_sync_leaves_the_pool_as_the_new_backup(
 ) -> None:
     stack, counter = counted_stack
     sync_round(stack, counter, 600, tmp_path, delete_missing=True)
+
+
+def _short_lived_listing(stack: RestoreStack) -> AbstractContextManager[Any]:
+    """Each "Read target pool" invocation runs low on Lambda time after a few pages (the context says so)."""
+    listing = stack.function_name("ReadTargetPoolFunction")
+    original = LambdaContext.get_remaining_time_in_millis
+    reserve = 120_000  # functions/read_target_pool: TIME_RESERVE_MS
+
+    def remaining(context: LambdaContext) -> int:
+        if context.function_name != listing:
+            return original(context)
+        context.checks = getattr(context, "checks", 0) + 1  # type: ignore[attr-defined]  # one per page
+        return reserve + 1 if context.checks < 5 else reserve - 1  # type: ignore[attr-defined]
+
+    return mock.patch.object(LambdaContext, "get_remaining_time_in_millis", remaining)
+
+
+def test_a_target_listed_in_several_invocations_syncs_the_pool_the_same(
+    counted_stack: tuple[RestoreStack, CallCounter], tmp_path: Path
+) -> None:
+    """The "Target pool read?" loop: the listing saved its cursor, went on from it, and the pool ends the same."""
+    stack, counter = counted_stack
+    sync_round(stack, counter, 300, tmp_path, delete_missing=True, during_sync=lambda: _short_lived_listing(stack))
+    listings = [name for name, _ in stack.invocations if name == "ReadTargetPoolFunction"]
+    assert len(listings) >= 4, listings  # 5 ListUsers pages, 1 ListGroups, 20 ListUsersInGroup: 4 pages each
 
 
 def test_users_absent_from_the_backup_are_kept_and_named_by_default(

@@ -250,16 +250,20 @@ class GroupsRestored(ClientsRestored):
 
 
 class SyncTarget(TypedDict):
-    """Sync mode: what "Read target pool" listed (sync_users.read_target_phase); the users are in S3."""
+    """Sync mode: what "Read target pool" listed (sync_users.read_target_phase); the users are in S3.
+    A continuation (done false) carries only the listing's counts so far."""
 
     target_users: int
-    target_memberships: int
-    target_only: int  # target users absent from the backup
-    to_delete: int  # of those, marked for deletion (delete_missing, within max_deletes)
-    kept: int
-    unmatched: int  # target users without a sign-in name: never touched
+    target_memberships: NotRequired[int]
+    target_only: NotRequired[int]  # target users absent from the backup
+    to_delete: NotRequired[int]  # of those, marked for deletion (delete_missing, within max_deletes)
+    kept: NotRequired[int]
+    unmatched: NotRequired[int]  # target users without a sign-in name: never touched
     read_calls: dict[str, int]  # pages per listing operation
     partitions: int
+    done: NotRequired[bool]  # false: the listing continues ("Target pool read?" loop); absent in older states
+    segments: NotRequired[int]  # segment files per partition (target_listing.py)
+    invocations: NotRequired[int]
 
 
 class DomainCreated(GroupsRestored):

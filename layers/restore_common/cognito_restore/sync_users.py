@@ -610,54 +610,38 @@ def _paced_call(cognito: Any, quota: float) -> Callable[..., dict[str, Any]]:
     return call
 
 
-def read_target_phase(state: Mapping[str, Any], store: Any, cognito: Any, quota: float) -> dict[str, Any]:
-    """The "Read target pool" phase: the target listed once into partition files, or the summary of the
-    listing an earlier attempt finished (a re-listing after some chunks deleted users would move the
-    max_deletes cap: the first listing decides)."""
-    summary_key = store.key("sync/target/summary.json")
-    done = store.get_json_or_none(summary_key)
+def read_target_phase(
+    state: Mapping[str, Any], store: Any, cognito: Any, quota: float, should_stop: Callable[[], bool] | None = None
+) -> dict[str, Any]:
+    """The "Read target pool" phase: the target listed once into partition files, in as many invocations as
+    it takes (target_listing.TargetListing; ``done`` false: a continuation), or the summary of the listing
+    an earlier attempt finished (a re-listing after some chunks deleted users would move the max_deletes
+    cap: the first listing decides)."""
+    from cognito_restore.target_listing import SUMMARY, TargetListing
+
+    done = store.get_json_or_none(store.key(SUMMARY))
     if done is not None:
-        return dict(done)
+        return {"done": True, **dict(done)}
     plan = state["plan"]
     if not plan.get("sync_partitions"):
         from cognito_restore.errors import InvalidInput
 
         raise InvalidInput("The plan was not prepared for a sync (its chunks are not partitioned by sign-in name).")
-    partitions = int(plan["sync_partitions"])
     config = store.get_json(plan["parts_key"]).get("user_pool_config") or {}
     username_attributes, case_sensitive, immutable = _pool_model(config)
-    backup_keys: set[str] = set()
-    for chunk in store.get_json(plan["users_manifest_key"]):
-        backup_keys.update(
-            sign_in_key(item["create_username"], case_sensitive) for item in store.get_json(chunk["key"])
-        )
-    snapshot = read_target(
+    chunks = sorted(store.get_json(plan["users_manifest_key"]), key=lambda chunk: int(chunk["index"]))
+    listing = TargetListing(
+        store,
         _paced_call(cognito, quota),
         state["pool"]["id"],
-        partitions,
+        int(plan["sync_partitions"]),
         username_attributes,
         case_sensitive,
-        backup_keys,
+        immutable,
         SyncOptions.of(state["restore"]),
+        [chunk["key"] for chunk in chunks],
     )
-    for index, entries in enumerate(snapshot.partitions):
-        store.put_json(
-            partition_key(store, index),
-            {"case_sensitive": case_sensitive, "immutable": sorted(immutable), "users": entries},
-        )
-    summary = {
-        "target_users": snapshot.users,
-        "target_memberships": snapshot.memberships,
-        "target_only": snapshot.target_only,
-        "to_delete": snapshot.to_delete,
-        "kept": snapshot.kept,
-        "unmatched": len(snapshot.unmatched),
-        "read_calls": snapshot.pages,
-        "partitions": partitions,
-    }
-    store.put_json(store.key("sync/target/unmatched.json"), snapshot.unmatched)
-    store.put_json(summary_key, summary)
-    return summary
+    return listing.run(should_stop)
 
 
 def chunk_hooks(
