@@ -14,12 +14,11 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
-from cognito_restore import aws
 from cognito_restore.chunks import ChunkOutcome, run_user_chunk
 from cognito_restore.pacing import Pacer, quotas_from_env
 from cognito_restore.store import WorkStore
+from tests.unit.test_layer_ledger import moto_with_ledger_table
 
 TABLE, BUCKET, RESTORE_ID = "ledger", "work", "r1"
 
@@ -33,25 +32,11 @@ class _Context:
 
 @pytest.fixture
 def chunk_event(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-west-2")
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "testing")
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.setenv("LEDGER_TABLE", TABLE)
     monkeypatch.setenv("WORK_BUCKET", BUCKET)
-    with mock_aws():
-        aws.client.cache_clear()
-        boto3.client("dynamodb").create_table(
-            TableName=TABLE,
-            AttributeDefinitions=[{"AttributeName": "restore_id", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "restore_id", "KeyType": "HASH"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+    with moto_with_ledger_table(monkeypatch, TABLE):
         boto3.client("s3").create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
-        store = WorkStore(bucket=BUCKET, restore_id=RESTORE_ID)
-        key = store.put_json(store.chunk_key("users/chunk-000000.json"), [{"n": 1}])
-        yield {"chunk": {"index": 0, "key": key}, "restore": {"restore_id": RESTORE_ID}}
-    aws.client.cache_clear()
+        yield {"chunk": {"index": 0}, "restore": {"restore_id": RESTORE_ID}}
 
 
 @pytest.mark.parametrize("users", [1, 0], ids=["after-users", "empty-partition"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 from unittest import mock
@@ -19,24 +20,31 @@ A = "arn:aws:states:us-west-2:123456789012:execution:cognito-dr-restore-test:a"
 B = "arn:aws:states:us-west-2:123456789012:execution:cognito-dr-restore-test:b"
 
 
-@pytest.fixture
-def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Ledger]:
+@contextlib.contextmanager
+def moto_with_ledger_table(monkeypatch: pytest.MonkeyPatch, name: str = TABLE) -> Iterator[None]:
+    """moto with test credentials in us-west-2 and an empty ledger table (the layer's clients made afresh)."""
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-west-2")
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "testing")
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(variable, "testing")
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     with mock_aws():
         aws.client.cache_clear()
         boto3.client("dynamodb").create_table(
-            TableName=TABLE,
+            TableName=name,
             AttributeDefinitions=[{"AttributeName": "restore_id", "AttributeType": "S"}],
             KeySchema=[{"AttributeName": "restore_id", "KeyType": "HASH"}],
             BillingMode="PAY_PER_REQUEST",
         )
+        yield
+    aws.client.cache_clear()
+
+
+@pytest.fixture
+def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Ledger]:
+    with moto_with_ledger_table(monkeypatch):
         book = Ledger(TABLE)
         book.open("r1", "us-east-1_Abc", "bucket", "key", "etag:1", {"preserve_old_sub": False})
         yield book
-    aws.client.cache_clear()
 
 
 def statuses(**by_arn: str | None) -> Any:

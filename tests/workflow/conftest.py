@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from unittest import mock
 
 import boto3
 import pytest
 
-from tools.emulation import RestoreStack
+from tools.emulation import LambdaContext, RestoreStack
 from tools.sample_pool import SamplePool, SamplePoolSpec, build_source_pool, export_backup, write_backup
 
 SOURCE_REGION = "us-east-1"
@@ -27,6 +29,22 @@ UNPACED = {
         "QuotaUserList",
     )
 }
+
+
+def runs_low_on_time(stack: RestoreStack, logical_id: str, reserve_ms: int, checks: int) -> AbstractContextManager[Any]:
+    """Each invocation of the function sees its Lambda time run low (less than reserve_ms left) at its
+    checks-th look at the clock, so a continuation loop runs without anything sleeping. Every look
+    before that sees the time of one check more (tasks that estimate the time per item see it)."""
+    function = stack.function_name(logical_id)
+    original = LambdaContext.get_remaining_time_in_millis
+
+    def remaining(context: LambdaContext) -> int:
+        if context.function_name != function:
+            return original(context)
+        context.checks = getattr(context, "checks", 0) + 1  # type: ignore[attr-defined]
+        return reserve_ms + (checks - 1 - context.checks) * 1000 + 500  # type: ignore[attr-defined]
+
+    return mock.patch.object(LambdaContext, "get_remaining_time_in_millis", remaining)
 
 
 @dataclass

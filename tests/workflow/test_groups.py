@@ -13,8 +13,8 @@ from collections import Counter
 from typing import Any
 from unittest import mock
 
-from tests.workflow.conftest import make_backup
-from tools.emulation import LambdaContext, LambdaCrash, RestoreStack
+from tests.workflow.conftest import make_backup, runs_low_on_time
+from tools.emulation import LambdaCrash, RestoreStack
 from tools.sample_pool import SamplePoolSpec
 
 GROUPS = 45
@@ -29,16 +29,7 @@ def _all_groups(stack: RestoreStack, pool_id: str) -> list[dict[str, Any]]:
 def _short_lived_groups_tasks(stack: RestoreStack) -> Any:
     from cognito_restore.chunks import TIME_RESERVE_MS
 
-    groups_function = stack.function_name("RestoreGroupsFunction")
-    original = LambdaContext.get_remaining_time_in_millis
-
-    def remaining(context: LambdaContext) -> int:
-        if context.function_name != groups_function:
-            return original(context)
-        context.virtual_seconds = getattr(context, "virtual_seconds", 0) + 1  # one check per group created
-        return TIME_RESERVE_MS + (PER_INVOCATION - 1) * 1000 + 500 - 1000 * context.virtual_seconds
-
-    return mock.patch.object(LambdaContext, "get_remaining_time_in_millis", remaining)
+    return runs_low_on_time(stack, "RestoreGroupsFunction", TIME_RESERVE_MS, PER_INVOCATION)  # one look per group
 
 
 def test_more_groups_than_one_invocation_can_create_are_restored_once_by_continuations(

@@ -14,7 +14,8 @@ from typing import Any
 from unittest import mock
 
 from bench.synthetic import SyntheticSpec, upload_backup, write_backup_file
-from tools.emulation import LambdaContext, RestoreStack
+from tests.workflow.conftest import runs_low_on_time
+from tools.emulation import RestoreStack
 
 USERS = 600
 ITEMS_PER_INVOCATION = 150  # users or memberships one preparation invocation reads before its time runs low
@@ -23,16 +24,8 @@ ITEMS_PER_INVOCATION = 150  # users or memberships one preparation invocation re
 def _short_lived_preparation(stack: RestoreStack) -> Any:
     from cognito_restore.plan import TIME_RESERVE_MS
 
-    prepare = stack.function_name("PrepareBackupFunction")
-    original = LambdaContext.get_remaining_time_in_millis
-
-    def remaining(context: LambdaContext) -> int:
-        if context.function_name != prepare:
-            return original(context)
-        context.checks = getattr(context, "checks", 0) + 1  # one check per user or membership read
-        return TIME_RESERVE_MS + 1 if context.checks < ITEMS_PER_INVOCATION else TIME_RESERVE_MS - 1
-
-    return mock.patch.object(LambdaContext, "get_remaining_time_in_millis", remaining)
+    # one look per user or membership read
+    return runs_low_on_time(stack, "PrepareBackupFunction", TIME_RESERVE_MS, ITEMS_PER_INVOCATION)
 
 
 def test_a_preparation_longer_than_one_invocation_goes_through_the_loop(stack: RestoreStack, tmp_path: Path) -> None:

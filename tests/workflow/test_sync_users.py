@@ -21,8 +21,8 @@ import boto3
 import pytest
 
 from bench.synthetic import SyntheticSpec, write_backup_file
-from tests.workflow.conftest import DR_REGION, UNPACED
-from tools.emulation import LambdaContext, LambdaCrash, RestoreStack
+from tests.workflow.conftest import DR_REGION, UNPACED, runs_low_on_time
+from tools.emulation import LambdaCrash, RestoreStack
 from tools.sample_pool import write_backup
 
 WRITES = {
@@ -300,18 +300,8 @@ def test_sync_leaves_the_pool_as_the_new_backup(
 
 
 def _short_lived_listing(stack: RestoreStack) -> AbstractContextManager[Any]:
-    """Each "Read target pool" invocation runs low on Lambda time after a few pages (the context says so)."""
-    listing = stack.function_name("ReadTargetPoolFunction")
-    original = LambdaContext.get_remaining_time_in_millis
-    reserve = 120_000  # functions/read_target_pool: TIME_RESERVE_MS
-
-    def remaining(context: LambdaContext) -> int:
-        if context.function_name != listing:
-            return original(context)
-        context.checks = getattr(context, "checks", 0) + 1  # type: ignore[attr-defined]  # one per page
-        return reserve + 1 if context.checks < 5 else reserve - 1  # type: ignore[attr-defined]
-
-    return mock.patch.object(LambdaContext, "get_remaining_time_in_millis", remaining)
+    """Each "Read target pool" invocation runs low on Lambda time after a few pages (one look per page)."""
+    return runs_low_on_time(stack, "ReadTargetPoolFunction", 120_000, 5)  # read_target_pool's TIME_RESERVE_MS
 
 
 def test_a_target_listed_in_several_invocations_syncs_the_pool_the_same(

@@ -115,6 +115,19 @@ def _pages(
             return
 
 
+def target_entry(user: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """What a partition keeps of a listed target user (its groups are added from the group listings)."""
+    return {
+        "key": key,
+        "username": user["Username"],
+        "attributes": user.get("Attributes", []),
+        "status": user.get("UserStatus"),
+        "enabled": user.get("Enabled", True) is not False,
+        "mfa_options": user.get("MFAOptions") or [],
+        "groups": [],
+    }
+
+
 def read_target(
     call: Callable[..., dict[str, Any]],
     pool_id: str,
@@ -139,15 +152,7 @@ def read_target(
                 snapshot.unmatched.append({"item": user["Username"], "reason": "no sign-in attribute: left as is"})
                 continue
             key = sign_in_key(sign_in, case_sensitive)
-            entry = {
-                "key": key,
-                "username": user["Username"],
-                "attributes": user.get("Attributes", []),
-                "status": user.get("UserStatus"),
-                "enabled": user.get("Enabled", True) is not False,
-                "mfa_options": user.get("MFAOptions") or [],
-                "groups": [],
-            }
+            entry = target_entry(user, key)
             by_username[user["Username"]] = entry
             snapshot.partitions[partition_of(key, partitions)].append(entry)
             snapshot.users += 1

@@ -36,6 +36,7 @@ from cognito_restore.sync_users import (
     partition_key,
     partition_of,
     sign_in_key,
+    target_entry,
     target_sign_in,
 )
 
@@ -138,17 +139,7 @@ class TargetListing:
                 cursor["unmatched"].append({"item": user["Username"], "reason": "no sign-in attribute: left as is"})
                 continue
             key = sign_in_key(sign_in, self.case_sensitive)
-            self.users[partition_of(key, self.partitions)].append(
-                {
-                    "key": key,
-                    "username": user["Username"],
-                    "attributes": user.get("Attributes", []),
-                    "status": user.get("UserStatus"),
-                    "enabled": user.get("Enabled", True) is not False,
-                    "mfa_options": user.get("MFAOptions") or [],
-                    "groups": [],
-                }
-            )
+            self.users[partition_of(key, self.partitions)].append(target_entry(user, key))
             cursor["users"] += 1
             self.buffered += 1
         cursor["token"] = _next(page, "ListUsers")
