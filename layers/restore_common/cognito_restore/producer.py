@@ -362,6 +362,37 @@ def _deadline_near(context: Any) -> bool:
     return bool(context.get_remaining_time_in_millis() < TIME_RESERVE_MS)
 
 
+class FileSeries:
+    """Numbered gzip JSON-lines files of at most ``per_file`` lines (``<prefix>NNNNN.jsonl.gz``), resumed
+    from a task's progress (the files so far, the next number, the count): running the same progress
+    twice rewrites the same files (same numbers, same pages)."""
+
+    def __init__(self, s3: Any, target: BackupTarget, prefix: str, per_file: int, progress: dict[str, Any]) -> None:
+        self.s3, self.target, self.prefix, self.per_file = s3, target, prefix, per_file
+        self.files: list[dict[str, Any]] = list(progress.get("files") or [])
+        self.next_file = int(progress.get("next_file") or 0)
+        self.count = int(progress.get("count") or 0)
+        self.current = GzipLines()
+
+    def write(self, line: Any) -> None:
+        self.current.write(line)
+        if self.current.count >= self.per_file:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.current.count:
+            name = f"{self.prefix}{self.next_file:05d}.jsonl.gz"
+            entry = self.target.put(self.s3, name, self.current.close(), "application/gzip")
+            self.files.append({**entry, "count": self.current.count})
+            self.count += self.current.count
+            self.next_file += 1
+            self.current = GzipLines()
+
+    def progress(self) -> dict[str, Any]:
+        """What a continuation (or the finished task) hands back about its files."""
+        return {"files": self.files, "count": self.count, "next_file": self.next_file}
+
+
 # ------------------------------------------------------------------------------ users (one shard)
 
 
@@ -405,20 +436,7 @@ def backup_shard(
     progress twice rewrites the same files (same numbers, same pages)."""
     shard = str(progress["shard"])
     token: str | None = progress.get("token")
-    files: list[dict[str, Any]] = list(progress.get("files") or [])
-    next_file = int(progress.get("next_file") or 0)
-    count = int(progress.get("count") or 0)
-    current = GzipLines()
-
-    def flush() -> None:
-        nonlocal current, next_file, count
-        if current.count:
-            entry = target.put(s3, f"users/{shard}-{next_file:05d}.jsonl.gz", current.close(), "application/gzip")
-            files.append({**entry, "count": current.count})
-            count += current.count
-            next_file += 1
-            current = GzipLines()
-
+    series = FileSeries(s3, target, f"users/{shard}-", USERS_PER_FILE, progress)
     while True:
         list_pace.wait()
         kwargs: dict[str, Any] = {"UserPoolId": pool_id, "Limit": PAGE, "Filter": f'sub ^= "{shard}"'}
@@ -428,24 +446,15 @@ def backup_shard(
         for user in page.get("Users", []):
             if mfa is not None:
                 mfa.add(user)
-            current.write(user)
-            if current.count >= USERS_PER_FILE:
-                flush()
+            series.write(user)
         token = page.get("PaginationToken")
         if not token:
-            flush()
-            return {"shard": shard, "done": True, "files": files, "count": count, "next_file": next_file}
+            series.flush()
+            return {"shard": shard, "done": True, **series.progress()}
         if _deadline_near(context):
-            flush()
-            logger.info("Shard continues", extra={"shard": shard, "users": count})
-            return {
-                "shard": shard,
-                "done": False,
-                "token": token,
-                "files": files,
-                "count": count,
-                "next_file": next_file,
-            }
+            series.flush()
+            logger.info("Shard continues", extra={"shard": shard, "users": series.count})
+            return {"shard": shard, "done": False, "token": token, **series.progress()}
 
 
 # ------------------------------------------------------------------------------ memberships
@@ -467,20 +476,7 @@ def backup_memberships(
     names = group_names(s3, target)
     index = int(progress.get("group_index") or 0)
     token: str | None = progress.get("token")
-    files: list[dict[str, Any]] = list(progress.get("files") or [])
-    next_file = int(progress.get("next_file") or 0)
-    count = int(progress.get("count") or 0)
-    current = GzipLines()
-
-    def flush() -> None:
-        nonlocal current, next_file, count
-        if current.count:
-            entry = target.put(s3, f"memberships/{next_file:05d}.jsonl.gz", current.close(), "application/gzip")
-            files.append({**entry, "count": current.count})
-            count += current.count
-            next_file += 1
-            current = GzipLines()
-
+    series = FileSeries(s3, target, "memberships/", MEMBERSHIPS_PER_FILE, progress)
     while index < len(names):
         pace.wait()
         kwargs: dict[str, Any] = {"UserPoolId": pool_id, "GroupName": names[index], "Limit": PAGE}
@@ -493,24 +489,15 @@ def backup_memberships(
                 raise
             page = {}
         for user in page.get("Users", []):
-            current.write({"group": names[index], "username": user["Username"]})
-            if current.count >= MEMBERSHIPS_PER_FILE:
-                flush()
+            series.write({"group": names[index], "username": user["Username"]})
         token = page.get("NextToken")
         if not token:
             index += 1
         if index < len(names) and _deadline_near(context):
-            flush()
-            return {
-                "done": False,
-                "group_index": index,
-                "token": token,
-                "files": files,
-                "count": count,
-                "next_file": next_file,
-            }
-    flush()
-    return {"done": True, "group_index": index, "files": files, "count": count, "next_file": next_file}
+            series.flush()
+            return {"done": False, "group_index": index, "token": token, **series.progress()}
+    series.flush()
+    return {"done": True, "group_index": index, **series.progress()}
 
 
 # ------------------------------------------------------------------------------ manifest
