@@ -30,6 +30,24 @@ UNPACED = {
     )
 }
 
+# The Cognito calls that write a user or a membership (sync and failback tests count them).
+USER_WRITES = frozenset(
+    {
+        "AdminCreateUser",
+        "AdminSetUserPassword",
+        "AdminDisableUser",
+        "AdminEnableUser",
+        "AdminUpdateUserAttributes",
+        "AdminDeleteUserAttributes",
+        "AdminAddUserToGroup",
+        "AdminRemoveUserFromGroup",
+        "AdminDeleteUser",
+        "AdminSetUserMFAPreference",
+        "AdminLinkProviderForUser",
+        "AdminConfirmSignUp",
+    }
+)
+
 
 def runs_low_on_time(stack: RestoreStack, logical_id: str, reserve_ms: int, checks: int) -> AbstractContextManager[Any]:
     """Each invocation of the function sees its Lambda time run low (less than reserve_ms left) at its

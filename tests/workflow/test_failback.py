@@ -19,24 +19,9 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.workflow.conftest import DR_REGION, UNPACED
+from tests.workflow.conftest import DR_REGION, UNPACED, USER_WRITES
 from tools.emulation import RestoreStack
 from tools.sample_pool import SamplePoolSpec, build_source_pool, export_backup, write_backup
-
-WRITES = {
-    "AdminCreateUser",
-    "AdminSetUserPassword",
-    "AdminDisableUser",
-    "AdminEnableUser",
-    "AdminUpdateUserAttributes",
-    "AdminDeleteUserAttributes",
-    "AdminAddUserToGroup",
-    "AdminRemoveUserFromGroup",
-    "AdminDeleteUser",
-    "AdminSetUserMFAPreference",
-    "AdminLinkProviderForUser",
-    "AdminConfirmSignUp",
-}
 
 
 @pytest.fixture
@@ -149,7 +134,7 @@ def test_failback_syncs_only_the_outage_changes_into_the_original_pool(stack: Re
     assert after[moved]["groups"] == sorted({*before[moved]["groups"], new_group} - {old_group})
     assert after["signed-up-in-dr"]["attributes"]["name"] == "Dee Arr"
     assert set(after) - set(before) == {"signed-up-in-dr"}
-    writes = {op: n for op, n in counter.items() if op in WRITES}
+    writes = {op: n for op, n in counter.items() if op in USER_WRITES}
     # 1 created (+ no password: FORCE_CHANGE_PASSWORD), 1 attribute update, 1 disable, 1 remove + 1 add.
     assert sum(writes.values()) <= 2 * 5, writes
     assert writes.get("AdminSetUserPassword", 0) == 0, writes  # no original password is overwritten

@@ -21,24 +21,10 @@ import boto3
 import pytest
 
 from bench.synthetic import SyntheticSpec, write_backup_file
-from tests.workflow.conftest import DR_REGION, UNPACED, runs_low_on_time
+from tests.workflow.conftest import DR_REGION, UNPACED, USER_WRITES, runs_low_on_time
 from tools.emulation import LambdaCrash, RestoreStack
 from tools.sample_pool import write_backup
 
-WRITES = {
-    "AdminCreateUser",
-    "AdminSetUserPassword",
-    "AdminDisableUser",
-    "AdminEnableUser",
-    "AdminUpdateUserAttributes",
-    "AdminDeleteUserAttributes",
-    "AdminAddUserToGroup",
-    "AdminRemoveUserFromGroup",
-    "AdminDeleteUser",
-    "AdminSetUserMFAPreference",
-    "AdminLinkProviderForUser",
-    "AdminConfirmSignUp",
-}
 USER_READS = {"ListUsers", "ListUsersInGroup"}
 
 
@@ -258,7 +244,7 @@ def sync_round(
     assert len(sync["deleted"]) == (changes["removed"] if delete_missing else 0)
 
     # Writes: proportional to the changes. Reads: the listing's pages (no per-user reads).
-    user_writes = sum(n for op, n in calls.items() if op in WRITES)
+    user_writes = sum(n for op, n in calls.items() if op in USER_WRITES)
     if during_sync is not contextlib.nullcontext:
         return  # a fault repeats some writes: the pool and the counts are what must hold
     # A moved membership is two writes (remove, add): counted as two changes.
@@ -287,7 +273,7 @@ def sync_round(
     again = stack.run({**sync_input, "restore_id": "second-sync"})
     assert again.status == "SUCCEEDED", (again.error, again.cause)
     calls = counter.reset()
-    assert not {op: n for op, n in calls.items() if op in WRITES}, calls
+    assert not {op: n for op, n in calls.items() if op in USER_WRITES}, calls
     sync = _report(stack, again)["sync_users"]
     assert sync["created"] == sync["updated"] == 0 and sync["unchanged"] == planned
 
@@ -362,7 +348,7 @@ def test_a_dry_run_of_a_sync_lists_the_user_changes_and_writes_nothing(
 
     assert dry.status == "SUCCEEDED", (dry.error, dry.cause)
     calls = counter.reset()
-    assert not {op: n for op, n in calls.items() if op in WRITES}, calls
+    assert not {op: n for op, n in calls.items() if op in USER_WRITES}, calls
     plan = _report(stack, dry)["plan"]
     users_plan = plan["sync"]["users"]
     assert len(users_plan["create"]) == changes["added"]
