@@ -211,10 +211,18 @@ def test_the_alert_key_grants_eventbridge_only_for_this_accounts_rule() -> None:
     [events] = [s for s in statements if (s.get("Principal") or {}).get("Service") == "events.amazonaws.com"]
     condition = events.get("Condition") or {}
     assert condition.get("StringEquals", {}).get("aws:SourceAccount") == {"Ref": "AWS::AccountId"}, condition
-    source_arn = condition.get("ArnEquals", {}).get("aws:SourceArn", {})
-    rule_name = resources["ExecutionEndedRule"]["Properties"].get("Name", {})
-    assert isinstance(source_arn, dict) and "Fn::Sub" in source_arn, condition
-    assert source_arn["Fn::Sub"].endswith(":rule/" + rule_name.get("Fn::Sub", "?")), (source_arn, rule_name)
+    source_arns = condition.get("ArnEquals", {}).get("aws:SourceArn", [])
+    assert isinstance(source_arns, list) and all("Fn::Sub" in arn for arn in source_arns), condition
+    rules = [
+        resources[rule]["Properties"].get("Name", {}) for rule in ("ExecutionEndedRule", "BackupExecutionEndedRule")
+    ]
+    assert sorted(arn["Fn::Sub"].rsplit(":rule/", 1)[1] for arn in source_arns) == sorted(
+        name.get("Fn::Sub", "?") for name in rules
+    ), (source_arns, rules)
+    assert all(
+        arn["Fn::Sub"].startswith("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:")
+        for arn in source_arns
+    )
 
 
 def test_an_override_for_an_action_the_database_lacks_must_cite_aws_and_go_when_known(tmp_path: Path) -> None:

@@ -133,7 +133,13 @@ def test_the_alert_key_lets_eventbridge_use_it_only_for_this_accounts_rule(stack
         if s.get("Principal", {}).get("Service") == "events.amazonaws.com"
     ]
     assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": stack.account_id}
-    assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] in stack.execution_events.rules.values()
+    # this stack's two execution-ended rules (the backup one exists only with BackupPoolIds: none here)
+    allowed = statement["Condition"]["ArnEquals"]["aws:SourceArn"]
+    assert stack.execution_events.rules["cognito-dr-restore-execution-ended-test"] in allowed
+    assert sorted(arn.rsplit("/", 1)[1] for arn in allowed) == [
+        "cognito-dr-backup-execution-ended-test",
+        "cognito-dr-restore-execution-ended-test",
+    ]
 
     stack.run({"user_pool_id": "us-east-1_NoSuchPool1"})
     assert len(_ended_alerts(stack)) == 1

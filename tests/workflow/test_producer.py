@@ -305,10 +305,15 @@ def test_an_unfinished_backup_alerts_and_discovery_keeps_the_previous_one(stack:
     second = _backup(stack, pool.pool_id, scheduled_time="2026-12-01T10:00:00Z")
     stack.on_invoke(None)
     assert second.status == "FAILED" and second.error == "RuntimeError"
-    (alert,) = stack.alerts()
+    alert, ended = stack.alerts()
     assert alert["subject"] == "Cognito backup FAILED"
     assert "Write manifest" in alert["message"] and "RuntimeError" in alert["message"]
     assert "disk on fire" not in alert["message"]  # the error name only
+    # and EventBridge's execution-ended alert (BackupExecutionEndedRule), which names no error
+    assert json.loads(ended["message"]).startswith(
+        f"Cognito backup execution {second.arn.rsplit(':', 1)[1]} ended FAILED"
+    )
+    assert "disk on fire" not in ended["message"]
 
     folder = f"cognito-backup/v2/{pool.pool_id}/2026/12/01/100000/"
     listed = stack.client("s3").list_objects_v2(Bucket=_bucket(stack), Prefix=folder)
@@ -316,6 +321,29 @@ def test_an_unfinished_backup_alerts_and_discovery_keeps_the_previous_one(stack:
     assert "pool.json" in keys and "manifest.json" not in keys  # written up to the manifest
     ref = find_newest_backup(stack.client("s3"), _bucket(stack), pool.pool_id)
     assert ref is not None and ref.key == first.output["manifest"]["manifest_key"]
+
+
+def test_an_aborted_backup_alerts_through_eventbridge(stack: RestoreStack) -> None:
+    """No Catch sees an abort or a timeout: BackupExecutionEndedRule alerts, and the backup stays unfinished."""
+    cognito = stack.client("cognito-idp")
+    pool = build_source_pool(cognito, SamplePoolSpec(users=10, groups=3))
+    sfn = stack.client("stepfunctions")
+
+    def abort_during_the_pool_configuration(function: str, event: dict[str, Any]) -> None:
+        if function == "BackupPoolConfigFunction":
+            machine = stack.state_machine_arn("BackupStateMachine")
+            for running in sfn.list_executions(stateMachineArn=machine, statusFilter="RUNNING")["executions"]:
+                sfn.stop_execution(executionArn=running["executionArn"], error="Operator", cause="stopped by hand")
+
+    stack.on_invoke(abort_during_the_pool_configuration)
+    result = _backup(stack, pool.pool_id, scheduled_time="2026-12-01T11:00:00Z")
+    stack.on_invoke(None)
+    assert result.status == "ABORTED"
+    (alert,) = stack.alerts()
+    assert alert["subject"] is None  # an EventBridge SNS target sets no subject
+    message = json.loads(alert["message"])
+    assert message.startswith(f"Cognito backup execution {result.arn.rsplit(':', 1)[1]} ended ABORTED")
+    assert result.arn in message and "previous complete backup" in message
 
 
 def test_the_schedule_starts_one_execution_per_pool_and_slot_a_double_fire_none_more() -> None:
