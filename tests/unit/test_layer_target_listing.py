@@ -148,3 +148,54 @@ def test_the_marking_of_many_partitions_continues_across_invocations(cognito: An
         sorted(p, key=lambda e: e["username"]) for p in one_go.partitions
     ]
     assert (summary["target_only"], summary["to_delete"], summary["kept"]) == (10, 3, 7)
+
+
+def test_a_refused_page_token_starts_the_listing_again_and_each_user_is_listed_once(
+    cognito: Any,  # noqa: F811
+) -> None:
+    from botocore.exceptions import ClientError
+
+    pool = _pool(cognito, 130, groups=2)
+    store = Store()
+    backed_up = [f"user{i:03d}" for i in range(130)]
+    chunks = _backup_chunks(store, backed_up)
+    first = _listing(store, cognito, pool, Counter(), SyncOptions(), chunks).run(lambda: True)  # one page
+    assert not first["done"]
+    cognito.delete_group(UserPoolId=pool, GroupName="g1")  # before the groups are listed: only g0's members
+    calls: Counter[str] = Counter()
+    plain = _caller(cognito, calls)
+    refused = {"n": 0}
+
+    def expiring(operation: str, **params: Any) -> dict[str, Any]:
+        if operation == "ListUsers" and "PaginationToken" in params and not refused["n"]:
+            refused["n"] += 1
+            raise ClientError({"Error": {"Code": "InvalidParameterException", "Message": "bad token"}}, operation)
+        return plain(operation, **params)
+
+    listing = TargetListing(store, expiring, pool, PARTITIONS, (), True, frozenset(), SyncOptions(), chunks)
+    summary = listing.run()
+    assert summary["done"] and refused["n"] == 1 and listing.cursor["restarts"] == 1
+    assert summary["target_users"] == 130  # listed again from the first page, each user once
+    assert summary["target_memberships"] == 65  # g0's members; g1 is gone
+    parts = [store.objects[partition_key(store, i)]["users"] for i in range(PARTITIONS)]
+    names = [e["username"] for p in parts for e in p]
+    assert sorted(names) == backed_up
+
+
+def test_a_group_deleted_between_listing_the_groups_and_its_members_has_no_members(
+    cognito: Any,  # noqa: F811
+) -> None:
+    pool = _pool(cognito, 20, groups=2)
+    store = Store()
+    chunks = _backup_chunks(store, [f"user{i:03d}" for i in range(20)])
+    listing = _listing(store, cognito, pool, Counter(), SyncOptions(), chunks)
+    original = listing._list_members
+
+    def delete_then_list() -> None:
+        if listing.cursor["group_index"] == 1:
+            cognito.delete_group(UserPoolId=pool, GroupName=listing.cursor["groups"][1])
+        original()
+
+    listing._list_members = delete_then_list  # type: ignore[method-assign]
+    summary = listing.run()
+    assert summary["done"] and summary["target_memberships"] == 10 and summary["target_users"] == 20

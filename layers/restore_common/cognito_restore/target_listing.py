@@ -45,6 +45,17 @@ SUMMARY = "sync/target/summary.json"  # the finished listing: a retry or redrive
 SEGMENT_ENTRIES = 200_000  # users and memberships buffered at most before a segment is written (~200 MB)
 WRITE_THREADS = 8  # partition files written (and read) in parallel: S3 latency, not CPU, bounds one at a time
 LISTING_STAGES = ("users", "groups", "members")  # then "mark", then "done"
+MAX_RESTARTS = 2  # listings started again from the first page after a page token was refused
+_FRESH: dict[str, Any] = {  # a listing's cursor at its start (lists added per cursor: never shared)
+    "stage": "users",
+    "token": None,
+    "group_index": 0,
+    "segment": 0,
+    "users": 0,
+    "mark_index": 0,
+    "marked": False,
+    "memberships": 0,
+}
 StopCheck = Callable[[], bool]
 Call = Callable[..., dict[str, Any]]
 
@@ -89,19 +100,12 @@ class TargetListing:
         self.options, self.chunk_keys = options, chunk_keys  # chunk_keys[i]: the backed-up users of partition i
         saved = store.get_json_or_none(store.key(LISTING)) or {}
         self.cursor: dict[str, Any] = saved or {
-            "stage": "users",
-            "token": None,
+            **_FRESH,
             "groups": [],
-            "group_index": 0,
-            "segment": 0,
-            "pages": {},
-            "users": 0,
             "unmatched": [],
-            "invocations": 0,
             "target_only": [],
-            "mark_index": 0,
-            "marked": False,
-            "memberships": 0,
+            "pages": {},
+            "invocations": 0,
         }
         self.cursor["invocations"] += 1
         self.users: list[list[dict[str, Any]]] = [[] for _ in range(self.partitions)]
@@ -115,7 +119,12 @@ class TargetListing:
         cursor = self.cursor
         listed = False
         while cursor["stage"] in LISTING_STAGES:
-            getattr(self, f"_list_{cursor['stage']}")()
+            try:
+                getattr(self, f"_list_{cursor['stage']}")()
+            except ClientError as error:
+                if not self._token_refused(error):
+                    raise
+                continue
             listed = True
             if self.buffered >= SEGMENT_ENTRIES:
                 self._write_segment()
@@ -129,6 +138,26 @@ class TargetListing:
         if cursor["stage"] == "mark" and not self._mark(stop):
             return self._continuation()
         return self._finish()
+
+    def _token_refused(self, error: ClientError) -> bool:
+        """A saved page token Cognito no longer takes (the API reference gives tokens no lifetime): the
+        listing starts again from the first page, at most MAX_RESTARTS times. Segment numbers start again
+        too and every partition file of a segment is rewritten, so nothing of the first attempt remains."""
+        from cognito_restore.aws_errors import error_code
+
+        cursor = self.cursor
+        if cursor["token"] is None or error_code(error) != "InvalidParameterException":
+            return False
+        if cursor.get("restarts", 0) >= MAX_RESTARTS:
+            return False
+        restarts, pages, invocations = cursor.get("restarts", 0) + 1, cursor["pages"], cursor["invocations"]
+        cursor.clear()  # in place: run() holds this cursor
+        cursor.update(_FRESH, groups=[], unmatched=[], target_only=[], pages=pages)
+        cursor.update(restarts=restarts, invocations=invocations)
+        self.users = [[] for _ in range(self.partitions)]
+        self.members = [[] for _ in range(self.partitions)]
+        self.buffered = 0
+        return True
 
     def _list_users(self) -> None:
         cursor = self.cursor
@@ -159,15 +188,22 @@ class TargetListing:
     def _list_members(self) -> None:
         cursor = self.cursor
         group = cursor["groups"][cursor["group_index"]]
-        page = _page(
-            self.call,
-            "ListUsersInGroup",
-            cursor["pages"],
-            cursor["token"],
-            UserPoolId=self.pool_id,
-            GroupName=group,
-            Limit=PAGE_SIZE,
-        )
+        try:
+            page = _page(
+                self.call,
+                "ListUsersInGroup",
+                cursor["pages"],
+                cursor["token"],
+                UserPoolId=self.pool_id,
+                GroupName=group,
+                Limit=PAGE_SIZE,
+            )
+        except ClientError as error:
+            from cognito_restore.aws_errors import error_code
+
+            if error_code(error) != "ResourceNotFoundException":
+                raise
+            page = {}  # the group was deleted since ListGroups listed it: it has no members to list
         for member in page.get("Users", []):
             sign_in = target_sign_in(member, self.names)
             if sign_in is not None:  # ListUsersInGroup lists users with their attributes: the same key
