@@ -209,7 +209,9 @@ def test_drill_of_2000_users_shows_users_progress_with_rate_and_eta(tmp_path: Pa
     moving = [s for s in users if s.rate and s.eta_seconds is not None and 0 < s.users_done < 2000]
     assert moving, "a rate and an ETA while users are restored"
     assert all(s.rate_bound and s.rate_bound > 0 for s in moving)  # the quota bound the rate is compared with
-    assert any(s.chunks_written == 40 for s in users)  # preparation: 40 chunk files of 50
+    # preparation: 40 chunk files of 50, or 41 when the users who can sign in (first) and the others
+    # each end in a partial one
+    assert any(s.chunks_written in (40, 41) for s in users)
     assert "Users restored" in terminal.getvalue() and "users/s" in terminal.getvalue()
 
 

@@ -363,9 +363,14 @@ def test_the_schedule_starts_one_execution_per_pool_and_slot_a_double_fire_none_
         assert late == {"started": [], "already_started": names}
         executions = sfn.list_executions(stateMachineArn=arn)["executions"]
         assert sorted(e["name"] for e in executions) == names  # one execution per pool and slot
-        # The pools do not exist: each backup fails and alerts, naming its execution.
+        # The pools do not exist: each backup fails and alerts, naming its execution and the error, then
+        # EventBridge's execution-ended alert follows for each (BackupExecutionEndedRule).
         alerts = stack.alerts()
-        assert len(alerts) == 2 and all("ResourceNotFoundException" in a["message"] for a in alerts)
+        failed = [a for a in alerts if a["subject"] == "Cognito backup FAILED"]
+        ended = [a for a in alerts if a["subject"] is None]
+        assert len(failed) == 2 and all("ResourceNotFoundException" in a["message"] for a in failed)
+        assert len(ended) == 2 and all(" ended FAILED " in a["message"] for a in ended)
+        assert len(alerts) == 4
 
 
 def test_the_producers_backup_is_what_the_restore_finds_and_restores() -> None:
