@@ -4,6 +4,8 @@ Every factor of the backed-up MFA configuration (e-mail MFA with this Region's S
 the relying party moved with the prefix domain), managed login branding and terms per app client
 (new client ids), log delivery (destinations through the ARN map). Safe to run again: an existing
 style or terms document is updated, SetUserPoolMfaConfig and SetLogDeliveryConfiguration replace.
+In sync mode (docs/sync.md) the MFA configuration, the terms and the log delivery are read first and
+written only when they differ; managed login branding is applied again (its assets are not compared).
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from cognito_restore import aws
 from cognito_restore.aws_errors import describe_error, error_code, raise_if_throttled, raise_unless_caused_by_data
 from cognito_restore.client_ids import client_id_map
 from cognito_restore.errors import NotRestorable
+from cognito_restore.execution_input import sync_target
 from cognito_restore.handler import phase_handler
 from cognito_restore.messaging import SMS_ROLE_ERRORS
 from cognito_restore.outcomes import PhaseOutcome
 from cognito_restore.phase import arn_mapper, backup_parts, pool_id, record_phase, work_store
+from cognito_restore.reconcile import covers
 from cognito_restore.state import DomainCreated, PhaseEvent, SignInSettingsRestored
 from cognito_restore.v2_settings import (
     branding_requests,
@@ -73,6 +77,28 @@ def _mfa(state: Any, parts: dict[str, Any]) -> PhaseOutcome:
         new_prefix=domain.get("name") if domain.get("status") not in (None, "NONE", "FAILED") else None,
     )
     request = plan.request
+    if sync_target(state["restore"]) and covers(
+        {k: v for k, v in request.items() if k != "UserPoolId"},
+        cognito.get_user_pool_mfa_config(UserPoolId=pool_id(state)),
+    ):
+        for factor in plan.restored:
+            outcome.synced("unchanged", f"MFA factor {factor}")
+    else:
+        _set_mfa(cognito, plan, outcome)
+    for factor in plan.restored:
+        outcome.restore(factor, *(note for f, note in plan.notes if f == factor))
+    for factor, note in plan.notes:
+        if factor not in plan.restored:
+            outcome.notes.append({"item": factor, "note": note})
+    for factor, reason in plan.left_out:
+        outcome.fail(factor, reason)
+        outcome.manual_steps.append(f"MFA factor {factor}: {reason}")
+    return outcome
+
+
+def _set_mfa(cognito: Any, plan: Any, outcome: PhaseOutcome) -> None:
+    """SetUserPoolMfaConfig; an SMS role refused now leaves SMS out and the other factors in."""
+    request = plan.request
     try:
         cognito.set_user_pool_mfa_config(**request)
     except ClientError as error:
@@ -93,15 +119,6 @@ def _mfa(state: Any, parts: dict[str, Any]) -> PhaseOutcome:
                 request["SoftwareTokenMfaConfiguration"] = {"Enabled": True}
                 plan.notes.append(("TOTP", "TOTP enabled: MFA needs a factor until SMS is fixed"))
             cognito.set_user_pool_mfa_config(**request)
-    for factor in plan.restored:
-        outcome.restore(factor, *(note for f, note in plan.notes if f == factor))
-    for factor, note in plan.notes:
-        if factor not in plan.restored:
-            outcome.notes.append({"item": factor, "note": note})
-    for factor, reason in plan.left_out:
-        outcome.fail(factor, reason)
-        outcome.manual_steps.append(f"MFA factor {factor}: {reason}")
-    return outcome
 
 
 def _client_names(parts: dict[str, Any]) -> dict[str, str]:
@@ -182,17 +199,29 @@ def _terms(state: Any, parts: dict[str, Any], client_ids: dict[str, str]) -> Pha
         request = _built(outcome, item, terms_request, terms, pool_id(state), client_ids)
         if request is None:
             continue
-        try:
-            cognito.create_terms(**request)
-        except ClientError as error:
-            if error_code(error) != "TermsExistsException":
-                _failed(outcome, item, error)
+        sync = sync_target(state["restore"]) is not None
+        # Sync mode looks for the target's document first; a restore creates it (a re-run finds it so).
+        terms_id = (
+            _existing_terms(cognito, request["UserPoolId"], request["ClientId"], request["TermsName"]) if sync else None
+        )
+        if terms_id is None:
+            try:
+                cognito.create_terms(**request)
+                outcome.restore(item)
                 continue
-            terms_id = _existing_terms(cognito, request["UserPoolId"], request["ClientId"], request["TermsName"])
-            if terms_id is None:
-                _failed(outcome, item, error)
-                continue
-            update = {k: v for k, v in request.items() if k not in ("ClientId", "TermsName")}
+            except ClientError as error:
+                if error_code(error) != "TermsExistsException":
+                    _failed(outcome, item, error)
+                    continue
+                terms_id = _existing_terms(cognito, request["UserPoolId"], request["ClientId"], request["TermsName"])
+                if terms_id is None:
+                    _failed(outcome, item, error)
+                    continue
+        update = {k: v for k, v in request.items() if k not in ("ClientId", "TermsName")}
+        current = cognito.describe_terms(UserPoolId=request["UserPoolId"], TermsId=terms_id)["Terms"]
+        if sync and covers(update, current):
+            outcome.synced("unchanged", item)
+        else:
             cognito.update_terms(TermsId=terms_id, **update)
         outcome.restore(item)
     return outcome
@@ -217,10 +246,19 @@ def _log_delivery(state: Any, parts: dict[str, Any]) -> PhaseOutcome:
                 f"Log delivery {log_item(entry)}: {reason}; create the destination here and map it"
             )
     if mapped:
+        cognito = aws.client("cognito-idp")
         try:
-            aws.client("cognito-idp").set_log_delivery_configuration(
-                UserPoolId=pool_id(state), LogConfigurations=mapped
-            )
+            if sync_target(state["restore"]) and covers(
+                mapped,
+                (
+                    cognito.get_log_delivery_configuration(UserPoolId=pool_id(state)).get("LogDeliveryConfiguration")
+                    or {}
+                ).get("LogConfigurations"),
+            ):
+                for item in items:
+                    outcome.synced("unchanged", item)
+            else:
+                cognito.set_log_delivery_configuration(UserPoolId=pool_id(state), LogConfigurations=mapped)
         except ClientError as error:
             for item in items:
                 _failed(outcome, item, error)

@@ -245,3 +245,41 @@ def test_a_crash_after_the_branding_is_created_redoes_nothing_twice(stack: Resto
     report = _report(stack, result.output["report"])
     assert report["counts"]["managed_login_branding"] == {"backup": 2, "restored": 2, "skipped": 0, "failed": 0}
     assert report["counts"]["terms"] == {"backup": 2, "restored": 2, "skipped": 0, "failed": 0}
+
+
+def test_a_sync_of_the_same_v2_backup_writes_no_mfa_terms_or_log_delivery(stack: RestoreStack) -> None:
+    """Sync mode reads the target's MFA configuration, terms and log delivery and writes only a difference:
+    synced into the pool it was just restored into, the v2 settings phase writes none of the three."""
+    pool_id, key, parts = _v2_backup(stack)
+    arn_map = _dr_dependencies(stack, parts)
+    stack.client("ses").verify_domain_identity(Domain="example.com")
+    stack.client("logs").create_log_group(logGroupName=V2_LOG_GROUP)
+    restored = stack.run({"user_pool_id": pool_id, "backup_key": key, "arn_map": arn_map})
+    assert restored.status == "SUCCEEDED", (restored.error, restored.cause)
+    new_pool = restored.output["new_user_pool_id"]
+
+    sent: list[str] = []
+    original = boto3.client("cognito-idp").__class__._make_api_call
+
+    def record(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        sent.append(operation)
+        return original(client, operation, params)
+
+    with mock.patch("botocore.client.BaseClient._make_api_call", record):
+        synced = stack.run(
+            {
+                "user_pool_id": pool_id,
+                "backup_key": key,
+                "arn_map": arn_map,
+                "mode": "sync",
+                "target_user_pool_id": new_pool,
+                "restore_id": "sync-same-v2",
+            }
+        )
+    assert synced.status == "SUCCEEDED", (synced.error, synced.cause)
+    for write in ("SetUserPoolMfaConfig", "UpdateTerms", "CreateTerms", "SetLogDeliveryConfiguration"):
+        assert write not in sent, write
+    assert {"GetUserPoolMfaConfig", "GetLogDeliveryConfiguration", "DescribeTerms"} <= set(sent)
+    report = _report(stack, synced.output["report"])
+    for category in ("mfa_config", "terms", "log_delivery"):
+        assert report["verification"][category]["ok"], (category, report["verification"][category])

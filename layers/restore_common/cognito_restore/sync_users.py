@@ -359,6 +359,42 @@ def _update_attributes(
         )
 
 
+def _sync_mfa_preferences(cognito: Any, pool_id: str, username: str, plan: UserPlan, outcome: Any) -> bool:
+    """A user with e-mail MFA in the backup (v2): its MFA factors and preferred one read (AdminGetUser) and
+    set as backed up when they differ. True when it wrote. A factor the target has and the backup does not
+    is kept (the backup's factors are enabled, none is disabled)."""
+    from cognito_restore.chunks import mfa_preference_request
+
+    request = mfa_preference_request(pool_id, username, plan)
+    outcome.call("AdminGetUser")
+    user = cognito.admin_get_user(UserPoolId=pool_id, Username=username)
+    enabled = set(user.get("UserMFASettingList") or [])
+    wanted = {"EMAIL_OTP", "SMS_MFA"} if plan.sms_mfa else {"EMAIL_OTP"}
+    preferred = next(
+        (
+            f
+            for f, key in (("SMS_MFA", "SMSMfaSettings"), ("EMAIL_OTP", "EmailMfaSettings"))
+            if request.get(key, {}).get("PreferredMfa")
+        ),
+        None,
+    )
+    if wanted <= enabled and (preferred is None or user.get("PreferredMfaSetting") == preferred):
+        outcome.mfa_restored += 1
+        return False
+    try:
+        outcome.call("AdminSetUserMFAPreference")
+        cognito.admin_set_user_mfa_preference(**request)
+    except ClientError as error:
+        raise_if_throttled(error)
+        raise_unless_caused_by_data(error)
+        outcome.mfa_failed.append(
+            {"item": plan.old_username, "reason": f"MFA preference not synced: {describe_error(error)}"}
+        )
+        return True
+    outcome.mfa_restored += 1
+    return True
+
+
 def _has_sms_mfa(cognito: Any, pool_id: str, username: str, outcome: Any) -> bool:
     outcome.call("AdminGetUser")
     user = cognito.admin_get_user(UserPoolId=pool_id, Username=username)
@@ -413,18 +449,23 @@ def sync_user(
         outcome.failed.append({"item": plan.old_username, "reason": f"not synced: {describe_error(error)}"})
         _skip(plan, outcome, f"user not synced ({describe_error(error)})")
         return
-    mfa_wanted = diff.sms_mfa  # False: listed as set, not in the backup
-    if diff.check_sms_mfa:  # the listing does not show it: one read for this user (docs/sync.md)
-        if _has_sms_mfa(cognito, pool_id, username, outcome):
-            outcome.mfa_restored += 1
-        else:
-            mfa_wanted = True
-    elif plan.sms_mfa:
-        outcome.mfa_restored += 1  # listed as set
-    if mfa_wanted is not None:
-        wrote = True
-        changes.append("SMS MFA " + ("on" if mfa_wanted else "off"))
-        _set_sms_mfa(cognito, pool_id, username, plan, mfa_wanted, outcome)
+    if plan.email_mfa:  # v2: the listing shows no e-mail MFA; one read for this user (docs/sync.md)
+        if _sync_mfa_preferences(cognito, pool_id, username, plan, outcome):
+            wrote = True
+            changes.append("MFA preferences")
+    else:
+        mfa_wanted = diff.sms_mfa  # False: listed as set, not in the backup
+        if diff.check_sms_mfa:  # the listing does not show it: one read for this user (docs/sync.md)
+            if _has_sms_mfa(cognito, pool_id, username, outcome):
+                outcome.mfa_restored += 1
+            else:
+                mfa_wanted = True
+        elif plan.sms_mfa:
+            outcome.mfa_restored += 1  # listed as set
+        if mfa_wanted is not None:
+            wrote = True
+            changes.append("SMS MFA " + ("on" if mfa_wanted else "off"))
+            _set_sms_mfa(cognito, pool_id, username, plan, mfa_wanted, outcome)
     _link(cognito, pool_id, username, plan, diff, outcome)
     _memberships(cognito, pool_id, username, plan, diff, outcome, unrestored_groups)
     outcome.restored += 1
@@ -458,7 +499,7 @@ def _skip(plan: UserPlan, outcome: Any, reason: str) -> None:
         {"category": "identity_links", "item": f"{user}: {link['provider_name']}", "reason": reason}
         for link in plan.links
     )
-    if plan.sms_mfa:
+    if plan.sms_mfa or plan.email_mfa:
         outcome.dependents_skipped.append({"category": "mfa_preferences", "item": user, "reason": reason})
 
 
