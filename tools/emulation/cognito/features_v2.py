@@ -262,11 +262,16 @@ def _branding_json(entry: dict[str, Any]) -> dict[str, Any]:
     return {k: copy.deepcopy(v) for k, v in entry.items() if k != "ClientId"}
 
 
-def _branding(state: Any, pool: Any, branding_id: str | None) -> dict[str, Any]:
-    entry = state.branding.get(branding_id or "")
+def _of_pool(entries: dict[str, dict[str, Any]], entry_id: str | None, pool: Any, missing: str) -> dict[str, Any]:
+    """The pool's entry of that id (a style, a terms document); another pool's is not found, as in Cognito."""
+    entry = entries.get(entry_id or "")
     if entry is None or entry["UserPoolId"] != pool.id:
-        raise ResourceNotFoundError(MSG_BRANDING_NOT_FOUND.format(id=branding_id, pool=pool.id))
+        raise ResourceNotFoundError(missing.format(id=entry_id, pool=pool.id))
     return entry
+
+
+def _branding(state: Any, pool: Any, branding_id: str | None) -> dict[str, Any]:
+    return _of_pool(state.branding, branding_id, pool, MSG_BRANDING_NOT_FOUND)
 
 
 def response_create_managed_login_branding(self: Any) -> ActionResult:
@@ -376,10 +381,7 @@ def _check_terms_fields(name: Any, source: Any, enforcement: Any, links: Any) ->
 
 
 def _terms(state: Any, pool: Any, terms_id: str | None) -> dict[str, Any]:
-    entry = state.terms.get(terms_id or "")
-    if entry is None or entry["UserPoolId"] != pool.id:
-        raise ResourceNotFoundError(MSG_TERMS_NOT_FOUND.format(id=terms_id, pool=pool.id))
-    return entry
+    return _of_pool(state.terms, terms_id, pool, MSG_TERMS_NOT_FOUND)
 
 
 def response_create_terms(self: Any) -> ActionResult:
