@@ -4,8 +4,8 @@ Every factor of the backed-up MFA configuration (e-mail MFA with this Region's S
 the relying party moved with the prefix domain), managed login branding and terms per app client
 (new client ids), log delivery (destinations through the ARN map). Safe to run again: an existing
 style or terms document is updated, SetUserPoolMfaConfig and SetLogDeliveryConfiguration replace.
-In sync mode (docs/sync.md) the MFA configuration, the terms and the log delivery are read first and
-written only when they differ; managed login branding is applied again (its assets are not compared).
+In sync mode (docs/sync.md) the MFA configuration, the branding, the terms and the log delivery are read
+first and written only when they differ.
 """
 
 from __future__ import annotations
@@ -137,14 +137,37 @@ def _built[T](outcome: PhaseOutcome, item: str, build: Callable[..., T], *args: 
     return None
 
 
-def _existing_style(cognito: Any, pool: str, client_id: str) -> str | None:
+def _existing_style(cognito: Any, pool: str, client_id: str) -> dict[str, Any] | None:
+    """The client's style as set (ReturnMergedResources false: without Cognito's defaults), or None."""
     try:
         style = cognito.describe_managed_login_branding_by_client(UserPoolId=pool, ClientId=client_id)
     except ClientError as error:
         if error_code(error) == "ResourceNotFoundException":
             return None
         raise
-    return str(style["ManagedLoginBranding"]["ManagedLoginBrandingId"])
+    found: dict[str, Any] = style["ManagedLoginBranding"]
+    return found
+
+
+def _asset_keys(assets: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return sorted(
+        (
+            *(str(a.get(key) or "") for key in ("Category", "ColorMode", "Extension", "ResourceId")),
+            bytes(a.get("Bytes") or b""),
+        )
+        for a in assets
+    )
+
+
+def _style_as_backed_up(requests: list[dict[str, Any]], current: dict[str, Any]) -> bool:
+    """Sync mode: the target's style has the backed-up settings and exactly its assets."""
+    first = requests[0]
+    if first.get("UseCognitoProvidedValues"):
+        return current.get("UseCognitoProvidedValues") is True
+    if current.get("UseCognitoProvidedValues") or not covers(first.get("Settings") or {}, current.get("Settings")):
+        return False
+    wanted = [asset for request in requests for asset in request.get("Assets", [])]
+    return _asset_keys(wanted) == _asset_keys(current.get("Assets") or [])
 
 
 def _branding(state: Any, parts: dict[str, Any], client_ids: dict[str, str]) -> PhaseOutcome:
@@ -158,11 +181,16 @@ def _branding(state: Any, parts: dict[str, Any], client_ids: dict[str, str]) -> 
             continue
         try:
             first, rest = requests[0], requests[1:]
-            style_id = _existing_style(cognito, pool_id(state), first["ClientId"])
-            if style_id is None:
+            existing = _existing_style(cognito, pool_id(state), first["ClientId"])
+            if existing is not None and sync_target(state["restore"]) and _style_as_backed_up(requests, existing):
+                outcome.synced("unchanged", item)
+                outcome.restore(item)
+                continue
+            if existing is None:
                 created = cognito.create_managed_login_branding(**first)
                 style_id = created["ManagedLoginBranding"]["ManagedLoginBrandingId"]
-            else:  # an earlier run created it: apply the whole style again
+            else:  # an earlier run created it (or sync mode, another style): apply the whole style again
+                style_id = existing["ManagedLoginBrandingId"]
                 update = {k: v for k, v in first.items() if k != "ClientId"}
                 cognito.update_managed_login_branding(ManagedLoginBrandingId=style_id, **update)
             for request in rest:  # the assets that did not fit under the request limit

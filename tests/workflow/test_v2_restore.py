@@ -247,9 +247,10 @@ def test_a_crash_after_the_branding_is_created_redoes_nothing_twice(stack: Resto
     assert report["counts"]["terms"] == {"backup": 2, "restored": 2, "skipped": 0, "failed": 0}
 
 
-def test_a_sync_of_the_same_v2_backup_writes_no_mfa_terms_or_log_delivery(stack: RestoreStack) -> None:
-    """Sync mode reads the target's MFA configuration, terms and log delivery and writes only a difference:
-    synced into the pool it was just restored into, the v2 settings phase writes none of the three."""
+def test_a_sync_of_the_same_v2_backup_writes_no_mfa_branding_terms_or_log_delivery(stack: RestoreStack) -> None:
+    """Sync mode reads the target's MFA configuration, branding, terms and log delivery and writes only a
+    difference: synced into the pool it was just restored into, the v2 settings phase writes none of them
+    (the web client's style, assets over two requests, included)."""
     pool_id, key, parts = _v2_backup(stack)
     arn_map = _dr_dependencies(stack, parts)
     stack.client("ses").verify_domain_identity(Domain="example.com")
@@ -277,9 +278,16 @@ def test_a_sync_of_the_same_v2_backup_writes_no_mfa_terms_or_log_delivery(stack:
             }
         )
     assert synced.status == "SUCCEEDED", (synced.error, synced.cause)
-    for write in ("SetUserPoolMfaConfig", "UpdateTerms", "CreateTerms", "SetLogDeliveryConfiguration"):
+    for write in (
+        "SetUserPoolMfaConfig",
+        "CreateManagedLoginBranding",
+        "UpdateManagedLoginBranding",
+        "UpdateTerms",
+        "CreateTerms",
+        "SetLogDeliveryConfiguration",
+    ):
         assert write not in sent, write
     assert {"GetUserPoolMfaConfig", "GetLogDeliveryConfiguration", "DescribeTerms"} <= set(sent)
     report = _report(stack, synced.output["report"])
-    for category in ("mfa_config", "terms", "log_delivery"):
+    for category in ("mfa_config", "managed_login_branding", "terms", "log_delivery"):
         assert report["verification"][category]["ok"], (category, report["verification"][category])
