@@ -142,7 +142,7 @@ def test_the_marking_of_many_partitions_continues_across_invocations(cognito: An
         summary = listing.run(lambda: True)  # stop at every check
         if summary["done"]:
             break
-    assert stages.count("mark") >= 3  # pass 1 and pass 2 each stopped between batches
+    assert stages.count("mark") >= 2  # pass 1 stopped between batches of partitions (pass 2: only the 3 deletions)
     parts = [store.objects[partition_key(store, i)]["users"] for i in range(partitions)]
     assert [sorted(p, key=lambda e: e["username"]) for p in parts] == [
         sorted(p, key=lambda e: e["username"]) for p in one_go.partitions

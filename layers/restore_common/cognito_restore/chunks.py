@@ -187,7 +187,7 @@ def _restore_user(
             outcome.call("AdminDisableUser")
             cognito.admin_disable_user(UserPoolId=pool_id, Username=new_username)
         if plan.sms_mfa or plan.email_mfa:
-            _set_sms_mfa(pool_id, new_username, plan, outcome)
+            set_mfa_preferences(pool_id, new_username, plan, outcome)
         _link_identities(pool_id, new_username, plan, attributes, outcome)
         _add_to_groups(pool_id, new_username, plan, outcome, unrestored_groups)
     except ClientError as error:
@@ -321,7 +321,8 @@ def mfa_preference_request(pool_id: str, username: str, plan: UserPlan) -> dict[
     return request
 
 
-def _set_sms_mfa(pool_id: str, username: str, plan: UserPlan, outcome: ChunkOutcome) -> None:
+def set_mfa_preferences(pool_id: str, username: str, plan: UserPlan, outcome: ChunkOutcome) -> None:
+    """The backed-up MFA preferences (mfa_preference_request); a refusal caused by the data is named."""
     try:
         outcome.call("AdminSetUserMFAPreference")
         outcome.client().admin_set_user_mfa_preference(**mfa_preference_request(pool_id, username, plan))
@@ -345,28 +346,33 @@ def _link_identities(
         if (link["provider_name"], link["user_id"]) in linked:
             outcome.links_restored += 1  # made by an earlier attempt
             continue
-        try:
-            outcome.call("AdminLinkProviderForUser")
-            outcome.client().admin_link_provider_for_user(
-                UserPoolId=pool_id,
-                DestinationUser={"ProviderName": "Cognito", "ProviderAttributeValue": username},
-                SourceUser={
-                    "ProviderName": link["provider_name"],
-                    "ProviderAttributeName": "Cognito_Subject",
-                    "ProviderAttributeValue": link["user_id"],
-                },
-            )
-        except ClientError as error:
-            raise_if_throttled(error)
-            raise_unless_caused_by_data(error)  # pool gone, internal error: the chunk fails and is run again
-            outcome.unlinked.append(
-                {
-                    "item": f"{plan.old_username}: {link['provider_name']}",
-                    "reason": f"not linked to {link['provider_name']}: {describe_error(error)}",
-                }
-            )
-            continue
-        outcome.links_restored += 1
+        link_identity(pool_id, username, plan, link, outcome)
+
+
+def link_identity(pool_id: str, username: str, plan: UserPlan, link: dict[str, str], outcome: ChunkOutcome) -> None:
+    """AdminLinkProviderForUser for one backed-up identity; a refusal caused by the data is named."""
+    try:
+        outcome.call("AdminLinkProviderForUser")
+        outcome.client().admin_link_provider_for_user(
+            UserPoolId=pool_id,
+            DestinationUser={"ProviderName": "Cognito", "ProviderAttributeValue": username},
+            SourceUser={
+                "ProviderName": link["provider_name"],
+                "ProviderAttributeName": "Cognito_Subject",
+                "ProviderAttributeValue": link["user_id"],
+            },
+        )
+    except ClientError as error:
+        raise_if_throttled(error)
+        raise_unless_caused_by_data(error)  # pool gone, internal error: the chunk fails and is run again
+        outcome.unlinked.append(
+            {
+                "item": f"{plan.old_username}: {link['provider_name']}",
+                "reason": f"not linked to {link['provider_name']}: {describe_error(error)}",
+            }
+        )
+        return
+    outcome.links_restored += 1
 
 
 def _add_to_groups(

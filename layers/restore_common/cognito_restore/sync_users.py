@@ -363,35 +363,17 @@ def _sync_mfa_preferences(cognito: Any, pool_id: str, username: str, plan: UserP
     """A user with e-mail MFA in the backup (v2): its MFA factors and preferred one read (AdminGetUser) and
     set as backed up when they differ. True when it wrote. A factor the target has and the backup does not
     is kept (the backup's factors are enabled, none is disabled)."""
-    from cognito_restore.chunks import mfa_preference_request
+    from cognito_restore.chunks import set_mfa_preferences
 
-    request = mfa_preference_request(pool_id, username, plan)
     outcome.call("AdminGetUser")
     user = cognito.admin_get_user(UserPoolId=pool_id, Username=username)
     enabled = set(user.get("UserMFASettingList") or [])
     wanted = {"EMAIL_OTP", "SMS_MFA"} if plan.sms_mfa else {"EMAIL_OTP"}
-    preferred = next(
-        (
-            f
-            for f, key in (("SMS_MFA", "SMSMfaSettings"), ("EMAIL_OTP", "EmailMfaSettings"))
-            if request.get(key, {}).get("PreferredMfa")
-        ),
-        None,
-    )
+    preferred = plan.preferred_mfa if plan.preferred_mfa in wanted else None  # as mfa_preference_request sets it
     if wanted <= enabled and (preferred is None or user.get("PreferredMfaSetting") == preferred):
         outcome.mfa_restored += 1
         return False
-    try:
-        outcome.call("AdminSetUserMFAPreference")
-        cognito.admin_set_user_mfa_preference(**request)
-    except ClientError as error:
-        raise_if_throttled(error)
-        raise_unless_caused_by_data(error)
-        outcome.mfa_failed.append(
-            {"item": plan.old_username, "reason": f"MFA preference not synced: {describe_error(error)}"}
-        )
-        return True
-    outcome.mfa_restored += 1
+    set_mfa_preferences(pool_id, username, plan, outcome)
     return True
 
 
@@ -466,7 +448,7 @@ def sync_user(
             wrote = True
             changes.append("SMS MFA " + ("on" if mfa_wanted else "off"))
             _set_sms_mfa(cognito, pool_id, username, plan, mfa_wanted, outcome)
-    _link(cognito, pool_id, username, plan, diff, outcome)
+    _link(pool_id, username, plan, diff, outcome)
     _memberships(cognito, pool_id, username, plan, diff, outcome, unrestored_groups)
     outcome.restored += 1
     if wrote:
@@ -520,31 +502,12 @@ def _set_sms_mfa(cognito: Any, pool_id: str, username: str, plan: UserPlan, enab
         outcome.mfa_restored += 1
 
 
-def _link(cognito: Any, pool_id: str, username: str, plan: UserPlan, diff: UserDiff, outcome: Any) -> None:
+def _link(pool_id: str, username: str, plan: UserPlan, diff: UserDiff, outcome: Any) -> None:
+    from cognito_restore.chunks import link_identity
+
     outcome.links_restored += len(plan.links) - len(diff.add_links)  # already linked
     for link in diff.add_links:
-        try:
-            outcome.call("AdminLinkProviderForUser")
-            cognito.admin_link_provider_for_user(
-                UserPoolId=pool_id,
-                DestinationUser={"ProviderName": "Cognito", "ProviderAttributeValue": username},
-                SourceUser={
-                    "ProviderName": link["provider_name"],
-                    "ProviderAttributeName": "Cognito_Subject",
-                    "ProviderAttributeValue": link["user_id"],
-                },
-            )
-        except ClientError as error:
-            raise_if_throttled(error)
-            raise_unless_caused_by_data(error)
-            outcome.unlinked.append(
-                {
-                    "item": f"{plan.old_username}: {link['provider_name']}",
-                    "reason": f"not linked to {link['provider_name']}: {describe_error(error)}",
-                }
-            )
-            continue
-        outcome.links_restored += 1
+        link_identity(pool_id, username, plan, link, outcome)
 
 
 def _memberships(

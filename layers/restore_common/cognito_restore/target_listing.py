@@ -9,10 +9,11 @@ far are written to one file per partition for this segment
 (``sync/target/listing.json``), and the "Target pool read?" loop invokes the task again. A segment
 also ends when SEGMENT_ENTRIES users and memberships are buffered (bounded memory).
 
-Once everything is listed, the **mark** stage goes over the partitions: pass 1 finds the target users
-absent from the backup (a partition's backed-up users are its chunk file), pass 2 marks the first
-``max_deletes`` of them in sign-in order for deletion and writes each partition's final file
-(``sync_users.partition_key``: what the chunk tasks read, the same as a listing in one go gives).
+Once everything is listed, the **mark** stage goes over the partitions: pass 1 writes each
+partition's final file (``sync_users.partition_key``: what the chunk tasks read, the same as a
+listing in one go gives) with the target users absent from the backup (a partition's backed-up users
+are its chunk file) marked keep; pass 2 marks the first ``max_deletes`` of them in sign-in order for
+deletion, rewriting only the partitions that hold one.
 
 Crash safety: segment files are written before the cursor that counts them; a crash between the
 two redoes the segment under the same number from the saved token, overwriting all its files.
@@ -55,6 +56,7 @@ _FRESH: dict[str, Any] = {  # a listing's cursor at its start (lists added per c
     "mark_index": 0,
     "marked": False,
     "memberships": 0,
+    "delete_partitions": [],
 }
 StopCheck = Callable[[], bool]
 Call = Callable[..., dict[str, Any]]
@@ -263,52 +265,60 @@ class TargetListing:
         return {sign_in_key(item["create_username"], self.case_sensitive) for item in items}
 
     def _mark(self, stop: StopCheck) -> bool:
-        """Pass 1: the target-only keys of each partition; pass 2: the final partition files, with the first
-        max_deletes target-only users in sign-in order marked delete (deterministic). False: stopped."""
+        """Pass 1 writes each partition's final file, its target-only users kept; pass 2 marks the first
+        max_deletes of them in sign-in order (deterministic) delete, rewriting only the partitions that
+        hold one. False: stopped (the cursor says where to go on)."""
         cursor = self.cursor
         with ThreadPoolExecutor(max_workers=WRITE_THREADS, thread_name_prefix="target-mark") as pool:
             while True:
-                if cursor["mark_index"] >= self.partitions:
+                todo = cursor["delete_partitions"] if cursor["marked"] else range(self.partitions)
+                if cursor["mark_index"] >= len(todo):
                     if cursor["marked"]:
                         cursor["stage"] = "done"
                         return True
-                    only = sorted(cursor["target_only"])
-                    cursor["delete"] = only[: self.options.max_deletes] if self.options.delete_missing else []
+                    only = sorted(cursor["target_only"])  # [key, partition]
+                    deleting = only[: self.options.max_deletes] if self.options.delete_missing else []
+                    cursor["delete"] = [key for key, _ in deleting]
+                    cursor["delete_partitions"] = sorted({index for _, index in deleting})
                     cursor["target_only_count"], cursor["target_only"] = len(only), []
                     cursor["marked"], cursor["mark_index"] = True, 0
                     continue
-                indexes = range(cursor["mark_index"], min(self.partitions, cursor["mark_index"] + 4 * WRITE_THREADS))
+                batch = todo[cursor["mark_index"] : cursor["mark_index"] + 4 * WRITE_THREADS]
                 if not cursor["marked"]:
-                    for only in pool.map(self._target_only, indexes):
-                        cursor["target_only"].extend(only)
+                    for index, (only, memberships) in zip(batch, pool.map(self._write_partition, batch), strict=True):
+                        cursor["target_only"].extend([key, index] for key in only)
+                        cursor["memberships"] += memberships
                 else:
-                    deleted = set(cursor["delete"])
-                    cursor["memberships"] += sum(pool.map(self._write_partition, indexes, repeat(deleted)))
-                cursor["mark_index"] = indexes[-1] + 1
-                if cursor["mark_index"] < self.partitions and stop():
+                    list(pool.map(self._mark_deletions, batch, repeat(set(cursor["delete"]))))
+                cursor["mark_index"] += len(batch)
+                if cursor["mark_index"] < len(todo) and stop():
                     return False
 
-    def _target_only(self, index: int) -> list[str]:
-        backed_up = self._backed_up(index)
-        return [entry["key"] for entry in self._partition(index) if entry["key"] not in backed_up]
-
-    def _write_partition(self, index: int, deleted: set[str]) -> int:
-        """The partition's final file (what the chunk task reads); returns its memberships."""
+    def _write_partition(self, index: int) -> tuple[list[str], int]:
+        """The partition's final file (what the chunk task reads), its target-only users kept; returns their
+        keys and the partition's memberships."""
         backed_up = self._backed_up(index)
         entries = self._partition(index)
+        only = []
         for entry in entries:
-            if entry["key"] in backed_up:
-                continue
-            if entry["key"] in deleted:
-                entry["action"] = "delete"
-            else:
+            if entry["key"] not in backed_up:
                 entry["action"] = "keep"
                 entry["reason"] = KEPT_OVER_CAP if self.options.delete_missing else KEPT_NOT_IN_BACKUP
+                only.append(entry["key"])
         self.store.put_json(
             partition_key(self.store, index),
             {"case_sensitive": self.case_sensitive, "immutable": sorted(self.immutable), "users": entries},
         )
-        return sum(len(entry["groups"]) for entry in entries)
+        return only, sum(len(entry["groups"]) for entry in entries)
+
+    def _mark_deletions(self, index: int, deleted: set[str]) -> None:
+        key = partition_key(self.store, index)
+        partition = self.store.get_json(key)
+        for entry in partition["users"]:
+            if entry["key"] in deleted:
+                entry["action"] = "delete"
+                entry.pop("reason", None)
+        self.store.put_json(key, partition)
 
     # --- the end ----------------------------------------------------------------------------------
 
