@@ -18,7 +18,7 @@ from cognito_restore.observability import logger
 from cognito_restore.outcomes import PhaseOutcome
 from cognito_restore.phase import backup_parts, record_phase
 from cognito_restore.pool_config import RESTORE_ID_TAG, PoolRequest, reapply_request
-from cognito_restore.reconcile import record, record_absent
+from cognito_restore.reconcile import mfa_request, record, record_absent
 from cognito_restore.sign_up import ensure_sign_up_client, needs_sign_up, open_sign_up, without_triggers
 from cognito_restore.state import CreatePoolEvent, Pool, PoolCreated, Prepared
 from cognito_restore.sync_plans import attribute_change, plan_mfa, plan_pool, pool_request_of
@@ -41,16 +41,7 @@ def _set_mfa(pool_id: str, mfa: str, applied: dict[str, Any], outcome: PhaseOutc
     """MFA factors for the mode backed up; SMS MFA only with the SMS configuration the pool accepted."""
     if mfa == "OFF":
         return
-    request: dict[str, Any] = {
-        "UserPoolId": pool_id,
-        "MfaConfiguration": mfa,
-        "SoftwareTokenMfaConfiguration": {"Enabled": True},
-    }
-    if applied.get("SmsConfiguration") and applied.get("SmsAuthenticationMessage"):
-        request["SmsMfaConfiguration"] = {
-            "SmsAuthenticationMessage": applied["SmsAuthenticationMessage"],
-            "SmsConfiguration": applied["SmsConfiguration"],
-        }
+    request = mfa_request(pool_id, mfa, applied)
     cognito = aws.client("cognito-idp")
     try:
         cognito.set_user_pool_mfa_config(**request)
