@@ -241,10 +241,11 @@ def test_shards_continue_with_their_pagination_token_and_a_crashed_shard_rewrite
     crashed: list[str] = []
 
     def crash_once_after_a_file(function: str, event: dict[str, Any]) -> None:
-        # A continuation of shard "a" crashes once (after earlier invocations wrote files): Step Functions
-        # retries it from the same progress.
+        # The first continuation of any shard crashes once (after earlier invocations wrote files): Step
+        # Functions retries it from the same progress. Not a fixed shard: subs are random, so a given shard
+        # may hold one page only and never continue (150 users over 16 shards always give some shard more).
         progress = event.get("progress") or {}
-        if function == "BackupUsersFunction" and progress["shard"] == "a" and progress.get("token") and not crashed:
+        if function == "BackupUsersFunction" and progress.get("token") and not crashed:
             crashed.append(progress["token"])
             raise LambdaCrash()
 
