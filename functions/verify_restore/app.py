@@ -9,7 +9,6 @@ from typing import Any, cast
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cognito_restore import aws
 from cognito_restore.app_config import app_context
 from cognito_restore.arn_map import ArnMapper
 from cognito_restore.chunks import invalidate_user_chunk
@@ -232,10 +231,8 @@ def _dry_run_plan(report: Report, state: ToVerify, store: WorkStore) -> dict[str
         for name, changes in planned["sync"].items():
             planned["categories"][name]["would_create"] = len(changes["create"])
             planned["categories"][name]["would_update"] = len(changes["update"])
-        # Users: the target listed (reads only) and each chunk diffed against it (docs/sync.md).
-        users = dry_run_users(
-            state, store, target, aws.client("cognito-idp"), float(os.environ.get("QUOTA_USER_LIST", "30"))
-        )
+        # Users: each chunk diffed against the target partition "Read target pool" listed (docs/sync.md).
+        users = dry_run_users(state, store)
         planned["sync"]["users"] = users
         planned["categories"]["users"]["would_create"] = len(users["create"])
         planned["categories"]["users"]["would_update"] = len(users["update"])

@@ -333,22 +333,30 @@ def test_a_dry_run_of_a_sync_lists_the_user_changes_and_writes_nothing(
     changes = newer.pop("_changes")
     key = write_backup(s3, bucket, newer, first + timedelta(hours=1))
     counter.reset()
+    invoked = len(stack.invocations)
 
-    dry = stack.run(
-        {
-            "user_pool_id": spec.pool_id,
-            "backup_key": key,
-            "mode": "sync",
-            "target_user_pool_id": restored.output["new_user_pool_id"],
-            "delete_missing": True,
-            "max_deletes": 1,
-            "dry_run": True,
-        }
-    )
+    with _short_lived_listing(stack):  # the dry run lists the target as the sync does: in segments
+        dry = stack.run(
+            {
+                "user_pool_id": spec.pool_id,
+                "backup_key": key,
+                "mode": "sync",
+                "target_user_pool_id": restored.output["new_user_pool_id"],
+                "delete_missing": True,
+                "max_deletes": 1,
+                "dry_run": True,
+            }
+        )
 
     assert dry.status == "SUCCEEDED", (dry.error, dry.cause)
     calls = counter.reset()
     assert not {op: n for op, n in calls.items() if op in USER_WRITES}, calls
+    listings = [name for name, _ in stack.invocations[invoked:] if name == "ReadTargetPoolFunction"]
+    assert len(listings) >= 4, listings  # "Target pool read?" went round, then on to the report
+    entered = dry.states_entered()
+    assert entered.index("Read target pool") < entered.index("Write dry-run report")
+    assert "Create user pool" not in entered and "Users and domain" not in entered
+    assert calls["ListUsers"] == 5  # the target's 300 users, 60 a page: listed once, over the segments
     plan = _report(stack, dry)["plan"]
     users_plan = plan["sync"]["users"]
     assert len(users_plan["create"]) == changes["added"]

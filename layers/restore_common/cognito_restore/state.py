@@ -309,6 +309,11 @@ class PhaseEntries(TypedDict):
     sync_target: NotRequired[SyncTarget]  # sync mode
 
 
+class ToReadTarget(Prepared, PhaseEntries):
+    """What "Read target pool" gets: in a sync after "Restore MFA, branding, terms and logging", in a sync's
+    dry run right after the preparation (no phase ran); it returns the state with sync_target."""
+
+
 class ToVerify(Prepared, PhaseEntries):
     """What "Verify restored pool" gets (every phase's entry) and "Write dry-run report" (no phase ran)."""
 

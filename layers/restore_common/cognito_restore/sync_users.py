@@ -642,7 +642,7 @@ def read_target_phase(
     listing = TargetListing(
         store,
         _paced_call(cognito, quota),
-        state["pool"]["id"],
+        state["restore"]["target_pool_id"],  # the sync's pool (a dry run has no state["pool"])
         int(plan["sync_partitions"]),
         username_attributes,
         case_sensitive,
@@ -694,33 +694,24 @@ def chunk_hooks(
     return restore_item, finish
 
 
-def dry_run_users(state: Mapping[str, Any], store: Any, pool_id: str, cognito: Any, quota: float) -> dict[str, Any]:
-    """A sync's dry run, users: the target listed (reads only) and each chunk diffed against it; the
-    changes the sync would write, by name (attribute names, never values). Shaped like the pool-level
-    categories of the dry run's plan (sync_plans.dry_run_changes)."""
-    plan = state["plan"]
-    partitions = int(plan.get("sync_partitions") or plan["user_chunks"])
-    config = store.get_json(plan["parts_key"]).get("user_pool_config") or {}
-    username_attributes, case_sensitive, immutable = _pool_model(config)
-    manifest = store.get_json(plan["users_manifest_key"])
-    chunks = [(int(chunk["index"]), store.get_json(chunk["key"])) for chunk in manifest]
-    backup_keys = {sign_in_key(item["create_username"], case_sensitive) for _, items in chunks for item in items}
-    snapshot = read_target(
-        _paced_call(cognito, quota),
-        pool_id,
-        partitions,
-        username_attributes,
-        case_sensitive,
-        backup_keys,
-        SyncOptions.of(state["restore"]),
-    )
+def dry_run_users(state: Mapping[str, Any], store: Any) -> dict[str, Any]:
+    """A sync's dry run, users: each chunk diffed against its target partition, which "Read target pool"
+    listed (reads only, in as many segments as the target needs) before "Write dry-run report"; the
+    changes the sync would write, by name (attribute names, never values). One chunk and one partition in
+    memory at a time. Shaped like the pool-level categories of the dry run's plan
+    (sync_plans.dry_run_changes)."""
     create: list[str] = []
     update: list[dict[str, Any]] = []
     cannot: list[dict[str, str]] = []
+    absent: list[str] = []
+    delete: list[str] = []
     unchanged = 0
-    for index, items in chunks:
-        targets = index_partition(snapshot.partitions[index])
-        for item in items:
+    manifest = store.get_json(state["plan"]["users_manifest_key"])
+    for chunk in sorted(manifest, key=lambda chunk: int(chunk["index"])):
+        part = store.get_json(partition_key(store, int(chunk["index"])))
+        case_sensitive, immutable = bool(part["case_sensitive"]), frozenset(part["immutable"])
+        targets = index_partition(part["users"])
+        for item in store.get_json(chunk["key"]):
             user = UserPlan.from_item(item)
             target = targets.get(sign_in_key(user.create_username, case_sensitive))
             if target is None:
@@ -738,13 +729,14 @@ def dry_run_users(state: Mapping[str, Any], store: Any, pool_id: str, cognito: A
                 {"item": user.old_username, "note": f"immutable attribute {name} differs: kept"}
                 for name in diff.immutable_differs
             )
-    entries = [e for part in snapshot.partitions for e in part if e.get("action")]
+        absent.extend(entry["key"] for entry in part["users"] if entry.get("action") == "keep")
+        delete.extend(entry["key"] for entry in part["users"] if entry.get("action") == "delete")
     return {
         "create": create,
         "update": update,
         "unchanged": unchanged,
-        "absent_from_backup": [e["key"] for e in entries if e["action"] == "keep"],
-        "delete": [e["key"] for e in entries if e["action"] == "delete"],
+        "absent_from_backup": absent,
+        "delete": delete,
         "cannot_sync": cannot,
-        "read_calls": snapshot.pages,
+        "read_calls": dict(state["sync_target"]["read_calls"]),
     }
