@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cognito_restore import aws
@@ -11,16 +9,9 @@ from cognito_restore.client_ids import client_id_map
 from cognito_restore.execution_input import sync_target
 from cognito_restore.handler import phase_handler
 from cognito_restore.phase import arn_mapper, pool_id, restore_single, work_store
-from cognito_restore.reconcile import covers
 from cognito_restore.security import risk_configuration_request
 from cognito_restore.state import PhaseEvent, ThreatProtectionApplied, UiCustomized
-
-
-def _is_current(request: dict[str, Any]) -> bool:
-    """Sync mode: the pool (or client) already has every setting of this risk configuration."""
-    key = {k: request[k] for k in ("UserPoolId", "ClientId") if k in request}
-    current = aws.client("cognito-idp").describe_risk_configuration(**key).get("RiskConfiguration") or {}
-    return covers({k: v for k, v in request.items() if k not in key}, current)
+from cognito_restore.sync_settings import current, risk_differences, risk_label
 
 
 @phase_handler("apply_threat_protection")
@@ -33,8 +24,9 @@ def lambda_handler(event: PhaseEvent[UiCustomized], context: LambdaContext) -> T
         "risk_configuration",
         build=lambda risk: risk_configuration_request(risk, pool_id(state), client_id_map(work_store(state)), mapper),
         apply=aws.client("cognito-idp").set_risk_configuration,
-        label=lambda risk: f"risk configuration ({risk.get('ClientId') or 'pool'})",
+        label=risk_label,
         per_client_section="risk_configurations",  # v2: each app client's own settings
-        is_current=_is_current if sync_target(state["restore"]) else None,
+        # Sync mode: written only when the target lacks a setting of the backed-up configuration.
+        is_current=current(risk_differences) if sync_target(state["restore"]) else None,
     )
     return {**state, "threat_protection": counts}

@@ -20,6 +20,7 @@ from cognito_restore.pool_config import map_lambda_config, update_user_pool_requ
 from cognito_restore.reconcile import ABSENT, covers
 from cognito_restore.sign_up import close_window_of, uses_sign_up_window
 from cognito_restore.state import PhaseEvent, SignInSettingsRestored, TriggersAttached
+from cognito_restore.sync_settings import set_triggers, target_only_triggers
 
 
 def _allow_cognito(function_arn: str, pool_arn: str, new_pool: str) -> str | None:
@@ -42,15 +43,9 @@ def _allow_cognito(function_arn: str, pool_arn: str, new_pool: str) -> str | Non
 def _in_place(pool: str, mapped: dict[str, Any], outcome: PhaseOutcome) -> bool:
     """Sync mode: True when the pool already has every backed-up trigger (then nothing is written: the
     grants were made when they were attached). Triggers the backup does not have are reported and kept."""
-    current = {
-        k: v
-        for k, v in (
-            aws.client("cognito-idp").describe_user_pool(UserPoolId=pool)["UserPool"].get("LambdaConfig") or {}
-        ).items()
-        if v
-    }
-    for trigger in sorted(set(current) - set(mapped) - {"KMSKeyID"}):
-        outcome.synced(ABSENT, f"Lambda trigger {trigger}")
+    current = set_triggers(aws.client("cognito-idp").describe_user_pool(UserPoolId=pool)["UserPool"])
+    for name in target_only_triggers(current, mapped):
+        outcome.synced(ABSENT, name)
     if not covers(mapped, current):
         return False
     for trigger in mapped:
@@ -94,7 +89,7 @@ def lambda_handler(event: PhaseEvent[SignInSettingsRestored], context: LambdaCon
         try:
             current = cognito.describe_user_pool(UserPoolId=new_pool)["UserPool"]
             if sync_target(state["restore"]):  # the target's triggers the backup does not have stay
-                config = {**{k: v for k, v in (current.get("LambdaConfig") or {}).items() if v}, **config}
+                config = {**set_triggers(current), **config}
             cognito.update_user_pool(**update_user_pool_request(current, config))
         except ClientError as error:
             raise_if_throttled(error)

@@ -15,6 +15,7 @@ from cognito_restore.handler import phase_handler
 from cognito_restore.outcomes import PhaseOutcome
 from cognito_restore.phase import backup_parts, pool_id, record_phase
 from cognito_restore.state import Domain, DomainCreated, GroupsRestored, PhaseEvent
+from cognito_restore.sync_settings import CUSTOM_DOMAIN_REASON, kept_domain_note
 
 
 def _create_prefix(
@@ -30,10 +31,8 @@ def _create_prefix(
     if current:  # created by an earlier run of this restore (sync mode: the target's, kept)
         if sync:
             outcome.synced("unchanged", current)
-            if current != prefix:  # a pool has one prefix domain; replacing it would break the hosted UI
-                outcome.notes.append(
-                    {"item": current, "note": f"the target keeps its domain; the backup's prefix is {prefix}"}
-                )
+            if current != prefix:
+                outcome.notes.append(kept_domain_note(current, prefix))
         return current
     last_error = ""
     for candidate in derived_prefixes(prefix, restore_id):
@@ -75,7 +74,7 @@ def lambda_handler(event: PhaseEvent[GroupsRestored], context: LambdaContext) ->
     }
     if config.get("CustomDomain"):
         custom = config["CustomDomain"]
-        outcome.skip(custom, "a custom domain needs its ACM certificate (us-east-1) and DNS; create it by hand")
+        outcome.skip(custom, CUSTOM_DOMAIN_REASON)
         outcome.manual_steps.append(
             f"Create custom domain {custom} for pool {new_pool} with its us-east-1 certificate, then point DNS at the new CloudFront target"
         )

@@ -229,8 +229,9 @@ def _dry_run_plan(report: Report, state: ToVerify, store: WorkStore) -> dict[str
     if target is not None:  # the plan of differences: what the sync would write into the target
         planned["sync"] = dry_run_changes(parts, state["restore"], target, region)
         for name, changes in planned["sync"].items():
-            planned["categories"][name]["would_create"] = len(changes["create"])
-            planned["categories"][name]["would_update"] = len(changes["update"])
+            if name in planned["categories"]:  # the phases after the users have no row of their own
+                planned["categories"][name]["would_create"] = len(changes["create"])
+                planned["categories"][name]["would_update"] = len(changes["update"])
         # Users: each chunk diffed against the target partition "Read target pool" listed (docs/sync.md).
         users = dry_run_users(state, store)
         planned["sync"]["users"] = users

@@ -12,7 +12,7 @@ from unittest import mock
 import pytest
 from click.testing import CliRunner
 
-from tests.workflow.conftest import DR_REGION, make_backup
+from tests.workflow.conftest import DR_REGION, make_backup, put_raw_backup
 from tests.workflow.test_iam_enforcement import _rich_restore_input
 from tests.workflow.test_state_contract import check_execution, recorded_invocations, short_lived
 from tools import restore as restore_cli
@@ -21,6 +21,7 @@ from tools.sample_pool import (
     CLIENT_MOBILE,
     CLIENT_WEB,
     SamplePoolSpec,
+    backup_key,
     build_source_pool,
     export_backup,
     write_backup,
@@ -270,6 +271,48 @@ def test_a_sync_of_an_unchanged_rich_pool_writes_nothing_at_all(stack: RestoreSt
     for category in ("ui_customization", "threat_protection", "waf", "lambda_triggers", "domain"):
         assert sync_report[category]["unchanged"] >= 1 and sync_report[category]["updated"] == 0, category
     assert sync_report["pool_configuration"]["unchanged"] == 2  # the configuration and MFA
+
+
+def test_the_dry_run_of_a_sync_plans_the_phases_after_the_users_as_the_sync_then_writes_them(
+    stack: RestoreStack,
+) -> None:
+    """Domain, Lambda triggers, UI customization, threat protection and WAF are in the dry run's plan: read
+    from the target as each phase compares them, nothing written; the sync then writes exactly the two
+    the plan names."""
+    request, backup = _rich_restore_input(stack)
+    restored = stack.run(request)
+    assert restored.status == "SUCCEEDED", (restored.error, restored.cause)
+    changed = copy.deepcopy(backup)
+    changed["ui_customization"]["CSS"] = ".banner-customizable { background-color: #7c3aed; }"
+    changed["risk_configuration"]["RiskExceptionConfiguration"]["BlockedIPRangeList"] = ["203.0.113.0/24"]
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    put_raw_backup(stack, backup_key(request["user_pool_id"], later), json.dumps(changed).encode())
+    sync = {**request, "mode": "sync", "target_user_pool_id": restored.output["new_user_pool_id"]}
+
+    since = len(stack.iam.decisions)
+    dry = stack.run({**sync, "dry_run": True})
+
+    assert dry.status == "SUCCEEDED", (dry.error, dry.cause)
+    assert stack.iam.denied() == []
+    assert _aws_writes(stack, since) == Counter()
+    plan = _report(stack, dry)["plan"]["sync"]
+    assert plan["ui_customization"]["update"] == [{"item": "UI customization (ALL)", "settings": ["CSS"]}]
+    assert plan["threat_protection"]["update"] == [
+        {"item": "risk configuration (pool)", "settings": ["RiskExceptionConfiguration"]}
+    ]
+    for category in ("domain", "lambda_triggers", "waf"):
+        assert plan[category]["create"] == plan[category]["update"] == [], (category, plan[category])
+        assert plan[category]["unchanged"] >= 1, category  # not vacuous: the backup has each of them
+    assert plan["lambda_triggers"]["unchanged"] == len(
+        [t for t, v in backup["user_pool_config"]["LambdaConfig"].items() if v and t != "KMSKeyID"]
+    )
+
+    since = len(stack.iam.decisions)
+    synced = stack.run(sync)
+    assert synced.status == "SUCCEEDED", (synced.error, synced.cause)
+    writes = _aws_writes(stack, since)
+    pool_level = Counter({k: v for k, v in writes.items() if not k.startswith("cognito-idp:Admin")})
+    assert pool_level == Counter({"cognito-idp:SetUICustomization": 1, "cognito-idp:SetRiskConfiguration": 1})
 
 
 def test_a_crash_right_after_a_sync_write_is_retried_without_writing_twice(

@@ -38,6 +38,7 @@ from cognito_restore.resources import (
     resource_server_request,
 )
 from cognito_restore.state import Restore
+from cognito_restore.sync_settings import plan_pool_settings
 
 
 def _pages(operation: str, key: str, **params: Any) -> list[dict[str, Any]]:
@@ -245,13 +246,29 @@ def dry_run_changes(parts: dict[str, Any], restore: Restore, pool_id: str, regio
     pool.changes += [attribute_change(entry) for entry in missing]
     pool.changes.append(plan_mfa(pool_request, pool_id, pool.changes[0].request))
     providers = plan_identity_providers(parts, pool_id)
+    mapper = ArnMapper.for_restore(restore, region)
+    target_clients = existing_clients(pool_id)
     clients, _ = plan_app_clients(
         parts,
         pool_id,
         restore,
         {change.item for change in providers.changes},  # the providers the sync would leave in the pool
-        ArnMapper.for_restore(restore, region),
-        existing_clients(pool_id),
+        mapper,
+        target_clients,
     )
-    plans = (pool, plan_resource_servers(parts, pool_id), providers, clients, plan_groups(parts, pool_id))
+    # The phases after the users (domain, triggers, UI, threat protection, WAF) compared as they compare.
+    backed_up_clients = [c for c in parts.get("app_clients") or [] if c.get("ClientName") and c.get("ClientId")]
+    created = {change.item for change in clients.changes if change.kind == "create"}
+    settings = plan_pool_settings(
+        parts,
+        aws.client("cognito-idp").describe_user_pool(UserPoolId=pool_id)["UserPool"],
+        mapper,
+        {
+            c["ClientId"]: target_clients[c["ClientName"]]["ClientId"]
+            for c in backed_up_clients
+            if c["ClientName"] in target_clients
+        },
+        {c["ClientId"] for c in backed_up_clients if c["ClientName"] in created},
+    )
+    plans = (pool, plan_resource_servers(parts, pool_id), providers, clients, plan_groups(parts, pool_id), *settings)
     return {plan.category: plan.to_dict() for plan in plans}
