@@ -14,7 +14,9 @@ chunks.py runs it through its hooks (resume, checkpoints, lease, throttling).
 from __future__ import annotations
 
 import hashlib
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -694,11 +696,30 @@ def chunk_hooks(
     return restore_item, finish
 
 
+DRY_RUN_PREFETCH = 8  # (chunk, partition) pairs read ahead: S3 latency hidden, memory bounded
+
+
+def _chunks_with_partitions(store: Any, manifest: Iterable[Mapping[str, Any]]) -> Iterator[tuple[list[Any], Any]]:
+    """Each chunk's items with its partition file, in order, read DRY_RUN_PREFETCH pairs ahead."""
+
+    def load(chunk: Mapping[str, Any]) -> tuple[list[Any], Any]:
+        return store.get_json(chunk["key"]), store.get_json(partition_key(store, int(chunk["index"])))
+
+    with ThreadPoolExecutor(max_workers=max(1, DRY_RUN_PREFETCH), thread_name_prefix="dry-run-read") as pool:
+        pending: deque[Future[tuple[list[Any], Any]]] = deque()
+        for chunk in manifest:
+            pending.append(pool.submit(load, chunk))
+            if len(pending) > DRY_RUN_PREFETCH:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
 def dry_run_users(state: Mapping[str, Any], store: Any) -> dict[str, Any]:
     """A sync's dry run, users: each chunk diffed against its target partition, which "Read target pool"
     listed (reads only, in as many segments as the target needs) before "Write dry-run report"; the
-    changes the sync would write, by name (attribute names, never values). One chunk and one partition in
-    memory at a time. Shaped like the pool-level categories of the dry run's plan
+    changes the sync would write, by name (attribute names, never values). A few chunks and partitions in
+    memory at a time (read ahead while one is diffed). Shaped like the pool-level categories of the dry run's plan
     (sync_plans.dry_run_changes)."""
     create: list[str] = []
     update: list[dict[str, Any]] = []
@@ -706,12 +727,11 @@ def dry_run_users(state: Mapping[str, Any], store: Any) -> dict[str, Any]:
     absent: list[str] = []
     delete: list[str] = []
     unchanged = 0
-    manifest = store.get_json(state["plan"]["users_manifest_key"])
-    for chunk in sorted(manifest, key=lambda chunk: int(chunk["index"])):
-        part = store.get_json(partition_key(store, int(chunk["index"])))
+    manifest = sorted(store.get_json(state["plan"]["users_manifest_key"]), key=lambda chunk: int(chunk["index"]))
+    for items, part in _chunks_with_partitions(store, manifest):
         case_sensitive, immutable = bool(part["case_sensitive"]), frozenset(part["immutable"])
         targets = index_partition(part["users"])
-        for item in store.get_json(chunk["key"]):
+        for item in items:
             user = UserPlan.from_item(item)
             target = targets.get(sign_in_key(user.create_username, case_sensitive))
             if target is None:
