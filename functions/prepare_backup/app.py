@@ -28,6 +28,7 @@ from cognito_restore.plan import TIME_RESERVE_MS, Continuation, Preparation
 from cognito_restore.pool_config import OLD_SUB_ATTRIBUTE
 from cognito_restore.state import PhaseEvent, Plan, PreparationProgress, Prepared, Restore, Started
 from cognito_restore.sync_users import is_sync
+from cognito_restore.verification import listable
 
 PROGRESS_INTERVAL_S = 2.0  # at most one progress object write per interval
 
@@ -125,6 +126,8 @@ def lambda_handler(event: PhaseEvent[Started], context: LambdaContext) -> Prepar
         )
         if is_sync(restore):
             plan["sync_partitions"] = prepared.user_chunks
+        if not listable(prepared.planned["users"], prepared.planned["memberships"]):
+            plan["count_live_in_segments"] = True  # "Count the restored pool" before the verify phase
         plan["backup_timestamp"] = backup_time(prepared.backup_timestamp, restore["backup_key"])
         # The estimate: the dry run's plan and the progress display's bound.
         plan["estimate"] = estimate(plan, quotas_from_env())

@@ -36,6 +36,7 @@ from cognito_restore.sync_plans import dry_run_changes
 from cognito_restore.sync_users import dry_run_users
 from cognito_restore.verification import (
     ABSENT,
+    COUNTED_ABSENT,
     TIME_RESERVE_MS,
     OutOfTime,
     UserAccounting,
@@ -94,6 +95,17 @@ def _verify(
     found.update(v2_live_counts(pool_id, parts, {n: c.backup for n, c in report.categories.items()}))
     absent: list[dict[str, str]] = []
     live_users = f"not listed ({planned['users']} users: more than one phase can list); counted from the chunk results"
+    counted = state.get("live_count")
+    shortfall = 0  # users the count finds fewer than restored (not known by name)
+    if not small and counted and counted.get("done"):  # "Count the restored pool" counted it (live_count.py)
+        found.update(
+            users=counted["users"], identity_links=counted["identity_links"], memberships=counted["memberships"]
+        )
+        live_users = (
+            f"counted: {counted['users']} users in the pool, in {counted['invocations']} invocation(s) of "
+            "'Count the restored pool' (more than one phase can list by name)"
+        )
+        shortfall = max(0, expected["users"] - counted["users"])
     if small:
         seen: Counter[str] = Counter()  # identity links the listed users hold (each made by the restore)
         try:
@@ -113,12 +125,22 @@ def _verify(
     if absent:
         users.restored -= len(absent)
         users.failed.extend(absent)
+    if shortfall:
+        users.restored -= shortfall
+        users.failed.append({"item": f"{shortfall} of the restored users", "reason": COUNTED_ABSENT})
+    members_short = not small and found.get("memberships", 0) < expected.get("memberships", 0)
+    if shortfall or (counted and members_short):
+        report.manual_steps.append(
+            f"The live count of pool {pool_id} is short of what the chunks restored: start a sync of the same "
+            f"backup into it (mode sync, target_user_pool_id {pool_id}); it lists the pool and writes only "
+            "the missing users and memberships"
+        )
     report.verification = compare(expected, found)
     rerun = {index: "its result names fewer users than the chunk holds" for index in accounting.partial_chunks}
     by_chunk = Counter(accounting.restored_usernames[item["item"]] for item in absent)
     for index, count in by_chunk.items():
         rerun[index] = f"{count} of its users absent from the pool"
-    if not report.verification.get("memberships", {}).get("ok", True):
+    if small and not report.verification.get("memberships", {}).get("ok", True):  # needs the members by name
         plan = state["plan"]
         for index, count in chunks_with_absent_memberships(
             store.get_json(plan["users_manifest_key"]),
@@ -140,7 +162,7 @@ def _verify(
     report.outcome = decide(
         report.verification,
         unaccounted_users=len(accounting.unaccounted),
-        absent_users=len(absent),
+        absent_users=len(absent) + shortfall,
         environment_failures=len(transient),
         unrestorable=not_restored - len(accounting.unaccounted) - len(absent) - len(transient),
         live_users=live_users,

@@ -82,6 +82,8 @@ class Plan(PreparedPlan):
     map_concurrency: int
     estimate: dict[str, Any]  # estimate.estimate: duration at the configured quotas (dry run, progress bound)
     sync_partitions: NotRequired[int]  # sync mode: chunk i holds the users of target partition i (sync_users.py)
+    # More users + memberships than "Verify restored pool" lists by name: "Count the restored pool" first.
+    count_live_in_segments: NotRequired[bool]
 
 
 class Pool(TypedDict):
@@ -292,6 +294,23 @@ class WafAssociated(ThreatProtectionApplied):
     waf: PhaseCounts
 
 
+class LiveCount(TypedDict):
+    """ "Count the restored pool" (live_count.py): the new pool counted live when the plan is too large for
+    "Verify restored pool" to list by name. "Start counting the restored pool" sets {"fresh": true}."""
+
+    fresh: NotRequired[bool]  # the loop's first invocation: a new count (never one from before a redrive)
+    done: NotRequired[bool]  # false: the count continues ("Restored pool counted?" loop)
+    users: NotRequired[int]
+    identity_links: NotRequired[int]
+    memberships: NotRequired[int]  # of the backed-up groups
+    read_calls: NotRequired[dict[str, int]]
+    invocations: NotRequired[int]
+
+
+class PoolCounting(WafAssociated):
+    live_count: LiveCount
+
+
 class PhaseEntries(TypedDict):
     """Every phase's entry after the plan, each present once its phase ran."""
 
@@ -307,6 +326,7 @@ class PhaseEntries(TypedDict):
     threat_protection: NotRequired[PhaseCounts]
     waf: NotRequired[PhaseCounts]
     sync_target: NotRequired[SyncTarget]  # sync mode
+    live_count: NotRequired[LiveCount]  # a plan too large to list by name (plan.count_live_in_segments)
 
 
 class ToReadTarget(Prepared, PhaseEntries):

@@ -599,7 +599,7 @@ def _pool_model(config: Mapping[str, Any]) -> tuple[tuple[str, ...], bool, froze
     return model.username_attributes, case_sensitive, model.immutable_attributes
 
 
-def _paced_call(cognito: Any, quota: float) -> Callable[..., dict[str, Any]]:
+def paced_list_call(cognito: Any, quota: float) -> Callable[..., dict[str, Any]]:
     """One listing call at a time, at most `quota` per second (UserList: ListUsers, ListUsersInGroup;
     ListGroups is UserPoolResourceRead, 5/s per pool for one operation, docs/sync.md)."""
     from pyrate_limiter import Limiter, Rate
@@ -643,7 +643,7 @@ def read_target_phase(
     chunks = sorted(store.get_json(plan["users_manifest_key"]), key=lambda chunk: int(chunk["index"]))
     listing = TargetListing(
         store,
-        _paced_call(cognito, quota),
+        paced_list_call(cognito, quota),
         state["restore"]["target_pool_id"],  # the sync's pool (a dry run has no state["pool"])
         int(plan["sync_partitions"]),
         username_attributes,

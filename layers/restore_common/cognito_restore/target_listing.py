@@ -66,7 +66,7 @@ def segment_key(store: Any, partition: int, segment: int) -> str:
     return str(store.key(f"sync/target/part-{partition:06d}/seg-{segment:04d}.json"))
 
 
-def _page(call: Call, operation: str, pages: dict[str, int], token: str | None, **params: Any) -> dict[str, Any]:
+def list_page(call: Call, operation: str, pages: dict[str, int], token: str | None, **params: Any) -> dict[str, Any]:
     token_key = "PaginationToken" if operation == "ListUsers" else "NextToken"  # the botocore model's names
     pages[operation] = pages.get(operation, 0) + 1
     try:
@@ -76,7 +76,7 @@ def _page(call: Call, operation: str, pages: dict[str, int], token: str | None, 
         raise
 
 
-def _next(page: Mapping[str, Any], operation: str) -> str | None:
+def next_token(page: Mapping[str, Any], operation: str) -> str | None:
     token = page.get("PaginationToken" if operation == "ListUsers" else "NextToken")
     return token if isinstance(token, str) and token else None
 
@@ -163,7 +163,9 @@ class TargetListing:
 
     def _list_users(self) -> None:
         cursor = self.cursor
-        page = _page(self.call, "ListUsers", cursor["pages"], cursor["token"], UserPoolId=self.pool_id, Limit=PAGE_SIZE)
+        page = list_page(
+            self.call, "ListUsers", cursor["pages"], cursor["token"], UserPoolId=self.pool_id, Limit=PAGE_SIZE
+        )
         for user in page.get("Users", []):
             sign_in = target_sign_in(user, self.names)
             if sign_in is None:  # cannot be matched with a backed-up user: reported, never touched
@@ -173,17 +175,17 @@ class TargetListing:
             self.users[partition_of(key, self.partitions)].append(target_entry(user, key))
             cursor["users"] += 1
             self.buffered += 1
-        cursor["token"] = _next(page, "ListUsers")
+        cursor["token"] = next_token(page, "ListUsers")
         if cursor["token"] is None:
             cursor["stage"] = "groups"
 
     def _list_groups(self) -> None:
         cursor = self.cursor
-        page = _page(
+        page = list_page(
             self.call, "ListGroups", cursor["pages"], cursor["token"], UserPoolId=self.pool_id, Limit=PAGE_SIZE
         )
         cursor["groups"].extend(group["GroupName"] for group in page.get("Groups", []))
-        cursor["token"] = _next(page, "ListGroups")
+        cursor["token"] = next_token(page, "ListGroups")
         if cursor["token"] is None:
             cursor["stage"] = "members" if cursor["groups"] else "mark"
 
@@ -191,7 +193,7 @@ class TargetListing:
         cursor = self.cursor
         group = cursor["groups"][cursor["group_index"]]
         try:
-            page = _page(
+            page = list_page(
                 self.call,
                 "ListUsersInGroup",
                 cursor["pages"],
@@ -212,7 +214,7 @@ class TargetListing:
                 key = sign_in_key(sign_in, self.case_sensitive)
                 self.members[partition_of(key, self.partitions)].append([member["Username"], group])
                 self.buffered += 1
-        cursor["token"] = _next(page, "ListUsersInGroup")
+        cursor["token"] = next_token(page, "ListUsersInGroup")
         if cursor["token"] is None:
             cursor["group_index"] += 1
             if cursor["group_index"] >= len(cursor["groups"]):

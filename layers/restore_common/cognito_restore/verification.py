@@ -3,7 +3,8 @@
 `DescribeUserPool.EstimatedNumberOfUsers` is an estimate (wrong above ~20k users), so it never decides
 anything. Users are counted exactly from the per-chunk result files, which name every user's outcome; a
 chunk without its result file has its users unaccounted for. When the plan is small enough to list
-within the phase's time, every user of the pool is listed and each restored username must be there.
+within the phase's time, every user of the pool is listed and each restored username must be there;
+a larger plan is counted live by "Count the restored pool" (live_count.py) before this phase.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from cognito_restore.users import federated_links
 
 # ListUsers / ListUsersInGroup return at most 60 per page and paginate by token, so one task lists
 # sequentially: ~5 pages/s at ~200 ms a call (the UserList quota, 30 RPS, is not the bound).
-# 600 s of the phase's 900 s give ~180,000 users + memberships; above, the live user list is skipped.
+# 600 s of the phase's 900 s give ~180,000 users + memberships; above, "Count the restored pool" counts
+# them live first (live_count.py) and the phase compares counts, not names.
 PAGE_SIZE = 60
 LIST_PAGES_PER_SECOND = 5
 LIST_BUDGET_SECONDS = 600
@@ -30,6 +32,10 @@ TIME_RESERVE_MS = 60_000  # stop listing with this much Lambda time left (the re
 
 UNACCOUNTED = "not restored: its chunk has no result file (the chunk did not finish)"
 ABSENT = "absent from the new pool although its chunk reported it restored"
+COUNTED_ABSENT = (
+    "absent from the new pool although their chunks reported them restored: the live count "
+    "('Count the restored pool') found fewer users; a sync of the same backup into the pool finds and creates them"
+)
 
 
 class OutOfTime(Exception):

@@ -1,0 +1,65 @@
+"""The live count of a large restored pool (cognito_restore.live_count) against moto: stopped after any
+page and resumed from the saved cursor it equals the count in one go; a fresh pass ignores the saved
+cursor; only the backed-up groups' members count, and a group deleted meanwhile has none."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from cognito_restore.live_count import count_pool
+from tests.unit.test_layer_sync_users import _caller, _pool, cognito  # noqa: F401  # cognito: the moto fixture
+from tests.unit.test_layer_target_listing import Store
+
+
+def _count(store: Store, client: Any, pool: str, groups: list[str], pages_per_invocation: int) -> dict[str, Any]:
+    calls: Counter[str] = Counter()
+    fresh, invocations = True, 0
+    while True:
+        looks = iter(range(pages_per_invocation, 0, -1))  # the invocation stops at its last page
+        counted = count_pool(store, _caller(client, calls), pool, groups, fresh, lambda ls=looks: next(ls, 0) <= 1)
+        fresh, invocations = False, invocations + 1
+        if counted["done"]:
+            return {**counted, "calls": dict(calls), "loop": invocations}
+
+
+@pytest.mark.parametrize("pages_per_invocation", [1, 2, 100])
+def test_a_count_over_several_invocations_equals_the_count_in_one_go(
+    cognito: Any,  # noqa: F811
+    pages_per_invocation: int,
+) -> None:
+    pool = _pool(cognito, 130, groups=3)  # 3 pages of users; 3 groups of 44, 43, 43 members (1 page each)
+
+    counted = _count(Store(), cognito, pool, ["g0", "g1", "g2"], pages_per_invocation)
+
+    assert (counted["users"], counted["memberships"], counted["identity_links"]) == (130, 130, 0)
+    assert counted["calls"] == {"ListUsers": 3, "ListGroups": 1, "ListUsersInGroup": 3}
+    assert counted["invocations"] == counted["loop"]
+    assert counted["loop"] == (7 if pages_per_invocation == 1 else 4 if pages_per_invocation == 2 else 1)
+
+
+def test_a_fresh_pass_counts_again_and_only_backed_up_groups_count(cognito: Any) -> None:  # noqa: F811
+    pool = _pool(cognito, 30, groups=3)
+    store = Store()
+    _count(store, cognito, pool, ["g0", "g1", "g2"], 1)
+    cognito.admin_delete_user(UserPoolId=pool, Username="user000")  # a member of g0
+
+    again = _count(store, cognito, pool, ["g0", "g2", "not-in-pool"], 100)
+
+    assert (again["users"], again["memberships"]) == (29, 19)  # g0 9 + g2 10; g1 is not backed up
+
+
+def test_a_group_deleted_before_its_members_are_counted_has_none(cognito: Any) -> None:  # noqa: F811
+    pool = _pool(cognito, 20, groups=2)
+    store = Store()
+    calls: Counter[str] = Counter()
+    stops = iter([False, True])  # users page, then the groups page: stop before the members
+    first = count_pool(store, _caller(cognito, calls), pool, ["g0", "g1"], True, lambda: next(stops, False))
+    assert not first["done"]
+    cognito.delete_group(UserPoolId=pool, GroupName="g1")
+
+    counted = count_pool(store, _caller(cognito, calls), pool, ["g0", "g1"], False, lambda: False)
+
+    assert counted["done"] and counted["memberships"] == 10
