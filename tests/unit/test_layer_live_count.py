@@ -65,3 +65,26 @@ def test_a_group_deleted_before_its_members_are_counted_has_none(cognito: Any) -
     counted = count_pool(store, _caller(cognito, calls), pool, ["g0", "g1"], False, lambda: False)
 
     assert counted["done"] and counted["memberships"] == 10
+
+
+def test_a_refused_page_token_starts_the_count_again(cognito: Any) -> None:  # noqa: F811
+    from botocore.exceptions import ClientError
+
+    pool = _pool(cognito, 130, groups=1)  # one group of 130 members: 3 pages, so a token is saved
+    store, calls = Store(), Counter[str]()
+    listed = _caller(cognito, calls)
+    first = count_pool(store, listed, pool, ["g0"], True, lambda: calls["ListUsersInGroup"] >= 1)
+    assert not first["done"]  # stopped after the group's first page, its token saved
+    refused: list[str] = []
+
+    def refuses_one_token(operation: str, **params: Any) -> dict[str, Any]:
+        if params.get("NextToken") and not refused:
+            refused.append(params["NextToken"])
+            raise ClientError({"Error": {"Code": "InvalidParameterException", "Message": "bad token"}}, operation)
+        return listed(operation, **params)
+
+    counted = count_pool(store, refuses_one_token, pool, ["g0"], False, lambda: False)
+
+    assert refused and counted["done"]
+    assert (counted["users"], counted["memberships"]) == (130, 130)  # counted once, from the first page
+    assert store.get_json(store.key("verify/live_count.json"))["restarts"] == 1

@@ -3,12 +3,13 @@
 "Verify restored pool" lists the pool by name itself when the plan fits its 15 minutes
 (verification.LIST_LIMIT: 180,000 users + memberships). A larger plan (the preparation sets
 ``count_live_in_segments``) is counted first by "Count the restored pool", in as many invocations as
-it takes: ListUsers pages (users, and the identity links their ``identities`` attribute holds) in 16 streams,
-one per first hex digit of ``sub`` (``Filter: sub ^= "x"``, as the backup producer's shards), then
+it takes: ListUsers pages (users, and the identity links their ``identities`` attribute holds) in
+16 streams, one per first hex digit of ``sub`` (``Filter: sub ^= "x"``, as the producer's shards), then
 ListGroups and, in one stream per backed-up group, ListUsersInGroup pages; at most STREAMS pages in
 flight, paced under UserList for all of them (at ~200 ms a call one stream reaches 5 pages a second,
-16 reach the 30/s quota). After each invocation the cursor (stage, page token, group) and the counts so far are saved
-in the work bucket; "Restored pool counted?" loops until ``done``. The verify phase compares those
+16 reach the 30/s quota). After each invocation the cursor (the stage, each open stream's page
+token) and the counts so far are saved in the work bucket; "Restored pool counted?" loops until
+``done``. A saved token Cognito refuses starts the count again (at most MAX_RESTARTS times). The verify phase compares those
 live counts with the chunk results: a user or membership absent from the pool shows as a count below
 the restored one (names are compared only by the listing within one phase).
 
@@ -31,6 +32,7 @@ from cognito_restore.target_listing import list_page, next_token
 from cognito_restore.verification import identity_links
 
 CURSOR = "verify/live_count.json"
+MAX_RESTARTS = 2  # counts started again from the first page after a saved page token was refused
 STAGES = ("users", "groups", "members")  # then "done"
 SUB_PREFIXES = "0123456789abcdef"  # users listed in 16 streams by `sub ^= "x"` (a sub is a UUID)
 STREAMS = 16  # pages in flight at most: 200 ms a call x 16 streams reach the UserList quota (30/s)
@@ -123,8 +125,23 @@ def count_pool(
     fresh: the first invocation of this pass through the loop (the saved cursor is not used)."""
     cursor = _fresh() if fresh else (store.get_json_or_none(store.key(CURSOR)) or _fresh())
     cursor["invocations"] += 1
+    while True:
+        try:
+            return _count(store, cursor, call, pool_id, set(backed_up_groups), should_stop)
+        except ClientError as error:
+            # A saved page token Cognito no longer takes (the API reference gives tokens no lifetime): the
+            # count starts again from the first page, at most MAX_RESTARTS times (as the sync's listing).
+            resumed = cursor["token"] is not None or any(cursor["streams"].values())
+            restarts = cursor.get("restarts", 0)
+            if not resumed or error_code(error) != "InvalidParameterException" or restarts >= MAX_RESTARTS:
+                raise
+            cursor = {**_fresh(), "restarts": restarts + 1, "invocations": cursor["invocations"]}
+
+
+def _count(
+    store: Any, cursor: dict[str, Any], call: Call, pool_id: str, wanted: set[str], should_stop: StopCheck
+) -> dict[str, Any]:
     counter = _Counter(cursor, call, pool_id, should_stop)
-    wanted = set(backed_up_groups)
 
     def users_page(page: Mapping[str, Any]) -> None:
         for user in page.get("Users", []):
