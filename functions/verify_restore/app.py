@@ -125,9 +125,12 @@ def _verify(
     if absent:
         users.restored -= len(absent)
         users.failed.extend(absent)
-    if shortfall:
+    if shortfall:  # one failed entry per missing user, so restored + skipped + failed = backup still holds
         users.restored -= shortfall
-        users.failed.append({"item": f"{shortfall} of the restored users", "reason": COUNTED_ABSENT})
+        users.failed.extend(
+            {"item": f"restored user {k} of {shortfall} the live count did not find", "reason": COUNTED_ABSENT}
+            for k in range(1, shortfall + 1)
+        )
     members_short = not small and found.get("memberships", 0) < expected.get("memberships", 0)
     if shortfall or (counted and members_short):
         report.manual_steps.append(
@@ -164,7 +167,7 @@ def _verify(
         unaccounted_users=len(accounting.unaccounted),
         absent_users=len(absent) + shortfall,
         environment_failures=len(transient),
-        unrestorable=not_restored - len(accounting.unaccounted) - len(absent) - len(transient),
+        unrestorable=not_restored - len(accounting.unaccounted) - len(absent) - shortfall - len(transient),
         live_users=live_users,
         unreported=unreported,
     ).to_dict()

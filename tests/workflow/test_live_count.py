@@ -102,10 +102,11 @@ def test_a_user_missing_from_the_count_fails_the_restore_and_a_sync_recreates_it
     report = _report(stack, result)
     users = report["counts"]["users"]
     assert users["restored"] + users["skipped"] + users["failed"] == len(source.backup["users"])
-    assert {"item": "1 of the restored users", "reason": COUNTED_ABSENT} in report["categories"]["users"][
-        "failed_items"
-    ]
+    assert {"item": "restored user 1 of 1 the live count did not find", "reason": COUNTED_ABSENT} in report[
+        "categories"
+    ]["users"]["failed_items"]
     assert report["outcome"]["missing"]["users"] == 1
+    assert report["outcome"]["unrestorable"] == 0  # missing, not unrestorable: a sync brings it back
     pool_id = report["new_pool"]["id"]
     assert any("start a sync of the same backup" in step for step in report["manual_steps"])
 

@@ -242,7 +242,7 @@ def apply_plan(
 def dry_run_changes(parts: dict[str, Any], restore: Restore, pool_id: str, region: str) -> dict[str, Any]:
     """The plan of differences a sync would write, per category, read from the target; nothing is written."""
     pool_request = pool_request_of(parts, restore, region)
-    pool, missing, _ = plan_pool(pool_request, pool_id)
+    pool, missing, target = plan_pool(pool_request, pool_id)
     pool.changes += [attribute_change(entry) for entry in missing]
     pool.changes.append(plan_mfa(pool_request, pool_id, pool.changes[0].request))
     providers = plan_identity_providers(parts, pool_id)
@@ -261,7 +261,7 @@ def dry_run_changes(parts: dict[str, Any], restore: Restore, pool_id: str, regio
     created = {change.item for change in clients.changes if change.kind == "create"}
     settings = plan_pool_settings(
         parts,
-        aws.client("cognito-idp").describe_user_pool(UserPoolId=pool_id)["UserPool"],
+        target,  # DescribeUserPool, read once for the pool configuration's plan
         mapper,
         {
             c["ClientId"]: target_clients[c["ClientName"]]["ClientId"]
