@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import random
+import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 from unittest import mock
@@ -128,11 +130,20 @@ def test_a_lambda_crash_in_the_middle_of_a_chunk_resumes_without_duplicates(
     from cognito_restore.users import UserPlan
 
     original = UserPlan.from_item.__func__
-    planned = {"count": 0}
+    planned: Counter[str] = Counter()
+    crashed: list[str] = []
+    lock = threading.Lock()
 
     def crash_once(cls: type, item: dict) -> Any:
-        planned["count"] += 1
-        if planned["count"] == 21:  # 20 users of the first chunk exist when the process dies
+        # Counted per chunk (its worker threads are named chunk-<index>-w<n>): the two chunks run at
+        # once, and a count over both could crash a chunk before it had created any user.
+        chunk = threading.current_thread().name.split("-w")[0]
+        with lock:
+            planned[chunk] += 1
+            crash = planned[chunk] == 21 and not crashed  # 20 users of that chunk exist when the process dies
+            if crash:
+                crashed.append(chunk)
+        if crash:
             raise LambdaCrash()
         return original(cls, item)
 
@@ -140,6 +151,7 @@ def test_a_lambda_crash_in_the_middle_of_a_chunk_resumes_without_duplicates(
         result = stack.run({"user_pool_id": source.pool_id})
 
     _restored_exactly_once(stack, source, result)
+    assert crashed and crashed[0].startswith("chunk-"), crashed  # a chunk's worker crashed, once
     calls = [name for name, _ in stack.invocations if name == "RestoreUsersFunction"]
     assert len(calls) == 3  # two chunks, one of them twice
     assert _report(stack, result)["api_calls"]["AdminGetUser"] >= 1  # the retry found users created before the crash
